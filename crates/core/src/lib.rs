@@ -1,0 +1,29 @@
+//! attnlab core: the pieces every paper shares — checked configs, seeded RNG, result records, cache.
+//!
+//! Data flows one way (see `shared/design.md`): a *checked* config is built once at the boundary
+//! (CLI, xtask, tests) by a constructor that rejects bad input with an error naming the field; the
+//! theory and experiment code then assume valid parameters.
+
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod io;
+pub mod record;
+pub mod rng;
+
+pub use cache::{Cache, CacheKey, CacheStatus};
+pub use config::{
+    BinaryChain, Check, FlowConfig, LaggedChain, MultiStateChain, Range1, SgdConfig,
+};
+pub use error::ConfigError;
+pub use record::ResultRecord;
+pub use rng::{Seed, seeded_rng};
+
+/// Version of the attnlab code, recorded in every result file and mixed into every cache key.
+pub const CODE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The code version of one experiment: the package version plus the experiment's own revision
+/// counter, which is bumped whenever that experiment's numerics change (so its cache is invalidated).
+pub fn code_version(revision: u32) -> String {
+    format!("{CODE_VERSION}+r{revision}")
+}
