@@ -1,1 +1,72 @@
-//! placeholder
+//! The `attnlab` command line: argument types (clap) and the commands, which return JSON values
+//! that `main` prints as JSON (`--json`) or as a readable table.
+
+pub mod markov;
+
+use clap::{Parser, Subcommand};
+
+/// attnlab: transformer-theory papers as executable, checked claims.
+#[derive(Debug, Parser)]
+#[command(
+    name = "attnlab",
+    version,
+    about = "Transformer-theory papers as executable, checked claims",
+    long_about = "attnlab computes what a paper predicts (closed forms, solved equations) and what a \
+                  model actually does, and judges one against the other.\n\n\
+                  Figures and the full report: `cargo xtask figures` (see README.md).\n\
+                  Every number is in nats unless a field says bits."
+)]
+pub struct Cli {
+    /// The paper.
+    #[command(subcommand)]
+    pub paper: Paper,
+}
+
+/// One subcommand per paper.
+#[derive(Debug, Subcommand)]
+pub enum Paper {
+    /// Makkuva et al., "Attention with Markov": single-layer transformers on binary Markov chains.
+    #[command(subcommand)]
+    Markov(markov::MarkovCmd),
+}
+
+/// Runs a parsed command and returns its JSON result.
+pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
+    match &cli.paper {
+        Paper::Markov(cmd) => markov::execute(cmd),
+    }
+}
+
+/// Renders a flat-ish JSON object as aligned `key  value` lines (nested objects indented).
+pub fn render_text(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    render_into(v, 0, &mut out);
+    out
+}
+
+fn render_into(v: &serde_json::Value, indent: usize, out: &mut String) {
+    use serde_json::Value;
+    if let Value::Object(map) = v {
+        let width = map.keys().map(|k| k.len()).max().unwrap_or(0);
+        for (k, val) in map {
+            match val {
+                Value::Object(_) => {
+                    out.push_str(&format!("{:indent$}{k}:\n", ""));
+                    render_into(val, indent + 2, out);
+                }
+                Value::Number(n) => {
+                    let s = n.as_f64().map_or_else(|| n.to_string(), |f| if !n.is_f64() {
+                        n.to_string()
+                    } else if f != 0.0 && (f.abs() < 1e-3 || f.abs() >= 1e6) {
+                        format!("{f:.3e}")
+                    } else {
+                        format!("{f:.6}")
+                    });
+                    out.push_str(&format!("{:indent$}{k:<width$}  {s}\n", ""));
+                }
+                Value::String(s) => out.push_str(&format!("{:indent$}{k:<width$}  {s}\n", "")),
+                other => out.push_str(&format!("{:indent$}{k:<width$}  {other}\n", "")),
+            }
+        }
+    }
+}

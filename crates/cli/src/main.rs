@@ -1,1 +1,29 @@
-fn main(){}
+//! The `attnlab` binary: parses the command line, runs it, prints JSON or a table.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = attnlab_cli::Cli::parse();
+    match attnlab_cli::execute(&cli) {
+        Ok((value, json)) => {
+            if json {
+                match serde_json::to_string_pretty(&value) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            } else {
+                print!("{}", attnlab_cli::render_text(&value));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub mod error;
 pub mod io;
 pub mod record;
 pub mod rng;
+pub mod stats;
 
 pub use cache::{Cache, CacheKey, CacheStatus};
 pub use config::{
@@ -18,6 +19,7 @@ pub use config::{
 pub use error::ConfigError;
 pub use record::ResultRecord;
 pub use rng::{Seed, seeded_rng};
+pub use stats::MeanSe;
 
 /// Version of the attnlab code, recorded in every result file and mixed into every cache key.
 pub const CODE_VERSION: &str = env!("CARGO_PKG_VERSION");

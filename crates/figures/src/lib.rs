@@ -1,1 +1,198 @@
-//! placeholder
+//! attnlab figures: one function per paper figure, each running its experiment (cached), judging its
+//! claims with the comparator, and drawing SVG + PNG with the theory dashed over the experiment.
+//!
+//! [`run`] regenerates the registry of figures into an output folder (default `figures/`), writes
+//! `results/<figure-id>.json` for each and assembles `REPORT.md` from all of them.
+
+pub mod markov;
+pub mod plot;
+pub mod render;
+pub mod report;
+pub mod style;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use attnlab_comparator::Judgement;
+use attnlab_core::{Cache, CacheStatus};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Errors of the figure pipeline.
+#[derive(Debug, Error)]
+pub enum FigureError {
+    /// A config was rejected (names the field).
+    #[error(transparent)]
+    Config(#[from] attnlab_core::ConfigError),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// plotters failed to draw.
+    #[error("drawing failed: {0}")]
+    Draw(String),
+    /// `--only` matched no figure.
+    #[error("no figure id starts with `{0}`; known ids: {1}")]
+    UnknownFigure(String, String),
+    /// A result could not be (de)serialised.
+    #[error("serialisation: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl FigureError {
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io { path: path.to_path_buf(), source }
+    }
+}
+
+/// How big the experiments are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Every experiment at the spec's size.
+    Full,
+    /// Fewer grid points / replicates, same code (≤ 2 minutes on 2 cores).
+    Fast,
+}
+
+/// What every figure function gets.
+pub struct Ctx {
+    /// Output folder (`figures/`).
+    pub out_dir: PathBuf,
+    /// Experiment cache.
+    pub cache: Cache,
+    /// Full or fast.
+    pub mode: Mode,
+}
+
+impl Ctx {
+    /// True in fast mode.
+    pub fn fast(&self) -> bool {
+        self.mode == Mode::Fast
+    }
+}
+
+/// What a figure function returns.
+pub struct FigureOutput {
+    /// The claims it judged.
+    pub judgements: Vec<Judgement>,
+    /// Whether its experiment was reused or rebuilt, and why.
+    pub status: CacheStatus,
+    /// The experiment's record (config, seed, code version, wall time, data), as JSON.
+    pub record: serde_json::Value,
+    /// A caption in words: what is drawn, and which lines are theory.
+    pub caption: String,
+}
+
+/// The stored result of one figure: `results/<id>.json`, from which REPORT.md is built.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FigureResult {
+    /// Figure id (also the stem of its SVG/PNG).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Caption.
+    pub caption: String,
+    /// Mode it was made in.
+    pub mode: Mode,
+    /// "reused (…)" or "rebuilt (…)".
+    pub status: String,
+    /// Wall time of this figure step (experiment or cache read, plus drawing), seconds.
+    pub step_time_s: f64,
+    /// Judged claims.
+    pub judgements: Vec<Judgement>,
+    /// The experiment record.
+    pub record: serde_json::Value,
+}
+
+/// One entry of the figure registry.
+pub struct FigureSpec {
+    /// Figure id, e.g. `markov.canonical.landscape`.
+    pub id: &'static str,
+    /// Title.
+    pub title: &'static str,
+    /// Runs the experiment (cached), judges the claims and draws the figure.
+    pub run: fn(&Ctx, &FigureSpec) -> Result<FigureOutput, FigureError>,
+}
+
+/// Every figure attnlab knows, in report order.
+pub fn registry() -> Vec<FigureSpec> {
+    markov::figures()
+}
+
+/// Options of a figures run (`cargo xtask figures`).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Output folder.
+    pub out_dir: PathBuf,
+    /// Cache folder.
+    pub cache_dir: PathBuf,
+    /// Fast mode.
+    pub mode: Mode,
+    /// Run only figures whose id starts with one of these.
+    pub only: Vec<String>,
+    /// Ignore the cache.
+    pub force: bool,
+}
+
+/// Summary of a run.
+pub struct Summary {
+    /// Results of the figures run now.
+    pub ran: Vec<FigureResult>,
+    /// Path of REPORT.md.
+    pub report: PathBuf,
+    /// Total wall time, seconds.
+    pub wall_time_s: f64,
+}
+
+/// Runs the selected figures, prints one line per figure (rebuilt/reused and why), writes
+/// `results/<id>.json` and regenerates REPORT.md from every stored figure result.
+pub fn run(opts: &Options) -> Result<Summary, FigureError> {
+    let start = Instant::now();
+    let specs = registry();
+    let selected: Vec<&FigureSpec> = if opts.only.is_empty() {
+        specs.iter().collect()
+    } else {
+        let sel: Vec<&FigureSpec> =
+            specs.iter().filter(|s| opts.only.iter().any(|o| s.id.starts_with(o.as_str()))).collect();
+        if sel.is_empty() {
+            let ids: Vec<&str> = specs.iter().map(|s| s.id).collect();
+            return Err(FigureError::UnknownFigure(opts.only.join(","), ids.join(", ")));
+        }
+        sel
+    };
+    let ctx = Ctx {
+        out_dir: opts.out_dir.clone(),
+        cache: Cache::new(&opts.cache_dir, opts.force),
+        mode: opts.mode,
+    };
+    let results_dir = opts.out_dir.join("results");
+    let mut ran = Vec::new();
+    for spec in selected {
+        let t0 = Instant::now();
+        let out = (spec.run)(&ctx, spec)?;
+        let res = FigureResult {
+            id: spec.id.into(),
+            title: spec.title.into(),
+            caption: out.caption,
+            mode: opts.mode,
+            status: out.status.to_string(),
+            step_time_s: t0.elapsed().as_secs_f64(),
+            judgements: out.judgements,
+            record: out.record,
+        };
+        let verdicts = report::verdict_counts(&res.judgements);
+        eprintln!("{:<32} {} in {:.1} s — {verdicts}", res.id, res.status, res.step_time_s);
+        let path = results_dir.join(format!("{}.json", res.id));
+        attnlab_core::io::write_json_atomic(&path, &res).map_err(|e| FigureError::io(&path, e))?;
+        ran.push(res);
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let report = report::write_report(&opts.out_dir, &specs, wall)?;
+    Ok(Summary { ran, report, wall_time_s: wall })
+}

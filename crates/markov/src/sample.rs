@@ -1,6 +1,6 @@
 //! Seeded samplers of the chains of spec markov §1 and Monte-Carlo cross-entropies of predictors.
 
-use attnlab_core::{BinaryChain, LaggedChain, MultiStateChain};
+use attnlab_core::{BinaryChain, LaggedChain, MultiStateChain, stats::MeanSe};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -79,27 +79,6 @@ pub fn sample_lagged(chain: &LaggedChain, batch: usize, len: usize, rng: &mut im
         }
     }
     out
-}
-
-/// Mean and standard error of a sample.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct MeanSe {
-    /// Sample mean.
-    pub mean: f64,
-    /// Standard error of the mean.
-    pub se: f64,
-    /// Sample size.
-    pub n: usize,
-}
-
-impl MeanSe {
-    /// Mean and standard error (sample standard deviation / √n) of `xs`.
-    pub fn of(xs: &[f64]) -> Self {
-        let n = xs.len();
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let var = if n > 1 { xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
-        Self { mean, se: (var / n as f64).sqrt(), n }
-    }
 }
 
 /// Monte-Carlo cross-entropies (nats/token) of the bigram and unigram predictors on `batch`

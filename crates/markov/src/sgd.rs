@@ -51,7 +51,8 @@ pub struct SgdTrace {
     pub gap_fraction: f64,
     /// Where it ended.
     pub endpoint: Endpoint,
-    /// (step, exact loss) every `log_every` steps, including step 0 and the last step.
+    /// (step, exact loss) at every one of the first 100 steps, then every `log_every` steps, and at
+    /// the last step.
     pub curve: Vec<(usize, f64)>,
     /// True if a parameter or the loss became non-finite (the run is then not used as data).
     pub diverged: bool,
@@ -75,7 +76,7 @@ pub fn run_seed(run: &SgdRun, seed: u64) -> SgdTrace {
             diverged = true;
             break;
         }
-        if step % run.log_every == 0 || step == steps {
+        if step < 100 || step % run.log_every == 0 || step == steps {
             curve.push((step, g.loss));
         }
         if step == steps {

@@ -1,0 +1,174 @@
+//! `attnlab markov …`: the Markov paper's closed forms and the canonical (e, w, b) model.
+
+use anyhow::Context as _;
+use attnlab_core::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, config::rules};
+use attnlab_markov::canonical::{Canonical, c_of, separatrix_energy};
+use attnlab_markov::chain::{ChainTheory, LaggedTheory, MultiStateTheory};
+use attnlab_markov::flow::gradient_flow;
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+/// Markov-paper commands.
+#[derive(Debug, Subcommand)]
+pub enum MarkovCmd {
+    /// Closed forms of a binary chain (spec markov §3, §6): π, entropy rate H*, unigram loss U,
+    /// bigram logits, slope s*, accuracies; with --states the V-state chain, with --order the
+    /// lagged order-k chain.
+    #[command(allow_negative_numbers = true)]
+    Theory(TheoryArgs),
+    /// The canonical 3-parameter model (e, w, b) at one point (spec markov §2c, §3): loss, optimal
+    /// bias b*, energy, predicted basin, and where gradient flow from (e, w) actually ends.
+    #[command(allow_negative_numbers = true)]
+    Canonical(CanonicalArgs),
+}
+
+/// Arguments of `attnlab markov theory`.
+#[derive(Debug, Args)]
+pub struct TheoryArgs {
+    /// p = P(x_{n+1} = 1 | x_n = 0), in (0, 1). With --states: the probability of leaving a state.
+    #[arg(long)]
+    pub p: f64,
+    /// q = P(x_{n+1} = 0 | x_n = 1), in (0, 1). Not used with --states.
+    #[arg(long, required_unless_present = "states")]
+    pub q: Option<f64>,
+    /// Number of states V ≥ 2 of the multi-state chain (stay 1−p, each other state p/(V−1)).
+    #[arg(long, conflicts_with = "q")]
+    pub states: Option<usize>,
+    /// Lag k ≥ 1 of the lagged switching chain x_{n+1} ~ P(· | x_{n−k+1}) (spec §1, §4): adds the
+    /// best loss under each memory mask m = 0..k.
+    #[arg(long)]
+    pub order: Option<usize>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `attnlab markov canonical`.
+#[derive(Debug, Args)]
+pub struct CanonicalArgs {
+    /// p = P(0→1), in (0, 1).
+    #[arg(long)]
+    pub p: f64,
+    /// q = P(1→0), in (0, 1).
+    #[arg(long)]
+    pub q: f64,
+    /// Embedding scale e (finite).
+    #[arg(long)]
+    pub e: f64,
+    /// FFN weight w (finite).
+    #[arg(long)]
+    pub w: f64,
+    /// Output bias b (finite); default: the optimal bias b*(e, w).
+    #[arg(long)]
+    pub b: Option<f64>,
+    /// Final time of the gradient-flow integration (> 0).
+    #[arg(long, default_value_t = 1e5)]
+    pub t_max: f64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs a Markov command; returns (result, json?).
+pub fn execute(cmd: &MarkovCmd) -> anyhow::Result<(Value, bool)> {
+    match cmd {
+        MarkovCmd::Theory(a) => Ok((theory(a)?, a.json)),
+        MarkovCmd::Canonical(a) => Ok((canonical(a)?, a.json)),
+    }
+}
+
+fn theory(a: &TheoryArgs) -> anyhow::Result<Value> {
+    let ln2 = std::f64::consts::LN_2;
+    if let Some(v) = a.states {
+        let chain = MultiStateChain::new(a.p, v)?;
+        let t = MultiStateTheory::new(&chain);
+        return Ok(json!({
+            "chain": "multi_state",
+            "p": t.p,
+            "states": t.states,
+            "entropy_rate": t.entropy_rate,
+            "unigram_loss": t.unigram_loss,
+            "gap": t.unigram_loss - t.entropy_rate,
+            "entropy_rate_bits": t.entropy_rate / ln2,
+            "unigram_loss_bits": t.unigram_loss / ln2,
+            "switching_regime": t.switching_regime,
+            "units": "nats",
+        }));
+    }
+    let q = a.q.context("--q is required without --states")?;
+    let chain = BinaryChain::new(a.p, q)?;
+    let t = ChainTheory::new(&chain);
+    let m = Canonical::new(&chain);
+    let mut v = json!({
+        "chain": "binary",
+        "p": t.p,
+        "q": t.q,
+        "pi0": t.pi0,
+        "pi1": t.pi1,
+        "switching": t.switching,
+        "regime": if t.switching > 1.0 { "p+q>1: with weight tying the unigram point is a local minimum (T2)" } else if t.switching < 1.0 { "p+q<1: the unigram point is a saddle (T3)" } else { "p+q=1: memoryless, H* = U" },
+        "entropy_rate": t.entropy_rate,
+        "unigram_loss": t.unigram_loss,
+        "gap": t.gap,
+        "entropy_rate_bits": t.entropy_rate / ln2,
+        "unigram_loss_bits": t.unigram_loss / ln2,
+        "logit0": t.logit0,
+        "logit1": t.logit1,
+        "slope": t.slope,
+        "unigram_logit": t.unigram_logit,
+        "bayes_accuracy": t.bayes_accuracy,
+        "unigram_accuracy": t.unigram_accuracy,
+        "canonical_unigram_curvature_e_at_w0": m.unigram_curvature_e(0.0),
+        "units": "nats",
+    });
+    if let Some(k) = a.order {
+        let lag = LaggedTheory::new(&LaggedChain::stationary(chain, k)?);
+        let windows: serde_json::Map<String, Value> =
+            (0..=k).map(|m| (format!("m={m}"), json!(lag.windowed_loss(m)))).collect();
+        v["lagged"] = json!({
+            "order": k,
+            "entropy_rate": lag.entropy_rate,
+            "unigram_loss": lag.unigram_loss,
+            "best_loss_with_memory": windows,
+        });
+    }
+    Ok(v)
+}
+
+fn canonical(a: &CanonicalArgs) -> anyhow::Result<Value> {
+    let chain = BinaryChain::new(a.p, a.q)?;
+    let e = rules::finite("e", a.e)?;
+    let w = rules::finite("w", a.w)?;
+    let b_given = a.b.map(|b| rules::finite("b", b)).transpose()?;
+    let flow_cfg = FlowConfig::new(a.t_max, 1e-10, 1e-12, 1e-9)?;
+    let m = Canonical::new(&chain);
+    let b_star = m.optimal_bias(e, w);
+    let b = b_given.unwrap_or(b_star);
+    let g = m.loss_grad(e, w, b);
+    let flow = gradient_flow(&m, e, w, &flow_cfg, 0);
+    Ok(json!({
+        "p": a.p, "q": a.q, "e": e, "w": w, "b": b,
+        "c": c_of(w),
+        "loss": g.loss,
+        "grad": { "de": g.de, "dw": g.dw, "db": g.db },
+        "optimal_bias": b_star,
+        "loss_at_optimal_bias": m.loss(e, w, b_star),
+        "entropy_rate": m.chain.entropy_rate,
+        "unigram_loss": m.chain.unigram_loss,
+        "energy": Canonical::energy(e, w),
+        "separatrix_energy": separatrix_energy(),
+        "unigram_curvature_e_at_w": m.unigram_curvature_e(w),
+        "unigram_point_at_w": m.classify_unigram(w),
+        "predicted_basin": m.predicted_basin(e, w),
+        "gradient_flow": {
+            "endpoint": flow.endpoint,
+            "end_e": flow.end.0,
+            "end_w": flow.end.1,
+            "final_loss": flow.final_loss,
+            "time": flow.t,
+            "converged": flow.converged,
+            "energy_drift": flow.energy_drift,
+        },
+        "units": "nats",
+    }))
+}

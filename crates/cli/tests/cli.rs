@@ -1,0 +1,94 @@
+//! End-to-end tests of the `attnlab` binary: exact JSON output, clear errors naming the field,
+//! never a panic, and a `--help` for every command.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::process::{Command, Output};
+
+fn attnlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_attnlab")).args(args).output().expect("the attnlab binary runs")
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = attnlab(args);
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("valid JSON on stdout")
+}
+
+fn h(x: f64) -> f64 {
+    -x * x.ln() - (1.0 - x) * (1.0 - x).ln()
+}
+
+#[test]
+fn theory_json_is_exact() {
+    for (p, q) in [(0.5, 0.8), (0.2, 0.3), (0.9, 0.9), (0.013, 0.977), (0.6, 0.4)] {
+        let v = json(&["markov", "theory", "--p", &p.to_string(), "--q", &q.to_string(), "--json"]);
+        let pi1 = p / (p + q);
+        let hstar = (q / (p + q)) * h(p) + pi1 * h(q);
+        let u = h(pi1);
+        let got_h = v["entropy_rate"].as_f64().unwrap();
+        let got_u = v["unigram_loss"].as_f64().unwrap();
+        assert!((got_h - hstar).abs() <= 1e-12, "H* at ({p},{q}): {got_h} vs {hstar}");
+        assert!((got_u - u).abs() <= 1e-12, "U at ({p},{q}): {got_u} vs {u}");
+    }
+    // Spec §6 row (0.5, 0.8): H* = 0.6190, U = 0.6663 nats.
+    let v = json(&["markov", "theory", "--p", "0.5", "--q", "0.8", "--json"]);
+    assert!((v["entropy_rate"].as_f64().unwrap() - 0.6190).abs() < 5e-5);
+    assert!((v["unigram_loss"].as_f64().unwrap() - 0.6663).abs() < 5e-5);
+}
+
+#[test]
+fn multi_state_and_lagged_options() {
+    let v = json(&["markov", "theory", "--p", "0.9", "--states", "5", "--json"]);
+    assert!((v["entropy_rate"].as_f64().unwrap() - 1.5727).abs() < 5e-5);
+    assert_eq!(v["switching_regime"], serde_json::Value::Bool(true));
+    let v = json(&["markov", "theory", "--p", "0.2", "--q", "0.3", "--order", "2", "--json"]);
+    let lag = &v["lagged"]["best_loss_with_memory"];
+    assert_eq!(lag["m=0"], v["unigram_loss"]);
+    assert_eq!(lag["m=1"], v["entropy_rate"]);
+}
+
+#[test]
+fn bad_input_names_the_field_and_never_panics() {
+    let cases: [(&[&str], &str); 8] = [
+        (&["markov", "theory", "--p", "1.3", "--q", "0.5"], "`p`"),
+        (&["markov", "theory", "--p", "0.3", "--q", "0"], "`q`"),
+        (&["markov", "theory", "--p", "nan", "--q", "0.5"], "`p`"),
+        (&["markov", "theory", "--p", "-0.2", "--q", "0.5"], "`p`"),
+        (&["markov", "theory", "--p", "0.2", "--q", "inf"], "`q`"),
+        (&["markov", "theory", "--p", "0.2", "--states", "1"], "`states`"),
+        (&["markov", "theory", "--p", "0.2", "--q", "0.3", "--order", "0"], "`order`"),
+        (&["markov", "canonical", "--p", "0.2", "--q", "0.3", "--e", "nan", "--w", "0"], "`e`"),
+    ];
+    for (args, field) in cases {
+        let out = attnlab(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(err.contains(field), "{args:?}: error does not name {field}: {err}");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    }
+    // A value clap cannot parse at all is a usage error naming the flag.
+    let out = attnlab(&["markov", "theory", "--p", "abc", "--q", "0.5"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--p"));
+}
+
+#[test]
+fn canonical_reports_the_flow_end() {
+    let v = json(&["markov", "canonical", "--p", "0.5", "--q", "0.8", "--e", "0.1", "--w", "0.2", "--json"]);
+    assert_eq!(v["predicted_basin"], "unigram");
+    assert_eq!(v["gradient_flow"]["endpoint"], "unigram");
+    assert!(v["grad"]["db"].as_f64().unwrap().abs() < 1e-10);
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [&["--help"][..], &["markov", "--help"], &["markov", "theory", "--help"], &["markov", "canonical", "--help"]] {
+        let out = attnlab(args);
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Usage"), "{args:?}: {text}");
+    }
+    let out = attnlab(&["markov", "theory", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("P(x_{n+1} = 1 | x_n = 0)"));
+}

@@ -1,0 +1,40 @@
+//! Figures of Makkuva et al. (spec `markov.md`) that need no neural network: the canonical (e, w, b)
+//! landscape and its basins, H* and U over the (p, q) square, and SGD on the exact loss.
+
+pub mod basins;
+pub mod entropy;
+pub mod landscape;
+pub mod sgd;
+
+use attnlab_core::BinaryChain;
+
+use crate::{FigureError, FigureSpec};
+
+/// Revision of the Markov experiments' numerics, recorded in result files.
+pub const REVISION: u32 = 1;
+
+/// The code version of a Markov experiment: package version, revision and a hash of the source of
+/// every crate its numbers depend on (`build.rs`), so any code change invalidates the cache.
+pub(crate) fn code_version() -> String {
+    format!("{}.src-{}", attnlab_core::code_version(REVISION), &env!("ATTNLAB_SOURCE_HASH")[..8])
+}
+
+/// The Markov figures, in report order.
+pub fn figures() -> Vec<FigureSpec> {
+    vec![
+        FigureSpec { id: "markov.canonical.landscape", title: "Canonical (e, w) loss landscape at b*", run: landscape::run },
+        FigureSpec { id: "markov.canonical.basin", title: "Basins of gradient flow: theory vs integration", run: basins::run },
+        FigureSpec { id: "markov.chain.entropy", title: "Entropy rate H* and unigram loss U over (p, q)", run: entropy::run },
+        FigureSpec { id: "markov.canonical.sgd", title: "SGD with momentum on the exact canonical loss", run: sgd::run },
+    ]
+}
+
+/// A checked chain from literal (p, q) used by the figures.
+pub(crate) fn chain(p: f64, q: f64) -> Result<BinaryChain, FigureError> {
+    Ok(BinaryChain::new(p, q)?)
+}
+
+/// Claim-id suffix for a chain: `p0.2-q0.3`.
+pub(crate) fn pq_tag(c: &BinaryChain) -> String {
+    format!("p{}-q{}", c.p(), c.q())
+}

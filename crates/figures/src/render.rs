@@ -1,0 +1,51 @@
+//! Rendering: every figure is drawn twice from the same code, to SVG and to PNG, written atomically.
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::FigureError;
+use crate::style::register_fonts;
+
+/// Errors while drawing (plotters' backend errors, boxed).
+pub type DrawResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Something that can draw itself on any plotters backend.
+pub trait Figure {
+    /// Canvas size in pixels (width, height).
+    fn size(&self) -> (u32, u32);
+    /// Draws the figure on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Draws `fig` to `<dir>/<id>.svg` and `<dir>/<id>.png` (atomically) and returns both paths.
+pub fn render(fig: &impl Figure, dir: &Path, id: &str) -> Result<Vec<PathBuf>, FigureError> {
+    register_fonts();
+    std::fs::create_dir_all(dir).map_err(|e| FigureError::io(dir, e))?;
+    let size = fig.size();
+    let draw_err = |e: Box<dyn std::error::Error + Send + Sync>| FigureError::Draw(format!("{id}: {e}"));
+
+    let svg_path = dir.join(format!("{id}.svg"));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| draw_err(e.into()))?;
+        fig.draw(&root).map_err(draw_err)?;
+        root.present().map_err(|e| draw_err(e.into()))?;
+    }
+    attnlab_core::io::write_atomic(&svg_path, svg.as_bytes()).map_err(|e| FigureError::io(&svg_path, e))?;
+
+    let png_path = dir.join(format!("{id}.png"));
+    let tmp = dir.join(format!(".tmp-{}-{id}.png", std::process::id()));
+    {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| draw_err(e.into()))?;
+        fig.draw(&root).map_err(draw_err)?;
+        root.present().map_err(|e| draw_err(e.into()))?;
+    }
+    std::fs::rename(&tmp, &png_path).map_err(|e| FigureError::io(&png_path, e))?;
+    Ok(vec![svg_path, png_path])
+}
