@@ -101,6 +101,29 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(config(512, "proptest-regressions/markov_closed_forms.txt"))]
+
+    /// `ChainTheory` (what `attnlab markov theory` prints) is exact for any valid (p, q), even near
+    /// 0 and 1: H* and U against the direct sums −Σ π_i P_ij ln P_ij and −Σ π_i ln π_i.
+    #[test]
+    fn closed_forms_are_exact_everywhere(
+        p in prop_oneof![1e-12..1e-3f64, 1e-3..0.999f64, 0.999..(1.0 - 1e-12)],
+        q in prop_oneof![1e-12..1e-3f64, 1e-3..0.999f64, 0.999..(1.0 - 1e-12)],
+    ) {
+        let t = ChainTheory::new(&BinaryChain::new(p, q).unwrap());
+        let pi = [q / (p + q), p / (p + q)];
+        let kernel = [[1.0 - p, p], [q, 1.0 - q]];
+        let xlnx = |x: f64| if x > 0.0 { x * x.ln() } else { 0.0 };
+        let h_direct: f64 = -(0..2).flat_map(|i| (0..2).map(move |j| (i, j))).map(|(i, j)| pi[i] * xlnx(kernel[i][j])).sum::<f64>();
+        let u_direct: f64 = -(xlnx(pi[0]) + xlnx(pi[1]));
+        prop_assert!((t.entropy_rate - h_direct).abs() <= 1e-9, "H* {} vs {}", t.entropy_rate, h_direct);
+        prop_assert!((t.unigram_loss - u_direct).abs() <= 1e-9, "U {} vs {}", t.unigram_loss, u_direct);
+        prop_assert!((t.pi0 + t.pi1 - 1.0).abs() < 1e-15);
+        prop_assert_eq!(t.slope.signum(), (1.0 - p - q).signum());
+    }
+}
+
+proptest! {
     #![proptest_config(config(48, "proptest-regressions/markov_theorems_basins.txt"))]
 
     /// For initial points not near a basin boundary, gradient flow ends where spec §3 predicts.

@@ -81,7 +81,7 @@ fn run() -> anyhow::Result<()> {
             let summary = attnlab_figures::run(&opts).context("figures failed")?;
             let js: Vec<_> = summary.ran.iter().flat_map(|r| r.judgements.clone()).collect();
             eprintln!(
-                "done in {:.1} s: {} figures, {} — report: {}",
+                "done in {:.1} s: {} figure(s), {} — report: {}",
                 summary.wall_time_s,
                 summary.ran.len(),
                 attnlab_figures::report::verdict_counts(&js),

@@ -1,10 +1,12 @@
 //! `attnlab markov …`: the Markov paper's closed forms and the canonical (e, w, b) model.
 
 use anyhow::Context as _;
-use attnlab_core::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, config::rules};
+use attnlab_comparator::{Observation, Prediction, Tolerance, judge};
+use attnlab_core::{BinaryChain, FlowConfig, LaggedChain, MeanSe, MultiStateChain, SgdConfig, config::rules};
 use attnlab_markov::canonical::{Canonical, c_of, separatrix_energy};
 use attnlab_markov::chain::{ChainTheory, LaggedTheory, MultiStateTheory};
-use attnlab_markov::flow::gradient_flow;
+use attnlab_markov::flow::{Endpoint, gradient_flow};
+use attnlab_markov::sgd::{SgdRun, run_all};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -20,6 +22,45 @@ pub enum MarkovCmd {
     /// bias b*, energy, predicted basin, and where gradient flow from (e, w) actually ends.
     #[command(allow_negative_numbers = true)]
     Canonical(CanonicalArgs),
+    /// SGD with momentum on the exact canonical loss from a small Gaussian init, over several seeds
+    /// (spec markov §3 "Check [derived]"): final losses against H* and U, and the verdict.
+    #[command(allow_negative_numbers = true)]
+    Sgd(SgdArgs),
+}
+
+/// Arguments of `attnlab markov sgd`.
+#[derive(Debug, Args)]
+pub struct SgdArgs {
+    /// p = P(0→1), in (0, 1).
+    #[arg(long)]
+    pub p: f64,
+    /// q = P(1→0), in (0, 1).
+    #[arg(long)]
+    pub q: f64,
+    /// Number of seeds (replicates, ≥ 1).
+    #[arg(long, default_value_t = 20)]
+    pub seeds: usize,
+    /// Steps per run (≥ 1).
+    #[arg(long, default_value_t = 5000)]
+    pub steps: usize,
+    /// Learning rate (> 0).
+    #[arg(long, default_value_t = 0.01)]
+    pub lr: f64,
+    /// Momentum μ in [0, 1).
+    #[arg(long, default_value_t = 0.9)]
+    pub momentum: f64,
+    /// Standard deviation σ of the N(0, σ²) initialisation of e and w (≥ 0).
+    #[arg(long, default_value_t = 0.1)]
+    pub init_std: f64,
+    /// Initial bias b (finite).
+    #[arg(long, default_value_t = 0.0)]
+    pub b_init: f64,
+    /// Base seed; replicate i uses a seed derived from (seed, i).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `attnlab markov theory`.
@@ -74,6 +115,7 @@ pub fn execute(cmd: &MarkovCmd) -> anyhow::Result<(Value, bool)> {
     match cmd {
         MarkovCmd::Theory(a) => Ok((theory(a)?, a.json)),
         MarkovCmd::Canonical(a) => Ok((canonical(a)?, a.json)),
+        MarkovCmd::Sgd(a) => Ok((sgd(a)?, a.json)),
     }
 }
 
@@ -169,6 +211,41 @@ fn canonical(a: &CanonicalArgs) -> anyhow::Result<Value> {
             "converged": flow.converged,
             "energy_drift": flow.energy_drift,
         },
+        "units": "nats",
+    }))
+}
+
+fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
+    let chain = BinaryChain::new(a.p, a.q)?;
+    let cfg = SgdConfig::new(a.lr, a.momentum, a.steps, a.init_std)?;
+    let run = SgdRun::new(chain, cfg, a.b_init, a.seeds, 100)?;
+    let t = ChainTheory::new(&chain);
+    let traces = run_all(&run, a.seed);
+    let finals: Vec<f64> = traces.iter().filter(|tr| !tr.diverged).map(|tr| tr.final_loss).collect();
+    let count = |e: Endpoint| traces.iter().filter(|tr| tr.endpoint == e).count();
+    let (predicted, name) = if t.switching < 1.0 { (t.entropy_rate, "entropy_rate") } else { (t.unigram_loss, "unigram_loss") };
+    let obs = if finals.is_empty() {
+        Observation { value: f64::NAN, se: f64::NAN, n: 0 }
+    } else {
+        Observation::mean(MeanSe::of(&finals))
+    };
+    let verdict = judge(Prediction { value: predicted }, obs, Tolerance::Absolute(0.01));
+    Ok(json!({
+        "p": a.p, "q": a.q,
+        "seed": a.seed, "seeds": a.seeds, "steps": a.steps, "lr": a.lr, "momentum": a.momentum,
+        "init_std": a.init_std, "b_init": a.b_init,
+        "entropy_rate": t.entropy_rate,
+        "unigram_loss": t.unigram_loss,
+        "predicted": name,
+        "final_loss_mean": obs.value,
+        "final_loss_se": obs.se,
+        "ended_global": count(Endpoint::Global),
+        "ended_unigram": count(Endpoint::Unigram),
+        "undecided": count(Endpoint::Undecided),
+        "diverged": traces.iter().filter(|tr| tr.diverged).count(),
+        "verdict": verdict,
+        "tolerance": 0.01,
+        "final_losses": finals,
         "units": "nats",
     }))
 }

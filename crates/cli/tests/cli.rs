@@ -82,8 +82,21 @@ fn canonical_reports_the_flow_end() {
 }
 
 #[test]
+fn sgd_small_init_lands_where_theory_says() {
+    let v = json(&["markov", "sgd", "--p", "0.5", "--q", "0.8", "--seeds", "4", "--steps", "3000", "--json"]);
+    assert_eq!(v["predicted"], "unigram_loss");
+    assert_eq!(v["ended_unigram"], 4);
+    assert_eq!(v["verdict"], "agrees");
+    let v = json(&["markov", "sgd", "--p", "0.2", "--q", "0.3", "--seeds", "4", "--steps", "3000", "--json"]);
+    assert_eq!(v["ended_global"], 4);
+    let out = attnlab(&["markov", "sgd", "--p", "0.2", "--q", "0.3", "--momentum", "1"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`momentum`"));
+}
+
+#[test]
 fn every_command_has_help() {
-    for args in [&["--help"][..], &["markov", "--help"], &["markov", "theory", "--help"], &["markov", "canonical", "--help"]] {
+    for args in [&["--help"][..], &["markov", "--help"], &["markov", "theory", "--help"], &["markov", "canonical", "--help"], &["markov", "sgd", "--help"]] {
         let out = attnlab(args);
         assert!(out.status.success(), "{args:?}");
         let text = String::from_utf8_lossy(&out.stdout);

@@ -59,6 +59,24 @@ pub mod rules {
     }
 }
 
+/// Deserialises a checked type through its constructor: `checked_deserialize!(T via Raw { a: f64, … })`
+/// defines the plain `Raw` struct and `TryFrom<Raw> for T` calling `T::new(a, …)`.
+macro_rules! checked_deserialize {
+    ($ty:ident via $raw:ident { $($f:ident : $t:ty),* $(,)? }) => {
+        #[derive(Deserialize)]
+        struct $raw {
+            $($f: $t),*
+        }
+
+        impl TryFrom<$raw> for $ty {
+            type Error = ConfigError;
+            fn try_from(r: $raw) -> Result<Self, ConfigError> {
+                Self::new($(r.$f),*)
+            }
+        }
+    };
+}
+
 /// A binary first-order Markov chain (spec markov §1): p = P(0→1), q = P(1→0), both in (0, 1).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "BinaryChainRaw")]
@@ -67,18 +85,7 @@ pub struct BinaryChain {
     q: f64,
 }
 
-#[derive(Deserialize)]
-struct BinaryChainRaw {
-    p: f64,
-    q: f64,
-}
-
-impl TryFrom<BinaryChainRaw> for BinaryChain {
-    type Error = ConfigError;
-    fn try_from(r: BinaryChainRaw) -> Result<Self, ConfigError> {
-        Self::new(r.p, r.q)
-    }
-}
+checked_deserialize!(BinaryChain via BinaryChainRaw { p: f64, q: f64 });
 
 impl BinaryChain {
     /// Checks p, q ∈ (0, 1) (NaN and ±∞ rejected) and builds the chain.
@@ -104,18 +111,7 @@ pub struct MultiStateChain {
     states: usize,
 }
 
-#[derive(Deserialize)]
-struct MultiStateRaw {
-    p: f64,
-    states: usize,
-}
-
-impl TryFrom<MultiStateRaw> for MultiStateChain {
-    type Error = ConfigError;
-    fn try_from(r: MultiStateRaw) -> Result<Self, ConfigError> {
-        Self::new(r.p, r.states)
-    }
-}
+checked_deserialize!(MultiStateChain via MultiStateRaw { p: f64, states: usize });
 
 impl MultiStateChain {
     /// Checks p ∈ (0, 1) and states ≥ 2.
@@ -142,19 +138,7 @@ pub struct LaggedChain {
     alpha: f64,
 }
 
-#[derive(Deserialize)]
-struct LaggedRaw {
-    chain: BinaryChain,
-    order: usize,
-    alpha: f64,
-}
-
-impl TryFrom<LaggedRaw> for LaggedChain {
-    type Error = ConfigError;
-    fn try_from(r: LaggedRaw) -> Result<Self, ConfigError> {
-        Self::new(r.chain, r.order, r.alpha)
-    }
-}
+checked_deserialize!(LaggedChain via LaggedRaw { chain: BinaryChain, order: usize, alpha: f64 });
 
 impl LaggedChain {
     /// Checks order ≥ 1 and α ∈ [0, 1].
@@ -193,19 +177,7 @@ pub struct Range1 {
     n: usize,
 }
 
-#[derive(Deserialize)]
-struct RangeRaw {
-    lo: f64,
-    hi: f64,
-    n: usize,
-}
-
-impl TryFrom<RangeRaw> for Range1 {
-    type Error = ConfigError;
-    fn try_from(r: RangeRaw) -> Result<Self, ConfigError> {
-        Self::new(r.lo, r.hi, r.n)
-    }
-}
+checked_deserialize!(Range1 via RangeRaw { lo: f64, hi: f64, n: usize });
 
 impl Range1 {
     /// Checks lo, hi finite, lo < hi, n ≥ 2.
@@ -249,20 +221,7 @@ pub struct FlowConfig {
     grad_tol: f64,
 }
 
-#[derive(Deserialize)]
-struct FlowRaw {
-    t_max: f64,
-    rtol: f64,
-    atol: f64,
-    grad_tol: f64,
-}
-
-impl TryFrom<FlowRaw> for FlowConfig {
-    type Error = ConfigError;
-    fn try_from(r: FlowRaw) -> Result<Self, ConfigError> {
-        Self::new(r.t_max, r.rtol, r.atol, r.grad_tol)
-    }
-}
+checked_deserialize!(FlowConfig via FlowRaw { t_max: f64, rtol: f64, atol: f64, grad_tol: f64 });
 
 impl FlowConfig {
     /// Checks every field is finite and > 0. The flow stops at t_max or once ‖∇L‖ < grad_tol.
@@ -308,20 +267,7 @@ pub struct SgdConfig {
     init_std: f64,
 }
 
-#[derive(Deserialize)]
-struct SgdRaw {
-    lr: f64,
-    momentum: f64,
-    steps: usize,
-    init_std: f64,
-}
-
-impl TryFrom<SgdRaw> for SgdConfig {
-    type Error = ConfigError;
-    fn try_from(r: SgdRaw) -> Result<Self, ConfigError> {
-        Self::new(r.lr, r.momentum, r.steps, r.init_std)
-    }
-}
+checked_deserialize!(SgdConfig via SgdRaw { lr: f64, momentum: f64, steps: usize, init_std: f64 });
 
 impl SgdConfig {
     /// Checks lr > 0, momentum ∈ [0, 1), steps ≥ 1, init_std ≥ 0 (all finite).

@@ -22,8 +22,10 @@ pub fn softplus(y: f64) -> f64 {
 
 /// Binary entropy in nats, h(x) = −x ln x − (1−x) ln(1−x), with h(0) = h(1) = 0.
 pub fn binary_entropy(x: f64) -> f64 {
-    let t = |v: f64| if v > 0.0 { -v * v.ln() } else { 0.0 };
-    t(x) + t(1.0 - x)
+    // ln(1−x) via ln_1p keeps full relative precision for tiny x.
+    let a = if x > 0.0 { -x * x.ln() } else { 0.0 };
+    let b = if x < 1.0 { -(1.0 - x) * (-x).ln_1p() } else { 0.0 };
+    a + b
 }
 
 /// ln(e^a + e^b) without overflow.
