@@ -2,11 +2,11 @@
 
 use anyhow::Context as _;
 use attnlab_comparator::{Observation, Prediction, Tolerance, judge};
-use attnlab_core::{BinaryChain, FlowConfig, LaggedChain, MeanSe, MultiStateChain, SgdConfig, config::rules};
+use attnlab_core::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, SgdConfig, config::rules};
 use attnlab_markov::canonical::{Canonical, c_of, separatrix_energy};
 use attnlab_markov::chain::{ChainTheory, LaggedTheory, MultiStateTheory};
 use attnlab_markov::flow::{Endpoint, gradient_flow};
-use attnlab_markov::sgd::{SgdRun, run_all};
+use attnlab_markov::sgd::{SgdRun, SgdSummary, run_all};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -220,16 +220,10 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
     let cfg = SgdConfig::new(a.lr, a.momentum, a.steps, a.init_std)?;
     let run = SgdRun::new(chain, cfg, a.b_init, a.seeds, 100)?;
     let t = ChainTheory::new(&chain);
-    let traces = run_all(&run, a.seed);
-    let finals: Vec<f64> = traces.iter().filter(|tr| !tr.diverged).map(|tr| tr.final_loss).collect();
-    let count = |e: Endpoint| traces.iter().filter(|tr| tr.endpoint == e).count();
-    let (predicted, name) = if t.switching < 1.0 { (t.entropy_rate, "entropy_rate") } else { (t.unigram_loss, "unigram_loss") };
-    let obs = if finals.is_empty() {
-        Observation { value: f64::NAN, se: f64::NAN, n: 0 }
-    } else {
-        Observation::mean(MeanSe::of(&finals))
-    };
-    let verdict = judge(Prediction { value: predicted }, obs, Tolerance::Absolute(0.01));
+    let s = SgdSummary::new(&run, &run_all(&run, a.seed));
+    let name = if s.predicted_end == Endpoint::Global { "entropy_rate" } else { "unigram_loss" };
+    let obs = Observation::mean(s.final_loss());
+    let verdict = judge(Prediction { value: s.predicted_loss }, obs, Tolerance::Absolute(0.01));
     Ok(json!({
         "p": a.p, "q": a.q,
         "seed": a.seed, "seeds": a.seeds, "steps": a.steps, "lr": a.lr, "momentum": a.momentum,
@@ -239,13 +233,13 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
         "predicted": name,
         "final_loss_mean": obs.value,
         "final_loss_se": obs.se,
-        "ended_global": count(Endpoint::Global),
-        "ended_unigram": count(Endpoint::Unigram),
-        "undecided": count(Endpoint::Undecided),
-        "diverged": traces.iter().filter(|tr| tr.diverged).count(),
+        "ended_global": s.ended_global,
+        "ended_unigram": s.ended_unigram,
+        "undecided": s.undecided,
+        "diverged": s.diverged,
         "verdict": verdict,
         "tolerance": 0.01,
-        "final_losses": finals,
+        "final_losses": s.final_losses,
         "units": "nats",
     }))
 }

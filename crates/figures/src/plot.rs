@@ -1,28 +1,38 @@
 //! Plot building blocks shared by the figures: panels, heat maps, colour bars, theory lines.
 
-use std::ops::Range;
-
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use crate::render::DrawResult;
+use crate::render::{DrawError, DrawResult};
 use crate::style::{FONT, okabe_ito};
 
 /// A 2-D chart with f64 axes.
-pub type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+pub type Chart<'a, DB> = AxesChart<'a, DB, RangedCoordf64, RangedCoordf64>;
+
+/// A 2-D chart with any x and y coordinate kinds (linear, log, …).
+pub type AxesChart<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
 
 /// Builds a captioned panel with labelled axes on `area`.
-pub fn panel<'a, DB: DrawingBackend>(
+///
+/// The axes are any f64 coordinates plotters can build: `lo..hi` for linear, `(lo..hi).log_scale()`
+/// for logarithmic.
+pub fn panel<'a, DB, X, Y>(
     area: &'a DrawingArea<DB, Shift>,
     caption: &str,
-    x: Range<f64>,
-    y: Range<f64>,
+    x: X,
+    y: Y,
     x_desc: &str,
     y_desc: &str,
-) -> Result<Chart<'a, DB>, Box<dyn std::error::Error + Send + Sync>>
+) -> Result<AxesChart<'a, DB, X::CoordDescType, Y::CoordDescType>, DrawError>
 where
+    DB: DrawingBackend,
     DB::ErrorType: 'static,
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
 {
     let mut chart = ChartBuilder::on(area)
         .caption(caption, (FONT, 18))

@@ -8,8 +8,11 @@ use plotters::prelude::*;
 use crate::FigureError;
 use crate::style::register_fonts;
 
-/// Errors while drawing (plotters' backend errors, boxed).
-pub type DrawResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+/// A plotters backend error, boxed.
+pub type DrawError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The result of drawing.
+pub type DrawResult = Result<(), DrawError>;
 
 /// Something that can draw itself on any plotters backend.
 pub trait Figure {
@@ -26,7 +29,7 @@ pub fn render(fig: &impl Figure, dir: &Path, id: &str) -> Result<Vec<PathBuf>, F
     register_fonts();
     std::fs::create_dir_all(dir).map_err(|e| FigureError::io(dir, e))?;
     let size = fig.size();
-    let draw_err = |e: Box<dyn std::error::Error + Send + Sync>| FigureError::Draw(format!("{id}: {e}"));
+    let draw_err = |e: DrawError| FigureError::Draw(format!("{id}: {e}"));
 
     let svg_path = dir.join(format!("{id}.svg"));
     let mut svg = String::new();

@@ -179,6 +179,14 @@ impl Canonical {
         (w != 0.0).then(|| e * e - w * w - w.signum() * w.abs().ln())
     }
 
+    /// The e ≥ 0 on the energy level E(e, w) = `level` at this w: e = √(level + w² + sign(w)ln|w|),
+    /// or None where that level does not reach this w (or w = 0). The level through the saddle,
+    /// `separatrix_energy()`, on w < 0 is the separatrix.
+    pub fn energy_level_e(level: f64, w: f64) -> Option<f64> {
+        let e2 = level + w * w + w.signum() * w.abs().ln();
+        (w != 0.0 && e2 >= 0.0).then(|| e2.sqrt())
+    }
+
     /// Predicted end of gradient flow from (e, w) (spec §3 "Basins of attraction").
     ///
     /// p+q < 1: unigram iff w < −1/√2 and E < E*. p+q > 1: unigram iff w ≥ 0, or −1/√2 < w < 0 and
@@ -267,5 +275,11 @@ mod tests {
     fn separatrix_energy_value() {
         assert!((separatrix_energy() + 0.8466).abs() < 5e-5);
         assert!((Canonical::energy(0.0, W_CRIT).unwrap() - separatrix_energy()).abs() < 1e-15);
+        // The level curve inverts the energy.
+        for (e, w) in [(0.7, -1.3), (1.2, 0.4), (0.1, -0.2)] {
+            let level = Canonical::energy(e, w).unwrap();
+            assert!((Canonical::energy_level_e(level, w).unwrap() - e).abs() < 1e-12);
+        }
+        assert_eq!(Canonical::energy_level_e(separatrix_energy(), 0.0), None);
     }
 }

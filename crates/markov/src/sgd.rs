@@ -1,11 +1,12 @@
 //! SGD with momentum on the exact canonical loss (spec markov §2c training, §3 "Check [derived]"):
 //! e, w ~ N(0, σ²) around 0, b = b_init, heavy-ball momentum, full (population) gradient.
 
-use attnlab_core::{BinaryChain, ConfigError, SgdConfig, config::rules, rng::child_seed, seeded_rng};
+use attnlab_core::{BinaryChain, ConfigError, MeanSe, SgdConfig, config::rules, rng::child_seed, seeded_rng};
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 use crate::canonical::Canonical;
+use crate::chain::ChainTheory;
 use crate::flow::{Endpoint, classify};
 
 /// One SGD experiment: a chain, the optimiser, the initial bias, how many seeds and how often to log.
@@ -92,6 +93,58 @@ pub fn run_seed(run: &SgdRun, seed: u64) -> SgdTrace {
     SgdTrace { seed, init, end: (th[0], th[1], th[2]), final_loss, gap_fraction, endpoint, curve, diverged }
 }
 
+/// What theory predicts for SGD from a small init around 0 (spec §3 "Basins … Consequence"), and
+/// how the seeds did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SgdSummary {
+    /// Predicted end: the global set (H*) for p+q < 1, the unigram set (U) otherwise.
+    pub predicted_end: Endpoint,
+    /// The predicted final loss: H* or U accordingly.
+    pub predicted_loss: f64,
+    /// Final losses of the runs that did not diverge.
+    pub final_losses: Vec<f64>,
+    /// Runs that ended at H*.
+    pub ended_global: usize,
+    /// Runs that ended at U.
+    pub ended_unigram: usize,
+    /// Runs that ended at neither.
+    pub undecided: usize,
+    /// Runs that diverged (not used as data).
+    pub diverged: usize,
+}
+
+impl SgdSummary {
+    /// Summarises the traces of `run` against the theory's prediction.
+    pub fn new(run: &SgdRun, traces: &[SgdTrace]) -> Self {
+        let t = ChainTheory::new(&run.chain);
+        let (predicted_end, predicted_loss) =
+            if t.switching < 1.0 { (Endpoint::Global, t.entropy_rate) } else { (Endpoint::Unigram, t.unigram_loss) };
+        let count = |e: Endpoint| traces.iter().filter(|tr| !tr.diverged && tr.endpoint == e).count();
+        Self {
+            predicted_end,
+            predicted_loss,
+            final_losses: traces.iter().filter(|tr| !tr.diverged).map(|tr| tr.final_loss).collect(),
+            ended_global: count(Endpoint::Global),
+            ended_unigram: count(Endpoint::Unigram),
+            undecided: count(Endpoint::Undecided),
+            diverged: traces.iter().filter(|tr| tr.diverged).count(),
+        }
+    }
+
+    /// Number of runs that ended where theory predicts.
+    pub fn hits(&self) -> usize {
+        match self.predicted_end {
+            Endpoint::Global => self.ended_global,
+            _ => self.ended_unigram,
+        }
+    }
+
+    /// Mean ± SE of the final losses (NaN for no usable run).
+    pub fn final_loss(&self) -> MeanSe {
+        MeanSe::of(&self.final_losses)
+    }
+}
+
 /// Runs every seed (child seeds of `base_seed`), in order.
 pub fn run_all(run: &SgdRun, base_seed: u64) -> Vec<SgdTrace> {
     (0..run.seeds as u64).map(|i| run_seed(run, child_seed(base_seed, i))).collect()
@@ -106,10 +159,13 @@ mod tests {
         let sgd = SgdConfig::new(0.01, 0.9, 5000, 0.1).unwrap();
         for (p, q, want) in [(0.2, 0.3, Endpoint::Global), (0.9, 0.9, Endpoint::Unigram)] {
             let run = SgdRun::new(BinaryChain::new(p, q).unwrap(), sgd, 0.0, 3, 100).unwrap();
-            for t in run_all(&run, 7) {
+            let traces = run_all(&run, 7);
+            for t in &traces {
                 assert!(!t.diverged);
                 assert_eq!(t.endpoint, want, "({p},{q}) seed {}: {t:?}", t.seed);
             }
+            let s = SgdSummary::new(&run, &traces);
+            assert_eq!((s.predicted_end, s.hits(), s.final_losses.len()), (want, 3, 3));
         }
     }
 }

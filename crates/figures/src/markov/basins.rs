@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{chain, code_version, pq_tag};
+use super::{chain, code_version, pq_caption, pq_tag};
 use crate::plot::{dashed, finite_runs, heatmap, legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito, tint};
@@ -194,8 +194,7 @@ impl Figure for BasinFig<'_> {
         let efine: Vec<f64> = Range1::new(-2.0, 2.0, 401).map(|r| r.points()).unwrap_or_default();
         for (area, p) in areas.iter().zip(&self.data.panels) {
             let m = Canonical::new(&p.chain);
-            let cap = format!("p = q = {} (p+q {} 1)", p.chain.p(), if p.chain.p() + p.chain.q() > 1.0 { ">" } else { "<" });
-            let mut ch = panel(area, &cap, -2.1..2.1, -2.1..3.0, "initial w", "initial e")?;
+            let mut ch = panel(area, &pq_caption(&p.chain), -2.1..2.1, -2.1..3.0, "initial w", "initial e")?;
             heatmap(&mut ch, &fine, &efine, |i, j| match m.predicted_basin(efine[j], fine[i]) {
                 Basin::Global => tint(GLOBAL, 0.8),
                 Basin::Unigram => tint(UNIGRAM, 0.8),
@@ -205,17 +204,20 @@ impl Figure for BasinFig<'_> {
                 let col = endpoint_color(pt.flow.endpoint);
                 ch.draw_series(LineSeries::new(pt.flow.path.iter().map(|&(e, w)| (w, e)), col.mix(0.5).stroke_width(1)))?;
             }
-            for (k, pt) in p.points.iter().enumerate() {
-                let (e, w) = (es[k / ws.len()], ws[k % ws.len()]);
-                let col = endpoint_color(pt.flow.endpoint);
-                ch.draw_series(std::iter::once(Circle::new((w, e), 2, col.filled())))?;
-                if !agrees(pt.predicted, pt.flow.endpoint) {
-                    ch.draw_series(std::iter::once(Cross::new((w, e), 5, okabe_ito::BLACK.stroke_width(2))))?;
-                }
-            }
-            let sep = |sign: f64| fine.iter().map(move |&w| {
-                let e2 = separatrix_energy() + w * w + w.signum() * w.abs().ln();
-                if w < 0.0 && e2 >= 0.0 && e2.sqrt() <= 2.1 { (w, sign * e2.sqrt()) } else { (w, f64::NAN) }
+            let start = |k: usize| (ws[k % ws.len()], es[k / ws.len()]);
+            ch.draw_series(
+                p.points.iter().enumerate().map(|(k, pt)| Circle::new(start(k), 2, endpoint_color(pt.flow.endpoint).filled())),
+            )?;
+            ch.draw_series(
+                p.points
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, pt)| !agrees(pt.predicted, pt.flow.endpoint))
+                    .map(|(k, _)| Cross::new(start(k), 5, okabe_ito::BLACK.stroke_width(2))),
+            )?;
+            let sep = |sign: f64| fine.iter().map(move |&w| match Canonical::energy_level_e(separatrix_energy(), w) {
+                Some(e) if w < 0.0 && e <= 2.1 => (w, sign * e),
+                _ => (w, f64::NAN),
             });
             let mut first = true;
             for run in finite_runs(sep(1.0)).into_iter().chain(finite_runs(sep(-1.0))) {

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{chain, code_version, pq_tag};
+use super::{chain, code_version, pq_caption, pq_tag};
 use crate::plot::{colorbar, dashed, finite_runs, heatmap, legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito, viridis};
@@ -172,8 +172,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "",
         ));
     }
-    let files = render(&LandscapeFig { cfg: &cfg, data: d }, &ctx.out_dir, spec.id)?;
-    let _ = files;
+    render(&LandscapeFig { cfg: &cfg, data: d }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
         status,
@@ -194,12 +193,7 @@ struct LandscapeFig<'a> {
 
 /// Energy level curve E(e, w) = level as the upper and lower branches e = ±√(level + w² + sign(w)ln|w|).
 fn level_curve(level: f64, ws: &[f64], sign: f64) -> Vec<(f64, f64)> {
-    ws.iter()
-        .map(|&w| {
-            let e2 = level + w * w + w.signum() * w.abs().ln();
-            if w != 0.0 && e2 >= 0.0 { (w, sign * e2.sqrt()) } else { (w, f64::NAN) }
-        })
-        .collect()
+    ws.iter().map(|&w| (w, Canonical::energy_level_e(level, w).map_or(f64::NAN, |e| sign * e))).collect()
 }
 
 impl Figure for LandscapeFig<'_> {
@@ -217,8 +211,7 @@ impl Figure for LandscapeFig<'_> {
         let wfine: Vec<f64> = Range1::new(-2.0, 2.0, 2001).map(|r| r.points()).unwrap_or_default();
         for (area, p) in areas.iter().zip(&self.data.panels) {
             let m = Canonical::new(&p.chain);
-            let cap = format!("p = {}, q = {} (p+q {} 1)", p.chain.p(), p.chain.q(), if p.chain.p() + p.chain.q() > 1.0 { ">" } else { "<" });
-            let mut ch = panel(area, &cap, -2.0..2.0, -2.5..2.5, "w (FFN weight)", "e (embedding)")?;
+            let mut ch = panel(area, &pq_caption(&p.chain), -2.0..2.0, -2.5..2.5, "w (FFN weight)", "e (embedding)")?;
             heatmap(&mut ch, &ws, &es, |i, j| viridis(p.gap_fraction[j][i] / 2.0))?;
             for level in [-3.0, -2.0, -1.5, -1.2, -0.6, -0.3, 0.0, 0.5, 1.0, 2.0, 3.0] {
                 for sign in [1.0, -1.0] {

@@ -34,6 +34,13 @@ pub(crate) fn chain(p: f64, q: f64) -> Result<BinaryChain, FigureError> {
     Ok(BinaryChain::new(p, q)?)
 }
 
+/// Panel caption for a chain: `p = 0.5, q = 0.8 (p+q > 1)`.
+pub(crate) fn pq_caption(c: &BinaryChain) -> String {
+    let s = c.p() + c.q();
+    let rel = if s > 1.0 { ">" } else if s < 1.0 { "<" } else { "=" };
+    format!("p = {}, q = {} (p+q {rel} 1)", c.p(), c.q())
+}
+
 /// Claim-id suffix for a chain: `p0.2-q0.3`.
 pub(crate) fn pq_tag(c: &BinaryChain) -> String {
     format!("p{}-q{}", c.p(), c.q())

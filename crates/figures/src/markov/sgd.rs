@@ -3,19 +3,19 @@
 //! (spec §3 "Basins … Consequence" and "Check [derived]").
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_core::{MeanSe, SgdConfig};
+use attnlab_core::SgdConfig;
 use attnlab_markov::chain::ChainTheory;
 use attnlab_markov::flow::Endpoint;
-use attnlab_markov::sgd::{SgdRun, SgdTrace, run_all};
+use attnlab_markov::sgd::{SgdRun, SgdSummary, SgdTrace, run_all};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{chain, code_version, pq_tag};
-use crate::plot::{dashed, legend, seg, tick};
+use super::{chain, code_version, pq_caption, pq_tag};
+use crate::plot::{dashed, legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
-use crate::style::{FONT, GLOBAL, UNIGRAM, okabe_ito};
+use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// The experiment's config: one SGD run per chain.
@@ -65,10 +65,9 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let mut js = Vec::new();
     for r in &d.results {
         let t = ChainTheory::new(&r.run.chain);
-        let (target, name) = if t.switching < 1.0 { (t.entropy_rate, "H*") } else { (t.unigram_loss, "U") };
-        let finals: Vec<f64> = r.traces.iter().filter(|tr| !tr.diverged).map(|tr| tr.final_loss).collect();
-        let want = if t.switching < 1.0 { Endpoint::Global } else { Endpoint::Unigram };
-        let hits = r.traces.iter().filter(|tr| tr.endpoint == want).count();
+        let s = SgdSummary::new(&r.run, &r.traces);
+        let name = if s.predicted_end == Endpoint::Global { "H*" } else { "U" };
+        let hits = s.hits();
         js.push(Judgement::new(
             Claim::new(
                 &format!("markov.canonical.sgd.{}", pq_tag(&r.run.chain)),
@@ -84,8 +83,8 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
                 ),
                 "§3 Basins, Check [derived]",
             ),
-            target,
-            Observation::mean(MeanSe::of(&finals)),
+            s.predicted_loss,
+            Observation::mean(s.final_loss()),
             Tolerance::Absolute(0.01),
             spec.id,
             "nats",
@@ -122,23 +121,15 @@ impl Figure for SgdFig<'_> {
             let steps = r.run.sgd.steps() as f64;
             let lo = (t.entropy_rate - 0.03).max(0.0);
             let hi = r.traces.iter().flat_map(|tr| tr.curve.iter().map(|c| c.1)).fold(t.unigram_loss, f64::max) + 0.02;
-            let cap = format!("p = {}, q = {} (p+q {} 1)", t.p, t.q, if t.switching > 1.0 { ">" } else { "<" });
             // Log step axis (step + 1), so the early escape and the long flat end both show.
-            let mut ch = ChartBuilder::on(area)
-                .caption(cap, (FONT, 18))
-                .margin(8)
-                .x_label_area_size(42)
-                .y_label_area_size(56)
-                .build_cartesian_2d((1.0..steps + 1.0).log_scale(), lo..hi.min(lo + 1.0))?;
-            ch.configure_mesh()
-                .disable_mesh()
-                .x_desc("step + 1 (log scale)")
-                .y_desc("exact loss (nats)")
-                .x_label_formatter(&|v| tick(*v))
-                .y_label_formatter(&|v| tick(*v))
-                .label_style((FONT, 13))
-                .axis_desc_style((FONT, 15))
-                .draw()?;
+            let mut ch = panel(
+                area,
+                &pq_caption(&r.run.chain),
+                (1.0..steps + 1.0).log_scale(),
+                lo..hi.min(lo + 1.0),
+                "step + 1 (log scale)",
+                "exact loss (nats)",
+            )?;
             for (k, tr) in r.traces.iter().filter(|tr| !tr.diverged).enumerate() {
                 let s = ch.draw_series(LineSeries::new(
                     tr.curve.iter().map(|&(s, l)| (s as f64 + 1.0, l)),
