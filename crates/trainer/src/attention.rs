@@ -1,0 +1,133 @@
+//! Causal attention for the trainer: the fused CPU op (candle `CustomOp3` with its own backward)
+//! and the naive reference that materialises the B×N×N matrix (any dtype; used for f64 and tests).
+
+use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, bail};
+use rayon::prelude::*;
+
+use crate::kernel::{self, Dims};
+
+/// Mask value for invisible keys in the naive path.
+const MASKED: f64 = -1e30;
+
+/// Fused causal attention: inputs q, k, v of shape (B, N, d), output (B, N, d + 1) whose last
+/// column is the row log-sum-exp (kept for the backward pass; callers narrow it away and must not
+/// differentiate through it).
+#[derive(Debug, Clone, Copy)]
+struct Fused {
+    memory: usize,
+    scale: f32,
+}
+
+fn slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
+    let CpuStorage::F32(v) = s else { bail!("fused attention: {what} must be f32") };
+    match l.contiguous_offsets() {
+        Some((a, b)) => Ok(&v[a..b]),
+        None => bail!("fused attention: {what} must be contiguous"),
+    }
+}
+
+fn dims_of(l: &Layout, memory: usize, scale: f32) -> Result<Dims> {
+    let &[batch, len, d] = l.dims() else { bail!("fused attention: expected (B, N, d), got {:?}", l.dims()) };
+    Ok(Dims { batch, len, d, memory, scale })
+}
+
+impl CustomOp3 for Fused {
+    fn name(&self) -> &'static str {
+        "fused-causal-attention"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> Result<(CpuStorage, Shape)> {
+        let dims = dims_of(l1, self.memory, self.scale)?;
+        if l2.dims() != l1.dims() || l3.dims() != l1.dims() {
+            bail!("fused attention: q, k, v shapes differ");
+        }
+        let (q, k, v) = (slice(s1, l1, "q")?, slice(s2, l2, "k")?, slice(s3, l3, "v")?);
+        let (n, d) = (dims.len, dims.d);
+        let row = n * (d + 1);
+        let mut out = vec![0f32; dims.batch * row];
+        out.par_chunks_mut(row).enumerate().for_each(|(b, dst)| {
+            let r = b * n * d..(b + 1) * n * d;
+            let mut o = vec![0f32; n * d];
+            let mut lse = vec![0f32; n];
+            kernel::forward_row(&q[r.clone()], &k[r.clone()], &v[r], dims, &mut o, &mut lse);
+            for t in 0..n {
+                dst[t * (d + 1)..t * (d + 1) + d].copy_from_slice(&o[t * d..(t + 1) * d]);
+                dst[t * (d + 1) + d] = lse[t];
+            }
+        });
+        Ok((CpuStorage::F32(out), Shape::from((dims.batch, n, d + 1))))
+    }
+
+    fn bwd(&self, q: &Tensor, k: &Tensor, v: &Tensor, res: &Tensor, grad_res: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (batch, n, d) = q.dims3()?;
+        let dims = Dims { batch, len: n, d, memory: self.memory, scale: self.scale };
+        let flat = |t: &Tensor| -> Result<Vec<f32>> { t.contiguous()?.flatten_all()?.to_vec1::<f32>() };
+        let (qv, kv, vv) = (flat(q)?, flat(k)?, flat(v)?);
+        let o = flat(&res.narrow(2, 0, d)?)?;
+        let lse = flat(&res.narrow(2, d, 1)?)?;
+        let dout = flat(&grad_res.narrow(2, 0, d)?)?;
+        let mut grads = vec![0f32; 3 * batch * n * d];
+        let (dq, rest) = grads.split_at_mut(batch * n * d);
+        let (dk, dv) = rest.split_at_mut(batch * n * d);
+        dq.par_chunks_mut(n * d)
+            .zip(dk.par_chunks_mut(n * d))
+            .zip(dv.par_chunks_mut(n * d))
+            .enumerate()
+            .for_each(|(b, ((dq, dk), dv))| {
+                let r = b * n * d..(b + 1) * n * d;
+                let (qs, ks, vs) = (&qv[r.clone()], &kv[r.clone()], &vv[r.clone()]);
+                let (os, ds) = (&o[r.clone()], &dout[r]);
+                kernel::backward_row(qs, ks, vs, os, &lse[b * n..(b + 1) * n], ds, dims, dq, dk, dv);
+            });
+        let dev = q.device();
+        let m = batch * n * d;
+        let t = |a: usize| Tensor::from_slice(&grads[a..a + m], (batch, n, d), dev);
+        Ok((Some(t(0)?), Some(t(m)?), Some(t(2 * m)?)))
+    }
+}
+
+/// How attention is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Impl {
+    /// The fused op for f32 on the CPU, the naive path otherwise.
+    #[default]
+    Auto,
+    /// Always materialise the attention matrix.
+    Naive,
+}
+
+/// Causal softmax attention softmax(q kᵀ·scale + mask) v over (B, N, d) tensors; `memory` = Some(m)
+/// lets position n see only n − m ..= n (spec markov §2b), None = full causal.
+pub fn causal(q: &Tensor, k: &Tensor, v: &Tensor, memory: Option<usize>, how: Impl) -> Result<Tensor> {
+    let (_, _, d) = q.dims3()?;
+    let scale = 1.0 / (d as f64).sqrt();
+    if how == Impl::Auto && q.dtype() == DType::F32 && matches!(q.device(), Device::Cpu) {
+        let op = Fused { memory: memory.unwrap_or(usize::MAX), scale: scale as f32 };
+        let out = q.contiguous()?.apply_op3(&k.contiguous()?, &v.contiguous()?, op)?;
+        return out.narrow(2, 0, d);
+    }
+    let att = weights(q, k, memory)?;
+    att.matmul(&v.contiguous()?)
+}
+
+/// The attention matrix softmax(q kᵀ/√d + mask), shape (B, N, N), by plain differentiable ops.
+pub fn weights(q: &Tensor, k: &Tensor, memory: Option<usize>) -> Result<Tensor> {
+    let (_, n, d) = q.dims3()?;
+    let scale = 1.0 / (d as f64).sqrt();
+    let scores = (q.contiguous()?.matmul(&k.t()?.contiguous()?)? * scale)?;
+    let mut mask = vec![0f64; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            let visible = j <= i && memory.is_none_or(|m| i - j <= m);
+            if !visible {
+                mask[i * n + j] = MASKED;
+            }
+        }
+    }
+    let mask = Tensor::from_vec(mask, (n, n), q.device())?.to_dtype(q.dtype())?;
+    let scores = scores.broadcast_add(&mask)?;
+    // Softmax invariance: subtracting a detached row maximum changes no gradient.
+    let max = scores.max_keepdim(2)?.detach();
+    let e = scores.broadcast_sub(&max)?.exp()?;
+    e.broadcast_div(&e.sum_keepdim(2)?)
+}

@@ -1,0 +1,1 @@
+//! Exact finite-N loss (filled below).

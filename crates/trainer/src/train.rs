@@ -1,0 +1,313 @@
+//! The training loop: seeded data and init, AdamW + OneCycle, evaluation on fresh batches every k
+//! steps, divergence detection, plateau length and the spec markov §6 verdict.
+
+use std::time::Instant;
+
+use attnlab_core::rng::{Seed, child_seed, seeded_rng};
+use attnlab_markov::sample::{Start, sample_binary, sample_lagged, sample_multistate};
+use candle_core::{DType, Device, Tensor};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Data, TrainConfig};
+use crate::model::{Batch, Model};
+use crate::optim::{AdamState, OneCycle};
+use crate::TrainError;
+
+/// Band around U (nats) that counts as "on the unigram plateau", and around H* as "reached" (spec §6).
+pub const BAND: f64 = 0.01;
+/// Band on the predicted probabilities for "stuck at unigram" (spec §6).
+pub const PROB_BAND: f64 = 0.02;
+
+/// One evaluation on fresh batches.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Eval {
+    /// Iteration (number of optimiser steps taken before this evaluation).
+    pub iter: usize,
+    /// Mean cross-entropy over the evaluation batches (nats).
+    pub loss: f64,
+    /// Standard error of that mean across batches.
+    pub se: f64,
+    /// Model's P(x_{n+1} = 1 | conditioning symbol = 0), averaged over positions (binary data;
+    /// the conditioning symbol is x_{n−k+1} for the lagged order-k chain).
+    pub p1_given_0: Option<f64>,
+    /// Same, conditioning symbol = 1.
+    pub p1_given_1: Option<f64>,
+    /// ‖attention output‖/‖x + attention output‖ of the first layer (F13), when probed.
+    pub attn_ratio: Option<f64>,
+}
+
+/// Final verdict by the spec §6 criteria.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Final loss within 0.01 of H*.
+    Global,
+    /// Within 0.01 of U and both predicted P(1 | ·) within 0.02 of π1.
+    Unigram,
+    /// Neither.
+    Neither,
+    /// Training diverged (non-finite loss); no final loss.
+    Diverged,
+}
+
+impl Verdict {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Global => "global",
+            Verdict::Unigram => "unigram",
+            Verdict::Neither => "neither",
+            Verdict::Diverged => "diverged",
+        }
+    }
+}
+
+/// Time spent on the unigram plateau.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plateau {
+    /// First evaluated iteration within 0.01 of U (None: never came near U).
+    pub entered: Option<usize>,
+    /// First evaluated iteration after that which is outside the band (None: never left).
+    pub left: Option<usize>,
+}
+
+impl Plateau {
+    /// From an evaluation curve and U.
+    pub fn of(curve: &[Eval], unigram: f64) -> Self {
+        let inside = |e: &Eval| (e.loss - unigram).abs() <= BAND;
+        let entered = curve.iter().position(inside);
+        let left = entered.and_then(|i| curve[i..].iter().find(|e| !inside(e)).map(|e| e.iter));
+        Self { entered: entered.map(|i| curve[i].iter), left }
+    }
+
+    /// Iterations spent in the band before leaving: Some(n) if it left, None if it never left
+    /// (or never entered — see `entered`).
+    pub fn iters(&self) -> Option<usize> {
+        Some(self.left? - self.entered?)
+    }
+}
+
+/// Everything a run produces.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainOutcome {
+    /// The config that produced it.
+    pub config: TrainConfig,
+    /// Number of parameters.
+    pub num_params: usize,
+    /// Final loss on `final_batches` fresh held-out batches (nats); None if diverged.
+    pub final_loss: Option<f64>,
+    /// Its standard error.
+    pub final_loss_se: Option<f64>,
+    /// H* of the data.
+    pub entropy_rate: f64,
+    /// U of the data.
+    pub unigram_loss: f64,
+    /// π1 (binary data).
+    pub pi1: Option<f64>,
+    /// Spec §6 verdict.
+    pub verdict: Verdict,
+    /// Plateau at U.
+    pub plateau: Plateau,
+    /// Final P(1 | 0).
+    pub p1_given_0: Option<f64>,
+    /// Final P(1 | 1).
+    pub p1_given_1: Option<f64>,
+    /// Iteration at which the loss became non-finite.
+    pub diverged_at: Option<usize>,
+    /// Evaluations every `eval_every` steps (and at the end).
+    pub curve: Vec<Eval>,
+    /// Training loss of every step (on the training batch).
+    pub train_loss: Vec<f64>,
+    /// Wall time (s).
+    pub wall_s: f64,
+}
+
+/// Theory numbers of the data.
+pub fn reference_lines(data: &Data) -> (f64, f64, Option<f64>) {
+    match data {
+        Data::Binary { chain, .. } => {
+            let t = attnlab_markov::ChainTheory::new(chain);
+            (t.entropy_rate, t.unigram_loss, Some(t.pi1))
+        }
+        Data::Lagged { chain } => {
+            let t = attnlab_markov::LaggedTheory::new(chain);
+            (t.entropy_rate, t.unigram_loss, Some(t.base.pi1))
+        }
+        Data::MultiState { chain } => {
+            let t = attnlab_markov::MultiStateTheory::new(chain);
+            (t.entropy_rate, t.unigram_loss, None)
+        }
+    }
+}
+
+/// Draws `batch` rows of `len + 1` symbols.
+pub fn sample(data: &Data, batch: usize, len: usize, rng: &mut impl Rng) -> Vec<u32> {
+    match data {
+        Data::Binary { chain, uniform_start } => {
+            let start = if *uniform_start { Start::Uniform } else { Start::Stationary };
+            sample_binary(chain, batch, len + 1, start, rng).into_iter().map(u32::from).collect()
+        }
+        Data::Lagged { chain } => sample_lagged(chain, batch, len + 1, rng).into_iter().map(u32::from).collect(),
+        Data::MultiState { chain } => sample_multistate(chain, batch, len + 1, rng),
+    }
+}
+
+/// Lag of the conditioning symbol for P(1 | ·): k for the lagged chain, 1 otherwise.
+fn lag(data: &Data) -> usize {
+    match data {
+        Data::Lagged { chain } => chain.order(),
+        _ => 1,
+    }
+}
+
+/// Model, data and device for one run.
+pub struct Run {
+    /// The config.
+    pub config: TrainConfig,
+    /// The model (after training: the trained weights).
+    pub model: Model,
+    dev: Device,
+}
+
+impl Run {
+    /// Draws the initial model from `child_seed(seed, 0)`.
+    pub fn new(config: TrainConfig) -> Result<Self, TrainError> {
+        let config = config.check()?;
+        let dev = Device::Cpu;
+        let mut rng = seeded_rng(child_seed(config.seed, 0));
+        let model = Model::init(config.model_spec(), &mut rng, DType::F32, &dev)?;
+        Ok(Self { config, model, dev })
+    }
+
+    /// Evaluates the model on `batches` fresh batches from `rng`.
+    pub fn evaluate(&self, iter: usize, batches: usize, probe: bool, rng: &mut impl Rng) -> Result<Eval, TrainError> {
+        let c = &self.config;
+        let (b, n) = (c.batch, c.seq_len);
+        let k = lag(&c.data);
+        let mut losses = Vec::with_capacity(batches);
+        let (mut s0, mut c0, mut s1, mut c1) = (0.0, 0usize, 0.0, 0usize);
+        let mut ratio = 0.0;
+        for _ in 0..batches {
+            let sym = sample(&c.data, b, n, rng);
+            let batch = Batch::from_symbols(&sym, b, n, c.vocab(), DType::F32, &self.dev)?;
+            let f = self.model.forward(&batch, probe)?;
+            losses.push(f64::from(f.loss.to_scalar::<f32>()?));
+            ratio += f.attn_ratio.unwrap_or(0.0);
+            if c.vocab() == 2 {
+                let p1 = f.probs.narrow(1, 1, 1)?.flatten_all()?.to_vec1::<f32>()?;
+                for row in 0..b {
+                    // Position n predicts x_{n+1}; its conditioning symbol is x_{n+1−k} (index n+1−k).
+                    for t in (k - 1)..n {
+                        let cond = sym[row * (n + 1) + t + 1 - k];
+                        let p = f64::from(p1[row * n + t]);
+                        if cond == 0 { (s0 += p, c0 += 1) } else { (s1 += p, c1 += 1) };
+                    }
+                }
+            }
+        }
+        let ms = attnlab_core::stats::MeanSe::of(&losses);
+        let mean = |s: f64, c: usize| (c > 0).then(|| s / c as f64);
+        Ok(Eval {
+            iter,
+            loss: ms.mean,
+            se: ms.se,
+            p1_given_0: mean(s0, c0),
+            p1_given_1: mean(s1, c1),
+            attn_ratio: probe.then_some(ratio / batches as f64),
+        })
+    }
+
+    /// Trains for `config.iters` steps. `on_step(i)` is called after each step (progress bars).
+    pub fn train(&mut self, mut on_step: impl FnMut(usize)) -> Result<TrainOutcome, TrainError> {
+        let t0 = Instant::now();
+        let c = self.config.clone();
+        let (h_star, unigram, pi1) = reference_lines(&c.data);
+        let mut data_rng = seeded_rng(child_seed(c.seed, 1));
+        let mut eval_rng = seeded_rng(child_seed(c.seed, 2));
+        let sched = OneCycle::reference(c.lr, c.iters);
+        let mut opt = AdamState::new(c.adamw, &self.model.params)?;
+        let mut curve = Vec::new();
+        let mut train_loss = Vec::with_capacity(c.iters);
+        let mut diverged_at = None;
+        for i in 0..c.iters {
+            if i % c.eval_every == 0 {
+                curve.push(self.evaluate(i, c.eval_batches, c.probe, &mut eval_rng)?);
+            }
+            let sym = sample(&c.data, c.batch, c.seq_len, &mut data_rng);
+            let batch = Batch::from_symbols(&sym, c.batch, c.seq_len, c.vocab(), DType::F32, &self.dev)?;
+            let f = self.model.forward(&batch, false)?;
+            let loss = f64::from(f.loss.to_scalar::<f32>()?);
+            if !loss.is_finite() {
+                diverged_at = Some(i);
+                break;
+            }
+            train_loss.push(loss);
+            let grads = f.loss.backward()?;
+            opt.step(&self.model.params, &grads, sched.lr(i))?;
+            on_step(i);
+        }
+        let (final_eval, verdict) = if diverged_at.is_some() {
+            (None, Verdict::Diverged)
+        } else {
+            let fin = self.evaluate(c.iters, c.final_batches, c.probe, &mut eval_rng)?;
+            if !fin.loss.is_finite() {
+                diverged_at = Some(c.iters);
+                (None, Verdict::Diverged)
+            } else {
+                curve.push(fin);
+                (Some(fin), verdict(&fin, h_star, unigram, pi1))
+            }
+        };
+        let plateau = Plateau::of(&curve, unigram);
+        Ok(TrainOutcome {
+            num_params: self.model.num_params(),
+            final_loss: final_eval.map(|e| e.loss),
+            final_loss_se: final_eval.map(|e| e.se),
+            entropy_rate: h_star,
+            unigram_loss: unigram,
+            pi1,
+            verdict,
+            plateau,
+            p1_given_0: final_eval.and_then(|e| e.p1_given_0),
+            p1_given_1: final_eval.and_then(|e| e.p1_given_1),
+            diverged_at,
+            curve,
+            train_loss,
+            wall_s: t0.elapsed().as_secs_f64(),
+            config: c,
+        })
+    }
+
+    /// Saves the weights as safetensors.
+    pub fn save(&self, path: &std::path::Path) -> Result<(), TrainError> {
+        let map: std::collections::HashMap<String, Tensor> =
+            self.model.params.iter().map(|p| (p.name.clone(), p.var.as_tensor().clone())).collect();
+        candle_core::safetensors::save(&map, path)?;
+        Ok(())
+    }
+}
+
+/// The spec §6 verdict of a final evaluation.
+pub fn verdict(e: &Eval, h_star: f64, unigram: f64, pi1: Option<f64>) -> Verdict {
+    let near_pi = match (pi1, e.p1_given_0, e.p1_given_1) {
+        (Some(pi), Some(a), Some(b)) => (a - pi).abs() <= PROB_BAND && (b - pi).abs() <= PROB_BAND,
+        (None, _, _) => true,
+        _ => false,
+    };
+    if (e.loss - unigram).abs() <= BAND && near_pi {
+        Verdict::Unigram
+    } else if (e.loss - h_star).abs() <= BAND {
+        Verdict::Global
+    } else {
+        Verdict::Neither
+    }
+}
+
+/// Trains one config (convenience).
+pub fn train(config: TrainConfig) -> Result<TrainOutcome, TrainError> {
+    Run::new(config)?.train(|_| {})
+}
+
+/// Seed type re-export for callers.
+pub type RunSeed = Seed;
