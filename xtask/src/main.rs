@@ -39,6 +39,30 @@ enum Task {
         #[arg(long)]
         list: bool,
     },
+    /// Speed benchmarks. `cargo xtask bench markov`: one training step of the GPT-style model at
+    /// the reference shape (B 16, N 1024, d 8, 1 layer, tied, AdamW) — model step only (one fixed
+    /// batch, like ../shared/bench/torch_markov_step.py) and with data sampling — plus the wall time
+    /// of a full default run (400 iterations with evaluation).
+    Bench {
+        /// What to benchmark (only `markov` so far).
+        #[arg(value_parser = ["markov"])]
+        what: String,
+        /// Threads (sets RAYON_NUM_THREADS for a child process).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Timed steps (median reported).
+        #[arg(long, default_value_t = 30)]
+        steps: usize,
+        /// Skip the full 400-iteration run.
+        #[arg(long)]
+        no_full_run: bool,
+        /// One JSON line (keys as the PyTorch anchor: ms_per_step, tokens_per_s, threads, …).
+        #[arg(long)]
+        json: bool,
+        /// Internal: run in this process (the parent sets the thread count).
+        #[arg(long, hide = true)]
+        child: bool,
+    },
 }
 
 fn workspace_root() -> PathBuf {
@@ -89,5 +113,61 @@ fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Task::Bench { what: _, threads, steps, no_full_run, json, child } => {
+            anyhow::ensure!(threads >= 1, "invalid `threads` = 0: must be at least 1");
+            anyhow::ensure!(steps >= 1, "invalid `steps` = 0: must be at least 1");
+            if !child {
+                // candle and rayon read the thread count at start-up: measure in a child process.
+                let mut cmd = std::process::Command::new(std::env::current_exe().context("own path")?);
+                cmd.args(["bench", "markov", "--child", "--threads", &threads.to_string(), "--steps", &steps.to_string()]);
+                if no_full_run {
+                    cmd.arg("--no-full-run");
+                }
+                if json {
+                    cmd.arg("--json");
+                }
+                let status = cmd.env("RAYON_NUM_THREADS", threads.to_string()).status().context("starting the benchmark")?;
+                anyhow::ensure!(status.success(), "benchmark failed");
+                return Ok(());
+            }
+            bench_markov(threads, steps, no_full_run, json)
+        }
     }
+}
+
+fn bench_markov(threads: usize, steps: usize, no_full_run: bool, json: bool) -> anyhow::Result<()> {
+    use attnlab_trainer::bench;
+    let cfg = bench::reference_config();
+    let model = bench::step(&cfg, steps, false)?;
+    let with_data = bench::step(&cfg, steps, true)?;
+    let full_run_s = if no_full_run {
+        None
+    } else {
+        let t0 = std::time::Instant::now();
+        cfg.clone().run()?;
+        Some(t0.elapsed().as_secs_f64())
+    };
+    let v = serde_json::json!({
+        "ms_per_step": (model.ms_per_step * 100.0).round() / 100.0,
+        "tokens_per_s": model.tokens_per_s.round(),
+        "threads": threads,
+        "batch": cfg.batch, "seq_len": cfg.seq_len, "d": cfg.d, "layers": cfg.layers,
+        "ms_per_step_with_data": (with_data.ms_per_step * 100.0).round() / 100.0,
+        "tokens_per_s_with_data": with_data.tokens_per_s.round(),
+        "full_run_s": full_run_s,
+        "full_run_iters": cfg.iters,
+        "attention_kernel": attnlab_trainer::kernel::code_path(),
+        "engine": "attnlab/candle",
+    });
+    if json {
+        println!("{v}");
+    } else {
+        println!("markov step, B {} N {} d {} L {} tied, AdamW, {threads} thread(s), kernel {}", cfg.batch, cfg.seq_len, cfg.d, cfg.layers, attnlab_trainer::kernel::code_path());
+        println!("  model step only : {:8.2} ms/step  {:>10.0} tokens/s", model.ms_per_step, model.tokens_per_s);
+        println!("  with data       : {:8.2} ms/step  {:>10.0} tokens/s", with_data.ms_per_step, with_data.tokens_per_s);
+        if let Some(s) = full_run_s {
+            println!("  full default run: {s:8.2} s ({} iterations, evaluation every {} on {} batches)", cfg.iters, cfg.eval_every, cfg.eval_batches);
+        }
+    }
+    Ok(())
 }

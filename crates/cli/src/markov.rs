@@ -26,6 +26,88 @@ pub enum MarkovCmd {
     /// (spec markov §3 "Check [derived]"): final losses against H* and U, and the verdict.
     #[command(allow_negative_numbers = true)]
     Sgd(SgdArgs),
+    /// Train a transformer on a Markov chain with the seeded candle trainer (spec markov §2, §5):
+    /// GPT-style (§2b), theory (§2a) or attention-free MLP model, tied or untied. Reports the final
+    /// loss on fresh held-out batches against H* and U, the spec §6 verdict, the plateau at U and the
+    /// model's P(x_{n+1}=1 | x_n).
+    #[command(allow_negative_numbers = true)]
+    Train(TrainArgs),
+}
+
+/// Model choice on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ModelArg {
+    /// Spec §2b: pre-LN GPT, GELU, 2-logit head (defaults d 8, 400 iterations).
+    Gpt,
+    /// Spec §2a: no layer norm, ReLU FFN, scalar sigmoid head (defaults d 4, 1000 iterations).
+    Theory,
+    /// F15: the theory model without attention.
+    Mlp,
+}
+
+/// Arguments of `attnlab markov train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// p = P(0→1), in (0, 1) (with --states: the probability of leaving the current state).
+    #[arg(long)]
+    pub p: f64,
+    /// q = P(1→0), in (0, 1) (binary chains only).
+    #[arg(long, required_unless_present = "states")]
+    pub q: Option<f64>,
+    /// Weight tying (the default): GPT lm_head = wte; theory/MLP a = e.
+    #[arg(long, overrides_with = "no_tying")]
+    pub tying: bool,
+    /// Untied output layer.
+    #[arg(long)]
+    pub no_tying: bool,
+    /// Architecture.
+    #[arg(long, value_enum, default_value = "gpt")]
+    pub model: ModelArg,
+    /// Depth L (GPT only).
+    #[arg(long, default_value_t = 1)]
+    pub layers: usize,
+    /// Order k of the lagged switching chain (spec §1); 1 = first order.
+    #[arg(long, default_value_t = 1)]
+    pub order: usize,
+    /// Memory m: position n attends to n−m..=n only (m+1 tokens). Default: full causal attention.
+    #[arg(long)]
+    pub memory: Option<usize>,
+    /// Number of states V of the multi-state chain (stay with probability 1−p).
+    #[arg(long, conflicts_with = "q")]
+    pub states: Option<usize>,
+    /// Width d [default: 8 for gpt, 4 for theory/mlp].
+    #[arg(long)]
+    pub d: Option<usize>,
+    /// Sequence length N.
+    #[arg(long, default_value_t = 1024)]
+    pub seq_len: usize,
+    /// Batch size B.
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+    /// Iterations [default: 400 for gpt, 1000 for theory/mlp].
+    #[arg(long)]
+    pub iters: Option<usize>,
+    /// Peak learning rate of the OneCycle schedule.
+    #[arg(long, default_value_t = 2e-3)]
+    pub lr: f64,
+    /// Evaluate every this many iterations (on fresh batches).
+    #[arg(long, default_value_t = 10)]
+    pub eval_every: usize,
+    /// Fresh batches per evaluation.
+    #[arg(long, default_value_t = 4)]
+    pub eval_batches: usize,
+    /// Seed of init, data and evaluation (ChaCha8).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Save the trained weights here (safetensors, PyTorch-style names).
+    #[arg(long)]
+    pub save_weights: Option<std::path::PathBuf>,
+    /// Include the evaluation curve in the output.
+    #[arg(long)]
+    pub curve: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `attnlab markov sgd`.
@@ -116,6 +198,7 @@ pub fn execute(cmd: &MarkovCmd) -> anyhow::Result<(Value, bool)> {
         MarkovCmd::Theory(a) => Ok((theory(a)?, a.json)),
         MarkovCmd::Canonical(a) => Ok((canonical(a)?, a.json)),
         MarkovCmd::Sgd(a) => Ok((sgd(a)?, a.json)),
+        MarkovCmd::Train(a) => Ok((train(a)?, a.json)),
     }
 }
 
@@ -242,4 +325,84 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
         "final_losses": s.final_losses,
         "units": "nats",
     }))
+}
+
+fn train(a: &TrainArgs) -> anyhow::Result<Value> {
+    use attnlab_trainer::{Arch, Data, Run, TrainConfig};
+    let data = match (a.states, a.q) {
+        (Some(v), _) => Data::MultiState { chain: MultiStateChain::new(a.p, v)? },
+        (None, Some(q)) => {
+            let chain = BinaryChain::new(a.p, q)?;
+            rules::at_least("order", a.order, 1)?;
+            if a.order == 1 { Data::binary(chain) } else { Data::Lagged { chain: LaggedChain::stationary(chain, a.order)? } }
+        }
+        (None, None) => anyhow::bail!("give --q (binary chain) or --states (V-state chain)"),
+    };
+    let arch = match a.model {
+        ModelArg::Gpt => Arch::Gpt,
+        ModelArg::Theory => Arch::Theory,
+        ModelArg::Mlp => Arch::Mlp,
+    };
+    let mut cfg = TrainConfig::defaults(arch, data, a.seed);
+    cfg.tying = !a.no_tying;
+    cfg.layers = a.layers;
+    cfg.memory = a.memory;
+    if let Some(d) = a.d {
+        cfg.d = d;
+    }
+    if let Some(i) = a.iters {
+        cfg.iters = i;
+    }
+    cfg.seq_len = a.seq_len;
+    cfg.batch = a.batch;
+    cfg.lr = a.lr;
+    cfg.eval_every = a.eval_every;
+    cfg.eval_batches = a.eval_batches;
+    let mut run = Run::new(cfg)?;
+    let bar = indicatif::ProgressBar::new(run.config.iters as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} it  {elapsed_precise} (eta {eta})")
+            .context("progress template")?
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("training {}", arch.name()));
+    let out = run.train(|_| bar.inc(1))?;
+    bar.finish_and_clear();
+    if let Some(path) = &a.save_weights {
+        run.save(path).with_context(|| format!("saving weights to {}", path.display()))?;
+    }
+    let mut v = json!({
+        "model": arch.name(),
+        "tying": out.config.tying,
+        "layers": out.config.layers,
+        "d": out.config.d,
+        "seq_len": out.config.seq_len,
+        "batch": out.config.batch,
+        "iters": out.config.iters,
+        "seed": out.config.seed,
+        "num_params": out.num_params,
+        "final_loss": out.final_loss,
+        "final_loss_se": out.final_loss_se,
+        "entropy_rate": out.entropy_rate,
+        "unigram_loss": out.unigram_loss,
+        "pi1": out.pi1,
+        "verdict": out.verdict.name(),
+        "plateau_entered": out.plateau.entered,
+        "plateau_left": out.plateau.left,
+        "plateau_iters": match (out.plateau.entered, out.plateau.iters()) {
+            (None, _) => json!(0),
+            (Some(_), None) => json!("never"),
+            (Some(_), Some(n)) => json!(n),
+        },
+        "p1_given_0": out.p1_given_0,
+        "p1_given_1": out.p1_given_1,
+        "diverged_at": out.diverged_at,
+        "attention_kernel": attnlab_trainer::kernel::code_path(),
+        "wall_s": out.wall_s,
+        "units": "nats",
+    });
+    if a.curve {
+        v["curve"] = serde_json::to_value(&out.curve)?;
+    }
+    Ok(v)
 }

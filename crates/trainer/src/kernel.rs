@@ -35,14 +35,15 @@ fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     if FMA { a.mul_add(b, c) } else { a * b + c }
 }
 
-/// e^x for x ≤ 0 (clamped below at −87), relative error ≈ 2e-7; branch-free so loops over it vectorise.
+/// e^x for x ≤ 0 (clamped below at −87), relative error ≈ 2e-7; branch-free and cast-free (the
+/// integer part goes through the float's bits) so loops over it vectorise.
 #[inline(always)]
 fn exp_neg<const FMA: bool>(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const MAGIC: f32 = 12_582_912.0; // 1.5·2^23: adding and subtracting it rounds to an integer
-    let x = x.max(-87.0);
-    let t = x * LOG2E;
-    let n = (t + MAGIC) - MAGIC;
+    const MAGIC: f32 = 12_582_912.0; // 1.5·2^23: adding it rounds to an integer in the low bits
+    let x = if x < -87.0 { -87.0 } else { x };
+    let shifted = madd::<FMA>(x, LOG2E, MAGIC);
+    let n = shifted - MAGIC;
     // Cody–Waite reduction f = x − n·ln2 with ln2 split in two, so f carries no rounding of t.
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
@@ -55,8 +56,9 @@ fn exp_neg<const FMA: bool>(x: f32) -> f32 {
     p = madd::<FMA>(p, f, 0.5);
     p = madd::<FMA>(p, f, 1.0);
     p = madd::<FMA>(p, f, 1.0);
-    let bits = ((n as i32 + 127) << 23) as u32;
-    p * f32::from_bits(bits)
+    // The low bits of `shifted` hold n (two's complement); 2^n = (n + 127) << 23 as float bits.
+    let n_bits = shifted.to_bits().wrapping_sub(MAGIC.to_bits());
+    p * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }
 
 #[inline(always)]
@@ -94,17 +96,53 @@ fn exp_shift_sum<const FMA: bool>(s: &mut [f32], shift: f32) -> f32 {
     sum + acc.iter().sum::<f32>()
 }
 
-/// s[lo..=hi] ← scale·⟨q, k_i⟩ using the transposed keys kt (d × len).
+/// out[i] ← Σ_c coef[c]·t[c·len + i] for i ∈ lo..=hi (t is d × len): scores against transposed
+/// keys, or ⟨do_n, v_i⟩ against transposed values. Eight keys at a time, accumulated in registers.
 #[inline(always)]
-fn scores<const FMA: bool>(s: &mut [f32], q: &[f32], kt: &[f32], len: usize, d: usize, lo: usize, hi: usize, scale: f32) {
-    let s = &mut s[lo..=hi];
-    s.fill(0.0);
-    for c in 0..d {
-        let qc = q[c] * scale;
-        let row = &kt[c * len + lo..=c * len + hi];
-        for (si, &kc) in s.iter_mut().zip(row) {
-            *si = madd::<FMA>(qc, kc, *si);
+fn dot_keys<const FMA: bool>(out: &mut [f32], coef: &[f32], t: &[f32], len: usize, d: usize, lo: usize, hi: usize) {
+    let mut i = lo;
+    while i + LANES <= hi + 1 {
+        let mut acc = [0f32; LANES];
+        for c in 0..d {
+            let (w, row) = (coef[c], &t[c * len + i..c * len + i + LANES]);
+            for l in 0..LANES {
+                acc[l] = madd::<FMA>(w, row[l], acc[l]);
+            }
         }
+        out[i..i + LANES].copy_from_slice(&acc);
+        i += LANES;
+    }
+    for j in i..=hi {
+        let mut acc = 0.0;
+        for c in 0..d {
+            acc = madd::<FMA>(coef[c], t[c * len + j], acc);
+        }
+        out[j] = acc;
+    }
+}
+
+/// out[c] ← Σ_{i ∈ lo..=hi} w[i]·t[c·len + i] for c < d (t is d × len): the attention output
+/// against transposed values, or dq against transposed keys. Contiguous keys, 32 at a time into
+/// four independent vector accumulators (no accumulation through memory, no FMA latency chain).
+#[inline(always)]
+fn weighted_sum<const FMA: bool>(w: &[f32], t: &[f32], len: usize, d: usize, lo: usize, hi: usize, out: &mut [f32]) {
+    const BLOCK: usize = 4 * LANES;
+    let ws = &w[lo..=hi];
+    for c in 0..d {
+        let row = &t[c * len + lo..=c * len + hi];
+        let mut acc = [0f32; BLOCK];
+        let mut wc = ws.chunks_exact(BLOCK);
+        let mut rc = row.chunks_exact(BLOCK);
+        for (a, b) in (&mut wc).zip(&mut rc) {
+            for l in 0..BLOCK {
+                acc[l] = madd::<FMA>(a[l], b[l], acc[l]);
+            }
+        }
+        let mut sum = acc.iter().sum::<f32>();
+        for (a, b) in wc.remainder().iter().zip(rc.remainder()) {
+            sum = madd::<FMA>(*a, *b, sum);
+        }
+        out[c] = sum;
     }
 }
 
@@ -126,21 +164,27 @@ fn window(n: usize, memory: usize) -> usize {
 fn fwd_row<const FMA: bool>(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], lse: &mut [f32]) {
     let (len, d) = (dims.len, dims.d);
     let mut kt = vec![0f32; len * d];
+    let mut vt = vec![0f32; len * d];
     transpose(k, len, d, &mut kt);
+    transpose(v, len, d, &mut vt);
     let mut s = vec![0f32; len];
     for n in 0..len {
         let lo = window(n, dims.memory);
-        scores::<FMA>(&mut s, &q[n * d..(n + 1) * d], &kt, len, d, lo, n, dims.scale);
+        let mut qs = [0f32; 64];
+        let qs = &mut qs[..d.min(64)];
+        if d <= 64 {
+            for (a, &b) in qs.iter_mut().zip(&q[n * d..(n + 1) * d]) {
+                *a = b * dims.scale;
+            }
+            dot_keys::<FMA>(&mut s, qs, &kt, len, d, lo, n);
+        } else {
+            let qv: Vec<f32> = q[n * d..(n + 1) * d].iter().map(|x| x * dims.scale).collect();
+            dot_keys::<FMA>(&mut s, &qv, &kt, len, d, lo, n);
+        }
         let mx = lane_max(&s[lo..=n]);
         let sum = exp_shift_sum::<FMA>(&mut s[lo..=n], mx);
         let on = &mut o[n * d..(n + 1) * d];
-        on.fill(0.0);
-        for i in lo..=n {
-            let (pi, vi) = (s[i], &v[i * d..(i + 1) * d]);
-            for c in 0..d {
-                on[c] = madd::<FMA>(pi, vi[c], on[c]);
-            }
-        }
+        weighted_sum::<FMA>(&s, &vt, len, d, lo, n, on);
         let inv = 1.0 / sum;
         for x in on.iter_mut() {
             *x *= inv;
@@ -176,29 +220,30 @@ fn bwd_row<const FMA: bool>(
     for n in 0..len {
         let lo = window(n, dims.memory);
         let (qn, don) = (&q[n * d..(n + 1) * d], &dout[n * d..(n + 1) * d]);
-        scores::<FMA>(&mut p, qn, &kt, len, d, lo, n, scale);
+        let qsv: Vec<f32>;
+        let mut qbuf = [0f32; 64];
+        let qs: &[f32] = if d <= 64 {
+            for (a, &b) in qbuf.iter_mut().zip(qn) {
+                *a = b * scale;
+            }
+            &qbuf[..d]
+        } else {
+            qsv = qn.iter().map(|x| x * scale).collect();
+            &qsv
+        };
+        dot_keys::<FMA>(&mut p, qs, &kt, len, d, lo, n);
         exp_shift_sum::<FMA>(&mut p[lo..=n], lse[n]);
         // dP_{ni} = ⟨do_n, v_i⟩ over contiguous keys.
+        dot_keys::<FMA>(&mut dp, don, &vt, len, d, lo, n);
         let dpw = &mut dp[lo..=n];
-        dpw.fill(0.0);
-        for c in 0..d {
-            let g = don[c];
-            for (x, &vc) in dpw.iter_mut().zip(&vt[c * len + lo..=c * len + n]) {
-                *x = madd::<FMA>(g, vc, *x);
-            }
-        }
         let delta: f32 = don.iter().zip(&o[n * d..(n + 1) * d]).map(|(a, b)| a * b).sum();
         for (x, &pi) in dpw.iter_mut().zip(&p[lo..=n]) {
             *x = pi * (*x - delta);
         }
         let dqn = &mut dq[n * d..(n + 1) * d];
-        dqn.fill(0.0);
+        weighted_sum::<FMA>(&dp, &kt, len, d, lo, n, dqn);
         for i in lo..=n {
             let (ds, pi) = (dp[i], p[i]);
-            let ki = &k[i * d..(i + 1) * d];
-            for c in 0..d {
-                dqn[c] = madd::<FMA>(ds, ki[c], dqn[c]);
-            }
             let sds = scale * ds;
             let dki = &mut dk[i * d..(i + 1) * d];
             for c in 0..d {
@@ -215,26 +260,30 @@ fn bwd_row<const FMA: bool>(
     }
 }
 
-/// The head width as a compile-time constant for the common widths (so the inner loops over the
-/// head dimension unroll into whole vectors), run-time otherwise.
-#[inline(always)]
-fn specialise(dims: Dims, mut f: impl FnMut(Dims)) {
-    match dims.d {
-        4 => f(Dims { d: 4, ..dims }),
-        8 => f(Dims { d: 8, ..dims }),
-        16 => f(Dims { d: 16, ..dims }),
-        32 => f(Dims { d: 32, ..dims }),
-        _ => f(dims),
-    }
+/// Calls `$f::<$fma>(…, dims, …)` with the head width as a compile-time constant for the common
+/// widths (so the loops over the head dimension unroll into whole vectors), run-time otherwise.
+/// A macro, not a closure: closures are separate functions and would lose the caller's
+/// `#[target_feature]`s (and FMA would become a library call).
+macro_rules! specialise {
+    ($f:ident::<$fma:literal>($($a:expr),*; $dims:expr; $($b:expr),*)) => {{
+        let dims: Dims = $dims;
+        match dims.d {
+            4 => $f::<$fma>($($a),*, Dims { d: 4, ..dims }, $($b),*),
+            8 => $f::<$fma>($($a),*, Dims { d: 8, ..dims }, $($b),*),
+            16 => $f::<$fma>($($a),*, Dims { d: 16, ..dims }, $($b),*),
+            32 => $f::<$fma>($($a),*, Dims { d: 32, ..dims }, $($b),*),
+            _ => $f::<$fma>($($a),*, dims, $($b),*),
+        }
+    }};
 }
 
 #[inline(always)]
-fn fwd_one<const FMA: bool>(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], lse: &mut [f32]) {
-    specialise(dims, |dm| fwd_row::<FMA>(q, k, v, dm, o, lse));
+fn fwd_one_portable(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], lse: &mut [f32]) {
+    specialise!(fwd_row::<false>(q, k, v; dims; o, lse))
 }
 
 #[inline(always)]
-fn bwd_one<const FMA: bool>(
+fn bwd_one_portable(
     q: &[f32],
     k: &[f32],
     v: &[f32],
@@ -246,13 +295,13 @@ fn bwd_one<const FMA: bool>(
     dk: &mut [f32],
     dv: &mut [f32],
 ) {
-    specialise(dims, |dm| bwd_row::<FMA>(q, k, v, o, lse, dout, dm, dq, dk, dv));
+    specialise!(bwd_row::<false>(q, k, v, o, lse, dout; dims; dq, dk, dv))
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn fwd_avx2(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], lse: &mut [f32]) {
-    fwd_one::<true>(q, k, v, dims, o, lse);
+    specialise!(fwd_row::<true>(q, k, v; dims; o, lse))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -269,7 +318,7 @@ fn bwd_avx2(
     dk: &mut [f32],
     dv: &mut [f32],
 ) {
-    bwd_one::<true>(q, k, v, o, lse, dout, dims, dq, dk, dv);
+    specialise!(bwd_row::<true>(q, k, v, o, lse, dout; dims; dq, dk, dv))
 }
 
 fn has_avx2_fma() -> bool {
@@ -297,7 +346,7 @@ pub fn forward_row(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], l
         unsafe { fwd_avx2(q, k, v, dims, o, lse) };
         return;
     }
-    fwd_one::<false>(q, k, v, dims, o, lse);
+    fwd_one_portable(q, k, v, dims, o, lse);
 }
 
 /// Backward pass of one batch row: gradients dq, dk, dv (len × d) from the output gradient do.
@@ -319,7 +368,7 @@ pub fn backward_row(
         unsafe { bwd_avx2(q, k, v, o, lse, dout, dims, dq, dk, dv) };
         return;
     }
-    bwd_one::<false>(q, k, v, o, lse, dout, dims, dq, dk, dv);
+    bwd_one_portable(q, k, v, o, lse, dout, dims, dq, dk, dv);
 }
 
 #[cfg(test)]

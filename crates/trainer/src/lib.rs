@@ -9,6 +9,7 @@
 //!   sequences) with its gradient and Hessian, and the critical points θ*, θ_π of spec §3.
 
 pub mod attention;
+pub mod bench;
 pub mod config;
 pub mod exact;
 pub mod kernel;

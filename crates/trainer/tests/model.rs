@@ -1,4 +1,5 @@
 //! Trainer checks: the fused attention equals the naive one (values and gradients), every parameter
+#![allow(clippy::unwrap_used)]
 //! of every model gets a finite, non-zero gradient, training is reproducible from the seed.
 
 use attnlab_core::rng::seeded_rng;
