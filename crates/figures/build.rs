@@ -19,7 +19,7 @@ fn main() {
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
     let crates = here.parent().map(Path::to_path_buf).unwrap_or_else(|| here.clone());
     let mut files = Vec::new();
-    for c in ["core", "markov", "comparator", "figures"] {
+    for c in ["core", "markov", "comparator", "trainer", "figures"] {
         let src = crates.join(c).join("src");
         println!("cargo:rerun-if-changed={}", src.display());
         collect(&src, &mut files);

@@ -38,6 +38,9 @@ pub enum FigureError {
     /// `--only` matched no figure.
     #[error("no figure id starts with `{0}`; known ids: {1}")]
     UnknownFigure(String, String),
+    /// Training failed (a tensor error) or its config was rejected.
+    #[error(transparent)]
+    Train(#[from] attnlab_trainer::TrainError),
     /// A result could not be (de)serialised.
     #[error("serialisation: {0}")]
     Json(#[from] serde_json::Error),

@@ -4,7 +4,9 @@
 pub mod basins;
 pub mod entropy;
 pub mod landscape;
+pub mod phase;
 pub mod sgd;
+pub mod train;
 
 use attnlab_core::BinaryChain;
 
@@ -26,6 +28,11 @@ pub fn figures() -> Vec<FigureSpec> {
         FigureSpec { id: "markov.canonical.basin", title: "Basins of gradient flow: theory vs integration", run: basins::run },
         FigureSpec { id: "markov.chain.entropy", title: "Entropy rate H* and unigram loss U over (p, q)", run: entropy::run },
         FigureSpec { id: "markov.canonical.sgd", title: "SGD with momentum on the exact canonical loss", run: sgd::run },
+        FigureSpec { id: "markov.train.theory", title: "Theory model (§2a) and attention-free model (F15): tied vs untied", run: train::run },
+        FigureSpec { id: "markov.train.tying", title: "GPT-style model, tied vs untied (F4, F6): plateau at U and escape", run: train::run },
+        FigureSpec { id: "markov.train.depth", title: "GPT-style model, depth L = 1, 2, 4 at p = 0.5, q = 0.8 (F3)", run: train::run },
+        FigureSpec { id: "markov.train.phase", title: "Phase diagrams over (p, q): theory and GPT-style models, tied vs untied", run: phase::run },
+        FigureSpec { id: "markov.train.memory", title: "Order-2 lagged chain: memory mask m vs full attention (F9, F10)", run: train::run },
     ]
 }
 

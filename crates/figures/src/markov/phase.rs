@@ -1,0 +1,213 @@
+//! Figure `markov.train.phase`: phase diagrams over a (p, q) grid — theory model (§2a) and
+//! GPT-style model (§2b), tied and untied: where the final loss sits between H* (0) and U (1), and
+//! how long the run stayed on the plateau at U. The theory boundary p+q = 1 is drawn.
+
+use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
+use attnlab_trainer::{Arch, Data, TrainConfig, TrainOutcome};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::train::train_all;
+use super::{chain, code_version};
+use crate::plot::{colorbar, dashed, heatmap, panel};
+use crate::render::{DrawResult, Figure, render};
+use crate::style::viridis;
+use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
+
+/// Cells with U − H* below this are left grey: the two losses are too close to tell apart.
+pub const MIN_GAP: f64 = 0.03;
+
+/// The experiment's config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Grid values of p and q.
+    pub grid: Vec<f64>,
+    /// (architecture, tying) of each column.
+    pub models: Vec<(Arch, bool)>,
+    /// Seeds per cell.
+    pub seeds: u64,
+    /// Template config (data and seed are replaced per cell).
+    pub base_gpt: TrainConfig,
+    /// Template for the theory model.
+    pub base_theory: TrainConfig,
+}
+
+/// Per model, per (i = p index, j = q index): the outcomes over seeds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseData {
+    /// cells[model][i][j][seed].
+    pub cells: Vec<Vec<Vec<Vec<TrainOutcome>>>>,
+}
+
+fn cell_config(cfg: &Config, arch: Arch, tying: bool, p: f64, q: f64, seed: u64) -> Result<TrainConfig, FigureError> {
+    let base = if arch == Arch::Gpt { &cfg.base_gpt } else { &cfg.base_theory };
+    let mut c = base.clone();
+    c.data = Data::binary(chain(p, q)?);
+    c.tying = tying;
+    c.seed = seed;
+    Ok(c)
+}
+
+/// Position of the final loss between H* (0) and U (1), mean over seeds; NaN where U − H* < MIN_GAP.
+fn position(os: &[TrainOutcome]) -> f64 {
+    let Some(o) = os.first() else { return f64::NAN };
+    let gap = o.unigram_loss - o.entropy_rate;
+    let finals: Vec<f64> = os.iter().filter_map(|o| o.final_loss).collect();
+    if gap < MIN_GAP || finals.is_empty() {
+        return f64::NAN;
+    }
+    finals.iter().map(|l| (l - o.entropy_rate) / gap).sum::<f64>() / finals.len() as f64
+}
+
+/// Plateau at U as a fraction of the run (never left = 1), mean over seeds.
+fn plateau(os: &[TrainOutcome]) -> f64 {
+    let Some(o) = os.first() else { return f64::NAN };
+    if o.unigram_loss - o.entropy_rate < MIN_GAP {
+        return f64::NAN;
+    }
+    let f = |o: &TrainOutcome| match (o.plateau.entered, o.plateau.iters()) {
+        (None, _) => 0.0,
+        (Some(e), None) => (o.config.iters - e) as f64 / o.config.iters as f64,
+        (Some(_), Some(n)) => n as f64 / o.config.iters as f64,
+    };
+    os.iter().map(f).sum::<f64>() / os.len() as f64
+}
+
+/// Runs the figure.
+pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
+    let fast = ctx.fast();
+    let n = if fast { 3 } else { 10 };
+    let grid: Vec<f64> = (0..n).map(|k| 0.05 + 0.9 * k as f64 / (n - 1) as f64).map(|x| (x * 100.0_f64).round() / 100.0).collect();
+    let any = Data::binary(chain(0.5, 0.5)?);
+    let mut base_gpt = TrainConfig::defaults(Arch::Gpt, any, 0);
+    let mut base_theory = TrainConfig::defaults(Arch::Theory, any, 0);
+    for (b, iters) in [(&mut base_gpt, 400), (&mut base_theory, 400)] {
+        b.seq_len = if fast { 16 } else { 32 };
+        b.iters = if fast { 40 } else { iters };
+        b.eval_every = (b.iters / 30).max(1);
+    }
+    let cfg = Config {
+        grid,
+        models: vec![(Arch::Theory, true), (Arch::Theory, false), (Arch::Gpt, true), (Arch::Gpt, false)],
+        seeds: if fast { 1 } else { 2 },
+        base_gpt,
+        base_theory,
+    };
+    let seed = 2000;
+    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
+        let mut all = Vec::new();
+        for &(arch, tying) in &cfg.models {
+            for &p in &cfg.grid {
+                for &q in &cfg.grid {
+                    for s in 0..cfg.seeds {
+                        all.push(cell_config(&cfg, arch, tying, p, q, seed + s)?);
+                    }
+                }
+            }
+        }
+        let mut done = train_all(&all)?.into_iter();
+        let k = cfg.grid.len();
+        let cells = (0..cfg.models.len())
+            .map(|_| (0..k).map(|_| (0..k).map(|_| done.by_ref().take(cfg.seeds as usize).collect()).collect()).collect())
+            .collect();
+        Ok::<_, FigureError>(PhaseData { cells })
+    })?;
+    let data = &rec.result;
+    let mut js = Vec::new();
+    for (m, &(arch, tying)) in cfg.models.iter().enumerate() {
+        // Theory: tied with p+q > 1 stays at U; every other case reaches H* (T1–T3).
+        for above in [true, false] {
+            let expect_u = tying && above;
+            let (mut hit, mut total) = (0usize, 0usize);
+            for (i, &p) in cfg.grid.iter().enumerate() {
+                for (j, &q) in cfg.grid.iter().enumerate() {
+                    if (p + q > 1.0) != above || (p + q - 1.0).abs() < 1e-9 {
+                        continue;
+                    }
+                    let r = position(&data.cells[m][i][j]);
+                    if r.is_nan() {
+                        continue;
+                    }
+                    total += 1;
+                    if (expect_u && r > 0.75) || (!expect_u && r < 0.25) {
+                        hit += 1;
+                    }
+                }
+            }
+            if total == 0 {
+                continue;
+            }
+            let side = if above { "p+q > 1" } else { "p+q < 1" };
+            let what = if expect_u { "stays near U (position > 0.75)" } else { "reaches H* (position < 0.25)" };
+            js.push(Judgement::new(
+                Claim::new(
+                    &format!("{}.{}.{}.{}", spec.id, arch.name(), if tying { "tied" } else { "untied" }, if above { "above" } else { "below" }),
+                    "markov",
+                    format!(
+                        "{} model, {}, {side}: the seed-mean final loss {what} in every grid cell with U − H* ≥ {MIN_GAP} ({hit}/{total} cells; N {}, {} iterations, {} seeds)",
+                        arch.name(),
+                        if tying { "tied" } else { "untied" },
+                        if arch == Arch::Gpt { cfg.base_gpt.seq_len } else { cfg.base_theory.seq_len },
+                        if arch == Arch::Gpt { cfg.base_gpt.iters } else { cfg.base_theory.iters },
+                        cfg.seeds
+                    ),
+                    "§3 T1–T3 (theory model); §5 F8 (GPT-style)",
+                ),
+                1.0,
+                Observation::fraction(hit, total),
+                Tolerance::Absolute(0.1),
+                spec.id,
+                "fraction of cells",
+            ));
+        }
+    }
+    render(&PhaseFig { cfg: &cfg, data }, &ctx.out_dir, spec.id)?;
+    Ok(FigureOutput {
+        judgements: js,
+        status,
+        record: serde_json::to_value(&rec)?,
+        caption: "Top: where the final held-out loss sits between H* (0) and U (1), mean over seeds, per (p, q) \
+                  cell; bottom: the fraction of the run spent on the plateau within 0.01 of U (1 = never left). \
+                  Grey: U − H* < 0.03, too close to tell apart. Dashed white: the theory boundary p+q = 1; the \
+                  theorems predict 1 above it for the tied theory model and 0 everywhere else."
+            .into(),
+    })
+}
+
+struct PhaseFig<'a> {
+    cfg: &'a Config,
+    data: &'a PhaseData,
+}
+
+impl Figure for PhaseFig<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1900, 900)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let (maps, bars) = root.split_horizontally(1800);
+        let rows = maps.split_evenly((2, self.cfg.models.len()));
+        let bar_rows = bars.split_evenly((2, 1));
+        let g = &self.cfg.grid;
+        for (m, &(arch, tying)) in self.cfg.models.iter().enumerate() {
+            let name = format!("{} model, {}", arch.name(), if tying { "tied" } else { "untied" });
+            for (row, (label, f)) in [("final loss: 0 = H*, 1 = U", position as fn(&[TrainOutcome]) -> f64), ("plateau at U / run length", plateau)]
+                .into_iter()
+                .enumerate()
+            {
+                let area = &rows[row * self.cfg.models.len() + m];
+                let mut ch = panel(area, &format!("{name}: {label}"), 0.0..1.0, 0.0..1.0, "p = P(0→1)", "q = P(1→0)")?;
+                heatmap(&mut ch, g, g, |i, j| viridis(f(&self.data.cells[m][i][j])))?;
+                ch.draw_series(dashed(vec![(0.0, 1.0), (1.0, 0.0)], RGBColor(255, 255, 255), 2))?;
+            }
+        }
+        for area in &bar_rows {
+            colorbar(area, 0.0, 1.0, "", viridis)?;
+        }
+        Ok(())
+    }
+}
