@@ -105,3 +105,23 @@ fn every_command_has_help() {
     let out = attnlab(&["markov", "theory", "--help"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("P(x_{n+1} = 1 | x_n = 0)"));
 }
+
+#[test]
+fn train_reports_the_required_fields_and_rejects_bad_input() {
+    let v = json(&["markov", "train", "--p", "0.7", "--q", "0.6", "--model", "theory", "--seq-len", "32", "--iters", "30", "--json"]);
+    for key in ["final_loss", "final_loss_se", "entropy_rate", "unigram_loss", "verdict", "plateau_iters", "p1_given_0", "p1_given_1", "wall_s"] {
+        assert!(v.get(key).is_some(), "missing `{key}` in {v}");
+    }
+    assert!((v["entropy_rate"].as_f64().unwrap() - 0.6443).abs() < 1e-3);
+    assert!(["global", "unigram", "neither"].contains(&v["verdict"].as_str().unwrap()));
+    for (args, field) in [
+        (vec!["--p", "1.3", "--q", "0.5"], "`p`"),
+        (vec!["--p", "0.3", "--q", "0.5", "--d", "0"], "`d`"),
+        (vec!["--p", "0.3", "--q", "0.5", "--model", "theory", "--layers", "2"], "`layers`"),
+    ] {
+        let out = attnlab(&[&["markov", "train"][..], &args].concat());
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(field) && !err.contains("panicked"), "{err}");
+    }
+}
