@@ -328,7 +328,7 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
 }
 
 fn train(a: &TrainArgs) -> anyhow::Result<Value> {
-    use attnlab_trainer::{Arch, Data, Run, TrainConfig};
+    use attnlab_trainer::{Arch, Data, PlateauLength, Run, TrainConfig};
     let data = match (a.states, a.q) {
         (Some(v), _) => Data::MultiState { chain: MultiStateChain::new(a.p, v)? },
         (None, Some(q)) => {
@@ -389,10 +389,10 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
         "verdict": out.verdict.name(),
         "plateau_entered": out.plateau.entered,
         "plateau_left": out.plateau.left,
-        "plateau_iters": match (out.plateau.entered, out.plateau.iters()) {
-            (None, _) => json!(0),
-            (Some(_), None) => json!("never"),
-            (Some(_), Some(n)) => json!(n),
+        "plateau_iters": match out.plateau.length() {
+            PlateauLength::NeverEntered => json!(0),
+            PlateauLength::NeverLeft { .. } => json!("never"),
+            PlateauLength::Iters(n) => json!(n),
         },
         "p1_given_0": out.p1_given_0,
         "p1_given_1": out.p1_given_1,

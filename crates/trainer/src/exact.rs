@@ -79,11 +79,7 @@ pub fn zero_model(d: usize, len: usize, tying: bool) -> Result<Model> {
 }
 
 fn set(model: &Model, name: &str, values: Vec<f64>) -> Result<()> {
-    let p = model
-        .params
-        .iter()
-        .find(|p| p.name == name)
-        .ok_or_else(|| candle_core::Error::Msg(format!("no parameter `{name}`")))?;
+    let p = model.param(name)?;
     let shape = p.var.shape().clone();
     p.var.set(&Tensor::from_vec(values, shape, &Device::Cpu)?)
 }

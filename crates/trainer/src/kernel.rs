@@ -146,6 +146,14 @@ fn weighted_sum<const FMA: bool>(w: &[f32], t: &[f32], len: usize, d: usize, lo:
     }
 }
 
+/// dst ← scale·src (the query, scaled once per row before its key dots).
+#[inline(always)]
+fn scale_into(dst: &mut [f32], src: &[f32], scale: f32) {
+    for (a, &b) in dst.iter_mut().zip(src) {
+        *a = b * scale;
+    }
+}
+
 fn transpose(x: &[f32], len: usize, d: usize, out: &mut [f32]) {
     for i in 0..len {
         for c in 0..d {
@@ -168,19 +176,11 @@ fn fwd_row<const FMA: bool>(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut
     transpose(k, len, d, &mut kt);
     transpose(v, len, d, &mut vt);
     let mut s = vec![0f32; len];
+    let mut qs = vec![0f32; d];
     for n in 0..len {
         let lo = window(n, dims.memory);
-        let mut qs = [0f32; 64];
-        let qs = &mut qs[..d.min(64)];
-        if d <= 64 {
-            for (a, &b) in qs.iter_mut().zip(&q[n * d..(n + 1) * d]) {
-                *a = b * dims.scale;
-            }
-            dot_keys::<FMA>(&mut s, qs, &kt, len, d, lo, n);
-        } else {
-            let qv: Vec<f32> = q[n * d..(n + 1) * d].iter().map(|x| x * dims.scale).collect();
-            dot_keys::<FMA>(&mut s, &qv, &kt, len, d, lo, n);
-        }
+        scale_into(&mut qs, &q[n * d..(n + 1) * d], dims.scale);
+        dot_keys::<FMA>(&mut s, &qs, &kt, len, d, lo, n);
         let mx = lane_max(&s[lo..=n]);
         let sum = exp_shift_sum::<FMA>(&mut s[lo..=n], mx);
         let on = &mut o[n * d..(n + 1) * d];
@@ -217,21 +217,12 @@ fn bwd_row<const FMA: bool>(
     dv.fill(0.0);
     let mut p = vec![0f32; len];
     let mut dp = vec![0f32; len];
+    let mut qs = vec![0f32; d];
     for n in 0..len {
         let lo = window(n, dims.memory);
         let (qn, don) = (&q[n * d..(n + 1) * d], &dout[n * d..(n + 1) * d]);
-        let qsv: Vec<f32>;
-        let mut qbuf = [0f32; 64];
-        let qs: &[f32] = if d <= 64 {
-            for (a, &b) in qbuf.iter_mut().zip(qn) {
-                *a = b * scale;
-            }
-            &qbuf[..d]
-        } else {
-            qsv = qn.iter().map(|x| x * scale).collect();
-            &qsv
-        };
-        dot_keys::<FMA>(&mut p, qs, &kt, len, d, lo, n);
+        scale_into(&mut qs, qn, scale);
+        dot_keys::<FMA>(&mut p, &qs, &kt, len, d, lo, n);
         exp_shift_sum::<FMA>(&mut p[lo..=n], lse[n]);
         // dP_{ni} = ⟨do_n, v_i⟩ over contiguous keys.
         dot_keys::<FMA>(&mut dp, don, &vt, len, d, lo, n);
@@ -275,27 +266,6 @@ macro_rules! specialise {
             _ => $f::<$fma>($($a),*, dims, $($b),*),
         }
     }};
-}
-
-#[inline(always)]
-fn fwd_one_portable(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], lse: &mut [f32]) {
-    specialise!(fwd_row::<false>(q, k, v; dims; o, lse))
-}
-
-#[inline(always)]
-fn bwd_one_portable(
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    o: &[f32],
-    lse: &[f32],
-    dout: &[f32],
-    dims: Dims,
-    dq: &mut [f32],
-    dk: &mut [f32],
-    dv: &mut [f32],
-) {
-    specialise!(bwd_row::<false>(q, k, v, o, lse, dout; dims; dq, dk, dv))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -346,7 +316,7 @@ pub fn forward_row(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], l
         unsafe { fwd_avx2(q, k, v, dims, o, lse) };
         return;
     }
-    fwd_one_portable(q, k, v, dims, o, lse);
+    specialise!(fwd_row::<false>(q, k, v; dims; o, lse))
 }
 
 /// Backward pass of one batch row: gradients dq, dk, dv (len × d) from the output gradient do.
@@ -368,7 +338,7 @@ pub fn backward_row(
         unsafe { bwd_avx2(q, k, v, o, lse, dout, dims, dq, dk, dv) };
         return;
     }
-    bwd_one_portable(q, k, v, o, lse, dout, dims, dq, dk, dv);
+    specialise!(bwd_row::<false>(q, k, v, o, lse, dout; dims; dq, dk, dv))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub mod train;
 
 pub use config::{Data, TrainConfig};
 pub use model::{Arch, Model, ModelSpec};
-pub use train::{Eval, Plateau, Run, TrainOutcome, Verdict, train};
+pub use train::{Eval, Plateau, PlateauLength, Run, TrainOutcome, Verdict, train};
 
 /// Trainer errors.
 #[derive(Debug, thiserror::Error)]
@@ -33,8 +33,8 @@ pub enum TrainError {
 }
 
 impl TrainConfig {
-    /// Validates and trains.
+    /// Validates and trains ([`Run::new`] does the check).
     pub fn run(self) -> Result<TrainOutcome, TrainError> {
-        train(self.check()?)
+        train(self)
     }
 }

@@ -191,12 +191,24 @@ impl Model {
     }
 
     /// The parameter called `name`.
+    pub fn param(&self, name: &str) -> Result<&Param> {
+        self.params.iter().find(|p| p.name == name).ok_or_else(|| candle_core::Error::Msg(format!("no parameter `{name}`")))
+    }
+
+    /// The value of the parameter called `name`.
     pub fn get(&self, name: &str) -> Result<&Tensor> {
-        self.params
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p.var.as_tensor())
-            .ok_or_else(|| candle_core::Error::Msg(format!("no parameter `{name}`")))
+        Ok(self.param(name)?.var.as_tensor())
+    }
+
+    /// Theory/MLP input embedding before positions: x_n·e (V = 2, spec §2a) or the state's row of e.
+    fn embed_theory(&self, batch: &Batch) -> Result<Tensor> {
+        let e = self.get("e")?;
+        if self.spec.vocab == 2 { batch.xf.broadcast_mul(e) } else { e.index_select(&batch.ids, 0) }
+    }
+
+    /// [W_Q; W_K; W_V] stacked, (3d × d).
+    fn theory_wqkv(&self) -> Result<Tensor> {
+        Tensor::cat(&[self.get("W_Q")?, self.get("W_K")?, self.get("W_V")?], 0)
     }
 
     /// Total number of scalars.
@@ -231,11 +243,9 @@ impl Model {
             }
             Arch::Theory | Arch::Mlp => {
                 let e = self.get("e")?;
-                let x = if self.spec.vocab == 2 { batch.xf.broadcast_mul(e)? } else { e.index_select(&batch.ids, 0)? };
-                let x = add_pos(x)?;
+                let x = add_pos(self.embed_theory(batch)?)?;
                 let y = if self.spec.arch == Arch::Theory {
-                    let wqkv = Tensor::cat(&[self.get("W_Q")?, self.get("W_K")?, self.get("W_V")?], 0)?;
-                    let qkv = x.matmul(&wqkv.t()?)?;
+                    let qkv = x.matmul(&self.theory_wqkv()?.t()?)?;
                     let att = self.attend(&qkv, b, n, d)?.matmul(&self.get("W_O")?.t()?)?;
                     let y = (&x + &att)?;
                     if probe {
@@ -284,8 +294,7 @@ impl Model {
     /// Attention matrix of the first layer on one sequence of symbols (first `n` positions),
     /// (n × n) row-major, for F14.
     pub fn attention_matrix(&self, symbols: &[u32], n: usize) -> Result<Vec<Vec<f64>>> {
-        let dev = self.get("b").or_else(|_| self.get("lm_head.bias"))?.device().clone();
-        let dtype = self.params[0].var.dtype();
+        let (dev, dtype) = (self.params[0].var.device().clone(), self.params[0].var.dtype());
         let mut seq: Vec<u32> = symbols[..n].to_vec();
         seq.push(0);
         let batch = Batch::from_symbols(&seq, 1, n, self.spec.vocab, dtype, &dev)?;
@@ -296,11 +305,7 @@ impl Model {
                 let h = self.get("wte.weight")?.index_select(&batch.ids, 0)?.broadcast_add(&pos)?;
                 (layer_norm(&h, self.get("blocks.0.ln_1.weight")?)?, self.get("blocks.0.attn.c_attn.weight")?.clone())
             }
-            Arch::Theory => {
-                let e = self.get("e")?;
-                let x = if self.spec.vocab == 2 { batch.xf.broadcast_mul(e)? } else { e.index_select(&batch.ids, 0)? };
-                (x.broadcast_add(&pos)?, Tensor::cat(&[self.get("W_Q")?, self.get("W_K")?, self.get("W_V")?], 0)?)
-            }
+            Arch::Theory => (self.embed_theory(&batch)?.broadcast_add(&pos)?, self.theory_wqkv()?),
             Arch::Mlp => return Err(candle_core::Error::Msg("the MLP model has no attention".into())),
         };
         let qkv = x.matmul(&wqkv.t()?)?;

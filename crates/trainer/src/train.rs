@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use attnlab_core::rng::{Seed, child_seed, seeded_rng};
+use attnlab_core::rng::{child_seed, seeded_rng};
 use attnlab_markov::sample::{Start, sample_binary, sample_lagged, sample_multistate};
 use candle_core::{DType, Device, Tensor};
 use rand::Rng;
@@ -81,11 +81,28 @@ impl Plateau {
         Self { entered: entered.map(|i| curve[i].iter), left }
     }
 
-    /// Iterations spent in the band before leaving: Some(n) if it left, None if it never left
-    /// (or never entered — see `entered`).
-    pub fn iters(&self) -> Option<usize> {
-        Some(self.left? - self.entered?)
+    /// How long the run stayed in the band.
+    pub fn length(&self) -> PlateauLength {
+        match (self.entered, self.left) {
+            (None, _) => PlateauLength::NeverEntered,
+            (Some(e), None) => PlateauLength::NeverLeft { entered: e },
+            (Some(e), Some(l)) => PlateauLength::Iters(l - e),
+        }
     }
+}
+
+/// The plateau length in the three cases a report must tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlateauLength {
+    /// The loss never came within 0.01 of U (reported as 0).
+    NeverEntered,
+    /// It entered the band at iteration `entered` and was still there at the end.
+    NeverLeft {
+        /// First evaluated iteration in the band.
+        entered: usize,
+    },
+    /// It left after this many iterations.
+    Iters(usize),
 }
 
 /// Everything a run produces.
@@ -308,6 +325,3 @@ pub fn verdict(e: &Eval, h_star: f64, unigram: f64, pi1: Option<f64>) -> Verdict
 pub fn train(config: TrainConfig) -> Result<TrainOutcome, TrainError> {
     Run::new(config)?.train(|_| {})
 }
-
-/// Seed type re-export for callers.
-pub type RunSeed = Seed;

@@ -3,7 +3,7 @@
 //! how long the run stayed on the plateau at U. The theory boundary p+q = 1 is drawn.
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_trainer::{Arch, Data, TrainConfig, TrainOutcome};
+use attnlab_trainer::{Arch, Data, PlateauLength, TrainConfig, TrainOutcome};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -66,10 +66,10 @@ fn plateau(os: &[TrainOutcome]) -> f64 {
     if o.unigram_loss - o.entropy_rate < MIN_GAP {
         return f64::NAN;
     }
-    let f = |o: &TrainOutcome| match (o.plateau.entered, o.plateau.iters()) {
-        (None, _) => 0.0,
-        (Some(e), None) => (o.config.iters - e) as f64 / o.config.iters as f64,
-        (Some(_), Some(n)) => n as f64 / o.config.iters as f64,
+    let f = |o: &TrainOutcome| match o.plateau.length() {
+        PlateauLength::NeverEntered => 0.0,
+        PlateauLength::NeverLeft { entered } => (o.config.iters - entered) as f64 / o.config.iters as f64,
+        PlateauLength::Iters(n) => n as f64 / o.config.iters as f64,
     };
     os.iter().map(f).sum::<f64>() / os.len() as f64
 }

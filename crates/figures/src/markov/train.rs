@@ -4,7 +4,7 @@
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
 use attnlab_core::{LaggedChain, MeanSe};
-use attnlab_trainer::{Arch, Data, TrainConfig, TrainOutcome, Verdict};
+use attnlab_trainer::{Arch, Data, PlateauLength, TrainConfig, TrainOutcome, Verdict};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use rayon::prelude::*;
@@ -234,10 +234,10 @@ fn describe(os: &[TrainOutcome]) -> String {
     let count = |v: Verdict| os.iter().filter(|o| o.verdict == v).count();
     let plateaus: Vec<String> = os
         .iter()
-        .map(|o| match (o.plateau.entered, o.plateau.iters()) {
-            (None, _) => "0".into(),
-            (Some(_), None) => "never left".into(),
-            (Some(_), Some(n)) => n.to_string(),
+        .map(|o| match o.plateau.length() {
+            PlateauLength::NeverEntered => "0".into(),
+            PlateauLength::NeverLeft { .. } => "never left".into(),
+            PlateauLength::Iters(n) => n.to_string(),
         })
         .collect();
     format!(
