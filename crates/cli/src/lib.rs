@@ -2,6 +2,7 @@
 //! that `main` prints as JSON (`--json`) or as a readable table.
 
 pub mod markov;
+pub mod paths;
 
 use clap::{Parser, Subcommand};
 
@@ -28,12 +29,16 @@ pub enum Paper {
     /// Makkuva et al., "Attention with Markov": single-layer transformers on binary Markov chains.
     #[command(subcommand)]
     Markov(markov::MarkovCmd),
+    /// Tiberi et al., attention paths: Bayesian deep multi-head attention at finite width.
+    #[command(subcommand)]
+    Paths(paths::PathsCmd),
 }
 
 /// Runs a parsed command and returns its JSON result.
 pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
     match &cli.paper {
         Paper::Markov(cmd) => markov::execute(cmd),
+        Paper::Paths(cmd) => paths::execute(cmd),
     }
 }
 
