@@ -140,6 +140,25 @@ pub fn judge(prediction: Prediction, observation: Observation, tolerance: Tolera
     }
 }
 
+/// The verdict for an interval estimate `ci` = [lo, hi] (e.g. a bootstrap 95% confidence interval,
+/// possibly asymmetric) against a pass interval `pass` = [plo, phi], by the same rule as [`judge`]:
+/// agrees when `ci` lies inside `pass`, disagrees when they do not overlap, inconclusive otherwise
+/// (and whenever a bound is not finite or an interval is reversed).
+pub fn judge_interval(ci: [f64; 2], pass: [f64; 2]) -> Verdict {
+    let [lo, hi] = ci;
+    let [plo, phi] = pass;
+    if !(lo.is_finite() && hi.is_finite() && plo.is_finite() && phi.is_finite()) || lo > hi || plo > phi {
+        return Verdict::Inconclusive;
+    }
+    if lo >= plo && hi <= phi {
+        Verdict::Agrees
+    } else if hi < plo || lo > phi {
+        Verdict::Disagrees
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
 /// One judged claim: a row of REPORT.md and an entry of `figures/results/claims.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Judgement {
@@ -171,6 +190,20 @@ impl Judgement {
     ) -> Self {
         let prediction = Prediction { value: prediction };
         let verdict = judge(prediction, observation, tolerance);
+        Self { claim, prediction, observation, tolerance, verdict, figure: figure.into(), unit: unit.into() }
+    }
+}
+
+impl Judgement {
+    /// Judges an estimate with a 95% interval `ci` (e.g. from a bootstrap) against the pass interval
+    /// `pass` with [`judge_interval`]. The stored prediction ± tolerance is the pass interval's
+    /// centre ± half-width; the stored observation has se = (hi − lo)/(2·1.96), so REPORT.md's
+    /// "value ± 1.96·SE" shows the interval's half-width (the verdict uses `ci` itself).
+    pub fn interval(claim: Claim, estimate: f64, ci: [f64; 2], n: usize, pass: [f64; 2], figure: &str, unit: &str) -> Self {
+        let prediction = Prediction { value: 0.5 * (pass[0] + pass[1]) };
+        let tolerance = Tolerance::Absolute(0.5 * (pass[1] - pass[0]));
+        let observation = Observation { value: estimate, se: (ci[1] - ci[0]) / (2.0 * Z95), n };
+        let verdict = judge_interval(ci, pass);
         Self { claim, prediction, observation, tolerance, verdict, figure: figure.into(), unit: unit.into() }
     }
 }
@@ -212,6 +245,23 @@ mod tests {
         assert_eq!(judge(p, Observation::exact(1.1000001), t), Verdict::Disagrees);
         assert_eq!(judge(p, Observation::exact(f64::NAN), t), Verdict::Inconclusive);
         assert_eq!(judge(Prediction { value: 2.0 }, Observation::exact(2.1), Tolerance::Relative(0.05)), Verdict::Agrees);
+    }
+
+    #[test]
+    fn interval_verdicts() {
+        let pass = [-0.55, -0.45];
+        assert_eq!(judge_interval([-0.52, -0.47], pass), Verdict::Agrees);
+        assert_eq!(judge_interval([-0.42, -0.30], pass), Verdict::Disagrees);
+        assert_eq!(judge_interval([-0.60, -0.50], pass), Verdict::Inconclusive);
+        // Wider than the pass interval: never agrees.
+        assert_eq!(judge_interval([-0.7, -0.3], pass), Verdict::Inconclusive);
+        assert_eq!(judge_interval([f64::NAN, -0.5], pass), Verdict::Inconclusive);
+        assert_eq!(judge_interval([-0.4, -0.6], pass), Verdict::Inconclusive);
+        // An asymmetric interval is judged as it is, not as a symmetric ± band.
+        let j = Judgement::interval(Claim::new("x", "p", "s", "§"), -0.46, [-0.47, -0.40], 100, pass, "f", "");
+        assert_eq!(j.verdict, Verdict::Inconclusive);
+        assert!((j.prediction.value + 0.5).abs() < 1e-15);
+        assert!((j.tolerance.half_width(j.prediction.value) - 0.05).abs() < 1e-15);
     }
 
     #[test]
