@@ -10,7 +10,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Data, TrainConfig};
-use crate::model::{Batch, Model};
+use crate::model::{Arch, Batch, Model};
 use crate::optim::{AdamState, OneCycle};
 use crate::TrainError;
 
@@ -18,6 +18,10 @@ use crate::TrainError;
 pub const BAND: f64 = 0.01;
 /// Band on the predicted probabilities for "stuck at unigram" (spec §6).
 pub const PROB_BAND: f64 = 0.02;
+/// Occurrences of the conditioning state 0 read off the test sequence (F5, F7, F12: "the first 100").
+pub const OCCURRENCES: usize = 100;
+/// Side of the attention matrix kept for F14 ("the first 30×30").
+pub const ATTENTION_SIDE: usize = 30;
 
 /// One evaluation on fresh batches.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -136,6 +140,16 @@ pub struct TrainOutcome {
     pub curve: Vec<Eval>,
     /// Training loss of every step (on the training batch).
     pub train_loss: Vec<f64>,
+    /// The trained model's P̂(x_{n+1} = 1 | conditioning symbol = 0) at the first
+    /// [`OCCURRENCES`] positions of one held-out test sequence whose conditioning symbol (x_n, or
+    /// x_{n−k+1} for the lagged chain) is 0, in order (F5, F7, F12; binary data only, else empty).
+    #[serde(default)]
+    pub occurrences: Vec<f64>,
+    /// First-layer attention matrix of the trained model on the test sequence, first
+    /// [`ATTENTION_SIDE`] positions, row n = query n (F14; only when `probe` is set and the model
+    /// has attention).
+    #[serde(default)]
+    pub attention: Option<Vec<Vec<f64>>>,
     /// Wall time (s).
     pub wall_s: f64,
 }
@@ -235,6 +249,25 @@ impl Run {
         })
     }
 
+    /// One held-out test sequence (`len + 1` symbols) from its own stream, `child_seed(seed, 3)`.
+    fn test_sequence(&self) -> Vec<u32> {
+        let c = &self.config;
+        sample(&c.data, 1, c.seq_len, &mut seeded_rng(child_seed(c.seed, 3)))
+    }
+
+    /// P̂(x_{n+1} = 1 | conditioning symbol = 0) at the first [`OCCURRENCES`] positions of `seq`
+    /// whose conditioning symbol is 0 (empty for V > 2).
+    pub fn occurrence_estimates(&self, seq: &[u32]) -> Result<Vec<f64>, TrainError> {
+        let c = &self.config;
+        if c.vocab() != 2 {
+            return Ok(Vec::new());
+        }
+        let (n, k) = (c.seq_len, lag(&c.data));
+        let batch = Batch::from_symbols(seq, 1, n, 2, DType::F32, &self.dev)?;
+        let p1 = self.model.forward(&batch, false)?.probs.narrow(1, 1, 1)?.flatten_all()?.to_vec1::<f32>()?;
+        Ok(((k - 1)..n).filter(|&t| seq[t + 1 - k] == 0).take(OCCURRENCES).map(|t| f64::from(p1[t])).collect())
+    }
+
     /// Trains for `config.iters` steps. `on_step(i)` is called after each step (progress bars).
     pub fn train(&mut self, mut on_step: impl FnMut(usize)) -> Result<TrainOutcome, TrainError> {
         let t0 = Instant::now();
@@ -277,6 +310,14 @@ impl Run {
             }
         };
         let plateau = Plateau::of(&curve, unigram);
+        let (occurrences, attention) = if diverged_at.is_some() {
+            (Vec::new(), None)
+        } else {
+            let seq = self.test_sequence();
+            let side = ATTENTION_SIDE.min(c.seq_len);
+            let att = (c.probe && self.model.spec.arch != Arch::Mlp).then(|| self.model.attention_matrix(&seq, side)).transpose()?;
+            (self.occurrence_estimates(&seq)?, att)
+        };
         Ok(TrainOutcome {
             num_params: self.model.num_params(),
             final_loss: final_eval.map(|e| e.loss),
@@ -291,6 +332,8 @@ impl Run {
             diverged_at,
             curve,
             train_loss,
+            occurrences,
+            attention,
             wall_s: t0.elapsed().as_secs_f64(),
             config: c,
         })

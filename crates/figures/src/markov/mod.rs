@@ -1,11 +1,14 @@
-//! Figures of Makkuva et al. (spec `markov.md`) that need no neural network: the canonical (e, w, b)
-//! landscape and its basins, H* and U over the (p, q) square, and SGD on the exact loss.
+//! Figures of Makkuva et al. (spec `markov.md`): the canonical (e, w, b) landscape and its basins,
+//! H* and U over the (p, q) square, SGD on the exact loss, and the trained-transformer figures
+//! (F3–F16 of spec §5 and the (p, q) phase diagrams).
 
+pub mod attention;
 pub mod basins;
 pub mod entropy;
 pub mod landscape;
 pub mod phase;
 pub mod sgd;
+pub mod sweep;
 pub mod train;
 
 use attnlab_core::BinaryChain;
@@ -16,9 +19,9 @@ use crate::{FigureError, FigureSpec};
 pub const REVISION: u32 = 1;
 
 /// The code version of a Markov experiment: package version, revision and a hash of the source of
-/// every crate its numbers depend on (`build.rs`), so any code change invalidates the cache.
+/// every crate its numbers depend on (`build.rs`), so any change to that code invalidates the cache.
 pub(crate) fn code_version() -> String {
-    format!("{}.src-{}", attnlab_core::code_version(REVISION), &env!("ATTNLAB_SOURCE_HASH")[..8])
+    format!("{}.src-{}", attnlab_core::code_version(REVISION), &env!("ATTNLAB_SOURCE_HASH_MARKOV")[..8])
 }
 
 /// The Markov figures, in report order.
@@ -32,7 +35,10 @@ pub fn figures() -> Vec<FigureSpec> {
         FigureSpec { id: "markov.train.tying", title: "GPT-style model, tied vs untied (F4, F6): plateau at U and escape", run: train::run },
         FigureSpec { id: "markov.train.depth", title: "GPT-style model, depth L = 1, 2, 4 at p = 0.5, q = 0.8 (F3)", run: train::run },
         FigureSpec { id: "markov.train.phase", title: "Phase diagrams over (p, q): theory and GPT-style models, tied vs untied", run: phase::run },
-        FigureSpec { id: "markov.train.memory", title: "Order-2 lagged chain: memory mask m vs full attention (F9, F10)", run: train::run },
+        FigureSpec { id: "markov.train.memory", title: "Order-2 lagged chain: memory mask m vs full attention (F9, F10, F12)", run: train::run },
+        FigureSpec { id: "markov.train.memory-sweep", title: "Order-2 lagged chain: final loss and P̂ vs memory m, depth 1 and 4 (F11, F12)", run: sweep::run },
+        FigureSpec { id: "markov.train.attention", title: "Theory model: attention output ratio (F13) and attention matrix (F14)", run: attention::run },
+        FigureSpec { id: "markov.train.states", title: "V = 5 states, tied vs untied (F16)", run: train::run },
     ]
 }
 

@@ -1,6 +1,7 @@
 //! Figure `markov.train.phase`: phase diagrams over a (p, q) grid — theory model (§2a) and
 //! GPT-style model (§2b), tied and untied: where the final loss sits between H* (0) and U (1), and
-//! how long the run stayed on the plateau at U. The theory boundary p+q = 1 is drawn.
+//! how long the run stayed on the plateau at U, and (F8) how far the predicted transition
+//! probabilities P̂(1 | 0), P̂(1 | 1) are from the chain's p and 1 − q. The theory boundary p+q = 1 is drawn.
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
 use attnlab_trainer::{Arch, Data, PlateauLength, TrainConfig, TrainOutcome};
@@ -72,6 +73,31 @@ fn plateau(os: &[TrainOutcome]) -> f64 {
         PlateauLength::Iters(n) => n as f64 / o.config.iters as f64,
     };
     os.iter().map(f).sum::<f64>() / os.len() as f64
+}
+
+/// Band on a predicted transition probability for "matches the chain" (spec §6 uses ±0.02).
+pub const PROB_BAND: f64 = attnlab_trainer::train::PROB_BAND;
+/// Upper end of the colour scale of the F8 row.
+pub const ERR_SCALE: f64 = 0.2;
+
+/// Distances of a run's final P̂(1 | 0), P̂(1 | 1) from the chain (p, 1 − q) and from the unigram
+/// predictor (π1, π1): the larger of the two states' errors for each.
+fn transition_errors(o: &TrainOutcome) -> Option<(f64, f64)> {
+    let (a, b, pi1) = (o.p1_given_0?, o.p1_given_1?, o.pi1?);
+    let attnlab_trainer::Data::Binary { chain, .. } = &o.config.data else { return None };
+    let truth = (a - chain.p()).abs().max((b - (1.0 - chain.q())).abs());
+    let unigram = (a - pi1).abs().max((b - pi1).abs());
+    Some((truth, unigram))
+}
+
+/// F8 row: the error to the chain, mean over seeds (NaN where U − H* < MIN_GAP, as in the other rows).
+fn transition_error(os: &[TrainOutcome]) -> f64 {
+    let Some(o) = os.first() else { return f64::NAN };
+    let errs: Vec<f64> = os.iter().filter_map(|o| transition_errors(o).map(|e| e.0)).collect();
+    if o.unigram_loss - o.entropy_rate < MIN_GAP || errs.is_empty() {
+        return f64::NAN;
+    }
+    errs.iter().sum::<f64>() / errs.len() as f64
 }
 
 /// Runs the figure.
@@ -162,6 +188,56 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             ));
         }
     }
+    // F8: the predicted transition probabilities match the chain, except tied with p+q > 1 where
+    // the paper's panel shows them pulled towards the unigram value π1.
+    for (m, &(arch, tying)) in cfg.models.iter().enumerate() {
+        for above in [true, false] {
+            let expect_u = tying && above;
+            let (mut hit, mut total) = (0usize, 0usize);
+            for (i, &p) in cfg.grid.iter().enumerate() {
+                for (j, &q) in cfg.grid.iter().enumerate() {
+                    let os = &data.cells[m][i][j];
+                    if (p + q > 1.0) != above || (p + q - 1.0).abs() < 1e-9 || transition_error(os).is_nan() {
+                        continue;
+                    }
+                    let errs: Vec<(f64, f64)> = os.iter().filter_map(transition_errors).collect();
+                    let mean = |f: fn(&(f64, f64)) -> f64| errs.iter().map(f).sum::<f64>() / errs.len() as f64;
+                    let (to_chain, to_unigram) = (mean(|e| e.0), mean(|e| e.1));
+                    total += 1;
+                    if (expect_u && to_unigram < to_chain) || (!expect_u && to_chain <= PROB_BAND) {
+                        hit += 1;
+                    }
+                }
+            }
+            if total == 0 {
+                continue;
+            }
+            let side = if above { "p+q > 1" } else { "p+q < 1" };
+            let what = if expect_u {
+                "is closer to the unigram predictor (π1, π1) than to the chain (p, 1 − q)".to_string()
+            } else {
+                format!("matches the chain: |P̂(1|0) − p| and |P̂(1|1) − (1 − q)| ≤ {PROB_BAND}")
+            };
+            js.push(Judgement::new(
+                Claim::new(
+                    &format!("{}.F8.{}.{}.{}", spec.id, arch.name(), if tying { "tied" } else { "untied" }, if above { "above" } else { "below" }),
+                    "markov",
+                    format!(
+                        "{} model, {}, {side}: the final predicted transition probability (seed mean) {what}, in every grid cell \
+                         with U − H* ≥ {MIN_GAP} ({hit}/{total} cells)",
+                        arch.name(),
+                        if tying { "tied" } else { "untied" },
+                    ),
+                    "§5 F8",
+                ),
+                1.0,
+                Observation::fraction(hit, total),
+                Tolerance::Absolute(0.1),
+                spec.id,
+                "fraction of cells",
+            ));
+        }
+    }
     render(&PhaseFig { cfg: &cfg, data }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
@@ -169,7 +245,8 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         record: serde_json::to_value(&rec)?,
         caption: "Top: where the final held-out loss sits between H* (0) and U (1), mean over seeds, per (p, q) \
                   cell; bottom: the fraction of the run spent on the plateau within 0.01 of U (1 = never left). \
-                  Grey: U − H* < 0.03, too close to tell apart. Dashed white: the theory boundary p+q = 1; the \
+                  Third row (F8): the larger of |P̂(1|0) − p| and |P̂(1|1) − (1 − q)| at the end (0 = the model predicts \
+                  the chain's transitions; colour scale clipped at 0.2). Grey: U − H* < 0.03, too close to tell apart. Dashed white: the theory boundary p+q = 1; the \
                   theorems predict 1 above it for the tied theory model and 0 everywhere else."
             .into(),
     })
@@ -182,7 +259,7 @@ struct PhaseFig<'a> {
 
 impl Figure for PhaseFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1900, 900)
+        (1900, 1330)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -190,23 +267,27 @@ impl Figure for PhaseFig<'_> {
         DB::ErrorType: 'static,
     {
         let (maps, bars) = root.split_horizontally(1800);
-        let rows = maps.split_evenly((2, self.cfg.models.len()));
-        let bar_rows = bars.split_evenly((2, 1));
+        let rows = maps.split_evenly((3, self.cfg.models.len()));
+        let bar_rows = bars.split_evenly((3, 1));
         let g = &self.cfg.grid;
+        let err_row = |os: &[TrainOutcome]| transition_error(os) / ERR_SCALE;
         for (m, &(arch, tying)) in self.cfg.models.iter().enumerate() {
             let name = format!("{} model, {}", arch.name(), if tying { "tied" } else { "untied" });
-            for (row, (label, f)) in [("final loss: 0 = H*, 1 = U", position as fn(&[TrainOutcome]) -> f64), ("plateau at U / run length", plateau)]
-                .into_iter()
-                .enumerate()
-            {
+            let kinds: [(&str, &dyn Fn(&[TrainOutcome]) -> f64); 3] = [
+                ("final loss: 0 = H*, 1 = U", &position),
+                ("plateau at U / run length", &plateau),
+                ("F8: max |P_model − P| over states", &err_row),
+            ];
+            for (row, (label, f)) in kinds.into_iter().enumerate() {
                 let area = &rows[row * self.cfg.models.len() + m];
                 let mut ch = panel(area, &format!("{name}: {label}"), 0.0..1.0, 0.0..1.0, "p = P(0→1)", "q = P(1→0)")?;
                 heatmap(&mut ch, g, g, |i, j| viridis(f(&self.data.cells[m][i][j])))?;
                 ch.draw_series(dashed(vec![(0.0, 1.0), (1.0, 0.0)], RGBColor(255, 255, 255), 2))?;
             }
         }
-        for area in &bar_rows {
-            colorbar(area, 0.0, 1.0, "", viridis)?;
+        for (k, area) in bar_rows.iter().enumerate() {
+            let hi = if k == 2 { ERR_SCALE } else { 1.0 };
+            colorbar(area, 0.0, hi, "", viridis)?;
         }
         Ok(())
     }

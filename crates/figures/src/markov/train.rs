@@ -1,9 +1,11 @@
-//! Figures of trained transformers (spec markov §5, F3–F7, F9, F15 and the theory-model contrast):
-//! evaluation-loss curves over seeds, per group of runs, with H* and U drawn and the paper's claim
-//! for each group judged on the final held-out loss.
+//! Figures of trained transformers (spec markov §5, F3–F7, F9, F10, F12, F15, F16 and the
+//! theory-model contrast): evaluation-loss curves over seeds, per group of runs, with H* and U drawn
+//! and the paper's claim for each group judged on the final held-out loss; for binary data a second
+//! row shows the trained model's P̂(1 | state 0) at the first 100 occurrences of state 0 in a held-out
+//! sequence (the paper's "est" panels), judged against p (reached H*) or π1 (stuck at U).
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_core::{LaggedChain, MeanSe};
+use attnlab_core::{LaggedChain, MeanSe, MultiStateChain};
 use attnlab_trainer::{Arch, Data, PlateauLength, TrainConfig, TrainOutcome, Verdict};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -179,6 +181,33 @@ fn panels(id: &str, ctx: &Ctx) -> Result<Vec<Panel>, FigureError> {
             groups.push(group("full attention", "full", c, &sz, Expect::Unigram, "§4, F10 [recalled]"));
             vec![Panel { title: "order-2 lagged chain, p = 0.2, q = 0.3, GPT-style L = 1 (F9/F10)".into(), groups }]
         }
+        "markov.train.states" => {
+            // F16: V = 5 states, stay with probability 1 − p; the theory model (§2a with one
+            // embedding row and one output logit per state), d = 8. The reference trains 5000
+            // iterations at N = 1024; here N = 128 and 1000 iterations (spec §7).
+            let mut out = Vec::new();
+            for p in [0.1, 0.3, 0.6, 0.9] {
+                let data = Data::MultiState { chain: MultiStateChain::new(p, 5)? };
+                let th = |tying| {
+                    let mut c = base(Arch::Theory, data, &sz, 1000, tying);
+                    c.d = 8;
+                    c.seq_len = sz.seq_len / 2;
+                    c
+                };
+                // p > (V − 1)/V = 0.8 is the multi-state analogue of p+q > 1: the spec infers the
+                // tied model sticks near U there; everywhere else both reach H*.
+                let tied_expect = if p > 0.8 { Expect::Unigram } else { Expect::Global };
+                let src = if p > 0.8 { "F16 [inferred]" } else { "F16" };
+                out.push(Panel {
+                    title: format!("V = 5 states, p = {p} (F16), theory model"),
+                    groups: vec![
+                        group("tied", &format!("V5.p{p}.tied"), th(true), &sz, tied_expect, src),
+                        group("untied", &format!("V5.p{p}.untied"), th(false), &sz, Expect::Global, "F16"),
+                    ],
+                });
+            }
+            out
+        }
         _ => return Err(FigureError::UnknownFigure(id.into(), "markov.train.*".into())),
     })
 }
@@ -213,6 +242,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     for (p, outs) in cfg.panels.iter().zip(&data.outcomes) {
         for (g, os) in p.groups.iter().zip(outs) {
             js.push(judge_group(spec.id, g, os));
+            js.extend(judge_estimates(spec.id, g, os));
         }
     }
     render(&CurvesFig { cfg: &cfg, data }, &ctx.out_dir, spec.id)?;
@@ -224,7 +254,10 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
                   setting. Dashed: H* (blue) and U (vermillion), the theory. The claim for each setting is \
                   judged on the mean final loss over seeds (tolerance ±0.01 nats, spec §6); the statement \
                   lists each seed's spec §6 verdict and its plateau at U (iterations within 0.01 of U before \
-                  leaving; 'never' = still there at the end)."
+                  leaving; 'never' = still there at the end). Bottom row (binary data): the trained model's \
+                  P̂(x_{n+1} = 1 | state 0) at the first 100 occurrences of state 0 in one held-out sequence (the \
+                  paper's 'est' panels), one line per seed; dashed: the chain's p (blue) and the unigram π1 \
+                  (vermillion); judged on the mean over occurrences (±0.02, spec §6)."
             .into(),
     })
 }
@@ -282,6 +315,50 @@ fn judge_group(fig: &str, g: &Group, os: &[TrainOutcome]) -> Judgement {
     )
 }
 
+/// P(x_{n+1} = 1 | conditioning symbol 0) of the chain: p (binary and lagged data).
+fn true_p1_given_0(c: &TrainConfig) -> Option<f64> {
+    match &c.data {
+        Data::Binary { chain, .. } => Some(chain.p()),
+        Data::Lagged { chain } => Some(chain.chain().p()),
+        Data::MultiState { .. } => None,
+    }
+}
+
+/// Mean P̂(1 | state 0) over the recorded occurrences of one run.
+fn mean_estimate(o: &TrainOutcome) -> Option<f64> {
+    (!o.occurrences.is_empty()).then(|| o.occurrences.iter().sum::<f64>() / o.occurrences.len() as f64)
+}
+
+/// The "est" claim of a group (F5, F7, F12): the model's P̂(1 | state 0) at the first occurrences
+/// of state 0 in a held-out sequence sits at p when the loss claim says H*, at π1 when it says U.
+fn judge_estimates(fig: &str, g: &Group, os: &[TrainOutcome]) -> Option<Judgement> {
+    let first = os.first()?;
+    let p = true_p1_given_0(&first.config)?;
+    let pi1 = first.pi1?;
+    let means: Vec<f64> = os.iter().filter_map(mean_estimate).collect();
+    if means.is_empty() {
+        return None;
+    }
+    let (target, name) = match g.expect {
+        Expect::Global => (p, "p (the chain's P(1 | 0))"),
+        Expect::Unigram => (pi1, "π1 (the unigram predictor)"),
+    };
+    let statement = format!(
+        "{}: P̂(x_{{n+1}} = 1 | state 0) at the first {} occurrences of state 0 in one held-out sequence, mean over          occurrences, sits at {name} = {target:.3} (p = {p}, π1 = {pi1:.3}); per seed: [{}]",
+        g.label,
+        first.occurrences.len(),
+        means.iter().map(|m| format!("{m:.3}")).collect::<Vec<_>>().join(", ")
+    );
+    Some(Judgement::new(
+        Claim::new(&format!("{fig}.{}.est", g.tag), "markov", statement, &format!("{} (est panel), §6", g.source)),
+        target,
+        Observation::mean(MeanSe::of(&means)),
+        Tolerance::Absolute(attnlab_trainer::train::PROB_BAND),
+        fig,
+        "probability",
+    ))
+}
+
 struct CurvesFig<'a> {
     cfg: &'a Config,
     data: &'a CurvesData,
@@ -289,17 +366,26 @@ struct CurvesFig<'a> {
 
 const COLORS: [RGBColor; 5] = [okabe_ito::BLACK, okabe_ito::ORANGE, okabe_ito::GREEN, okabe_ito::PURPLE, okabe_ito::SKY];
 
+impl CurvesFig<'_> {
+    /// Whether the figure has the P̂(1 | state 0) row (binary data).
+    fn has_estimates(&self) -> bool {
+        self.data.outcomes.iter().flatten().flatten().any(|o| !o.occurrences.is_empty())
+    }
+}
+
 impl Figure for CurvesFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (620 * self.cfg.panels.len() as u32, 480)
+        (620 * self.cfg.panels.len() as u32, if self.has_estimates() { 900 } else { 480 })
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let areas = root.split_evenly((1, self.cfg.panels.len()));
-        for ((area, p), outs) in areas.iter().zip(&self.cfg.panels).zip(&self.data.outcomes) {
+        let n = self.cfg.panels.len();
+        let rows = if self.has_estimates() { 2 } else { 1 };
+        let areas = root.split_evenly((rows, n));
+        for (((area, p), outs), k) in areas.iter().zip(&self.cfg.panels).zip(&self.data.outcomes).zip(0..) {
             let first = &outs[0][0];
             let (h, u) = (first.entropy_rate, first.unigram_loss);
             let iters = outs.iter().flatten().map(|o| o.config.iters).max().unwrap_or(1) as f64;
@@ -324,7 +410,52 @@ impl Figure for CurvesFig<'_> {
             ch.draw_series(dashed(vec![(0.0, h), (iters, h)], GLOBAL, 2))?.label(format!("H* = {h:.3}")).legend(seg(GLOBAL, 2));
             ch.draw_series(dashed(vec![(0.0, u), (iters, u)], UNIGRAM, 2))?.label(format!("U = {u:.3}")).legend(seg(UNIGRAM, 2));
             legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+            if rows == 2 {
+                self.draw_estimates(&areas[n + k], p, outs)?;
+            }
         }
+        Ok(())
+    }
+}
+
+impl CurvesFig<'_> {
+    /// The "est" panel: P̂(1 | state 0) at the first occurrences of state 0, with p and π1 dashed.
+    fn draw_estimates<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, p: &Panel, outs: &[Vec<TrainOutcome>]) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let first = &outs[0][0];
+        let (Some(truth), Some(pi1)) = (true_p1_given_0(&first.config), first.pi1) else { return Ok(()) };
+        let len = outs.iter().flatten().map(|o| o.occurrences.len()).max().unwrap_or(1).max(2) as f64;
+        let (lo, hi) = outs
+            .iter()
+            .flatten()
+            .flat_map(|o| o.occurrences.iter().copied())
+            .chain([truth, pi1])
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        let pad = 0.1 * (hi - lo).max(0.05);
+        let cond = if matches!(first.config.data, Data::Lagged { .. }) { "x_{n-k+1}" } else { "x_n" };
+        let mut ch = panel(
+            area,
+            &format!("model's P(x_{{n+1}} = 1 | {cond} = 0), held-out sequence"),
+            1.0..len,
+            (lo - pad)..(hi + pad),
+            "occurrence of state 0",
+            "predicted probability",
+        )?;
+        for (k, (g, os)) in p.groups.iter().zip(outs).enumerate() {
+            let col = COLORS[k % COLORS.len()];
+            for (s, o) in os.iter().enumerate() {
+                let pts: Vec<(f64, f64)> = o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)).collect();
+                let series = ch.draw_series(LineSeries::new(pts, col.mix(0.8).stroke_width(2)))?;
+                if s == 0 {
+                    series.label(g.label.clone()).legend(seg(col, 2));
+                }
+            }
+        }
+        ch.draw_series(dashed(vec![(1.0, truth), (len, truth)], GLOBAL, 2))?.label(format!("p = {truth}")).legend(seg(GLOBAL, 2));
+        ch.draw_series(dashed(vec![(1.0, pi1), (len, pi1)], UNIGRAM, 2))?.label(format!("π1 = {pi1:.3}")).legend(seg(UNIGRAM, 2));
+        legend(&mut ch, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }
