@@ -100,6 +100,65 @@ fn transition_error(os: &[TrainOutcome]) -> f64 {
     errs.iter().sum::<f64>() / errs.len() as f64
 }
 
+/// One claim per (model, side of p+q = 1): the theorems predict "stuck at U" for the tied model
+/// above the line and "reaches H*" everywhere else. `cell(outcomes, expect_u)` says whether a cell
+/// behaves as predicted and describes the test (None: the cell cannot tell, e.g. U − H* < MIN_GAP);
+/// the observation is the fraction of cells that do, judged against 1 ± 0.1.
+fn side_claims(
+    cfg: &Config,
+    data: &PhaseData,
+    id: &str,
+    prefix: &str,
+    source: &str,
+    cell: impl Fn(&[TrainOutcome], bool) -> Option<(bool, String)>,
+) -> Vec<Judgement> {
+    let mut js = Vec::new();
+    for (m, &(arch, tying)) in cfg.models.iter().enumerate() {
+        for above in [true, false] {
+            let expect_u = tying && above;
+            let (mut hit, mut total, mut what) = (0usize, 0usize, String::new());
+            for (i, &p) in cfg.grid.iter().enumerate() {
+                for (j, &q) in cfg.grid.iter().enumerate() {
+                    if (p + q > 1.0) != above || (p + q - 1.0).abs() < 1e-9 {
+                        continue;
+                    }
+                    if let Some((ok, w)) = cell(&data.cells[m][i][j], expect_u) {
+                        total += 1;
+                        hit += usize::from(ok);
+                        what = w;
+                    }
+                }
+            }
+            if total == 0 {
+                continue;
+            }
+            let side = if above { "p+q > 1" } else { "p+q < 1" };
+            let tied = if tying { "tied" } else { "untied" };
+            let base = if arch == Arch::Gpt { &cfg.base_gpt } else { &cfg.base_theory };
+            js.push(Judgement::new(
+                Claim::new(
+                    &format!("{id}.{prefix}{}.{tied}.{}", arch.name(), if above { "above" } else { "below" }),
+                    "markov",
+                    format!(
+                        "{} model, {tied}, {side}: {what} in every grid cell with U − H* ≥ {MIN_GAP} ({hit}/{total} cells; N {}, {} iterations, {} seeds)",
+                        arch.name(),
+                        base.seq_len,
+                        base.iters,
+                        cfg.seeds
+                    ),
+                    source,
+                ),
+                1.0,
+                Observation::fraction(hit, total),
+                Tolerance::Absolute(0.1),
+                id,
+                "fraction of cells",
+            ));
+        }
+    }
+    js
+}
+
 /// Runs the figure.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let fast = ctx.fast();
@@ -140,104 +199,26 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         Ok::<_, FigureError>(PhaseData { cells })
     })?;
     let data = &rec.result;
-    let mut js = Vec::new();
-    for (m, &(arch, tying)) in cfg.models.iter().enumerate() {
-        // Theory: tied with p+q > 1 stays at U; every other case reaches H* (T1–T3).
-        for above in [true, false] {
-            let expect_u = tying && above;
-            let (mut hit, mut total) = (0usize, 0usize);
-            for (i, &p) in cfg.grid.iter().enumerate() {
-                for (j, &q) in cfg.grid.iter().enumerate() {
-                    if (p + q > 1.0) != above || (p + q - 1.0).abs() < 1e-9 {
-                        continue;
-                    }
-                    let r = position(&data.cells[m][i][j]);
-                    if r.is_nan() {
-                        continue;
-                    }
-                    total += 1;
-                    if (expect_u && r > 0.75) || (!expect_u && r < 0.25) {
-                        hit += 1;
-                    }
-                }
-            }
-            if total == 0 {
-                continue;
-            }
-            let side = if above { "p+q > 1" } else { "p+q < 1" };
-            let what = if expect_u { "stays near U (position > 0.75)" } else { "reaches H* (position < 0.25)" };
-            js.push(Judgement::new(
-                Claim::new(
-                    &format!("{}.{}.{}.{}", spec.id, arch.name(), if tying { "tied" } else { "untied" }, if above { "above" } else { "below" }),
-                    "markov",
-                    format!(
-                        "{} model, {}, {side}: the seed-mean final loss {what} in every grid cell with U − H* ≥ {MIN_GAP} ({hit}/{total} cells; N {}, {} iterations, {} seeds)",
-                        arch.name(),
-                        if tying { "tied" } else { "untied" },
-                        if arch == Arch::Gpt { cfg.base_gpt.seq_len } else { cfg.base_theory.seq_len },
-                        if arch == Arch::Gpt { cfg.base_gpt.iters } else { cfg.base_theory.iters },
-                        cfg.seeds
-                    ),
-                    "§3 T1–T3 (theory model); §5 F8 (GPT-style)",
-                ),
-                1.0,
-                Observation::fraction(hit, total),
-                Tolerance::Absolute(0.1),
-                spec.id,
-                "fraction of cells",
-            ));
-        }
-    }
+    let mut js = side_claims(&cfg, data, spec.id, "", "§3 T1–T3 (theory model); §5 F8 (GPT-style)", |os, expect_u| {
+        let r = position(os);
+        let what = if expect_u { "the seed-mean final loss stays near U (position > 0.75)" } else { "the seed-mean final loss reaches H* (position < 0.25)" };
+        (!r.is_nan()).then(|| ((expect_u && r > 0.75) || (!expect_u && r < 0.25), what.to_string()))
+    });
     // F8: the predicted transition probabilities match the chain, except tied with p+q > 1 where
     // the paper's panel shows them pulled towards the unigram value π1.
-    for (m, &(arch, tying)) in cfg.models.iter().enumerate() {
-        for above in [true, false] {
-            let expect_u = tying && above;
-            let (mut hit, mut total) = (0usize, 0usize);
-            for (i, &p) in cfg.grid.iter().enumerate() {
-                for (j, &q) in cfg.grid.iter().enumerate() {
-                    let os = &data.cells[m][i][j];
-                    if (p + q > 1.0) != above || (p + q - 1.0).abs() < 1e-9 || transition_error(os).is_nan() {
-                        continue;
-                    }
-                    let errs: Vec<(f64, f64)> = os.iter().filter_map(transition_errors).collect();
-                    let mean = |f: fn(&(f64, f64)) -> f64| errs.iter().map(f).sum::<f64>() / errs.len() as f64;
-                    let (to_chain, to_unigram) = (mean(|e| e.0), mean(|e| e.1));
-                    total += 1;
-                    if (expect_u && to_unigram < to_chain) || (!expect_u && to_chain <= PROB_BAND) {
-                        hit += 1;
-                    }
-                }
-            }
-            if total == 0 {
-                continue;
-            }
-            let side = if above { "p+q > 1" } else { "p+q < 1" };
-            let what = if expect_u {
-                "is closer to the unigram predictor (π1, π1) than to the chain (p, 1 − q)".to_string()
-            } else {
-                format!("matches the chain: |P̂(1|0) − p| and |P̂(1|1) − (1 − q)| ≤ {PROB_BAND}")
-            };
-            js.push(Judgement::new(
-                Claim::new(
-                    &format!("{}.F8.{}.{}.{}", spec.id, arch.name(), if tying { "tied" } else { "untied" }, if above { "above" } else { "below" }),
-                    "markov",
-                    format!(
-                        "{} model, {}, {side}: the final predicted transition probability (seed mean) {what}, in every grid cell \
-                         with U − H* ≥ {MIN_GAP} ({hit}/{total} cells)",
-                        arch.name(),
-                        if tying { "tied" } else { "untied" },
-                    ),
-                    "§5 F8",
-                ),
-                1.0,
-                Observation::fraction(hit, total),
-                Tolerance::Absolute(0.1),
-                spec.id,
-                "fraction of cells",
-            ));
+    js.extend(side_claims(&cfg, data, spec.id, "F8.", "§5 F8", |os, expect_u| {
+        if transition_error(os).is_nan() {
+            return None;
         }
-    }
+        let errs: Vec<(f64, f64)> = os.iter().filter_map(transition_errors).collect();
+        let mean = |f: fn(&(f64, f64)) -> f64| errs.iter().map(f).sum::<f64>() / errs.len() as f64;
+        let (to_chain, to_unigram) = (mean(|e| e.0), mean(|e| e.1));
+        Some(if expect_u {
+            (to_unigram < to_chain, "the final predicted transition probability (seed mean) is closer to the unigram predictor (π1, π1) than to the chain (p, 1 − q)".into())
+        } else {
+            (to_chain <= PROB_BAND, format!("the final predicted transition probability (seed mean) matches the chain: |P̂(1|0) − p| and |P̂(1|1) − (1 − q)| ≤ {PROB_BAND}"))
+        })
+    }));
     render(&PhaseFig { cfg: &cfg, data }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
