@@ -8,10 +8,15 @@
 //! dq_n = scale Σ_i dS_{ni} k_i, dk_i += scale dS_{ni} q_n.
 //!
 //! Scores are computed against a transposed copy of K (so the loop runs over contiguous keys and
-//! vectorises), the value/gradient accumulations run over the head dimension. The code is plain
-//! Rust; on x86-64 CPUs with AVX2+FMA it is compiled a second time with those features enabled and
-//! picked at run time — the only `unsafe` in the workspace is that call.
+//! vectorises), the value/gradient accumulations run over the head dimension. The portable code is
+//! plain Rust; on x86-64 CPUs with AVX2+FMA the common head widths (4, 8, 16, 32) run explicit
+//! intrinsics (`kernel/avx2.rs`: key tiles, key blocks kept in L1, gradients accumulated in
+//! registers) and other widths the portable code compiled with those features, picked at run time.
+//! This module (with its `avx2` child) holds the only `unsafe` in the workspace.
 #![allow(unsafe_code)]
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 
 /// Shape of one fused-attention problem: `batch` rows of `len` positions with head width `d`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,19 +40,23 @@ fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     if FMA { a.mul_add(b, c) } else { a * b + c }
 }
 
+const EXP_LOG2E: f32 = std::f32::consts::LOG2_E;
+/// 1.5·2^23: adding it rounds to an integer in the low bits.
+const EXP_MAGIC: f32 = 12_582_912.0;
+/// ln 2 split in two (Cody–Waite), so the reduced argument carries no rounding of n·ln2.
+const EXP_LN2_HI: f32 = 0.693_145_75;
+const EXP_LN2_LO: f32 = 1.428_606_8e-6;
+
 /// e^x for x ≤ 0 (clamped below at −87), relative error ≈ 2e-7; branch-free and cast-free (the
 /// integer part goes through the float's bits) so loops over it vectorise.
 #[inline(always)]
 fn exp_neg<const FMA: bool>(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const MAGIC: f32 = 12_582_912.0; // 1.5·2^23: adding it rounds to an integer in the low bits
+    const MAGIC: f32 = EXP_MAGIC;
     let x = if x < -87.0 { -87.0 } else { x };
-    let shifted = madd::<FMA>(x, LOG2E, MAGIC);
+    let shifted = madd::<FMA>(x, EXP_LOG2E, MAGIC);
     let n = shifted - MAGIC;
-    // Cody–Waite reduction f = x − n·ln2 with ln2 split in two, so f carries no rounding of t.
-    const LN2_HI: f32 = 0.693_145_75;
-    const LN2_LO: f32 = 1.428_606_8e-6;
-    let f = madd::<FMA>(-n, LN2_LO, madd::<FMA>(-n, LN2_HI, x)); // |f| ≤ ln2/2
+    // Cody–Waite reduction f = x − n·ln2.
+    let f = madd::<FMA>(-n, EXP_LN2_LO, madd::<FMA>(-n, EXP_LN2_HI, x)); // |f| ≤ ln2/2
     // Taylor series of e^f to degree 6 (truncation error < 2e-7 on |f| ≤ 0.347).
     let mut p = 1.0 / 720.0;
     p = madd::<FMA>(p, f, 1.0 / 120.0);
@@ -307,8 +316,29 @@ pub fn code_path() -> &'static str {
     if has_avx2_fma() { "avx2+fma" } else { "portable" }
 }
 
+#[cfg(target_arch = "x86_64")]
+thread_local! {
+    /// Per-thread scratch of the intrinsics path, reused across rows and steps.
+    static SCRATCH: std::cell::RefCell<avx2::Scratch> = std::cell::RefCell::new(avx2::Scratch::default());
+}
+
+/// Runs `f` on this thread's scratch.
+#[cfg(target_arch = "x86_64")]
+fn with_scratch(f: impl FnOnce(&mut avx2::Scratch)) {
+    let mut buf = SCRATCH.with(|s| s.take());
+    f(&mut buf);
+    SCRATCH.with(|s| s.replace(buf));
+}
+
 /// Forward pass of one batch row (q, k, v: len × d row-major) into o (len × d) and lse (len).
 pub fn forward_row(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], lse: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() && avx2::supported(dims.d) {
+        // SAFETY: AVX2 and FMA were detected and the width is supported (the requirements of
+        // `avx2::forward_row`).
+        with_scratch(|s| unsafe { avx2::forward_row(q, k, v, dims, o, lse, s) });
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA (checked just above), the only requirement of a
@@ -332,6 +362,12 @@ pub fn backward_row(
     dk: &mut [f32],
     dv: &mut [f32],
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() && avx2::supported(dims.d) {
+        // SAFETY: as in `forward_row`.
+        with_scratch(|s| unsafe { avx2::backward_row(q, k, v, o, lse, dout, dims, dq, dk, dv, s) });
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: as in `forward_row`, AVX2 and FMA were detected at run time.
