@@ -5,6 +5,7 @@
 //! `results/<figure-id>.json` for each and assembles `REPORT.md` from all of them.
 
 pub mod markov;
+pub mod paths;
 pub mod plot;
 pub mod render;
 pub mod report;
@@ -41,6 +42,9 @@ pub enum FigureError {
     /// Training failed (a tensor error) or its config was rejected.
     #[error(transparent)]
     Train(#[from] attnlab_trainer::TrainError),
+    /// An attention-paths experiment failed (a config naming its field, or a non-positive-definite kernel).
+    #[error(transparent)]
+    Paths(#[from] attnlab_paths::PathsError),
     /// A result could not be (de)serialised.
     #[error("serialisation: {0}")]
     Json(#[from] serde_json::Error),
@@ -125,7 +129,9 @@ pub struct FigureSpec {
 
 /// Every figure attnlab knows, in report order.
 pub fn registry() -> Vec<FigureSpec> {
-    markov::figures()
+    let mut v = markov::figures();
+    v.extend(paths::figures());
+    v
 }
 
 /// Options of a figures run (`cargo xtask figures`).

@@ -19,7 +19,7 @@ pub mod action;
 pub mod analysis;
 pub mod attention;
 pub mod case;
-// pub mod gibbs;
+pub mod gibbs;
 pub mod kernel;
 pub mod markov_task;
 pub mod predict;
