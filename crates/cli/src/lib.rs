@@ -1,6 +1,7 @@
 //! The `attnlab` command line: argument types (clap) and the commands, which return JSON values
 //! that `main` prints as JSON (`--json`) or as a readable table.
 
+pub mod icar;
 pub mod markov;
 pub mod paths;
 
@@ -29,6 +30,10 @@ pub enum Paper {
     /// Makkuva et al., "Attention with Markov": single-layer transformers on binary Markov chains.
     #[command(subcommand)]
     Markov(markov::MarkovCmd),
+    /// Sander et al., in-context autoregressive learning: one-step GD with augmented tokens, diagonal
+    /// multi-head closed forms (loss floors, head orthogonality, positional attention).
+    #[command(subcommand)]
+    Icar(icar::IcarCmd),
     /// Tiberi et al., attention paths: Bayesian deep multi-head attention at finite width.
     #[command(subcommand)]
     Paths(paths::PathsCmd),
@@ -39,6 +44,7 @@ pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
     match &cli.paper {
         Paper::Markov(cmd) => markov::execute(cmd),
         Paper::Paths(cmd) => paths::execute(cmd),
+        Paper::Icar(cmd) => icar::execute(cmd),
     }
 }
 

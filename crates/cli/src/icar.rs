@@ -1,0 +1,198 @@
+//! `attnlab icar …`: Sander et al. (spec `icar.md`) — the augmented one-step-GD head trained on
+//! commuting unitary data against η* and loss*, and the diagonal multi-head closed forms minimised
+//! against their loss floors and invariants.
+
+use attnlab_comparator::{Observation, Prediction, Tolerance, Verdict, judge};
+use attnlab_core::config::rules;
+use attnlab_icar::diagonal::{Case, Diagonal, fit_restarts, invariants};
+use attnlab_icar::gd::Augmented;
+use attnlab_icar::head::{HeadTrain, train_head};
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+/// ICAR commands.
+#[derive(Debug, Subcommand)]
+pub enum IcarCmd {
+    /// Train the theoretical augmented linear-attention head (spec §3a) on commuting unitary data
+    /// (‖s_1‖ = 1, |s_1,k|² = 1/d, random phases; context s_1..s_T, predict s_{T+1}) and compare its
+    /// loss and gauge-invariant step size with η* = d/(T+d−2), loss* = (d−1)/(T+d−2).
+    Augmented(AugmentedArgs),
+    /// Minimise the exact closed-form loss of the diagonal multi-head model (spec §2c, §3b) and
+    /// compare with the floor max(d−H, 0) (unitary) or max(d−2H, 0) (orthogonal) per row, and with
+    /// the invariants c·P_{t,t+1} = 1 and P_{t,t}/P_{t,t+1} = 0 or −½.
+    Diagonal(DiagonalArgs),
+}
+
+/// Arguments of `attnlab icar augmented`.
+#[derive(Debug, Args)]
+pub struct AugmentedArgs {
+    /// Dimension d (1 ≤ d ≤ 16).
+    #[arg(long)]
+    pub d: usize,
+    /// Number of context tokens T (2 ≤ T ≤ 200).
+    #[arg(long)]
+    pub t: usize,
+    /// Seed of init, training and evaluation data (ChaCha8).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Adam steps.
+    #[arg(long, default_value_t = 3000)]
+    pub steps: usize,
+    /// Fresh sequences per step.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Fresh evaluation sequences.
+    #[arg(long, default_value_t = 20_000)]
+    pub eval_samples: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Case on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CaseArg {
+    /// W = diag(λ), λ uniform on the circle.
+    Unitary,
+    /// Commuting orthogonal W (conjugate pairs), d even.
+    Orthogonal,
+}
+
+/// Arguments of `attnlab icar diagonal`.
+#[derive(Debug, Args)]
+pub struct DiagonalArgs {
+    /// unitary or orthogonal.
+    #[arg(long, value_enum)]
+    pub case: CaseArg,
+    /// Dimension d (1 ≤ d ≤ 64; even for orthogonal).
+    #[arg(long)]
+    pub d: usize,
+    /// Number of heads H (1 ≤ H ≤ 256).
+    #[arg(long)]
+    pub heads: usize,
+    /// Sequence length T (2 ≤ T ≤ 200); rows t = 0..T−2 enter the loss.
+    #[arg(long, default_value_t = 20)]
+    pub t: usize,
+    /// Adam iterations per restart.
+    #[arg(long, default_value_t = 5000)]
+    pub iters: usize,
+    /// Random restarts (the best is reported).
+    #[arg(long, default_value_t = 16)]
+    pub restarts: usize,
+    /// Seed of the initialisations.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn at_most(field: &'static str, n: usize, max: usize) -> anyhow::Result<usize> {
+    if n > max {
+        return Err(attnlab_core::ConfigError::new(field, n, format!("must be at most {max} (training cost)")).into());
+    }
+    Ok(n)
+}
+
+/// Runs an ICAR command; returns (result, json?).
+pub fn execute(cmd: &IcarCmd) -> anyhow::Result<(Value, bool)> {
+    match cmd {
+        IcarCmd::Augmented(a) => Ok((augmented(a)?, a.json)),
+        IcarCmd::Diagonal(a) => Ok((diagonal(a)?, a.json)),
+    }
+}
+
+fn verdict_all(vs: &[Verdict]) -> Verdict {
+    if vs.iter().all(|v| *v == Verdict::Agrees) {
+        Verdict::Agrees
+    } else if vs.contains(&Verdict::Disagrees) {
+        Verdict::Disagrees
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+fn augmented(a: &AugmentedArgs) -> anyhow::Result<Value> {
+    let s = Augmented::new(a.d, a.t, 1.0)?;
+    at_most("d", a.d, 16)?;
+    at_most("t", a.t, 200)?;
+    let cfg = HeadTrain::new(s, a.steps, a.batch, 0.01, 0.1, a.eval_samples, a.seed)?;
+    let t0 = std::time::Instant::now();
+    let o = train_head(&cfg);
+    let e = o.eval;
+    // Tolerances: 3% of loss* and of η* (training noise of a finite Adam run).
+    let v_loss = judge(Prediction { value: s.loss_star() }, Observation::mean(e.loss), Tolerance::Absolute((0.03 * s.loss_star()).max(1e-3)));
+    let v_eta = judge(Prediction { value: s.eta_star() }, Observation::mean(e.effective_eta), Tolerance::Relative(0.03));
+    let verdict = verdict_all(&[v_loss, v_eta]);
+    Ok(json!({
+        "d": a.d,
+        "t": a.t,
+        "seed": a.seed,
+        "eta_star": s.eta_star(),
+        "loss_star": s.loss_star(),
+        "trained_loss": e.loss.mean,
+        "trained_loss_se": e.loss.se,
+        "effective_eta": e.effective_eta.mean,
+        "effective_eta_se": e.effective_eta.se,
+        "eval_samples": e.loss.n,
+        "loss_verdict": v_loss.to_string(),
+        "eta_verdict": v_eta.to_string(),
+        "verdict": verdict.to_string(),
+        "tolerance": "±3% of loss* (at least 1e-3) and of η*, against the 95% interval",
+        "steps": a.steps,
+        "batch": a.batch,
+        "wall_s": t0.elapsed().as_secs_f64(),
+    }))
+}
+
+fn diagonal(a: &DiagonalArgs) -> anyhow::Result<Value> {
+    let case = match a.case {
+        CaseArg::Unitary => Case::Unitary,
+        CaseArg::Orthogonal => Case::Orthogonal,
+    };
+    let m = Diagonal::new(case, a.d, a.heads, a.t)?;
+    at_most("d", a.d, 64)?;
+    at_most("heads", a.heads, 256)?;
+    at_most("t", a.t, 200)?;
+    rules::at_least("iters", a.iters, 1)?;
+    rules::at_least("restarts", a.restarts, 1)?;
+    let t0 = std::time::Instant::now();
+    let (best, losses) = fit_restarts(&m, a.restarts, a.iters, a.seed);
+    let inv = invariants(&m, &best.params);
+    let rows = m.rows() as f64;
+    let per_row = best.loss / rows;
+    let floor = m.floor_per_row();
+    let v = judge(Prediction { value: floor }, Observation::exact(per_row), Tolerance::Absolute(0.01));
+    let at_floor = losses.iter().filter(|l| (*l / rows - floor).abs() <= 0.01).count();
+    let ratio_theory = match case {
+        Case::Unitary => json!(0.0),
+        Case::Orthogonal if a.heads < a.d => json!(-0.5),
+        // H ≥ d: C = c[(1−β)I + βJ₂-blocks] with P_{t,t}/P_{t,t+1} = −β/(1+β) is a family of minimisers.
+        Case::Orthogonal => Value::Null,
+    };
+    Ok(json!({
+        "case": case.name(),
+        "d": a.d,
+        "heads": a.heads,
+        "t": a.t,
+        "rows": m.rows(),
+        "loss_floor_theory": floor,
+        "trained_loss_per_row": per_row,
+        "trained_loss_total": best.loss,
+        "restarts_at_floor": at_floor,
+        "restarts": a.restarts,
+        "restart_losses_per_row": losses.iter().map(|l| l / rows).collect::<Vec<_>>(),
+        "c": inv.c,
+        "c_times_p": inv.c_times_p,
+        "c_times_p_theory": if floor == 0.0 { json!(1.0) } else { json!((a.heads.min(a.d) as f64 * if case == Case::Orthogonal { 2.0 } else { 1.0 } / a.d as f64).min(1.0)) },
+        "pe_ratio": inv.pe_ratio,
+        "pe_ratio_theory": ratio_theory,
+        "c_structure_residual": inv.c_structure_residual,
+        "off_diagonal_p": inv.off_entries,
+        "abt_residual": inv.abt_residual,
+        "verdict": v.to_string(),
+        "tolerance": "per-row loss within ±0.01 of the floor",
+        "seed": a.seed,
+        "wall_s": t0.elapsed().as_secs_f64(),
+    }))
+}

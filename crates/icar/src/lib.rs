@@ -1,0 +1,24 @@
+//! Sander, Giryes, Suzuki, Blondel, Peyré, "How do Transformers perform In-Context Autoregressive
+//! Learning?" (ICML 2024; spec `icar.md`) in f64: the data models (§1), the augmented one-step
+//! gradient-descent predictor with η* and loss* (§3a), the trainable theoretical augmented head
+//! (§3a "gauge"), the exact closed-form losses of the diagonal multi-head model with their minima
+//! and floors (§2c, §3b), and the PE-only Gram matrix with early-stopped gradient descent (§2d, §3c).
+//!
+//! Nothing here depends on a neural-network library; every random number comes from ChaCha8.
+
+pub mod data;
+pub mod diagonal;
+pub mod gd;
+pub mod head;
+pub mod pe;
+
+pub use attnlab_core::ConfigError;
+pub use num_complex::Complex64 as C64;
+
+/// Errors of the ICAR crate: a rejected parameter (naming its field).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IcarError {
+    /// A bad config field.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
