@@ -4,6 +4,7 @@
 //! [`run`] regenerates the registry of figures into an output folder (default `figures/`), writes
 //! `results/<figure-id>.json` for each and assembles `REPORT.md` from all of them.
 
+pub mod exchangeable;
 pub mod markov;
 pub mod paths;
 pub mod plot;
@@ -45,6 +46,9 @@ pub enum FigureError {
     /// An attention-paths experiment failed (a config naming its field, or a non-positive-definite kernel).
     #[error(transparent)]
     Paths(#[from] attnlab_paths::PathsError),
+    /// An exchangeability experiment failed (a config naming its field, or a singular system).
+    #[error(transparent)]
+    Exchangeable(#[from] attnlab_exchangeable::ExchError),
     /// A result could not be (de)serialised.
     #[error("serialisation: {0}")]
     Json(#[from] serde_json::Error),
@@ -130,6 +134,7 @@ pub struct FigureSpec {
 /// Every figure attnlab knows, in report order.
 pub fn registry() -> Vec<FigureSpec> {
     let mut v = markov::figures();
+    v.extend(exchangeable::figures());
     v.extend(paths::figures());
     v
 }

@@ -1,0 +1,180 @@
+//! Figures of Zhang et al., attention via exchangeability (spec `exchangeable.md` §3, F1–F5). The
+//! paper has no numerical experiments; these are attnlab's own rate checks, each slope judged by its
+//! seeded bootstrap 95% CI against the spec's pass interval (agrees when the CI lies inside).
+
+pub mod f1;
+pub mod f2;
+pub mod f3;
+pub mod f4;
+pub mod f5;
+
+use attnlab_comparator::{Claim, Judgement, fmt_num};
+use attnlab_exchangeable::fit::SlopeFit;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::plot::{dashed, legend, seg, tick};
+use crate::style::FONT;
+use crate::render::DrawResult;
+use crate::{FigureError, FigureSpec};
+
+/// Revision of the exchangeability experiments' numerics, recorded in result files.
+pub const REVISION: u32 = 1;
+
+/// The code version: package version, revision and a hash of the source of every crate the numbers
+/// depend on (`build.rs`), so any change to that code invalidates the cache.
+pub(crate) fn code_version() -> String {
+    format!("{}.src-{}", attnlab_core::code_version(REVISION), &env!("ATTNLAB_SOURCE_HASH_EXCHANGEABLE")[..8])
+}
+
+/// The exchangeability figures, in report order.
+pub fn figures() -> Vec<FigureSpec> {
+    vec![
+        FigureSpec { id: "exchangeable.f1.fluctuation", title: "E1 (T2): attention → tilted mean m_W at rate L^{-1/2}; unbounded-key control", run: f1::run },
+        FigureSpec { id: "exchangeable.f2.posterior", title: "E2 (T1, T2): attention, posterior functional and m_W(q, z) converge at L^{-1/2}", run: f2::run },
+        FigureSpec { id: "exchangeable.f3.cme", title: "E3 (T3): bias–variance of the attention/NW/CME estimate of E[v | k = q, z]", run: f3::run },
+        FigureSpec { id: "exchangeable.f4.erm", title: "E4 (T4): supervised ERM of the attention temperature, rate in N free of L", run: f4::run },
+        FigureSpec { id: "exchangeable.f5.condition", title: "E5 (T5): self-supervised representation, downstream cost ∝ κ² in the weak direction", run: f5::run },
+    ]
+}
+
+/// A slope claim judged by its bootstrap CI against the pass interval.
+pub(crate) fn slope_claim(
+    id: &str,
+    statement: &str,
+    section: &str,
+    fit: &SlopeFit,
+    n: usize,
+    pass: [f64; 2],
+    figure: &str,
+) -> Judgement {
+    Judgement::interval(
+        Claim::new(
+            id,
+            "exchangeable",
+            format!(
+                "{statement}. Observed: bootstrap 95% CI [{}, {}], judged against the pass interval [{}, {}]",
+                fmt_num(fit.ci[0]),
+                fmt_num(fit.ci[1]),
+                fmt_num(pass[0]),
+                fmt_num(pass[1])
+            ),
+            section,
+        ),
+        fit.slope,
+        fit.ci,
+        n,
+        pass,
+        figure,
+        "slope",
+    )
+}
+
+/// Formats a fit for legends: `slope −0.495 [−0.509, −0.480]`.
+pub(crate) fn fit_label(fit: &SlopeFit) -> String {
+    format!("slope {:.3} [{:.3}, {:.3}]", fit.slope, fit.ci[0], fit.ci[1])
+}
+
+/// One drawn series of a log-log panel.
+pub(crate) struct Series {
+    pub label: String,
+    pub color: RGBColor,
+    pub points: Vec<(f64, f64)>,
+    /// Optional [lo, hi] error bar per point.
+    pub bars: Option<Vec<[f64; 2]>>,
+    /// Theory / reference lines are dashed and have no markers.
+    pub reference: bool,
+}
+
+impl Series {
+    pub fn data(label: impl Into<String>, color: RGBColor, points: Vec<(f64, f64)>) -> Self {
+        Self { label: label.into(), color, points, bars: None, reference: false }
+    }
+    pub fn reference(label: impl Into<String>, color: RGBColor, points: Vec<(f64, f64)>) -> Self {
+        Self { label: label.into(), color, points, bars: None, reference: true }
+    }
+}
+
+/// A reference power law c·x^slope through (x0, y0), evaluated at the ends of `xs`.
+pub(crate) fn power_line(xs: &[f64], slope: f64, x0: f64, y0: f64) -> Vec<(f64, f64)> {
+    let (lo, hi) = (xs.iter().copied().fold(f64::INFINITY, f64::min), xs.iter().copied().fold(0.0, f64::max));
+    [lo, hi].iter().map(|&x| (x, y0 * (x / x0).powf(slope))).collect()
+}
+
+/// The geometric-mean point of a curve (to anchor reference lines).
+pub(crate) fn anchor(points: &[(f64, f64)]) -> (f64, f64) {
+    let n = points.len() as f64;
+    let lx = points.iter().map(|p| p.0.ln()).sum::<f64>() / n;
+    let ly = points.iter().map(|p| p.1.ln()).sum::<f64>() / n;
+    (lx.exp(), ly.exp())
+}
+
+/// Draws a log-log panel with the given series (ranges from the data, padded).
+pub(crate) fn loglog_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    caption: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Series],
+    legend_pos: SeriesLabelPosition,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let all = || series.iter().flat_map(|s| s.points.iter().copied()).filter(|p| p.0 > 0.0 && p.1 > 0.0 && p.1.is_finite());
+    let bars = || series.iter().filter_map(|s| s.bars.as_ref()).flatten().flat_map(|b| [b[0], b[1]]).filter(|v| *v > 0.0 && v.is_finite());
+    let xlo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
+    let xhi = all().map(|p| p.0).fold(0.0, f64::max);
+    let ylo = all().map(|p| p.1).chain(bars()).fold(f64::INFINITY, f64::min);
+    let yhi = all().map(|p| p.1).chain(bars()).fold(0.0, f64::max);
+    let (xlo, xhi) = (xlo / 1.25, xhi * 1.25);
+    let (ylo, yhi) = (ylo / 1.6, yhi * 1.6);
+    let mut ch = ChartBuilder::on(area)
+        .caption(caption, (FONT, 18))
+        .margin(8)
+        .x_label_area_size(42)
+        .y_label_area_size(56)
+        .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())?;
+    // Log axes: label only the 1-2-5 ticks, so dense decades do not run into each other.
+    ch.configure_mesh()
+        .disable_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(30)
+        .y_labels(30)
+        .x_label_formatter(&|v| nice_tick(*v))
+        .y_label_formatter(&|v| nice_tick(*v))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 15))
+        .draw()?;
+    for s in series {
+        let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0 > 0.0 && p.1 > 0.0 && p.1.is_finite()).collect();
+        if s.reference {
+            ch.draw_series(dashed(pts, s.color, 2))?.label(s.label.clone()).legend(seg(s.color, 2));
+        } else {
+            ch.draw_series(LineSeries::new(pts.clone(), s.color.stroke_width(2)))?.label(s.label.clone()).legend(seg(s.color, 2));
+            ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, s.color.filled())))?;
+            if let Some(b) = &s.bars {
+                ch.draw_series(s.points.iter().zip(b).filter(|(_, b)| b[0] > 0.0).map(|(p, b)| {
+                    PathElement::new(vec![(p.0, b[0]), (p.0, b[1])], s.color.stroke_width(2))
+                }))?;
+            }
+        }
+    }
+    legend(&mut ch, legend_pos)?;
+    Ok(())
+}
+
+/// A tick label for log axes: the value when its leading digit is 1, 2 or 5, else nothing.
+fn nice_tick(v: f64) -> String {
+    if !(v.is_finite() && v > 0.0) {
+        return String::new();
+    }
+    let m = v / 10f64.powf(v.log10().floor());
+    if [1.0, 2.0, 5.0].iter().any(|d| (m - d).abs() < 1e-6 * d) { tick(v) } else { String::new() }
+}
+
+/// Maps the crate's experiment error into the figure error.
+pub(crate) fn exch(e: attnlab_exchangeable::ExchError) -> FigureError {
+    FigureError::Exchangeable(e)
+}
