@@ -1,6 +1,7 @@
 //! The `attnlab` command line: argument types (clap) and the commands, which return JSON values
 //! that `main` prints as JSON (`--json`) or as a readable table.
 
+pub mod exchangeable;
 pub mod icar;
 pub mod markov;
 pub mod paths;
@@ -37,6 +38,9 @@ pub enum Paper {
     /// Tiberi et al., attention paths: Bayesian deep multi-head attention at finite width.
     #[command(subcommand)]
     Paths(paths::PathsCmd),
+    /// Zhang et al., attention via exchangeability and latent variable models: rate checks E1–E5.
+    #[command(subcommand)]
+    Exchangeable(exchangeable::ExchangeableCmd),
 }
 
 /// Runs a parsed command and returns its JSON result.
@@ -45,6 +49,7 @@ pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
         Paper::Markov(cmd) => markov::execute(cmd),
         Paper::Paths(cmd) => paths::execute(cmd),
         Paper::Icar(cmd) => icar::execute(cmd),
+        Paper::Exchangeable(cmd) => exchangeable::execute(cmd),
     }
 }
 
