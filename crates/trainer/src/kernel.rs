@@ -50,7 +50,7 @@ const EXP_LN2_LO: f32 = 1.428_606_8e-6;
 /// e^x for x ≤ 0 (clamped below at −87), relative error ≈ 2e-7; branch-free and cast-free (the
 /// integer part goes through the float's bits) so loops over it vectorise.
 #[inline(always)]
-fn exp_neg<const FMA: bool>(x: f32) -> f32 {
+pub(crate) fn exp_neg<const FMA: bool>(x: f32) -> f32 {
     const MAGIC: f32 = EXP_MAGIC;
     let x = if x < -87.0 { -87.0 } else { x };
     let shifted = madd::<FMA>(x, EXP_LOG2E, MAGIC);

@@ -3,6 +3,7 @@
 //! - [`config`]: the checked [`TrainConfig`] with the reference defaults.
 //! - [`model`]: theory (spec markov §2a), GPT-style (§2b) and attention-free (F15) models.
 //! - [`attention`] / [`kernel`]: fused causal attention (a candle `CustomOp3` with its own backward).
+//! - [`ops`]: fused layer norm, GELU and cross-entropy (candle custom ops with their own backward).
 //! - [`optim`]: AdamW with decay groups and OneCycle cosine.
 //! - [`train`]: the loop, evaluation, plateau length and verdict.
 //! - [`exact`]: the exact finite-N population loss of the theory model (enumerating 2^(N+1)
@@ -12,8 +13,10 @@ pub mod attention;
 pub mod bench;
 pub mod config;
 pub mod exact;
+pub mod icar;
 pub mod kernel;
 pub mod model;
+pub mod ops;
 pub mod optim;
 pub mod train;
 

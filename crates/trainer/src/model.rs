@@ -1,12 +1,13 @@
 //! The three Markov-paper models (spec markov §2a theory, §2b GPT-style, F15 attention-free), built
 //! from seeded draws and candle `Var`s, with their losses.
 
-use candle_core::{D, DType, Device, Result, Tensor, Var};
+use candle_core::{DType, Device, Result, Tensor, Var};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 use crate::attention::{self, Impl};
+use crate::ops;
 
 /// Which architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,7 +235,8 @@ impl Model {
                         ratio = Some(norm_ratio(&att, &(&h + &att)?)?);
                     }
                     h = (h + att)?;
-                    let m = layer_norm(&h, w("ln_2.weight")?)?.matmul(&w("mlp.c_fc.weight")?.t()?)?.gelu_erf()?;
+                    let m = layer_norm(&h, w("ln_2.weight")?)?.matmul(&w("mlp.c_fc.weight")?.t()?)?;
+                    let m = ops::gelu(&m)?;
                     h = (&h + m.matmul(&w("mlp.c_proj.weight")?.t()?)?)?;
                 }
                 let h = layer_norm(&h, self.get("ln_f.weight")?)?;
@@ -271,12 +273,7 @@ impl Model {
             let probs = Tensor::cat(&[(1.0 - &p1)?, p1], 1)?;
             (tok, probs)
         } else {
-            let max = logits.max_keepdim(D::Minus1)?.detach();
-            let shifted = logits.broadcast_sub(&max)?;
-            let lse = shifted.exp()?.sum_keepdim(D::Minus1)?.log()?;
-            let logp = shifted.broadcast_sub(&lse)?;
-            let tok = (&batch.onehot * &logp)?.sum_keepdim(D::Minus1)?.neg()?;
-            (tok, logp.exp()?)
+            ops::cross_entropy(&logits, &batch.onehot)?
         };
         let loss = match &batch.row_weight {
             None => tok.mean_all()?,
@@ -316,13 +313,10 @@ impl Model {
     }
 }
 
-/// Layer norm with a weight and no bias (eps 1e-5), from plain ops so gradients flow (candle's fused
-/// layer norm drops them, DEVELOPERS.md).
+/// Layer norm with a weight and no bias (eps 1e-5): the fused op of [`ops::layer_norm`] with its
+/// own backward (candle's fused layer norm drops gradients, DEVELOPERS.md).
 pub fn layer_norm(x: &Tensor, w: &Tensor) -> Result<Tensor> {
-    let mu = x.mean_keepdim(D::Minus1)?;
-    let xc = x.broadcast_sub(&mu)?;
-    let var = xc.sqr()?.mean_keepdim(D::Minus1)?;
-    xc.broadcast_div(&(var + 1e-5)?.sqrt()?)?.broadcast_mul(w)
+    ops::layer_norm(x, w)
 }
 
 /// σ(x) = 1/(1 + e^{−x}).

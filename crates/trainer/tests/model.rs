@@ -133,3 +133,84 @@ fn bad_config_names_the_field() {
     t.layers = 2;
     assert_eq!(t.check().unwrap_err().field, "layers");
 }
+
+/// Values and gradients of y = Σ f(inputs) ⊙ w for a fixed weighting w, for the fused op and its
+/// plain-op reference; returns the largest absolute differences.
+fn compare_ops(inputs: &[Var], fused: impl Fn(&[Tensor]) -> Tensor, plain: impl Fn(&[Tensor]) -> Tensor) -> (f32, Vec<f32>) {
+    let xs: Vec<Tensor> = inputs.iter().map(|v| v.as_tensor().clone()).collect();
+    let run = |f: &dyn Fn(&[Tensor]) -> Tensor| {
+        let y = f(&xs);
+        let n = y.elem_count();
+        let w = Tensor::from_vec((0..n).map(|i| ((i * 7919) % 13) as f32 / 13.0 - 0.5).collect::<Vec<_>>(), y.shape(), &Device::Cpu).unwrap();
+        let g = (&y * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let grads: Vec<Tensor> = xs.iter().map(|x| g.get(x).unwrap().clone()).collect();
+        (y, grads)
+    };
+    let (yf, gf) = run(&fused);
+    let (yp, gp) = run(&plain);
+    (max_abs_diff(&yf, &yp), gf.iter().zip(&gp).map(|(a, b)| max_abs_diff(a, b)).collect())
+}
+
+#[test]
+fn fused_layer_norm_matches_plain_ops() {
+    use attnlab_trainer::ops;
+    let mut rng = seeded_rng(3);
+    // d = 8 (the reference width), 5 and 33 (odd widths); rows crossing the parallel chunking.
+    for &(rows, d) in &[(5000, 8), (37, 5), (300, 33)] {
+        let x = randn(&mut rng, (1, rows, d));
+        let x = Var::from_tensor(&(x.as_tensor().reshape((rows, d)).unwrap() * 3.0).unwrap()).unwrap();
+        let w = Var::from_tensor(&(randn(&mut rng, (1, 1, d)).as_tensor().reshape(d).unwrap() + 1.0).unwrap()).unwrap();
+        let (dy, dg) = compare_ops(&[x, w], |t| ops::layer_norm(&t[0], &t[1]).unwrap(), |t| ops::layer_norm_plain(&t[0], &t[1]).unwrap());
+        assert!(dy < 1e-5, "layer norm values differ by {dy} at {:?}", (rows, d));
+        assert!(dg[0] < 1e-5, "layer norm dx differs by {} at {:?}", dg[0], (rows, d));
+        assert!(dg[1] < 1e-3, "layer norm dw differs by {} at {:?}", dg[1], (rows, d));
+    }
+}
+
+#[test]
+fn fused_gelu_matches_candle_gelu_erf() {
+    use attnlab_trainer::ops;
+    // x from −8 to 8 in steps of 1/256, plus the rest of the line's scale.
+    let v: Vec<f32> = (-2048..=2048).map(|i| i as f32 / 256.0).chain([-30.0, -12.5, 12.5, 30.0]).collect();
+    let n = v.len();
+    let x = Var::from_tensor(&Tensor::from_vec(v, (1, n), &Device::Cpu).unwrap()).unwrap();
+    let (dy, dg) = compare_ops(&[x], |t| ops::gelu(&t[0]).unwrap(), |t| t[0].gelu_erf().unwrap());
+    assert!(dy < 1e-6, "gelu values differ by {dy}");
+    // candle's derivative uses 0.398942 for 1/√(2π) (relative error 7e-7).
+    assert!(dg[0] < 2e-6, "gelu gradient differs by {}", dg[0]);
+}
+
+#[test]
+fn vector_erf_is_within_its_bound() {
+    // Series below 1, Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7) above, plus f32 rounding.
+    let z: Vec<f32> = (-60000..=60000).map(|i| i as f32 / 10000.0).collect();
+    let z64: Vec<f64> = z.iter().map(|&x| f64::from(x)).collect();
+    let exact = Tensor::from_vec(z64, z.len(), &Device::Cpu).unwrap().erf().unwrap().to_vec1::<f64>().unwrap();
+    let mut worst = 0f64;
+    for (zi, e) in z.iter().zip(exact) {
+        let got = f64::from(attnlab_trainer::ops::erf(*zi));
+        worst = worst.max((got - e).abs());
+    }
+    assert!(worst < 2e-7, "worst erf error {worst}");
+}
+
+#[test]
+fn fused_cross_entropy_matches_plain_ops() {
+    use attnlab_trainer::ops;
+    let mut rng = seeded_rng(5);
+    for &(rows, v) in &[(5000, 2), (40, 3)] {
+        let l = randn(&mut rng, (1, rows, v));
+        let l = Var::from_tensor(&(l.as_tensor().reshape((rows, v)).unwrap() * 4.0).unwrap()).unwrap();
+        let mut y = vec![0f32; rows * v];
+        for r in 0..rows {
+            y[r * v + rng.random_range(0..v)] = 1.0;
+        }
+        let y = Tensor::from_vec(y, (rows, v), &Device::Cpu).unwrap();
+        let (dt, dg) = compare_ops(std::slice::from_ref(&l), |t| ops::cross_entropy(&t[0], &y).unwrap().0, |t| ops::cross_entropy_plain(&t[0], &y).unwrap().0);
+        assert!(dt < 1e-5, "token loss differs by {dt}");
+        assert!(dg[0] < 1e-6, "logit gradient differs by {}", dg[0]);
+        let (_, pf) = ops::cross_entropy(l.as_tensor(), &y).unwrap();
+        let (_, pp) = ops::cross_entropy_plain(l.as_tensor(), &y).unwrap();
+        assert!(max_abs_diff(&pf, &pp) < 1e-6);
+    }
+}
