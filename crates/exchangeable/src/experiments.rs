@@ -376,6 +376,27 @@ pub struct E3Sweep {
     pub fluct: Vec<f64>,
     /// The w of the smallest total error on the grid.
     pub argmin_w: f64,
+    /// The minimiser refined by a parabola through the three grid points around the minimum in
+    /// (ln w, ln error) (the grid value when the minimum is at an end of the grid).
+    pub argmin_w_refined: f64,
+}
+
+/// The minimiser of a curve sampled at `ws`, refined by a parabola in (ln w, ln err) through the
+/// grid minimum and its two neighbours.
+pub fn refined_argmin(ws: &[f64], err: &[f64]) -> f64 {
+    let k = err.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(k, _)| k);
+    if k == 0 || k + 1 >= ws.len() {
+        return ws[k];
+    }
+    let (x0, x1, x2) = (ws[k - 1].ln(), ws[k].ln(), ws[k + 1].ln());
+    let (y0, y1, y2) = (err[k - 1].ln(), err[k].ln(), err[k + 1].ln());
+    // Vertex of the parabola through three points.
+    let num = (x1 - x0).powi(2) * (y1 - y2) - (x1 - x2).powi(2) * (y1 - y0);
+    let den = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0);
+    if den == 0.0 || !den.is_finite() {
+        return ws[k];
+    }
+    (x1 - 0.5 * num / den).clamp(x0, x2).exp()
 }
 
 /// E3's result.
@@ -391,8 +412,11 @@ pub struct E3Result {
     pub sweeps: Vec<E3Sweep>,
     /// (ii) fluctuation slope at fluct_len over fit_min_w ≤ w ≤ fit_max_w.
     pub fluct_fit: SlopeFit,
-    /// F3b: slope of ln argmin_w against ln L (the prediction is 2/5; grid-limited).
+    /// F3b: slope of ln argmin_w (grid) against ln L.
     pub argmin_slope: f64,
+    /// F3b: slope of the refined ln argmin against ln L, with a bootstrap CI over the sweep
+    /// replicates (the prediction is 2/5).
+    pub argmin_fit: SlopeFit,
     /// (iii) RMS error to g per schedule L.
     pub schedule: Vec<f64>,
     /// (iii) slope.
@@ -438,6 +462,7 @@ pub fn run_e3(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
     // (ii) + F3b: one draw of (z, q, K, V) per replicate, evaluated at every w.
     let mut sweeps = Vec::new();
     let mut fluct_fit = None;
+    let mut total_errs: Vec<Vec<Vec<f64>>> = Vec::new();
     for (li, &len) in cfg.sweep_lens.iter().enumerate() {
         let rows: Vec<(Vec<f64>, Vec<f64>)> = (0..cfg.sweep_replicates)
             .into_par_iter()
@@ -472,13 +497,30 @@ pub fn run_e3(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
                 22,
             ));
         }
-        sweeps.push(E3Sweep { len, total, fluct, argmin_w: cfg.sweep_ws[kmin] });
+        let argmin_w_refined = refined_argmin(&cfg.sweep_ws, &total);
+        sweeps.push(E3Sweep { len, total, fluct, argmin_w: cfg.sweep_ws[kmin], argmin_w_refined });
+        total_errs.push(tot_w);
     }
     let argmin_slope = crate::fit::loglog(
         &sweeps.iter().map(|s| s.len as f64).collect::<Vec<_>>(),
         &sweeps.iter().map(|s| s.argmin_w).collect::<Vec<_>>(),
     )
     .0;
+    // Bootstrap over each length's replicates (one resample reused at every w of that length).
+    let lx: Vec<f64> = sweeps.iter().map(|s| s.len as f64).collect();
+    let argmins = |idx: &[Vec<usize>]| -> Vec<f64> {
+        total_errs
+            .iter()
+            .zip(idx)
+            .map(|(tw, ix)| refined_argmin(&cfg.sweep_ws, &tw.iter().map(|e| rms_of(e, ix)).collect::<Vec<_>>()))
+            .collect()
+    };
+    let sizes: Vec<usize> = total_errs.iter().map(|t| t[0].len()).collect();
+    let ident: Vec<Vec<usize>> = sizes.iter().map(|&n| (0..n).collect()).collect();
+    let (_, argmin_intercept) = crate::fit::loglog(&lx, &argmins(&ident));
+    let (argmin_point, argmin_ci, argmin_se) =
+        bootstrap(&sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, 26), false, |idx| crate::fit::loglog(&lx, &argmins(idx)).0);
+    let argmin_fit = SlopeFit { slope: argmin_point, intercept: argmin_intercept, ci: argmin_ci, se: argmin_se };
 
     // (iii) schedule w_L = L^{2/5}, error to g.
     let sched_err: Vec<Vec<f64>> = cfg
@@ -548,6 +590,7 @@ pub fn run_e3(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
         fluct_fit: fluct_fit.unwrap_or(bias_fit),
         sweeps,
         argmin_slope,
+        argmin_fit,
         schedule: sched_err.iter().map(|e| rms(e)).collect(),
         schedule_fit,
         cme_gap: gap_err.iter().map(|e| rms(e)).collect(),
@@ -1032,6 +1075,17 @@ pub fn run_e5(cfg: &E5Config, seed: u64) -> Result<E5Result, ExchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refined_argmin_finds_the_vertex_of_a_log_parabola() {
+        let ws: Vec<f64> = (0..=16).map(|j| 2f64.powf(f64::from(j) / 2.0)).collect();
+        let w0: f64 = 37.0;
+        let err: Vec<f64> = ws.iter().map(|w| (0.3 * (w.ln() - w0.ln()).powi(2)).exp() * 0.02).collect();
+        assert!((refined_argmin(&ws, &err) / w0 - 1.0).abs() < 1e-10);
+        // A minimum at the end of the grid stays there.
+        let falling: Vec<f64> = ws.iter().map(|w| 1.0 / w).collect();
+        assert_eq!(refined_argmin(&ws, &falling), 256.0);
+    }
 
     #[test]
     fn configs_name_the_bad_field() {
