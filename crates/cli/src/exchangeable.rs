@@ -208,7 +208,8 @@ fn e3(a: &E3Args) -> anyhow::Result<Value> {
     cfg.cme_replicates = a.cme_replicates;
     cfg.cme_schedule_replicates = a.cme_replicates;
     let r = run_e3(&cfg, a.seed)?;
-    let argmin: Vec<Value> = r.sweeps.iter().map(|s| json!({ "len": s.len, "argmin_w": s.argmin_w })).collect();
+    let argmin: Vec<Value> =
+        r.sweeps.iter().map(|s| json!({ "len": s.len, "argmin_w_grid": s.argmin_w, "argmin_w": s.argmin_w_refined })).collect();
     Ok(headline(
         json!({
             "experiment": "E3",
@@ -219,6 +220,7 @@ fn e3(a: &E3Args) -> anyhow::Result<Value> {
             "cme_nw": judged(&r.cme_gap_fit, [-1.1, -0.9]),
             "cme_schedule": judged(&r.cme_schedule_fit, [-0.5, -0.15]),
             "argmin_w": argmin,
+            "argmin_slope": judged(&r.argmin_fit, [0.25, 0.55]),
         }),
         &r.schedule_fit,
         [-0.55, -0.25],

@@ -38,6 +38,7 @@ fn every_experiment_reports_slope_and_ci() {
     let v = json(&["exchangeable", "e3", "--replicates", "20", "--schedule-replicates", "20", "--cme-replicates", "4", "--json"]);
     assert_slope_keys(&v, "e3");
     assert!(v["cme_nw"]["slope"].as_f64().is_some());
+    assert_eq!(v["argmin_slope"]["slope_ci"].as_array().unwrap().len(), 2);
     let v = json(&["exchangeable", "e4", "--train-sets", "3", "--test-size", "300", "--json"]);
     assert_slope_keys(&v, "e4");
     assert_eq!(v["per_len"].as_array().unwrap().len(), 3);
