@@ -22,7 +22,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (fit, range) = if inside(&d.fit) || !inside(&d.fit_tail) {
         (&d.fit, format!("L = {} … {}", d.lens[0], d.lens[d.lens.len() - 1]))
     } else {
-        (&d.fit_tail, format!("L = {} … {} (first two L dropped per spec §5.6; all-L slope {})", d.lens[2], d.lens[d.lens.len() - 1], fit_label(&d.fit)))
+        (&d.fit_tail, format!("L = {} … {} (first two L dropped per spec §5.6; all-L fit: {})", d.lens[2], d.lens[d.lens.len() - 1], fit_label(&d.fit)))
     };
     let js = vec![
         slope_claim(

@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         slope_claim(
             "exchangeable.e3.bias",
             &format!(
-                "T3 bias: RMS over {} (z, q) pairs of m_wI(q, z) − g(q, z) is O(1/w): slope in w over w ≥ {} (theory −1; all-w slope {})",
+                "T3 bias: RMS over {} (z, q) pairs of m_wI(q, z) − g(q, z) is O(1/w): slope in w over w ≥ {} (theory −1; fit over all w: {})",
                 cfg.bias_pairs,
                 cfg.fit_min_w,
                 fit_label(&d.bias_fit_all)
@@ -119,7 +119,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "M1(b): g(q, z) = 0.8·tanh(zᵀJq) = E[v | k = q, z]. (a) RMS bias of the tilted mean m_wI(q, z) over \
              {} (z, q) pairs; dashed: slope −1 (theory O(h²) = O(1/w)). (b) On common random numbers ({} \
              replicates per L): total error to g (solid) and fluctuation around m_wI (thin) against w; the \
-             minimum of the total error moves right with L ({}, parabola-refined; ln-ln slope {} against the \
+             minimum of the total error moves right with L ({}, parabola-refined; ln-ln fit: {} against the \
              predicted 2/5); dashed: w^(1/4) (theory fluctuation). (c) Error to g along the schedules \
              w_L = L^(2/5) (softmax, {} replicates) and λ_L = 0.1·L^(-1/2) (CME attention, RBF h = {}, {} \
              replicates); dashed: L^(-2/5). (d) Normalised CME − NW at L = {}; dashed: slope −1 (theory O(1/λ)).",
@@ -178,7 +178,7 @@ impl Figure for F3<'_> {
         if let Some(sw) = d.sweeps.iter().find(|s| s.len == cfg.fluct_len) {
             let pts: Vec<(f64, f64)> = cfg.sweep_ws.iter().copied().zip(sw.fluct.iter().copied()).filter(|p| p.0 >= cfg.fit_min_w && p.0 <= cfg.fit_max_w).collect();
             let (fx, fy) = anchor(&pts);
-            s.push(Series::reference(format!("w^(1/4) (theory); L = {} fit {}", cfg.fluct_len, fit_label(&d.fluct_fit)), okabe_ito::BLACK, power_line(&cfg.sweep_ws, 0.25, fx, fy)));
+            s.push(Series::reference(format!("w^(1/4) (theory); L = {}: {}", cfg.fluct_len, fit_label(&d.fluct_fit)), okabe_ito::BLACK, power_line(&cfg.sweep_ws, 0.25, fx, fy)));
         }
         loglog_panel(&areas[1], "(b) bias–variance U at L = 256, 1024, 4096", "inverse temperature w", "RMS error", &s, SeriesLabelPosition::UpperRight)?;
         // (c) schedules
