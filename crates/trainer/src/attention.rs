@@ -2,9 +2,8 @@
 //! and the naive reference that materialises the B×N×N matrix (any dtype; used for f64 and tests).
 
 use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, bail};
-use rayon::prelude::*;
-
 use crate::kernel::{self, Dims};
+use crate::par;
 
 /// Mask value for invisible keys in the naive path.
 const MASKED: f64 = -1e30;
@@ -45,7 +44,7 @@ impl CustomOp3 for Fused {
         let (n, d) = (dims.len, dims.d);
         let row = n * (d + 1);
         let mut out = vec![0f32; dims.batch * row];
-        out.par_chunks_mut(row).enumerate().for_each(|(b, dst)| {
+        par::for_each(out.chunks_mut(row).collect(), |b, dst: &mut [f32]| {
             let r = b * n * d..(b + 1) * n * d;
             let mut o = vec![0f32; n * d];
             let mut lse = vec![0f32; n];
@@ -69,11 +68,8 @@ impl CustomOp3 for Fused {
         let mut grads = vec![0f32; 3 * batch * n * d];
         let (dq, rest) = grads.split_at_mut(batch * n * d);
         let (dk, dv) = rest.split_at_mut(batch * n * d);
-        dq.par_chunks_mut(n * d)
-            .zip(dk.par_chunks_mut(n * d))
-            .zip(dv.par_chunks_mut(n * d))
-            .enumerate()
-            .for_each(|(b, ((dq, dk), dv))| {
+        let rows = dq.chunks_mut(n * d).zip(dk.chunks_mut(n * d)).zip(dv.chunks_mut(n * d)).collect::<Vec<_>>();
+        par::for_each(rows, |b, ((dq, dk), dv)| {
                 let r = b * n * d..(b + 1) * n * d;
                 let (qs, ks, vs) = (&qv[r.clone()], &kv[r.clone()], &vv[r.clone()]);
                 let (os, ds) = (&o[r.clone()], &dout[r]);

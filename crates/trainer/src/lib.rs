@@ -17,6 +17,7 @@ pub mod kernel;
 pub mod model;
 pub mod ops;
 pub mod optim;
+mod par;
 pub mod train;
 
 pub use config::{Data, TrainConfig};

@@ -8,9 +8,8 @@
 //! (candle 0.11's own fused `layer_norm` / `softmax_last_dim` drop gradients, hence these.)
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, D, DType, Device, Layout, Result, Shape, Tensor, bail};
-use rayon::prelude::*;
-
 use crate::kernel::exp_neg;
+use crate::par;
 
 /// Layer-norm ε (PyTorch's default, spec §2b).
 pub const LN_EPS: f64 = 1e-5;
@@ -70,7 +69,8 @@ impl CustomOp2 for LayerNorm {
             bail!("layer norm: weight has {} entries for rows of {d}", w.len());
         }
         let mut y = vec![0f32; x.len()];
-        y.par_chunks_mut(ROWS_PER_TASK * d).zip(x.par_chunks(ROWS_PER_TASK * d)).for_each(|(yc, xc)| {
+        let chunks = y.chunks_mut(ROWS_PER_TASK * d).zip(x.chunks(ROWS_PER_TASK * d)).collect::<Vec<_>>();
+        par::for_each(chunks, |_, (yc, xc)| {
             for (yr, xr) in yc.chunks_exact_mut(d).zip(xc.chunks_exact(d)) {
                 normalise(xr, yr);
                 for (v, &wc) in yr.iter_mut().zip(w) {
@@ -108,28 +108,25 @@ impl CustomOp2 for LayerNormBwd {
         let w = &self.w;
         let mut out = vec![0f32; x.len() + d];
         let (dx, dw) = out.split_at_mut(x.len());
-        let partial: Vec<Vec<f32>> = dx
-            .par_chunks_mut(ROWS_PER_TASK * d)
-            .zip(x.par_chunks(ROWS_PER_TASK * d).zip(dy.par_chunks(ROWS_PER_TASK * d)))
-            .map(|(dxc, (xc, dyc))| {
-                let mut dw = vec![0f32; d];
-                let mut xhat = vec![0f32; d];
-                let mut g = vec![0f32; d];
-                for ((dxr, xr), dyr) in dxc.chunks_exact_mut(d).zip(xc.chunks_exact(d)).zip(dyc.chunks_exact(d)) {
-                    let r = normalise(xr, &mut xhat);
-                    for c in 0..d {
-                        g[c] = dyr[c] * w[c];
-                        dw[c] += dyr[c] * xhat[c];
-                    }
-                    let mean_g = g.iter().sum::<f32>() / d as f32;
-                    let mean_gx = g.iter().zip(&xhat).map(|(a, b)| a * b).sum::<f32>() / d as f32;
-                    for c in 0..d {
-                        dxr[c] = r * (g[c] - mean_g - xhat[c] * mean_gx);
-                    }
+        let chunk = ROWS_PER_TASK * d;
+        let mut partial = vec![vec![0f32; d]; x.len().div_ceil(chunk)];
+        let chunks = dx.chunks_mut(chunk).zip(x.chunks(chunk).zip(dy.chunks(chunk))).zip(partial.iter_mut()).collect::<Vec<_>>();
+        par::for_each(chunks, |_, ((dxc, (xc, dyc)), dw)| {
+            let mut xhat = vec![0f32; d];
+            let mut g = vec![0f32; d];
+            for ((dxr, xr), dyr) in dxc.chunks_exact_mut(d).zip(xc.chunks_exact(d)).zip(dyc.chunks_exact(d)) {
+                let r = normalise(xr, &mut xhat);
+                for c in 0..d {
+                    g[c] = dyr[c] * w[c];
+                    dw[c] += dyr[c] * xhat[c];
                 }
-                dw
-            })
-            .collect();
+                let mean_g = g.iter().sum::<f32>() / d as f32;
+                let mean_gx = g.iter().zip(&xhat).map(|(a, b)| a * b).sum::<f32>() / d as f32;
+                for c in 0..d {
+                    dxr[c] = r * (g[c] - mean_g - xhat[c] * mean_gx);
+                }
+            }
+        });
         // Chunk partials summed in chunk order: the same result for any thread count.
         for p in partial {
             for (a, b) in dw.iter_mut().zip(p) {
@@ -217,7 +214,8 @@ impl CustomOp1 for Gelu {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = slice(s, l, "gelu: x")?;
         let mut y = vec![0f32; x.len()];
-        y.par_chunks_mut(ELEMS_PER_TASK).zip(x.par_chunks(ELEMS_PER_TASK)).for_each(|(yc, xc)| {
+        let chunks = y.chunks_mut(ELEMS_PER_TASK).zip(x.chunks(ELEMS_PER_TASK)).collect::<Vec<_>>();
+        par::for_each(chunks, |_, (yc, xc)| {
             for (o, &v) in yc.iter_mut().zip(xc) {
                 *o = v * cdf(v);
             }
@@ -242,7 +240,8 @@ impl CustomOp2 for GeluBwd {
         let (x, dy) = (slice(s1, l1, "gelu: x")?, slice(s2, l2, "gelu: dy")?);
         const INV_SQRT_2PI: f32 = 0.398_942_3;
         let mut dx = vec![0f32; x.len()];
-        dx.par_chunks_mut(ELEMS_PER_TASK).zip(x.par_chunks(ELEMS_PER_TASK).zip(dy.par_chunks(ELEMS_PER_TASK))).for_each(|(o, (xc, gc))| {
+        let chunks = dx.chunks_mut(ELEMS_PER_TASK).zip(x.chunks(ELEMS_PER_TASK).zip(dy.chunks(ELEMS_PER_TASK))).collect::<Vec<_>>();
+        par::for_each(chunks, |_, (o, (xc, gc))| {
             for ((o, &v), &g) in o.iter_mut().zip(xc).zip(gc) {
                 let pdf = INV_SQRT_2PI * exp_neg::<false>(-0.5 * v * v);
                 *o = g * (cdf(v) + v * pdf);
@@ -292,9 +291,8 @@ impl CustomOp2 for CrossEntropy {
             bail!("cross-entropy: logits {:?} and targets {:?} differ", l1.dims(), l2.dims());
         }
         let mut out = vec![0f32; rows * (v + 1)];
-        out.par_chunks_mut(ROWS_PER_TASK * (v + 1))
-            .zip(l.par_chunks(ROWS_PER_TASK * v).zip(y.par_chunks(ROWS_PER_TASK * v)))
-            .for_each(|(oc, (lc, yc))| {
+        let chunks = out.chunks_mut(ROWS_PER_TASK * (v + 1)).zip(l.chunks(ROWS_PER_TASK * v).zip(y.chunks(ROWS_PER_TASK * v))).collect::<Vec<_>>();
+        par::for_each(chunks, |_, (oc, (lc, yc))| {
                 for ((or, lr), yr) in oc.chunks_exact_mut(v + 1).zip(lc.chunks_exact(v)).zip(yc.chunks_exact(v)) {
                     let (tok, p) = or.split_at_mut(1);
                     let lse = row_lse(lr, p);
@@ -330,10 +328,8 @@ impl CustomOp2 for CrossEntropyBwd {
         let (l, y) = (slice(s1, l1, "cross-entropy: logits")?, slice(s2, l2, "cross-entropy: targets")?);
         let (v, _) = rows_of(l1);
         let mut dl = vec![0f32; l.len()];
-        dl.par_chunks_mut(ROWS_PER_TASK * v)
-            .zip(l.par_chunks(ROWS_PER_TASK * v).zip(y.par_chunks(ROWS_PER_TASK * v)))
-            .zip(self.g.par_chunks(ROWS_PER_TASK))
-            .for_each(|((dc, (lc, yc)), gc)| {
+        let chunks = dl.chunks_mut(ROWS_PER_TASK * v).zip(l.chunks(ROWS_PER_TASK * v).zip(y.chunks(ROWS_PER_TASK * v))).zip(self.g.chunks(ROWS_PER_TASK)).collect::<Vec<_>>();
+        par::for_each(chunks, |_, ((dc, (lc, yc)), gc)| {
                 let mut p = vec![0f32; v];
                 for (((dr, lr), yr), &g) in dc.chunks_exact_mut(v).zip(lc.chunks_exact(v)).zip(yc.chunks_exact(v)).zip(gc) {
                     let lse = row_lse(lr, &mut p);
