@@ -9,14 +9,15 @@
 //!
 //! Scores are computed against a transposed copy of K (so the loop runs over contiguous keys and
 //! vectorises), the value/gradient accumulations run over the head dimension. The portable code is
-//! plain Rust; on x86-64 CPUs with AVX2+FMA the common head widths (4, 8, 16, 32) run explicit
-//! intrinsics (`kernel/avx2.rs`: key tiles, key blocks kept in L1, gradients accumulated in
-//! registers) and other widths the portable code compiled with those features, picked at run time.
-//! This module (with its `avx2` child) holds the only `unsafe` in the workspace.
+//! plain Rust; on x86-64 CPUs the common head widths (4, 8, 16, 32) run explicit intrinsics
+//! (`kernel/x86.rs`: key tiles, key blocks kept in L1, gradients accumulated in registers) with
+//! AVX-512F where the CPU has it, else AVX2+FMA, and other widths the portable code compiled with
+//! AVX2+FMA, picked at run time. This module (with its `x86` child) holds the only `unsafe` in the
+//! workspace.
 #![allow(unsafe_code)]
 
 #[cfg(target_arch = "x86_64")]
-mod avx2;
+mod x86;
 
 /// Shape of one fused-attention problem: `batch` rows of `len` positions with head width `d`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -311,37 +312,91 @@ fn has_avx2_fma() -> bool {
     }
 }
 
-/// Which code path the kernels take on this CPU ("avx2+fma" or "portable").
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// An explicit code path (for tests comparing them; [`forward_row`] / [`backward_row`] pick the
+/// fastest the CPU has).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    /// Plain Rust, no target features.
+    Portable,
+    /// AVX2 + FMA intrinsics for widths 4, 8, 16, 32 (the portable code with AVX2+FMA otherwise).
+    Avx2,
+    /// AVX-512F intrinsics for widths 4, 8, 16, 32 (as `Avx2` otherwise).
+    Avx512,
+}
+
+impl Path {
+    /// The fastest path this CPU runs.
+    pub fn best() -> Self {
+        if has_avx2_fma() && has_avx512() {
+            Path::Avx512
+        } else if has_avx2_fma() {
+            Path::Avx2
+        } else {
+            Path::Portable
+        }
+    }
+
+    /// Whether this CPU can run the path.
+    pub fn available(self) -> bool {
+        match self {
+            Path::Portable => true,
+            Path::Avx2 => has_avx2_fma(),
+            Path::Avx512 => has_avx2_fma() && has_avx512(),
+        }
+    }
+}
+
+/// Which code path the kernels take on this CPU ("avx512f", "avx2+fma" or "portable").
 pub fn code_path() -> &'static str {
-    if has_avx2_fma() { "avx2+fma" } else { "portable" }
+    match Path::best() {
+        Path::Avx512 => "avx512f",
+        Path::Avx2 => "avx2+fma",
+        Path::Portable => "portable",
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 thread_local! {
-    /// Per-thread scratch of the intrinsics path, reused across rows and steps.
-    static SCRATCH: std::cell::RefCell<avx2::Scratch> = std::cell::RefCell::new(avx2::Scratch::default());
-}
-
-/// Runs `f` on this thread's scratch.
-#[cfg(target_arch = "x86_64")]
-fn with_scratch(f: impl FnOnce(&mut avx2::Scratch)) {
-    let mut buf = SCRATCH.with(|s| s.take());
-    f(&mut buf);
-    SCRATCH.with(|s| s.replace(buf));
+    /// Per-thread scratch of the intrinsics paths, reused across rows and steps.
+    static SCRATCH_AVX2: std::cell::RefCell<x86::Scratch<std::arch::x86_64::__m256>> = std::cell::RefCell::new(x86::Scratch::default());
+    static SCRATCH_AVX512: std::cell::RefCell<x86::Scratch<std::arch::x86_64::__m512>> = std::cell::RefCell::new(x86::Scratch::default());
 }
 
 /// Forward pass of one batch row (q, k, v: len × d row-major) into o (len × d) and lse (len).
 pub fn forward_row(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], lse: &mut [f32]) {
+    forward_row_on(Path::best(), q, k, v, dims, o, lse);
+}
+
+/// [`forward_row`] on a given path (which must be [`Path::available`]; panics otherwise).
+pub fn forward_row_on(path: Path, q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], lse: &mut [f32]) {
+    assert!(path.available(), "code path {path:?} not available on this CPU");
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() && avx2::supported(dims.d) {
-        // SAFETY: AVX2 and FMA were detected and the width is supported (the requirements of
-        // `avx2::forward_row`).
-        with_scratch(|s| unsafe { avx2::forward_row(q, k, v, dims, o, lse, s) });
+    if path == Path::Avx512 && x86::supported(dims.d) {
+        // SAFETY: AVX-512F was detected (`available`) and the width is supported, the requirements
+        // of the entry point.
+        SCRATCH_AVX512.with_borrow_mut(|s| unsafe { x86::forward_row_avx512(q, k, v, dims, o, lse, s) });
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above), the only requirement of a
+    if path != Path::Portable && x86::supported(dims.d) {
+        // SAFETY: AVX2 and FMA were detected and the width is supported.
+        SCRATCH_AVX2.with_borrow_mut(|s| unsafe { x86::forward_row_avx2(q, k, v, dims, o, lse, s) });
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if path != Path::Portable {
+        // SAFETY: the CPU supports AVX2 and FMA (`available`), the only requirement of a
         // `#[target_feature]` function; the function itself is safe Rust.
         unsafe { fwd_avx2(q, k, v, dims, o, lse) };
         return;
@@ -362,15 +417,39 @@ pub fn backward_row(
     dk: &mut [f32],
     dv: &mut [f32],
 ) {
+    backward_row_on(Path::best(), q, k, v, o, lse, dout, dims, dq, dk, dv);
+}
+
+/// [`backward_row`] on a given path (which must be [`Path::available`]; panics otherwise).
+pub fn backward_row_on(
+    path: Path,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    o: &[f32],
+    lse: &[f32],
+    dout: &[f32],
+    dims: Dims,
+    dq: &mut [f32],
+    dk: &mut [f32],
+    dv: &mut [f32],
+) {
+    assert!(path.available(), "code path {path:?} not available on this CPU");
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() && avx2::supported(dims.d) {
-        // SAFETY: as in `forward_row`.
-        with_scratch(|s| unsafe { avx2::backward_row(q, k, v, o, lse, dout, dims, dq, dk, dv, s) });
+    if path == Path::Avx512 && x86::supported(dims.d) {
+        // SAFETY: as in `forward_row_on`.
+        SCRATCH_AVX512.with_borrow_mut(|s| unsafe { x86::backward_row_avx512(q, k, v, o, lse, dout, dims, dq, dk, dv, s) });
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: as in `forward_row`, AVX2 and FMA were detected at run time.
+    if path != Path::Portable && x86::supported(dims.d) {
+        // SAFETY: as in `forward_row_on`.
+        SCRATCH_AVX2.with_borrow_mut(|s| unsafe { x86::backward_row_avx2(q, k, v, o, lse, dout, dims, dq, dk, dv, s) });
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if path != Path::Portable {
+        // SAFETY: as in `forward_row_on`.
         unsafe { bwd_avx2(q, k, v, o, lse, dout, dims, dq, dk, dv) };
         return;
     }
@@ -390,5 +469,40 @@ mod tests {
             assert!(((got - want) / want).abs() < 5e-7, "x = {x}: {got} vs {want}");
         }
         assert_eq!(exp_neg::<false>(0.0), 1.0);
+    }
+
+    /// Every code path this CPU runs gives the portable path's outputs and gradients, for the
+    /// intrinsics widths and one other, rows crossing key blocks, with and without a window.
+    #[test]
+    fn code_paths_agree() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+        };
+        for &(len, d, memory) in &[(1024, 8, usize::MAX), (300, 4, 37), (257, 16, usize::MAX), (130, 32, 70), (45, 12, 9), (7, 8, 0)] {
+            let dims = Dims { batch: 1, len, d, memory, scale: 1.0 / (d as f32).sqrt() };
+            let x: Vec<Vec<f32>> = (0..4).map(|_| (0..len * d).map(|_| 2.0 * next()).collect()).collect();
+            let run = |path: Path| {
+                let (mut o, mut lse) = (vec![0f32; len * d], vec![0f32; len]);
+                forward_row_on(path, &x[0], &x[1], &x[2], dims, &mut o, &mut lse);
+                let mut g = vec![vec![0f32; len * d]; 3];
+                let [dq, dk, dv] = &mut g[..] else { unreachable!() };
+                backward_row_on(path, &x[0], &x[1], &x[2], &o, &lse, &x[3], dims, dq, dk, dv);
+                (o, lse, g)
+            };
+            let reference = run(Path::Portable);
+            for path in [Path::Avx2, Path::Avx512].into_iter().filter(|p| p.available()) {
+                let got = run(path);
+                let close = |a: &[f32], b: &[f32], tol: f32| a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()));
+                assert!(close(&got.0, &reference.0, 1e-5), "{path:?} output, {:?}", (len, d, memory));
+                assert!(close(&got.1, &reference.1, 1e-5), "{path:?} lse, {:?}", (len, d, memory));
+                for (i, (a, b)) in got.2.iter().zip(&reference.2).enumerate() {
+                    assert!(close(a, b, 1e-4), "{path:?} gradient {i}, {:?}", (len, d, memory));
+                }
+            }
+        }
     }
 }
