@@ -1,7 +1,9 @@
 //! Causal attention for the trainer: the fused CPU op (candle `CustomOp3` with its own backward)
 //! and the naive reference that materialises the B×N×N matrix (any dtype; used for f64 and tests).
 
-use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, bail};
+use std::sync::Mutex;
+
+use candle_core::{CpuStorage, CustomOp1, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, bail};
 use crate::kernel::{self, Dims};
 use crate::par;
 
@@ -80,6 +82,119 @@ impl CustomOp3 for Fused {
         let t = |a: usize| Tensor::from_slice(&grads[a..a + m], (batch, n, d), dev);
         Ok((Some(t(0)?), Some(t(m)?), Some(t(2 * m)?)))
     }
+}
+
+/// Fused causal attention on the packed projections: input qkv (B·N, 3d), each row q ‖ k ‖ v (the
+/// c_attn output as it comes), output (B·N, d). Saves the three narrow-and-copy ops on the way in,
+/// the interleaved log-sum-exp column on the way out, and on the way back the three zero-padded
+/// gradients candle builds for the narrows: d(qkv) comes out in one piece. The row log-sum-exps
+/// the backward pass needs stay in the op.
+#[derive(Debug)]
+struct FusedQkv {
+    batch: usize,
+    memory: usize,
+    scale: f32,
+    lse: Mutex<Vec<f32>>,
+}
+
+/// (B·N, 3d) layout → Dims, checked.
+fn qkv_dims(l: &Layout, batch: usize, memory: usize, scale: f32) -> Result<Dims> {
+    let &[rows, w3] = l.dims() else { bail!("fused attention: expected (B·N, 3d), got {:?}", l.dims()) };
+    if w3 % 3 != 0 || batch == 0 || rows % batch != 0 {
+        bail!("fused attention: qkv {:?} is not (B·N, 3d) for B = {batch}", l.dims());
+    }
+    Ok(Dims { batch, len: rows / batch, d: w3 / 3, memory, scale })
+}
+
+/// Splits one batch row of packed q ‖ k ‖ v (len × 3d) into three len × d matrices.
+fn unpack_qkv(src: &[f32], d: usize) -> [Vec<f32>; 3] {
+    let len = src.len() / (3 * d);
+    let mut out = [vec![0f32; len * d], vec![0f32; len * d], vec![0f32; len * d]];
+    for (t, row) in src.chunks_exact(3 * d).enumerate() {
+        for (j, part) in out.iter_mut().enumerate() {
+            part[t * d..(t + 1) * d].copy_from_slice(&row[j * d..(j + 1) * d]);
+        }
+    }
+    out
+}
+
+impl CustomOp1 for FusedQkv {
+    fn name(&self) -> &'static str {
+        "fused-causal-attention-qkv"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let dims = qkv_dims(l, self.batch, self.memory, self.scale)?;
+        let x = slice(s, l, "qkv")?;
+        let (n, d) = (dims.len, dims.d);
+        let mut o = vec![0f32; dims.batch * n * d];
+        let mut lse = vec![0f32; dims.batch * n];
+        let rows = o.chunks_mut(n * d).zip(lse.chunks_mut(n)).collect::<Vec<_>>();
+        par::for_each(rows, |b, (ob, lb)| {
+            let [q, k, v] = unpack_qkv(&x[b * n * 3 * d..(b + 1) * n * 3 * d], d);
+            kernel::forward_row(&q, &k, &v, dims, ob, lb);
+        });
+        *self.lse.lock().unwrap_or_else(|e| e.into_inner()) = lse;
+        Ok((CpuStorage::F32(o), Shape::from((dims.batch * n, d))))
+    }
+
+    fn bwd(&self, qkv: &Tensor, o: &Tensor, dout: &Tensor) -> Result<Option<Tensor>> {
+        let lse = self.lse.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let op = FusedQkvBwd { batch: self.batch, memory: self.memory, scale: self.scale, lse };
+        Ok(Some(qkv.apply_op3_no_bwd(o, &dout.contiguous()?, &op)?))
+    }
+}
+
+/// Backward of [`FusedQkv`] on (qkv, o, do): d(qkv) (B·N, 3d).
+struct FusedQkvBwd {
+    batch: usize,
+    memory: usize,
+    scale: f32,
+    lse: Vec<f32>,
+}
+
+impl CustomOp3 for FusedQkvBwd {
+    fn name(&self) -> &'static str {
+        "fused-causal-attention-qkv-bwd"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> Result<(CpuStorage, Shape)> {
+        let dims = qkv_dims(l1, self.batch, self.memory, self.scale)?;
+        let (x, o, dout) = (slice(s1, l1, "qkv")?, slice(s2, l2, "o")?, slice(s3, l3, "do")?);
+        let (n, d) = (dims.len, dims.d);
+        if o.len() != dims.batch * n * d || dout.len() != o.len() || self.lse.len() != dims.batch * n {
+            bail!("fused attention: backward inputs do not match qkv {:?}", l1.dims());
+        }
+        let mut grad = vec![0f32; x.len()];
+        par::for_each(grad.chunks_mut(n * 3 * d).collect(), |b, g: &mut [f32]| {
+            let [q, k, v] = unpack_qkv(&x[b * n * 3 * d..(b + 1) * n * 3 * d], d);
+            let r = b * n * d..(b + 1) * n * d;
+            let mut parts = [vec![0f32; n * d], vec![0f32; n * d], vec![0f32; n * d]];
+            let [dq, dk, dv] = &mut parts;
+            kernel::backward_row(&q, &k, &v, &o[r.clone()], &self.lse[b * n..(b + 1) * n], &dout[r], dims, dq, dk, dv);
+            for (t, row) in g.chunks_exact_mut(3 * d).enumerate() {
+                for (j, part) in parts.iter().enumerate() {
+                    row[j * d..(j + 1) * d].copy_from_slice(&part[t * d..(t + 1) * d]);
+                }
+            }
+        });
+        Ok((CpuStorage::F32(grad), l1.shape().clone()))
+    }
+}
+
+/// Causal attention on the packed projections qkv (B·N, 3d), rows q ‖ k ‖ v, batch rows of
+/// `len` positions: output (B·N, d). Fused (one op in, one gradient out) for f32 on the CPU with
+/// `Impl::Auto`; otherwise [`causal`] on the three narrowed parts.
+pub fn causal_qkv(qkv: &Tensor, batch: usize, len: usize, memory: Option<usize>, how: Impl) -> Result<Tensor> {
+    let (_, w3) = qkv.dims2()?;
+    let d = w3 / 3;
+    if how == Impl::Auto && qkv.dtype() == DType::F32 && matches!(qkv.device(), Device::Cpu) {
+        let scale = (1.0 / (d as f64).sqrt()) as f32;
+        let op = FusedQkv { batch, memory: memory.unwrap_or(usize::MAX), scale, lse: Mutex::new(Vec::new()) };
+        return qkv.contiguous()?.apply_op1(op);
+    }
+    let part = |i: usize| qkv.narrow(1, i * d, d)?.contiguous()?.reshape((batch, len, d));
+    causal(&part(0)?, &part(1)?, &part(2)?, memory, how)?.reshape((batch * len, d))
 }
 
 /// How attention is computed.

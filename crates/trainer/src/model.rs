@@ -283,9 +283,8 @@ impl Model {
     }
 
     fn attend(&self, qkv: &Tensor, b: usize, n: usize, d: usize) -> Result<Tensor> {
-        let part = |i: usize| qkv.narrow(1, i * d, d)?.contiguous()?.reshape((b, n, d));
-        let out = attention::causal(&part(0)?, &part(1)?, &part(2)?, self.spec.memory, self.attention)?;
-        out.reshape((b * n, d))
+        debug_assert_eq!(qkv.dims2()?, (b * n, 3 * d));
+        attention::causal_qkv(qkv, b, n, self.spec.memory, self.attention)
     }
 
     /// Attention matrix of the first layer on one sequence of symbols (first `n` positions),
