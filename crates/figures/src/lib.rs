@@ -5,6 +5,7 @@
 //! `results/<figure-id>.json` for each and assembles `REPORT.md` from all of them.
 
 pub mod exchangeable;
+pub mod icar;
 pub mod markov;
 pub mod paths;
 pub mod plot;
@@ -135,6 +136,7 @@ pub struct FigureSpec {
 pub fn registry() -> Vec<FigureSpec> {
     let mut v = markov::figures();
     v.extend(exchangeable::figures());
+    v.extend(icar::figures());
     v.extend(paths::figures());
     v
 }

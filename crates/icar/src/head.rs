@@ -182,6 +182,9 @@ pub struct HeadEval {
     pub loss: MeanSe,
     /// η_eff = d·Re E⟨ŝ_{T+1}, s_{T+1}⟩/((T−1)‖s_1‖⁴) — gauge invariant, = η for any one-step-GD predictor.
     pub effective_eta: MeanSe,
+    /// The same loss estimated with the optimal GD predictor as a control variate: loss* + mean over
+    /// the same sequences of (‖ŝ − s‖² − ‖Γ*s_T − s‖²) — unbiased, with a much smaller standard error.
+    pub loss_paired: MeanSe,
 }
 
 /// Evaluates `head` on `n` fresh sequences from `seed`.
@@ -190,7 +193,8 @@ pub fn evaluate(head: &AugHead, setting: &Augmented, n: usize, seed: u64) -> Hea
     let per = n.div_ceil(chunks);
     let t = setting.t();
     let scale = setting.d() as f64 / ((t - 1) as f64 * setting.norm().powi(4));
-    let pairs: Vec<(f64, f64)> = (0..chunks)
+    let eta_star = setting.eta_star();
+    let triples: Vec<(f64, f64, f64)> = (0..chunks)
         .into_par_iter()
         .flat_map_iter(|c| {
             let mut rng = seeded_rng(attnlab_core::rng::child_seed(seed, c as u64));
@@ -199,13 +203,18 @@ pub fn evaluate(head: &AugHead, setting: &Augmented, n: usize, seed: u64) -> Hea
                     let s = setting.sample(&mut rng);
                     let p = head.forward(&s[..t]);
                     let l: f64 = p.iter().zip(&s[t]).map(|(a, b)| (a - b).norm_sqr()).sum();
-                    (l, inner(&p, &s[t]).re * scale)
+                    let g = crate::gd::gd_predict(&s[..t], eta_star);
+                    let lg: f64 = g.iter().zip(&s[t]).map(|(a, b)| (a - b).norm_sqr()).sum();
+                    (l, inner(&p, &s[t]).re * scale, l - lg)
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
-    let (ls, es): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
-    HeadEval { loss: MeanSe::of(&ls), effective_eta: MeanSe::of(&es) }
+    let ls: Vec<f64> = triples.iter().map(|x| x.0).collect();
+    let es: Vec<f64> = triples.iter().map(|x| x.1).collect();
+    let diff = MeanSe::of(&triples.iter().map(|x| x.2).collect::<Vec<_>>());
+    let loss_paired = MeanSe { mean: setting.loss_star() + diff.mean, ..diff };
+    HeadEval { loss: MeanSe::of(&ls), effective_eta: MeanSe::of(&es), loss_paired }
 }
 
 /// A trained head with its curve and evaluation.

@@ -13,6 +13,7 @@ pub mod attention;
 pub mod bench;
 pub mod config;
 pub mod exact;
+pub mod icar;
 pub mod kernel;
 pub mod model;
 pub mod ops;
