@@ -15,7 +15,7 @@ pub mod attention;
 pub mod bench;
 pub mod config;
 pub mod exact;
-pub mod icar_nonaug;
+pub mod icar;
 pub mod kernel;
 pub mod model;
 pub mod ops;
