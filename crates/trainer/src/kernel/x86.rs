@@ -21,9 +21,11 @@ pub(super) fn supported(d: usize) -> bool {
     matches!(d, 4 | 8 | 16 | 32)
 }
 
-/// Keys per block: 2048/d keys, i.e. 8 KiB per packed tensor, so the four of the backward pass fit L1.
-fn block_keys(d: usize, w: usize) -> usize {
-    (2048 / d).max(w) / w * w
+/// Keys per block: 2048/d keys, i.e. 8 KiB per packed tensor, so the four of the backward pass fit
+/// L1; `scale` 2 for the forward pass, which streams two (measured: 2048/d is best for the
+/// backward, 4096/d for the forward at d = 8).
+fn block_keys(d: usize, w: usize, scale: usize) -> usize {
+    (scale * 2048 / d).max(w) / w * w
 }
 
 /// The vector operations the kernel needs. Every method is `unsafe`: the caller runs with the
@@ -31,6 +33,9 @@ fn block_keys(d: usize, w: usize) -> usize {
 pub(super) trait Simd {
     /// Keys (f32 lanes) per vector.
     const W: usize;
+    /// 32 vector registers (the backward pass then fuses its four passes over the keys into two
+    /// for widths up to 8; with 16 the broadcast query and output gradient would spill).
+    const MANY_REGISTERS: bool;
     /// A vector of W floats.
     type V: Copy;
     /// A lane mask.
@@ -94,6 +99,7 @@ pub(super) struct Avx2;
 
 impl Simd for Avx2 {
     const W: usize = 8;
+    const MANY_REGISTERS: bool = false;
     type V = __m256;
     type M = __m256;
     #[inline(always)]
@@ -211,6 +217,7 @@ pub(super) struct Avx512;
 
 impl Simd for Avx512 {
     const W: usize = 16;
+    const MANY_REGISTERS: bool = true;
     type V = __m512;
     type M = __mmask16;
     #[inline(always)]
@@ -360,7 +367,7 @@ unsafe fn fwd_row<S: Simd, const D: usize>(q: &[f32], k: &[f32], v: &[f32], dims
     run_max.fill(f32::NEG_INFINITY);
     run_sum.fill(0.0);
     o[..len * D].fill(0.0);
-    let bk = block_keys(D, w);
+    let bk = block_keys(D, w, 2);
     unsafe {
         for b0 in (0..len).step_by(bk) {
             let b1 = (b0 + bk).min(len) - 1;
@@ -458,7 +465,7 @@ unsafe fn bwd_row<S: Simd, const D: usize>(
         let (don, on) = (&dout[n * D..(n + 1) * D], &o[n * D..(n + 1) * D]);
         delta[n] = don.iter().zip(on).map(|(a, b)| a * b).sum();
     }
-    let bk = block_keys(D, w);
+    let bk = block_keys(D, w, 1);
     unsafe {
         for b0 in (0..len).step_by(bk) {
             let b1 = (b0 + bk).min(len) - 1;
@@ -469,54 +476,82 @@ unsafe fn bwd_row<S: Simd, const D: usize>(
                 let (t_lo, t_hi) = (lo / w, hi / w);
                 let edge = |t: usize| t * w < lo || t * w + w - 1 > hi;
                 let tr = t_lo * D..(t_hi + 1) * D;
-                // P_{ni} = e^{s_{ni} − ℓ_n} (zero outside the window).
                 let mut bq = [S::zero(); D];
-                for c in 0..D {
-                    bq[c] = S::splat(q[n * D + c] * dims.scale);
-                }
-                let ell = S::splat(lse[n]);
-                for ((t, kp), pt) in (t_lo..).zip(kt[tr.clone()].chunks_exact(D)).zip(&mut p[t_lo..=t_hi]) {
-                    let mut acc = S::mul(bq[0], kp[0]);
-                    for c in 1..D {
-                        acc = S::fmadd(bq[c], kp[c], acc);
-                    }
-                    let mut e = S::exp_neg(S::sub(acc, ell));
-                    if edge(t) {
-                        e = S::keep(S::lane_mask(t * w, lo, hi), e);
-                    }
-                    *pt = e;
-                }
-                // dP_{ni} = ⟨do_n, v_i⟩, dS_{ni} = P_{ni}(dP_{ni} − Δ_n); dv_i += P_{ni} do_n.
                 let mut bdo = [S::zero(); D];
                 for c in 0..D {
+                    bq[c] = S::splat(q[n * D + c] * dims.scale);
                     bdo[c] = S::splat(dout[n * D + c]);
                 }
-                let bdelta = S::splat(delta[n]);
-                let vs = vt[tr.clone()].chunks_exact(D).zip(dvt[tr.clone()].chunks_exact_mut(D));
-                for ((vp, dvp), (pt, dst)) in vs.zip(p[t_lo..=t_hi].iter().zip(&mut ds[t_lo..=t_hi])) {
-                    let mut acc = S::mul(bdo[0], vp[0]);
-                    for c in 1..D {
-                        acc = S::fmadd(bdo[c], vp[c], acc);
-                    }
-                    *dst = S::mul(*pt, S::sub(acc, bdelta));
-                    for c in 0..D {
-                        dvp[c] = S::fmadd(*pt, bdo[c], dvp[c]);
-                    }
-                }
-                // dq_n += Σ_i dS_{ni} k_i (scaled at the end).
+                let (ell, bdelta) = (S::splat(lse[n]), S::splat(delta[n]));
                 let mut dqa = [S::zero(); D];
-                for (kp, dst) in kt[tr.clone()].chunks_exact(D).zip(&ds[t_lo..=t_hi]) {
-                    for c in 0..D {
-                        dqa[c] = S::fmadd(*dst, kp[c], dqa[c]);
+                if S::MANY_REGISTERS && D <= 8 {
+                    // Enough registers for both broadcast queries: two passes over the keys.
+                    // dS and dv_i as below, in one pass.
+                    let kv = kt[tr.clone()].chunks_exact(D).zip(vt[tr.clone()].chunks_exact(D)).zip(dvt[tr.clone()].chunks_exact_mut(D));
+                    for ((t, ((kp, vp), dvp)), dst) in (t_lo..).zip(kv).zip(&mut ds[t_lo..=t_hi]) {
+                        let mut acc = S::mul(bq[0], kp[0]);
+                        for c in 1..D {
+                            acc = S::fmadd(bq[c], kp[c], acc);
+                        }
+                        let mut e = S::exp_neg(S::sub(acc, ell));
+                        if edge(t) {
+                            e = S::keep(S::lane_mask(t * w, lo, hi), e);
+                        }
+                        let mut dp = S::mul(bdo[0], vp[0]);
+                        for c in 1..D {
+                            dp = S::fmadd(bdo[c], vp[c], dp);
+                        }
+                        *dst = S::mul(e, S::sub(dp, bdelta));
+                        for c in 0..D {
+                            dvp[c] = S::fmadd(e, bdo[c], dvp[c]);
+                        }
+                    }
+                    // dq_n and dk_i as below, in one pass.
+                    for ((kp, dkp), dst) in kt[tr.clone()].chunks_exact(D).zip(dkt[tr].chunks_exact_mut(D)).zip(&ds[t_lo..=t_hi]) {
+                        for c in 0..D {
+                            dqa[c] = S::fmadd(*dst, kp[c], dqa[c]);
+                            dkp[c] = S::fmadd(bq[c], *dst, dkp[c]);
+                        }
+                    }
+                } else {
+                    // P_{ni} = e^{s_{ni} − ℓ_n} (zero outside the window).
+                    for ((t, kp), pt) in (t_lo..).zip(kt[tr.clone()].chunks_exact(D)).zip(&mut p[t_lo..=t_hi]) {
+                        let mut acc = S::mul(bq[0], kp[0]);
+                        for c in 1..D {
+                            acc = S::fmadd(bq[c], kp[c], acc);
+                        }
+                        let mut e = S::exp_neg(S::sub(acc, ell));
+                        if edge(t) {
+                            e = S::keep(S::lane_mask(t * w, lo, hi), e);
+                        }
+                        *pt = e;
+                    }
+                    // dP_{ni} = ⟨do_n, v_i⟩, dS_{ni} = P_{ni}(dP_{ni} − Δ_n); dv_i += P_{ni} do_n.
+                    let vs = vt[tr.clone()].chunks_exact(D).zip(dvt[tr.clone()].chunks_exact_mut(D));
+                    for ((vp, dvp), (pt, dst)) in vs.zip(p[t_lo..=t_hi].iter().zip(&mut ds[t_lo..=t_hi])) {
+                        let mut acc = S::mul(bdo[0], vp[0]);
+                        for c in 1..D {
+                            acc = S::fmadd(bdo[c], vp[c], acc);
+                        }
+                        *dst = S::mul(*pt, S::sub(acc, bdelta));
+                        for c in 0..D {
+                            dvp[c] = S::fmadd(*pt, bdo[c], dvp[c]);
+                        }
+                    }
+                    // dq_n += Σ_i dS_{ni} k_i (scaled at the end).
+                    for (kp, dst) in kt[tr.clone()].chunks_exact(D).zip(&ds[t_lo..=t_hi]) {
+                        for c in 0..D {
+                            dqa[c] = S::fmadd(*dst, kp[c], dqa[c]);
+                        }
+                    }
+                    // dk_i += scale·dS_{ni} q_n (bq already carries the scale).
+                    for (dkp, dst) in dkt[tr].chunks_exact_mut(D).zip(&ds[t_lo..=t_hi]) {
+                        for c in 0..D {
+                            dkp[c] = S::fmadd(bq[c], *dst, dkp[c]);
+                        }
                     }
                 }
                 S::reduce_into::<D>(&dqa, &mut dq[n * D..(n + 1) * D], |old, new| old + new);
-                // dk_i += scale·dS_{ni} q_n (bq already carries the scale).
-                for (dkp, dst) in dkt[tr].chunks_exact_mut(D).zip(&ds[t_lo..=t_hi]) {
-                    for c in 0..D {
-                        dkp[c] = S::fmadd(bq[c], *dst, dkp[c]);
-                    }
-                }
             }
         }
     }
