@@ -366,6 +366,45 @@ pub fn code_path() -> &'static str {
     }
 }
 
+/// `pub(crate) fn $name(args)` calling the `#[inline(always)]` element loop `$f` compiled for
+/// AVX-512F, for AVX2+FMA and plain, picked at run time like the kernels (so the loop vectorises 16,
+/// 8 or 4 wide; FMA contraction is not allowed, so the three give the same values).
+macro_rules! multiversion {
+    ($(#[$doc:meta])* fn $name:ident($($a:ident: $t:ty),*) => $f:path) => {
+        $(#[$doc])*
+        pub(crate) fn $name($($a: $t),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn wide512($($a: $t),*) {
+                    $f($($a),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn wide256($($a: $t),*) {
+                    $f($($a),*)
+                }
+                match Path::best() {
+                    // SAFETY: `best` only names a path whose features the CPU has.
+                    Path::Avx512 => return unsafe { wide512($($a),*) },
+                    // SAFETY: as above.
+                    Path::Avx2 => return unsafe { wide256($($a),*) },
+                    Path::Portable => {}
+                }
+            }
+            $f($($a),*)
+        }
+    };
+}
+
+multiversion!(
+    /// GELU forward over a chunk ([`crate::ops`]).
+    fn gelu_fwd_wide(x: &[f32], y: &mut [f32]) => crate::ops::gelu_fwd_loop
+);
+multiversion!(
+    /// GELU backward over a chunk ([`crate::ops`]).
+    fn gelu_bwd_wide(x: &[f32], dy: &[f32], dx: &mut [f32]) => crate::ops::gelu_bwd_loop
+);
+
 #[cfg(target_arch = "x86_64")]
 thread_local! {
     /// Per-thread scratch of the intrinsics paths, reused across rows and steps.
@@ -469,6 +508,20 @@ mod tests {
             assert!(((got - want) / want).abs() < 5e-7, "x = {x}: {got} vs {want}");
         }
         assert_eq!(exp_neg::<false>(0.0), 1.0);
+    }
+
+    /// The multiversioned GELU loops give the plain loops' values bit for bit.
+    #[test]
+    fn wide_gelu_equals_plain() {
+        let x: Vec<f32> = (-4000..4000).map(|i| i as f32 / 397.0).collect();
+        let dy: Vec<f32> = x.iter().map(|v| 1.0 - v / 3.0).collect();
+        let (mut a, mut b) = (vec![0f32; x.len()], vec![0f32; x.len()]);
+        gelu_fwd_wide(&x, &mut a);
+        crate::ops::gelu_fwd_loop(&x, &mut b);
+        assert_eq!(a, b);
+        gelu_bwd_wide(&x, &dy, &mut a);
+        crate::ops::gelu_bwd_loop(&x, &dy, &mut b);
+        assert_eq!(a, b);
     }
 
     /// Every code path this CPU runs gives the portable path's outputs and gradients, for the

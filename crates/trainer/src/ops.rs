@@ -8,7 +8,7 @@
 //! (candle 0.11's own fused `layer_norm` / `softmax_last_dim` drop gradients, hence these.)
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, D, DType, Device, Layout, Result, Shape, Tensor, bail};
-use crate::kernel::exp_neg;
+use crate::kernel::{self, exp_neg};
 use crate::par;
 
 /// Layer-norm ε (PyTorch's default, spec §2b).
@@ -201,6 +201,24 @@ fn cdf(x: f32) -> f32 {
     0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
 
+/// y = x Φ(x) elementwise (the loop [`kernel::gelu_fwd_wide`] compiles per instruction set).
+#[inline(always)]
+pub(crate) fn gelu_fwd_loop(x: &[f32], y: &mut [f32]) {
+    for (o, &v) in y.iter_mut().zip(x) {
+        *o = v * cdf(v);
+    }
+}
+
+/// dx = dy (Φ(x) + x φ(x)) elementwise, φ(x) = e^{−x²/2}/√(2π).
+#[inline(always)]
+pub(crate) fn gelu_bwd_loop(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    const INV_SQRT_2PI: f32 = 0.398_942_3;
+    for ((o, &v), &g) in dx.iter_mut().zip(x).zip(dy) {
+        let pdf = INV_SQRT_2PI * exp_neg::<false>(-0.5 * v * v);
+        *o = g * (cdf(v) + v * pdf);
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Gelu;
 
@@ -215,11 +233,7 @@ impl CustomOp1 for Gelu {
         let x = slice(s, l, "gelu: x")?;
         let mut y = vec![0f32; x.len()];
         let chunks = y.chunks_mut(ELEMS_PER_TASK).zip(x.chunks(ELEMS_PER_TASK)).collect::<Vec<_>>();
-        par::for_each(chunks, |_, (yc, xc)| {
-            for (o, &v) in yc.iter_mut().zip(xc) {
-                *o = v * cdf(v);
-            }
-        });
+        par::for_each(chunks, |_, (yc, xc)| kernel::gelu_fwd_wide(xc, yc));
         Ok((CpuStorage::F32(y), l.shape().clone()))
     }
 
@@ -238,15 +252,9 @@ impl CustomOp2 for GeluBwd {
 
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<(CpuStorage, Shape)> {
         let (x, dy) = (slice(s1, l1, "gelu: x")?, slice(s2, l2, "gelu: dy")?);
-        const INV_SQRT_2PI: f32 = 0.398_942_3;
         let mut dx = vec![0f32; x.len()];
         let chunks = dx.chunks_mut(ELEMS_PER_TASK).zip(x.chunks(ELEMS_PER_TASK).zip(dy.chunks(ELEMS_PER_TASK))).collect::<Vec<_>>();
-        par::for_each(chunks, |_, (o, (xc, gc))| {
-            for ((o, &v), &g) in o.iter_mut().zip(xc).zip(gc) {
-                let pdf = INV_SQRT_2PI * exp_neg::<false>(-0.5 * v * v);
-                *o = g * (cdf(v) + v * pdf);
-            }
-        });
+        par::for_each(chunks, |_, (o, (xc, gc))| kernel::gelu_bwd_wide(xc, gc, o));
         Ok((CpuStorage::F32(dx), l1.shape().clone()))
     }
 }
