@@ -5,8 +5,8 @@
 
 use std::time::Instant;
 
-use attnlab_comparator::{Verdict, judge_interval};
-use attnlab_exchangeable::experiments::{E1Config, E2_CURVES, E2Config, E3Config, E4Config, E5Config, run_e1, run_e2, run_e3, run_e4, run_e5};
+use attnlab_comparator::judge_interval;
+use attnlab_exchangeable::experiments::{E1Config, E2_CURVES, E2Config, E3Config, E4Config, E5Config, pass, run_e1, run_e2, run_e3, run_e4, run_e5};
 use attnlab_exchangeable::fit::SlopeFit;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
@@ -153,8 +153,7 @@ fn judged(fit: &SlopeFit, pass: [f64; 2]) -> Value {
 }
 
 fn verdict(ci: [f64; 2], pass: [f64; 2]) -> String {
-    let v: Verdict = judge_interval(ci, pass);
-    v.to_string()
+    judge_interval(ci, pass).to_string()
 }
 
 /// Puts the headline fit's keys at the top level of `v`.
@@ -179,11 +178,11 @@ fn e1(a: &E1Args) -> anyhow::Result<Value> {
             "seed": a.seed,
             "lens": r.lens,
             "rmse": r.rmse,
-            "slope_l_ge_64": judged(&r.fit_tail, [-0.55, -0.45]),
-            "control": { "description": "unbounded keys k ~ N(z, I), q ~ N(0, I), W = I, v = k", "rmse": r.control_rmse, "fit": judged(&r.control_fit, [-0.41, -0.21]) },
+            "slope_l_ge_64": judged(&r.fit_tail, pass::E1_SLOPE),
+            "control": { "description": "unbounded keys k ~ N(z, I), q ~ N(0, I), W = I, v = k", "rmse": r.control_rmse, "fit": judged(&r.control_fit, pass::E1_CONTROL) },
         }),
         &r.fit,
-        [-0.55, -0.45],
+        pass::E1_SLOPE,
     ))
 }
 
@@ -191,13 +190,12 @@ fn e2(a: &E2Args) -> anyhow::Result<Value> {
     let mut cfg = E2Config::spec(a.replicates);
     cfg.w = a.w;
     let r = run_e2(&cfg, a.seed)?;
-    let pass = [-0.57, -0.43];
     let curves: Vec<Value> =
-        (0..3).map(|c| json!({ "curve": E2_CURVES[c], "rmse": r.rmse[c], "fit": judged(&r.fits[c], pass) })).collect();
+        (0..3).map(|c| json!({ "curve": E2_CURVES[c], "rmse": r.rmse[c], "fit": judged(&r.fits[c], pass::E2_SLOPE) })).collect();
     Ok(headline(
         json!({ "experiment": "E2", "w": cfg.w, "replicates": cfg.replicates, "seed": a.seed, "lens": r.lens, "curves": curves }),
         &r.fits[0],
-        pass,
+        pass::E2_SLOPE,
     ))
 }
 
@@ -215,15 +213,15 @@ fn e3(a: &E3Args) -> anyhow::Result<Value> {
             "experiment": "E3",
             "seed": a.seed,
             "schedule": { "lens": cfg.schedule_lens, "rmse": r.schedule },
-            "bias": judged(&r.bias_fit, [-1.15, -0.85]),
-            "fluctuation": judged(&r.fluct_fit, [0.0, 0.4]),
-            "cme_nw": judged(&r.cme_gap_fit, [-1.1, -0.9]),
-            "cme_schedule": judged(&r.cme_schedule_fit, [-0.5, -0.15]),
+            "bias": judged(&r.bias_fit, pass::E3_BIAS),
+            "fluctuation": judged(&r.fluct_fit, pass::E3_FLUCTUATION),
+            "cme_nw": judged(&r.cme_gap_fit, pass::E3_CME_NW),
+            "cme_schedule": judged(&r.cme_schedule_fit, pass::E3_CME_SCHEDULE),
             "argmin_w": argmin,
-            "argmin_slope": judged(&r.argmin_fit, [0.25, 0.55]),
+            "argmin_slope": judged(&r.argmin_fit, pass::E3_ARGMIN),
         }),
         &r.schedule_fit,
-        [-0.55, -0.25],
+        pass::E3_SCHEDULE,
     ))
 }
 
@@ -239,9 +237,9 @@ fn e4(a: &E4Args) -> anyhow::Result<Value> {
                 "len": p.len,
                 "w_opt": p.w_opt,
                 "param_err": p.param_err,
-                "param_fit": judged(&p.param_fit, [-0.6, -0.4]),
+                "param_fit": judged(&p.param_fit, pass::E4_PARAM),
                 "excess": p.excess.iter().map(|m| m.mean).collect::<Vec<_>>(),
-                "excess_fit": judged(&p.excess_fit, [-1.6, -0.4]),
+                "excess_fit": judged(&p.excess_fit, pass::E4_EXCESS),
                 "attention_gap": p.attn_gap.mean,
                 "ols_gap": p.ols_gap.mean,
             })
@@ -257,11 +255,11 @@ fn e4(a: &E4Args) -> anyhow::Result<Value> {
             "per_len": per_len,
             "excess_ratio_max": r.excess_ratio_max,
             "excess_ratio_ci": r.excess_ratio_ci,
-            "excess_ratio_verdict": verdict(r.excess_ratio_ci, [0.0, 1.5]),
-            "ols_gap_fit": judged(&r.ols_gap_fit, [0.75, 1.5]),
+            "excess_ratio_verdict": verdict(r.excess_ratio_ci, pass::E4_EXCESS_RATIO),
+            "ols_gap_fit": judged(&r.ols_gap_fit, pass::E4_OLS_GAP),
         }),
         &last,
-        [-0.6, -0.4],
+        pass::E4_PARAM,
     ))
 }
 
@@ -296,9 +294,9 @@ fn e5(a: &E5Args) -> anyhow::Result<Value> {
             "n": cfg.n,
             "seed": a.seed,
             "ratios": ratios,
-            "strong_direction": judged(&r.fits[0], [-0.1, 0.1]),
+            "strong_direction": judged(&r.fits[0], pass::E5_STRONG),
         }),
         &r.fits[1],
-        [1.75, 2.25],
+        pass::E5_WEAK,
     ))
 }

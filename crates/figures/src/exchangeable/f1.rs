@@ -1,12 +1,12 @@
 //! Figure `exchangeable.f1.fluctuation` — E1 (spec §3, T2): RMSE of softmax attention to the tilted
 //! mean m_W(q, z) on M1(b) with W = 2I against L, and the unbounded-key negative control.
 
-use attnlab_exchangeable::experiments::{E1Config, E1Result, run_e1};
-use plotters::coord::Shift;
+use attnlab_comparator::{Verdict, judge_interval};
+use attnlab_exchangeable::experiments::{E1Config, pass, run_e1};
 use plotters::prelude::*;
 
-use super::{Series, anchor, exch, fit_label, loglog_panel, power_line, slope_claim};
-use crate::render::{DrawResult, Figure, render};
+use super::{LogLogFigure, Series, as_x, exch, fit_label, points, slope_claim};
+use crate::render::render;
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
@@ -16,8 +16,8 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let seed = 601;
     let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || run_e1(&cfg, seed).map_err(exch))?;
     let d = &rec.result;
-    let pass = [-0.55, -0.45];
-    let inside = |f: &attnlab_exchangeable::fit::SlopeFit| f.ci[0] >= pass[0] && f.ci[1] <= pass[1];
+    let pass = pass::E1_SLOPE;
+    let inside = |f: &attnlab_exchangeable::fit::SlopeFit| judge_interval(f.ci, pass) == Verdict::Agrees;
     // Spec §5.6: fit every L; only if that CI misses the target, drop the first two L.
     let (fit, range) = if inside(&d.fit) || !inside(&d.fit_tail) {
         (&d.fit, format!("L = {} … {}", d.lens[0], d.lens[d.lens.len() - 1]))
@@ -46,11 +46,28 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "§3 E1 control, §5.2",
             &d.control_fit,
             cfg.replicates,
-            [-0.41, -0.21],
+            pass::E1_CONTROL,
             spec.id,
         ),
     ];
-    render(&F1 { d }, &ctx.out_dir, spec.id)?;
+    let xs = as_x(&d.lens);
+    let (main, ctrl) = (points(&xs, &d.rmse), points(&xs, &d.control_rmse));
+    let theory = Series::slope_through("reference slope −1/2 (theory)", okabe_ito::BLACK, &xs, -0.5, &main);
+    let through_control = Series::slope_through("slope −1/2 through the control", okabe_ito::GREY, &xs, -0.5, &ctrl);
+    let series = vec![
+        Series::data(format!("bounded keys (M1(b), W = 2I): {}", fit_label(&d.fit)), okabe_ito::BLUE, main),
+        Series::data(format!("unbounded keys N(z, I) (control): {}", fit_label(&d.control_fit)), okabe_ito::VERMILLION, ctrl),
+        theory,
+        through_control,
+    ];
+    let fig = LogLogFigure {
+        caption: "E1: fluctuation of attention around m_W(q, z)",
+        x_desc: "sequence length L",
+        y_desc: "RMSE",
+        series,
+        legend_pos: SeriesLabelPosition::LowerLeft,
+    };
+    render(&fig, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
         status,
@@ -64,33 +81,4 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             cfg.replicates
         ),
     })
-}
-
-struct F1<'a> {
-    d: &'a E1Result,
-}
-
-impl Figure for F1<'_> {
-    fn size(&self) -> (u32, u32) {
-        (900, 650)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
-    where
-        DB::ErrorType: 'static,
-    {
-        let d = self.d;
-        let xs: Vec<f64> = d.lens.iter().map(|&l| l as f64).collect();
-        let main: Vec<(f64, f64)> = xs.iter().copied().zip(d.rmse.iter().copied()).collect();
-        let ctrl: Vec<(f64, f64)> = xs.iter().copied().zip(d.control_rmse.iter().copied()).collect();
-        let (ax, ay) = anchor(&main);
-        let (cx, cy) = anchor(&ctrl);
-        let series = vec![
-            Series::data(format!("bounded keys (M1(b), W = 2I): {}", fit_label(&d.fit)), okabe_ito::BLUE, main),
-            Series::data(format!("unbounded keys N(z, I) (control): {}", fit_label(&d.control_fit)), okabe_ito::VERMILLION, ctrl),
-            Series::reference("reference slope −1/2 (theory)", okabe_ito::BLACK, power_line(&xs, -0.5, ax, ay)),
-            Series::reference("slope −1/2 through the control", okabe_ito::GREY, power_line(&xs, -0.5, cx, cy)),
-        ];
-        loglog_panel(root, "E1: fluctuation of attention around m_W(q, z)", "sequence length L", "RMSE", &series, SeriesLabelPosition::LowerLeft)
-    }
 }

@@ -1,12 +1,11 @@
 //! Figure `exchangeable.f2.posterior` — E2 (spec §3, T1/T2): on M1(a) with W = 2I, the RMSE between
 //! attention, the posterior functional ∫m_W(q, z)p(z | X)dz and m_W(q, z_true), against L.
 
-use attnlab_exchangeable::experiments::{E2_CURVES, E2Config, E2Result, run_e2};
-use plotters::coord::Shift;
+use attnlab_exchangeable::experiments::{E2_CURVES, E2Config, pass, run_e2};
 use plotters::prelude::*;
 
-use super::{Series, anchor, exch, fit_label, loglog_panel, power_line, slope_claim};
-use crate::render::{DrawResult, Figure, render};
+use super::{LogLogFigure, Series, as_x, exch, fit_label, points, slope_claim};
+use crate::render::render;
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
@@ -34,12 +33,23 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
                 "§3 E2, §1 T1–T2",
                 &d.fits[c],
                 cfg.replicates,
-                [-0.57, -0.43],
+                pass::E2_SLOPE,
                 spec.id,
             )
         })
         .collect();
-    render(&F2 { d }, &ctx.out_dir, spec.id)?;
+    let xs = as_x(&d.lens);
+    let mut series: Vec<Series> =
+        (0..3).map(|c| Series::data(format!("{}: {}", E2_CURVES[c], fit_label(&d.fits[c])), COLORS[c], points(&xs, &d.rmse[c]))).collect();
+    series.push(Series::slope_through("reference slope −1/2 (theory)", okabe_ito::BLACK, &xs, -0.5, &series[0].points));
+    let fig = LogLogFigure {
+        caption: "E2: latent-posterior inference by attention",
+        x_desc: "sequence length L",
+        y_desc: "RMSE",
+        series,
+        legend_pos: SeriesLabelPosition::LowerLeft,
+    };
+    render(&fig, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
         status,
@@ -53,28 +63,4 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             cfg.replicates
         ),
     })
-}
-
-struct F2<'a> {
-    d: &'a E2Result,
-}
-
-impl Figure for F2<'_> {
-    fn size(&self) -> (u32, u32) {
-        (900, 650)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
-    where
-        DB::ErrorType: 'static,
-    {
-        let d = self.d;
-        let xs: Vec<f64> = d.lens.iter().map(|&l| l as f64).collect();
-        let mut series: Vec<Series> = (0..3)
-            .map(|c| Series::data(format!("{}: {}", E2_CURVES[c], fit_label(&d.fits[c])), COLORS[c], xs.iter().copied().zip(d.rmse[c].iter().copied()).collect()))
-            .collect();
-        let (ax, ay) = anchor(&series[0].points);
-        series.push(Series::reference("reference slope −1/2 (theory)", okabe_ito::BLACK, power_line(&xs, -0.5, ax, ay)));
-        loglog_panel(root, "E2: latent-posterior inference by attention", "sequence length L", "RMSE", &series, SeriesLabelPosition::LowerLeft)
-    }
 }

@@ -4,11 +4,11 @@
 //! (d) normalised CME attention against Nadaraya–Watson as λ grows.
 
 use attnlab_comparator::fmt_num;
-use attnlab_exchangeable::experiments::{E3Config, E3Result, run_e3};
+use attnlab_exchangeable::experiments::{E3Config, E3Result, pass, run_e3};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Series, anchor, exch, fit_label, loglog_panel, power_line, slope_claim};
+use super::{Series, as_x, exch, fit_label, loglog_panel, points, slope_claim};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "§3 E3(i)",
             &d.bias_fit,
             cfg.bias_pairs,
-            [-1.15, -0.85],
+            pass::E3_BIAS,
             spec.id,
         ),
         slope_claim(
@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "§3 E3(ii)",
             &d.fluct_fit,
             cfg.sweep_replicates,
-            [0.0, 0.4],
+            pass::E3_FLUCTUATION,
             spec.id,
         ),
         slope_claim(
@@ -62,7 +62,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "§3 E3 F3b",
             &d.argmin_fit,
             cfg.sweep_replicates,
-            [0.25, 0.55],
+            pass::E3_ARGMIN,
             spec.id,
         ),
         slope_claim(
@@ -77,7 +77,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "§3 E3(iii)",
             &d.schedule_fit,
             cfg.schedule_replicates,
-            [-0.55, -0.25],
+            pass::E3_SCHEDULE,
             spec.id,
         ),
         slope_claim(
@@ -89,7 +89,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "§3 E3(iv), §2",
             &d.cme_gap_fit,
             cfg.cme_replicates,
-            [-1.1, -0.9],
+            pass::E3_CME_NW,
             spec.id,
         ),
         slope_claim(
@@ -105,7 +105,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "§3 E3(iv)",
             &d.cme_schedule_fit,
             cfg.cme_schedule_replicates,
-            [-0.5, -0.15],
+            pass::E3_CME_SCHEDULE,
             spec.id,
         ),
     ];
@@ -154,9 +154,8 @@ impl Figure for F3<'_> {
         let (d, cfg) = (self.d, self.cfg);
         let areas = root.split_evenly((2, 2));
         // (a) bias
-        let bias: Vec<(f64, f64)> = cfg.bias_ws.iter().copied().zip(d.bias.iter().copied()).collect();
+        let bias = points(&cfg.bias_ws, &d.bias);
         let tail: Vec<(f64, f64)> = bias.iter().copied().filter(|p| p.0 >= cfg.fit_min_w).collect();
-        let (ax, ay) = anchor(&tail);
         loglog_panel(
             &areas[0],
             "(a) bias of m_wI(q, z) against E[v | k = q, z]",
@@ -164,7 +163,7 @@ impl Figure for F3<'_> {
             "RMS bias",
             &[
                 Series::data(format!("RMS bias, fit w ≥ {}: {}", cfg.fit_min_w, fit_label(&d.bias_fit)), okabe_ito::BLUE, bias),
-                Series::reference("slope −1 (theory)", okabe_ito::BLACK, power_line(&cfg.bias_ws, -1.0, ax, ay)),
+                Series::slope_through("slope −1 (theory)", okabe_ito::BLACK, &cfg.bias_ws, -1.0, &tail),
             ],
             SeriesLabelPosition::LowerLeft,
         )?;
@@ -172,20 +171,20 @@ impl Figure for F3<'_> {
         let mut s = Vec::new();
         for (k, sw) in d.sweeps.iter().enumerate() {
             let c = L_COLORS[k % 3];
-            s.push(Series::data(format!("total error, L = {} (min at w ≈ {})", sw.len, fmt_num(sw.argmin_w_refined)), c, cfg.sweep_ws.iter().copied().zip(sw.total.iter().copied()).collect()));
-            s.push(Series { label: format!("fluctuation, L = {}", sw.len), color: crate::style::tint(c, 0.5), points: cfg.sweep_ws.iter().copied().zip(sw.fluct.iter().copied()).collect(), bars: None, reference: false });
+            s.push(Series::data(format!("total error, L = {} (min at w ≈ {})", sw.len, fmt_num(sw.argmin_w_refined)), c, points(&cfg.sweep_ws, &sw.total)));
+            s.push(Series::data(format!("fluctuation, L = {}", sw.len), crate::style::tint(c, 0.5), points(&cfg.sweep_ws, &sw.fluct)));
         }
         if let Some(sw) = d.sweeps.iter().find(|s| s.len == cfg.fluct_len) {
-            let pts: Vec<(f64, f64)> = cfg.sweep_ws.iter().copied().zip(sw.fluct.iter().copied()).filter(|p| p.0 >= cfg.fit_min_w && p.0 <= cfg.fit_max_w).collect();
-            let (fx, fy) = anchor(&pts);
-            s.push(Series::reference(format!("w^(1/4) (theory); L = {}: {}", cfg.fluct_len, fit_label(&d.fluct_fit)), okabe_ito::BLACK, power_line(&cfg.sweep_ws, 0.25, fx, fy)));
+            let fitted: Vec<(f64, f64)> = points(&cfg.sweep_ws, &sw.fluct).into_iter().filter(|p| p.0 >= cfg.fit_min_w && p.0 <= cfg.fit_max_w).collect();
+            let label = format!("w^(1/4) (theory); L = {}: {}", cfg.fluct_len, fit_label(&d.fluct_fit));
+            s.push(Series::slope_through(label, okabe_ito::BLACK, &cfg.sweep_ws, 0.25, &fitted));
         }
         loglog_panel(&areas[1], "(b) bias–variance U at L = 256, 1024, 4096", "inverse temperature w", "RMS error", &s, SeriesLabelPosition::UpperRight)?;
         // (c) schedules
-        let xs: Vec<f64> = cfg.schedule_lens.iter().map(|&l| l as f64).collect();
-        let sched: Vec<(f64, f64)> = xs.iter().copied().zip(d.schedule.iter().copied()).collect();
-        let cme: Vec<(f64, f64)> = cfg.cme_schedule_lens.iter().map(|&l| l as f64).zip(d.cme_schedule.iter().copied()).collect();
-        let (sx, sy) = anchor(&sched);
+        let xs = as_x(&cfg.schedule_lens);
+        let sched = points(&xs, &d.schedule);
+        let cme = points(&as_x(&cfg.cme_schedule_lens), &d.cme_schedule);
+        let theory = Series::slope_through("slope −2/5 (theory, NW rate for d_k = 1)", okabe_ito::BLACK, &xs, -0.4, &sched);
         loglog_panel(
             &areas[2],
             "(c) error to E[v | k = q, z] along the schedules",
@@ -194,13 +193,13 @@ impl Figure for F3<'_> {
             &[
                 Series::data(format!("softmax, w_L = L^(2/5): {}", fit_label(&d.schedule_fit)), okabe_ito::BLUE, sched),
                 Series::data(format!("CME, λ_L = 0.1·L^(-1/2): {}", fit_label(&d.cme_schedule_fit)), okabe_ito::ORANGE, cme),
-                Series::reference("slope −2/5 (theory, NW rate for d_k = 1)", okabe_ito::BLACK, power_line(&xs, -0.4, sx, sy)),
+                theory,
             ],
             SeriesLabelPosition::LowerLeft,
         )?;
         // (d) CME → NW
-        let gap: Vec<(f64, f64)> = cfg.cme_lambdas.iter().copied().zip(d.cme_gap.iter().copied()).collect();
-        let (gx, gy) = anchor(&gap);
+        let gap = points(&cfg.cme_lambdas, &d.cme_gap);
+        let theory = Series::slope_through("slope −1 (theory O(1/λ))", okabe_ito::BLACK, &cfg.cme_lambdas, -1.0, &gap);
         loglog_panel(
             &areas[3],
             "(d) normalised CME attention → Nadaraya–Watson",
@@ -208,7 +207,7 @@ impl Figure for F3<'_> {
             "RMS |normalised CME − NW|",
             &[
                 Series::data(format!("L = {}: {}", cfg.cme_len, fit_label(&d.cme_gap_fit)), okabe_ito::GREEN, gap),
-                Series::reference("slope −1 (theory O(1/λ))", okabe_ito::BLACK, power_line(&cfg.cme_lambdas, -1.0, gx, gy)),
+                theory,
             ],
             SeriesLabelPosition::LowerLeft,
         )

@@ -3,11 +3,11 @@
 //! against L for attention and for the flattened-features OLS control.
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance, fmt_num};
-use attnlab_exchangeable::experiments::{E4Config, E4Result, run_e4};
+use attnlab_exchangeable::experiments::{E4Config, E4Result, pass, run_e4};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Series, anchor, exch, fit_label, loglog_panel, power_line, slope_claim};
+use super::{Series, as_x, exch, fit_label, loglog_panel, points, slope_claim};
 use crate::plot::{dashed, legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "§3 E4, §1 T4",
             &pl.param_fit,
             cfg.train_sets,
-            [-0.6, -0.4],
+            pass::E4_PARAM,
             spec.id,
         ));
     }
@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "§3 E4, §5.3",
             &pl.excess_fit,
             cfg.train_sets,
-            [-1.6, -0.4],
+            pass::E4_EXCESS,
             spec.id,
         ));
     }
@@ -71,7 +71,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         d.excess_ratio_max,
         d.excess_ratio_ci,
         cfg.train_sets,
-        [0.0, 1.5],
+        pass::E4_EXCESS_RATIO,
         spec.id,
         "ratio",
     ));
@@ -102,7 +102,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         "§3 E4 control",
         &d.ols_gap_fit,
         cfg.ols_sets,
-        [0.75, 1.5],
+        pass::E4_OLS_GAP,
         spec.id,
     ));
     render(&F4 { d }, &ctx.out_dir, spec.id)?;
@@ -144,16 +144,15 @@ impl Figure for F4<'_> {
     {
         let d = self.d;
         let areas = root.split_evenly((1, 3));
-        let xs: Vec<f64> = d.ns.iter().map(|&n| n as f64).collect();
+        let xs = as_x(&d.ns);
         // (a) parameter error
         let mut s: Vec<Series> = d
             .per_len
             .iter()
             .enumerate()
-            .map(|(k, p)| Series::data(format!("L = {}: {}", p.len, fit_label(&p.param_fit)), COLORS[k % 3], xs.iter().copied().zip(p.param_err.iter().copied()).collect()))
+            .map(|(k, p)| Series::data(format!("L = {}: {}", p.len, fit_label(&p.param_fit)), COLORS[k % 3], points(&xs, &p.param_err)))
             .collect();
-        let (ax, ay) = anchor(&s[s.len() - 1].points);
-        s.push(Series::reference("N^(-1/2) (theory)", okabe_ito::BLACK, power_line(&xs, -0.5, ax, ay)));
+        s.push(Series::slope_through("N^(-1/2) (theory)", okabe_ito::BLACK, &xs, -0.5, &s[s.len() - 1].points));
         loglog_panel(&areas[0], "(a) parameter error", "training sequences N", "RMS |ln ŵ − ln w_L*|", &s, SeriesLabelPosition::LowerLeft)?;
         // (b) excess
         let mut s: Vec<Series> = d
@@ -170,9 +169,8 @@ impl Figure for F4<'_> {
                 se
             })
             .collect();
-        let (ex, ey) = anchor(&s[0].points);
-        s.push(Series::reference("N^(-1/2) (theory bound)", okabe_ito::BLACK, power_line(&xs, -0.5, ex, ey)));
-        s.push(Series::reference("N^(-1) (parametric)", okabe_ito::GREY, power_line(&xs, -1.0, ex, ey)));
+        s.push(Series::slope_through("N^(-1/2) (theory bound)", okabe_ito::BLACK, &xs, -0.5, &s[0].points));
+        s.push(Series::slope_through("N^(-1) (parametric)", okabe_ito::GREY, &xs, -1.0, &s[0].points));
         loglog_panel(&areas[1], "(b) excess risk", "training sequences N", "excess risk", &s, SeriesLabelPosition::LowerLeft)?;
         // (c) generalisation gap vs L: linear y (the attention gap can be slightly negative).
         let ls: Vec<f64> = d.per_len.iter().map(|p| p.len as f64).collect();

@@ -3,13 +3,12 @@
 //! (θ = e₂) and the strong (θ = e₁) direction; W = 0 (uniform attention) as the sanity check.
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance, fmt_num};
-use attnlab_exchangeable::experiments::{E5Config, E5Result, run_e5};
-use plotters::coord::Shift;
+use attnlab_exchangeable::experiments::{E5Config, E5Result, pass, run_e5};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Series, exch, fit_label, loglog_panel, slope_claim};
-use crate::render::{DrawResult, Figure, render};
+use super::{LogLogFigure, Series, exch, fit_label, slope_claim};
+use crate::render::render;
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
@@ -55,7 +54,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "§3 E5, §1 T5",
             &d.main.fits[1],
             cfg.main.n,
-            [1.75, 2.25],
+            pass::E5_WEAK,
             spec.id,
         ),
         slope_claim(
@@ -64,7 +63,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "§3 E5, §1 T5",
             &d.main.fits[0],
             cfg.main.n,
-            [-0.1, 0.1],
+            pass::E5_STRONG,
             spec.id,
         ),
         Judgement::new(
@@ -84,7 +83,14 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "relative E_down",
         ),
     ];
-    render(&F5 { d: &d.main }, &ctx.out_dir, spec.id)?;
+    let fig = LogLogFigure {
+        caption: "E5: downstream / pretraining excess against κ",
+        x_desc: "condition number κ of H",
+        y_desc: "E_down / E_pre",
+        series: ratio_series(&d.main),
+        legend_pos: SeriesLabelPosition::UpperLeft,
+    };
+    render(&fig, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
         status,
@@ -101,29 +107,16 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     })
 }
 
-struct F5<'a> {
-    d: &'a E5Result,
-}
-
-impl Figure for F5<'_> {
-    fn size(&self) -> (u32, u32) {
-        (900, 650)
+/// E_down/E_pre per κ with its CI for θ = e₂ and e₁, and the theory κ²/2 and 1/2.
+fn ratio_series(d: &E5Result) -> Vec<Series> {
+    let ks: Vec<f64> = d.per_kappa.iter().map(|k| k.kappa).collect();
+    let mut series = Vec::new();
+    for (j, name, color) in [(1usize, "θ = e₂ (weak direction)", okabe_ito::VERMILLION), (0, "θ = e₁ (strong direction)", okabe_ito::BLUE)] {
+        let mut s = Series::data(format!("{name}: {}", fit_label(&d.fits[j])), color, d.per_kappa.iter().map(|k| (k.kappa, k.ratio[j])).collect());
+        s.bars = Some(d.per_kappa.iter().map(|k| k.ratio_ci[j]).collect());
+        series.push(s);
     }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
-    where
-        DB::ErrorType: 'static,
-    {
-        let d = self.d;
-        let ks: Vec<f64> = d.per_kappa.iter().map(|k| k.kappa).collect();
-        let mut series = Vec::new();
-        for (j, name, color) in [(1usize, "θ = e₂ (weak direction)", okabe_ito::VERMILLION), (0, "θ = e₁ (strong direction)", okabe_ito::BLUE)] {
-            let mut s = Series::data(format!("{name}: {}", fit_label(&d.fits[j])), color, d.per_kappa.iter().map(|k| (k.kappa, k.ratio[j])).collect());
-            s.bars = Some(d.per_kappa.iter().map(|k| k.ratio_ci[j]).collect());
-            series.push(s);
-        }
-        series.push(Series::reference("κ²/2 (theory, weak direction)", okabe_ito::BLACK, ks.iter().map(|&k| (k, k * k / 2.0)).collect()));
-        series.push(Series::reference("1/2 (theory, strong direction)", okabe_ito::GREY, ks.iter().map(|&k| (k, 0.5)).collect()));
-        loglog_panel(root, "E5: downstream / pretraining excess against κ", "condition number κ of H", "E_down / E_pre", &series, SeriesLabelPosition::UpperLeft)
-    }
+    series.push(Series::reference("κ²/2 (theory, weak direction)", okabe_ito::BLACK, ks.iter().map(|&k| (k, k * k / 2.0)).collect()));
+    series.push(Series::reference("1/2 (theory, strong direction)", okabe_ito::GREY, ks.iter().map(|&k| (k, 0.5)).collect()));
+    series
 }

@@ -15,7 +15,7 @@ use plotters::prelude::*;
 
 use crate::plot::{dashed, legend, seg, tick};
 use crate::style::FONT;
-use crate::render::DrawResult;
+use crate::render::{DrawResult, Figure};
 use crate::{FigureError, FigureSpec};
 
 /// Revision of the exchangeability experiments' numerics, recorded in result files.
@@ -93,16 +93,32 @@ impl Series {
     pub fn reference(label: impl Into<String>, color: RGBColor, points: Vec<(f64, f64)>) -> Self {
         Self { label: label.into(), color, points, bars: None, reference: true }
     }
+    /// The reference power law x^slope over the range of `xs`, through the geometric-mean point of
+    /// `through` (the curve it is compared with).
+    pub fn slope_through(label: impl Into<String>, color: RGBColor, xs: &[f64], slope: f64, through: &[(f64, f64)]) -> Self {
+        let (x0, y0) = anchor(through);
+        Self::reference(label, color, power_line(xs, slope, x0, y0))
+    }
+}
+
+/// The points (x_i, y_i).
+pub(crate) fn points(xs: &[f64], ys: &[f64]) -> Vec<(f64, f64)> {
+    xs.iter().copied().zip(ys.iter().copied()).collect()
+}
+
+/// Sequence lengths (or sample sizes) as x coordinates.
+pub(crate) fn as_x(ns: &[usize]) -> Vec<f64> {
+    ns.iter().map(|&n| n as f64).collect()
 }
 
 /// A reference power law c·x^slope through (x0, y0), evaluated at the ends of `xs`.
-pub(crate) fn power_line(xs: &[f64], slope: f64, x0: f64, y0: f64) -> Vec<(f64, f64)> {
+fn power_line(xs: &[f64], slope: f64, x0: f64, y0: f64) -> Vec<(f64, f64)> {
     let (lo, hi) = (xs.iter().copied().fold(f64::INFINITY, f64::min), xs.iter().copied().fold(0.0, f64::max));
     [lo, hi].iter().map(|&x| (x, y0 * (x / x0).powf(slope))).collect()
 }
 
 /// The geometric-mean point of a curve (to anchor reference lines).
-pub(crate) fn anchor(points: &[(f64, f64)]) -> (f64, f64) {
+fn anchor(points: &[(f64, f64)]) -> (f64, f64) {
     let n = points.len() as f64;
     let lx = points.iter().map(|p| p.0.ln()).sum::<f64>() / n;
     let ly = points.iter().map(|p| p.1.ln()).sum::<f64>() / n;
@@ -163,6 +179,28 @@ where
     }
     legend(&mut ch, legend_pos)?;
     Ok(())
+}
+
+/// A figure of one log-log panel (F1, F2, F5), its series built by the figure's `run`.
+pub(crate) struct LogLogFigure<'a> {
+    pub caption: &'a str,
+    pub x_desc: &'a str,
+    pub y_desc: &'a str,
+    pub series: Vec<Series>,
+    pub legend_pos: SeriesLabelPosition,
+}
+
+impl Figure for LogLogFigure<'_> {
+    fn size(&self) -> (u32, u32) {
+        (900, 650)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        loglog_panel(root, self.caption, self.x_desc, self.y_desc, &self.series, self.legend_pos.clone())
+    }
 }
 
 /// A tick label for log axes: the value when its leading digit is 1, 2 or 5, else nothing.
