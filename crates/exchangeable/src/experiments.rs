@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::attention::{Rbf, cme_attention, nadaraya_watson, softmax_attention, softmax_scaled};
 use crate::fit::{BOOTSTRAP_RESAMPLES, SlopeFit, bootstrap, bootstrap_slope, mean_of, rms_of};
-use crate::model::{M1Sequence, M2, ValueOption, g, sample_uniform_circle, sample_z};
-use crate::optim::grid_then_brent;
+use crate::model::{M1Sequence, M2, ValueOption, g, sample_uniform_circle, sample_value, sample_z};
+use crate::optim::{argmin, grid_then_brent};
 use crate::theory::{M2Posterior, PosteriorGrid, tilted_mean_gaussian_keys, tilted_mean_keys, tilted_mean_tanh};
 use crate::{ExchError, Vec2, dot, norm, scaled_identity};
 
@@ -89,10 +89,11 @@ fn positives_ok(field: &'static str, xs: &[f64]) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Slope fit of RMS errors over independent replicate groups.
-fn rms_slope(x: &[f64], errs: &[Vec<f64>], seed: u64) -> SlopeFit {
+/// Slope fit of the RMS errors of replicate groups: independent groups, or `paired` ones (the
+/// same replicates evaluated at every x, resampled together; see [`bootstrap_slope`]).
+fn rms_slope(x: &[f64], errs: &[Vec<f64>], seed: u64, paired: bool) -> SlopeFit {
     let sizes: Vec<usize> = errs.iter().map(Vec::len).collect();
-    bootstrap_slope(x, &sizes, BOOTSTRAP_RESAMPLES, seed, false, |g, idx| rms_of(&errs[g], idx))
+    bootstrap_slope(x, &sizes, BOOTSTRAP_RESAMPLES, seed, paired, |g, idx| rms_of(&errs[g], idx))
 }
 
 fn rms(xs: &[f64]) -> f64 {
@@ -199,10 +200,7 @@ pub fn run_e1(cfg: &E1Config, seed: u64) -> Result<E1Result, ExchError> {
                             norm([a[0] - z[0] - wq[0], a[1] - z[1] - wq[1]])
                         }
                         ValueOption::Tanh => {
-                            let values: Vec<f64> = keys
-                                .iter()
-                                .map(|&k| g(k, z) + crate::model::NOISE_HALF_WIDTH * (2.0 * rng.random::<f64>() - 1.0))
-                                .collect();
+                            let values: Vec<f64> = keys.iter().map(|&k| sample_value(k, z, &mut rng)).collect();
                             crate::attention::softmax_attention_scalar(q, &wc, &keys, &values) - tilted_mean_gaussian_keys(q, &wc, z)
                         }
                     }
@@ -211,10 +209,10 @@ pub fn run_e1(cfg: &E1Config, seed: u64) -> Result<E1Result, ExchError> {
         })
         .collect();
     let x: Vec<f64> = cfg.lens.iter().map(|&l| l as f64).collect();
-    let fit = rms_slope(&x, &errs, boot_seed(seed, 1));
+    let fit = rms_slope(&x, &errs, boot_seed(seed, 1), false);
     let tail = 2.min(x.len() - 2);
-    let fit_tail = rms_slope(&x[tail..], &errs[tail..], boot_seed(seed, 2));
-    let control_fit = rms_slope(&x, &control, boot_seed(seed, 3));
+    let fit_tail = rms_slope(&x[tail..], &errs[tail..], boot_seed(seed, 2), false);
+    let control_fit = rms_slope(&x, &control, boot_seed(seed, 3), false);
     Ok(E1Result {
         lens: cfg.lens.clone(),
         rmse: errs.iter().map(|e| rms(e)).collect(),
@@ -294,7 +292,7 @@ pub fn run_e2(cfg: &E2Config, seed: u64) -> Result<E2Result, ExchError> {
         }
     }
     let x: Vec<f64> = cfg.lens.iter().map(|&l| l as f64).collect();
-    let fits = [0, 1, 2].map(|c| rms_slope(&x, &errs[c], boot_seed(seed, 10 + c as u64)));
+    let fits = [0, 1, 2].map(|c| rms_slope(&x, &errs[c], boot_seed(seed, 10 + c as u64), false));
     let rmse = [0, 1, 2].map(|c| errs[c].iter().map(|e| rms(e)).collect());
     Ok(E2Result { lens: cfg.lens.clone(), rmse, fits })
 }
@@ -420,7 +418,7 @@ pub struct E3Sweep {
 /// The minimiser of a curve sampled at `ws`, refined by a parabola in (ln w, ln err) through the
 /// grid minimum and its two neighbours.
 pub fn refined_argmin(ws: &[f64], err: &[f64]) -> f64 {
-    let k = err.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(k, _)| k);
+    let k = argmin(err);
     if k == 0 || k + 1 >= ws.len() {
         return ws[k];
     }
@@ -483,17 +481,14 @@ pub fn run_e3(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
         .map(|&w| pairs.par_iter().map(|&(z, q)| tilted_mean_tanh(q, &scaled_identity(w), z) - g(q, z)).collect())
         .collect();
     let bias: Vec<f64> = bias_err.iter().map(|e| rms(e)).collect();
-    let paired_fit = |x: &[f64], errs: &[Vec<f64>], tag: u64| {
-        let sizes: Vec<usize> = errs.iter().map(Vec::len).collect();
-        bootstrap_slope(x, &sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, tag), true, |g, idx| rms_of(&errs[g], idx))
-    };
     let sel: Vec<usize> = (0..cfg.bias_ws.len()).filter(|&i| cfg.bias_ws[i] >= cfg.fit_min_w).collect();
-    let bias_fit = paired_fit(
+    let bias_fit = rms_slope(
         &sel.iter().map(|&i| cfg.bias_ws[i]).collect::<Vec<_>>(),
         &sel.iter().map(|&i| bias_err[i].clone()).collect::<Vec<_>>(),
-        20,
+        boot_seed(seed, 20),
+        true,
     );
-    let bias_fit_all = paired_fit(&cfg.bias_ws, &bias_err, 21);
+    let bias_fit_all = rms_slope(&cfg.bias_ws, &bias_err, boot_seed(seed, 21), true);
 
     // (ii) + F3b: one draw of (z, q, K, V) per replicate, evaluated at every w.
     let mut sweeps = Vec::new();
@@ -523,40 +518,27 @@ pub fn run_e3(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
         let fl_w: Vec<Vec<f64>> = (0..cfg.sweep_ws.len()).map(|k| rows.iter().map(|row| row.1[k]).collect()).collect();
         let total: Vec<f64> = tot_w.iter().map(|e| rms(e)).collect();
         let fluct: Vec<f64> = fl_w.iter().map(|e| rms(e)).collect();
-        let kmin = total.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(k, _)| k);
         if len == cfg.fluct_len {
             let sel: Vec<usize> =
                 (0..cfg.sweep_ws.len()).filter(|&k| cfg.sweep_ws[k] >= cfg.fit_min_w && cfg.sweep_ws[k] <= cfg.fit_max_w).collect();
-            fluct_fit = Some(paired_fit(
+            fluct_fit = Some(rms_slope(
                 &sel.iter().map(|&k| cfg.sweep_ws[k]).collect::<Vec<_>>(),
                 &sel.iter().map(|&k| fl_w[k].clone()).collect::<Vec<_>>(),
-                22,
+                boot_seed(seed, 22),
+                true,
             ));
         }
-        let argmin_w_refined = refined_argmin(&cfg.sweep_ws, &total);
-        sweeps.push(E3Sweep { len, total, fluct, argmin_w: cfg.sweep_ws[kmin], argmin_w_refined });
+        let (argmin_w, argmin_w_refined) = (cfg.sweep_ws[argmin(&total)], refined_argmin(&cfg.sweep_ws, &total));
+        sweeps.push(E3Sweep { len, total, fluct, argmin_w, argmin_w_refined });
         total_errs.push(tot_w);
     }
-    let argmin_slope = crate::fit::loglog(
-        &sweeps.iter().map(|s| s.len as f64).collect::<Vec<_>>(),
-        &sweeps.iter().map(|s| s.argmin_w).collect::<Vec<_>>(),
-    )
-    .0;
-    // Bootstrap over each length's replicates (one resample reused at every w of that length).
     let lx: Vec<f64> = sweeps.iter().map(|s| s.len as f64).collect();
-    let argmins = |idx: &[Vec<usize>]| -> Vec<f64> {
-        total_errs
-            .iter()
-            .zip(idx)
-            .map(|(tw, ix)| refined_argmin(&cfg.sweep_ws, &tw.iter().map(|e| rms_of(e, ix)).collect::<Vec<_>>()))
-            .collect()
-    };
+    let argmin_slope = crate::fit::loglog(&lx, &sweeps.iter().map(|s| s.argmin_w).collect::<Vec<_>>()).0;
+    // Bootstrap over each length's replicates (one resample reused at every w of that length).
     let sizes: Vec<usize> = total_errs.iter().map(|t| t[0].len()).collect();
-    let ident: Vec<Vec<usize>> = sizes.iter().map(|&n| (0..n).collect()).collect();
-    let (_, argmin_intercept) = crate::fit::loglog(&lx, &argmins(&ident));
-    let (argmin_point, argmin_ci, argmin_se) =
-        bootstrap(&sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, 26), false, |idx| crate::fit::loglog(&lx, &argmins(idx)).0);
-    let argmin_fit = SlopeFit { slope: argmin_point, intercept: argmin_intercept, ci: argmin_ci, se: argmin_se };
+    let argmin_fit = bootstrap_slope(&lx, &sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, 26), false, |g, ix| {
+        refined_argmin(&cfg.sweep_ws, &total_errs[g].iter().map(|e| rms_of(e, ix)).collect::<Vec<_>>())
+    });
 
     // (iii) schedule w_L = L^{2/5}, error to g.
     let sched_err: Vec<Vec<f64>> = cfg
@@ -578,7 +560,7 @@ pub fn run_e3(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
         })
         .collect();
     let x: Vec<f64> = cfg.schedule_lens.iter().map(|&l| l as f64).collect();
-    let schedule_fit = rms_slope(&x, &sched_err, boot_seed(seed, 23));
+    let schedule_fit = rms_slope(&x, &sched_err, boot_seed(seed, 23), false);
 
     // (iv-a) normalised CME − NW at fixed L, the same data at every λ.
     let kernel = Rbf { h: cfg.cme_h };
@@ -596,7 +578,7 @@ pub fn run_e3(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
         })
         .collect::<Result<_, _>>()?;
     let gap_err: Vec<Vec<f64>> = (0..cfg.cme_lambdas.len()).map(|k| gap_rows.iter().map(|r| r[k]).collect()).collect();
-    let cme_gap_fit = paired_fit(&cfg.cme_lambdas, &gap_err, 24);
+    let cme_gap_fit = rms_slope(&cfg.cme_lambdas, &gap_err, boot_seed(seed, 24), true);
 
     // (iv-b) CME attention with λ_L = c·L^{-1/2}, error to g.
     let cme_err: Vec<Vec<f64>> = cfg
@@ -617,7 +599,7 @@ pub fn run_e3(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
         })
         .collect::<Result<_, _>>()?;
     let x: Vec<f64> = cfg.cme_schedule_lens.iter().map(|&l| l as f64).collect();
-    let cme_schedule_fit = rms_slope(&x, &cme_err, boot_seed(seed, 25));
+    let cme_schedule_fit = rms_slope(&x, &cme_err, boot_seed(seed, 25), false);
 
     Ok(E3Result {
         bias,
@@ -710,7 +692,8 @@ pub const E4_Q0: Vec2 = [1.0, 0.0];
 /// u of E4.
 pub const E4_U: Vec2 = [0.6, 0.8];
 
-/// One E4 sequence, reduced to what the model needs: c_l = q₀ᵀk_l, p_l = uᵀk_l, and the label y.
+/// One E4 sequence, reduced to what the model needs: c_l = q₀ᵀk_l, p_l = uᵀk_l, and the label y;
+/// the keys only where the OLS control needs them (empty otherwise).
 struct E4Seq {
     c: Vec<f64>,
     p: Vec<f64>,
@@ -744,9 +727,18 @@ fn e4_predict(s: &E4Seq, w: f64) -> (f64, f64) {
     (f, w * (cpm / den - (cm / den) * f))
 }
 
-fn e4_risk(data: &[E4Seq], w: f64) -> f64 {
-    data.iter().map(|s| (e4_predict(s, w).0 - s.y).powi(2)).sum::<f64>() / data.len() as f64
+/// Σ (f_w(X) − y)² over `data`.
+fn e4_sse(data: &[E4Seq], w: f64) -> f64 {
+    data.iter().map(|s| (e4_predict(s, w).0 - s.y).powi(2)).sum::<f64>()
 }
+
+/// Empirical risk: the mean squared error of f_w on `data`.
+fn e4_risk(data: &[E4Seq], w: f64) -> f64 {
+    e4_sse(data, w) / data.len() as f64
+}
+
+/// The OLS control's test set: the first (at most) this many sequences of the E4 test stream.
+const OLS_TEST_MAX: usize = 10_000;
 
 /// One L of E4.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -802,15 +794,14 @@ pub fn run_e4(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
     let mut excess_all: Vec<Vec<Vec<f64>>> = Vec::new();
     let mut ols_gaps: Vec<Vec<f64>> = Vec::new();
     for (li, &len) in cfg.lens.iter().enumerate() {
-        // Test set shared by every w (common random numbers).
+        // Test set shared by every w (common random numbers); its first OLS_TEST_MAX sequences keep
+        // their keys and are the OLS control's test set.
         let test: Vec<E4Seq> = (0..cfg.test_size)
             .into_par_iter()
-            .map(|r| e4_sample(len, cfg, &mut seeded_rng(replicate_seed(seed, 10_000 + li as u64, r as u64)), false))
+            .map(|r| e4_sample(len, cfg, &mut seeded_rng(replicate_seed(seed, 10_000 + li as u64, r as u64)), r < OLS_TEST_MAX))
             .collect();
-        let risk = |lw: f64| -> f64 {
-            test.par_chunks(1000).map(|ch| ch.iter().map(|s| (e4_predict(s, lw.exp()).0 - s.y).powi(2)).sum::<f64>()).sum::<f64>()
-                / test.len() as f64
-        };
+        let ols_test = &test[..cfg.test_size.min(OLS_TEST_MAX)];
+        let risk = |lw: f64| -> f64 { test.par_chunks(1000).map(|ch| e4_sse(ch, lw.exp())).sum::<f64>() / test.len() as f64 };
         let (lw_opt, risk_opt) = grid_then_brent(risk, lo, hi, cfg.grid, 1e-7);
         let h = 0.02;
         let curvature = (risk(lw_opt + h) - 2.0 * risk_opt + risk(lw_opt - h)) / (h * h);
@@ -828,7 +819,6 @@ pub fn run_e4(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
         let mut excess = Vec::new();
         let mut exc_cells: Vec<Vec<f64>> = Vec::new();
         let mut perr_cells: Vec<Vec<f64>> = Vec::new();
-        let ols_test = test_for_ols(len, cfg, seed, li);
         let mut attn_gap_sets = Vec::new();
         let mut ols_gap_sets = Vec::new();
         for (ni, &n) in cfg.ns.iter().enumerate() {
@@ -842,7 +832,7 @@ pub fn run_e4(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
                     let (lw_hat, train_risk) = grid_then_brent(|lw| e4_risk(&train, lw.exp()), lo, hi, cfg.grid, cfg.tol);
                     let gaps = ols_here.then(|| {
                         let attn_gap = risk(lw_hat) - train_risk;
-                        (attn_gap, ols_gap(&train, &ols_test))
+                        (attn_gap, ols_gap(&train, ols_test))
                     });
                     (lw_hat, gaps)
                 })
@@ -861,7 +851,7 @@ pub fn run_e4(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
             }
         }
         let x: Vec<f64> = cfg.ns.iter().map(|&n| n as f64).collect();
-        let param_fit = rms_slope(&x, &perr_cells, boot_seed(seed, 40 + li as u64));
+        let param_fit = rms_slope(&x, &perr_cells, boot_seed(seed, 40 + li as u64), false);
         let sizes: Vec<usize> = exc_cells.iter().map(Vec::len).collect();
         let excess_fit =
             bootstrap_slope(&x, &sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, 50 + li as u64), false, |g, idx| mean_of(&exc_cells[g], idx));
@@ -894,14 +884,6 @@ pub fn run_e4(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
     let sizes: Vec<usize> = ols_gaps.iter().map(Vec::len).collect();
     let ols_gap_fit = bootstrap_slope(&xl, &sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, 61), false, |g, idx| mean_of(&ols_gaps[g], idx));
     Ok(E4Result { ns: cfg.ns.clone(), per_len, excess_ratio_max, excess_ratio_ci, excess_ratio, ols_gap_fit })
-}
-
-/// The test set of the OLS control for length index `li`: the first min(test_size, 10 000)
-/// sequences of the E4 test stream, with their keys (regenerated from the same seeds).
-fn test_for_ols(len: usize, cfg: &E4Config, seed: u64, li: usize) -> Vec<E4Seq> {
-    (0..cfg.test_size.min(10_000))
-        .map(|r| e4_sample(len, cfg, &mut seeded_rng(replicate_seed(seed, 10_000 + li as u64, r as u64)), true))
-        .collect()
 }
 
 /// Generalisation gap of OLS of y on [1, flattened keys] (2L + 1 features): test MSE − train MSE.

@@ -64,6 +64,11 @@ pub fn g(k: Vec2, z: Vec2) -> f64 {
     G_AMPLITUDE * z_j_k(z, k).tanh()
 }
 
+/// An option-(b) value v = g(k, z) + ε, ε ~ U(−0.2, 0.2).
+pub fn sample_value(k: Vec2, z: Vec2, rng: &mut impl Rng) -> f64 {
+    g(k, z) + NOISE_HALF_WIDTH * (2.0 * rng.random::<f64>() - 1.0)
+}
+
 /// One M1 sequence of length L: z, keys and the option-(b) values (option (a) uses the keys).
 #[derive(Debug, Clone, PartialEq)]
 pub struct M1Sequence {
@@ -87,10 +92,7 @@ impl M1Sequence {
         let keys: Vec<Vec2> = (0..len).map(|_| sample_key(z, rng)).collect();
         let values = match option {
             ValueOption::Keys => Vec::new(),
-            ValueOption::Tanh => keys
-                .iter()
-                .map(|&k| g(k, z) + NOISE_HALF_WIDTH * (2.0 * rng.random::<f64>() - 1.0))
-                .collect(),
+            ValueOption::Tanh => keys.iter().map(|&k| sample_value(k, z, rng)).collect(),
         };
         Self { z, keys, values }
     }

@@ -77,12 +77,17 @@ pub fn brent_min(f: impl Fn(f64) -> f64, a: f64, b: f64, tol: f64) -> (f64, f64)
     (x, fx)
 }
 
+/// Index of the smallest entry in `total_cmp` order (the first of equal ones).
+pub fn argmin(xs: &[f64]) -> usize {
+    xs.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)
+}
+
 /// Minimises `f` over [lo, hi]: the best of `grid` equally spaced points, then Brent on the
 /// bracket around it (spec §3 E4: a grid alone gave exactly zero excess at large N).
 pub fn grid_then_brent(f: impl Fn(f64) -> f64, lo: f64, hi: f64, grid: usize, tol: f64) -> (f64, f64) {
     let xs: Vec<f64> = (0..grid).map(|i| lo + (hi - lo) * i as f64 / (grid - 1) as f64).collect();
     let fs: Vec<f64> = xs.iter().map(|&x| f(x)).collect();
-    let i = fs.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+    let i = argmin(&fs);
     let (a, b) = (xs[i.saturating_sub(1)], xs[(i + 1).min(grid - 1)]);
     let (x, fx) = brent_min(&f, a, b, tol);
     if fx <= fs[i] { (x, fx) } else { (xs[i], fs[i]) }

@@ -7,11 +7,16 @@ use crate::bessel::{a_ratio, a_ratio_derivative, ln_i0};
 use crate::model::{G_AMPLITUDE, M2, g};
 use crate::{Mat2, Vec2, dot, norm, wt_times};
 
+/// η = z + Wᵀq: under M1 the key law tilted by exp(qᵀWk) is vMF(η) (spec §2).
+pub fn tilted_eta(q: Vec2, w: &Mat2, z: Vec2) -> Vec2 {
+    let wq = wt_times(w, q);
+    [z[0] + wq[0], z[1] + wq[1]]
+}
+
 /// m_W(q, z) under M1(a) (v = k), spec §2: the tilted key law is vMF(η), η = z + Wᵀq, so
 /// m_W = A(‖η‖)·η/‖η‖ with A = I₁/I₀.
 pub fn tilted_mean_keys(q: Vec2, w: &Mat2, z: Vec2) -> Vec2 {
-    let wq = wt_times(w, q);
-    let eta = [z[0] + wq[0], z[1] + wq[1]];
+    let eta = tilted_eta(q, w, z);
     let r = norm(eta);
     if r == 0.0 {
         return [0.0, 0.0];
@@ -29,8 +34,7 @@ pub fn tanh_nodes(eta_norm: f64) -> usize {
 /// m_W(q, z) under M1(b): E[g(k, z)] for k ~ vMF(η), η = z + Wᵀq, by the periodic trapezoid rule
 /// over the angle with [`tanh_nodes`] nodes (ε has mean zero and drops out).
 pub fn tilted_mean_tanh(q: Vec2, w: &Mat2, z: Vec2) -> f64 {
-    let wq = wt_times(w, q);
-    let eta = [z[0] + wq[0], z[1] + wq[1]];
+    let eta = tilted_eta(q, w, z);
     tilted_mean_tanh_nodes(eta, z, tanh_nodes(norm(eta)))
 }
 
