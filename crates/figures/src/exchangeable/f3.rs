@@ -126,7 +126,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             cfg.bias_pairs,
             cfg.sweep_replicates,
             argmins.join(", "),
-            super::fit_label(&d.argmin_fit),
+            fit_label(&d.argmin_fit),
             cfg.schedule_replicates,
             cfg.cme_h,
             cfg.cme_schedule_replicates,

@@ -3,6 +3,7 @@
 //! against L for attention and for the flattened-features OLS control.
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance, fmt_num};
+use attnlab_core::MeanSe;
 use attnlab_exchangeable::experiments::{E4Config, E4Result, pass, run_e4};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -177,11 +178,12 @@ impl Figure for F4<'_> {
         let hi = d.per_len.iter().map(|p| p.ols_gap.mean + 1.96 * p.ols_gap.se).fold(0.0, f64::max) * 1.15;
         let lo = d.per_len.iter().map(|p| p.attn_gap.mean - 1.96 * p.attn_gap.se).fold(0.0, f64::min) * 1.15 - 0.02 * hi;
         let mut ch = panel(&areas[2], "(c) generalisation gap at N = 1024", (ls[0] / 1.4..ls[ls.len() - 1] * 1.4).log_scale(), lo..hi, "sequence length L", "test − train risk")?;
-        for (name, color, pick) in [
-            ("attention (1 parameter)", okabe_ito::BLUE, 0usize),
-            ("OLS on 2L flattened key coordinates (control)", okabe_ito::VERMILLION, 1),
+        let attn: Vec<MeanSe> = d.per_len.iter().map(|p| p.attn_gap).collect();
+        let ols: Vec<MeanSe> = d.per_len.iter().map(|p| p.ols_gap).collect();
+        for (name, color, m) in [
+            ("attention (1 parameter)", okabe_ito::BLUE, attn),
+            ("OLS on 2L flattened key coordinates (control)", okabe_ito::VERMILLION, ols),
         ] {
-            let m: Vec<attnlab_core::MeanSe> = d.per_len.iter().map(|p| if pick == 0 { p.attn_gap } else { p.ols_gap }).collect();
             let pts: Vec<(f64, f64)> = ls.iter().copied().zip(m.iter().map(|x| x.mean)).collect();
             ch.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?.label(name).legend(seg(color, 2));
             ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
