@@ -447,6 +447,45 @@ pub fn sample(
 mod tests {
     use super::*;
 
+    /// One Matheron draw of a single linear block has the exact Gaussian posterior: mean
+    /// Bᵀ(BBᵀ + τI)⁻¹y and covariance I − Bᵀ(BBᵀ + τI)⁻¹B (unit prior), checked on 20000 draws.
+    #[test]
+    fn matheron_draws_have_the_exact_posterior_moments() {
+        let (p, n_in, tau, c) = (3, 2, 0.3, 0.7);
+        let mut rng = seeded_rng(11);
+        let r = vec![DMatrix::from_fn(n_in, p, |_, _| StandardNormal.sample(&mut rng))];
+        let y = DVector::from_vec(vec![0.5, -1.0, 0.8]);
+        let l = vec![DVector::from_element(1, 1.0)];
+        // B (P × n_in): f_μ = c Σ_i θ_i r[i, μ].
+        let b = r[0].transpose() * c;
+        let mut a = &b * b.transpose();
+        for i in 0..p {
+            a[(i, i)] += tau;
+        }
+        let ainv = a.try_inverse().unwrap_or_else(|| panic!("singular"));
+        let mean = b.transpose() * &ainv * &y;
+        let cov = DMatrix::identity(n_in, n_in) - b.transpose() * &ainv * &b;
+        let draws = 20000;
+        let mut sum = DVector::zeros(n_in);
+        let mut sq = DMatrix::zeros(n_in, n_in);
+        for _ in 0..draws {
+            let mut w = [DMatrix::zeros(1, n_in)];
+            assert!(update_block(&mut w, &[0], &l, &r, None, c, &y, tau, &mut rng));
+            let t = w[0].row(0).transpose();
+            sq += &t * t.transpose();
+            sum += t;
+        }
+        let m = &sum / draws as f64;
+        let cv = &sq / draws as f64 - &m * m.transpose();
+        for i in 0..n_in {
+            let se = (cov[(i, i)] / draws as f64).sqrt();
+            assert!((m[i] - mean[i]).abs() < 5.0 * se, "mean {i}: {} vs {}", m[i], mean[i]);
+            for j in 0..n_in {
+                assert!((cv[(i, j)] - cov[(i, j)]).abs() < 0.03, "cov ({i},{j}): {} vs {}", cv[(i, j)], cov[(i, j)]);
+            }
+        }
+    }
+
     #[test]
     fn ess_of_white_noise_is_near_n_and_of_a_sticky_chain_is_small() {
         let mut rng = seeded_rng(3);

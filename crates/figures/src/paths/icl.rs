@@ -107,14 +107,14 @@ fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
 fn config(ctx: &Ctx) -> Config {
     Config {
         task: IclTask { d: 12, m: 3, noise: 0.7 },
-        gd: GdConfig { width: 32, g: 8, heads: 4, layers: 2, steps: if ctx.fast() { 600 } else { 2000 }, batch: 128, lr: 5e-3 },
+        gd: GdConfig { width: 32, g: 8, heads: 4, layers: 2, steps: if ctx.fast() { 600 } else { 1200 }, batch: 128, lr: 5e-3 },
         p_train: if ctx.fast() { 80 } else { 120 },
         p_val: 400,
         p_test: 1000,
         taus: vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0],
         widths: if ctx.fast() { vec![10.0, 100.0, 1e4] } else { vec![10.0, 20.0, 50.0, 100.0, 300.0, 1000.0, 1e4] },
         small_width: 10,
-        gibbs: if ctx.fast() { (300, 100) } else { (1500, 400) },
+        gibbs: if ctx.fast() { (300, 100) } else { (1000, 250) },
         chains: 2,
     }
 }

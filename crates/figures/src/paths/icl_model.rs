@@ -11,8 +11,6 @@
 //! one-hot (+, −, ?)], so N0 = d + 3 and T = 3M.
 
 use attnlab_core::rng::seeded_rng;
-use attnlab_trainer::model::Param;
-use attnlab_trainer::optim::{AdamState, AdamW};
 use candle_core::{D, DType, Device, Tensor, Var};
 use nalgebra::DMatrix;
 use rand::Rng;
@@ -170,22 +168,17 @@ impl Net {
         })
     }
 
-    fn params(&self) -> Vec<Param> {
+    fn params(&self) -> Vec<Var> {
         let mut out = Vec::new();
-        let mut add = |name: String, v: &Var| out.push(Param { name, var: v.clone(), decay: false });
-        for (l, (qs, ks)) in self.q.iter().zip(&self.k).enumerate() {
-            for (h, (q, k)) in qs.iter().zip(ks).enumerate() {
-                add(format!("q.{l}.{h}"), q);
-                add(format!("k.{l}.{h}"), k);
+        for (qs, ks) in self.q.iter().zip(&self.k) {
+            for (q, k) in qs.iter().zip(ks) {
+                out.push(q.clone());
+                out.push(k.clone());
             }
         }
-        add("v0".into(), &self.v0);
-        for (l, vs) in self.v.iter().enumerate() {
-            for (h, v) in vs.iter().enumerate() {
-                add(format!("v.{l}.{h}"), v);
-            }
-        }
-        add("a".into(), &self.a);
+        out.push(self.v0.clone());
+        out.extend(self.v.iter().flatten().cloned());
+        out.push(self.a.clone());
         out
     }
 
@@ -236,7 +229,9 @@ pub fn train(task: &IclTask, cfg: &GdConfig, seed: u64) -> candle_core::Result<G
     let dev = Device::Cpu;
     let net = Net::init(cfg, task.n0(), seed, &dev)?;
     let params = net.params();
-    let mut opt = AdamState::new(AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }, &params)?;
+    let (b1, b2, adam_eps) = (0.9f64, 0.999f64, 1e-8);
+    let mut m1: Vec<Tensor> = params.iter().map(|p| p.as_tensor().zeros_like()).collect::<candle_core::Result<_>>()?;
+    let mut m2: Vec<Tensor> = params.iter().map(|p| p.as_tensor().zeros_like()).collect::<candle_core::Result<_>>()?;
     let mut rng = seeded_rng(attnlab_core::rng::child_seed(seed, 1));
     let mut curve = Vec::new();
     for step in 0..cfg.steps {
@@ -252,7 +247,17 @@ pub fn train(task: &IclTask, cfg: &GdConfig, seed: u64) -> candle_core::Result<G
         let grads = loss.backward()?;
         // Cosine decay to lr/10 over the run.
         let lr = cfg.lr * (0.55 + 0.45 * (std::f64::consts::PI * step as f64 / cfg.steps as f64).cos());
-        opt.step(&params, &grads, lr)?;
+        // Adam (no weight decay), every moment detached from the graph.
+        let t = (step + 1) as i32;
+        let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
+        for (i, p) in params.iter().enumerate() {
+            let Some(g) = grads.get(p.as_tensor()) else { continue };
+            let g = g.detach();
+            m1[i] = ((&m1[i] * b1)? + (&g * (1.0 - b1))?)?.detach();
+            m2[i] = ((&m2[i] * b2)? + (g.sqr()? * (1.0 - b2))?)?.detach();
+            let upd = ((&m1[i] / c1)? / ((&m2[i] / c2)?.sqrt()? + adam_eps)?)?;
+            p.set(&(p.as_tensor().detach() - (upd * lr)?)?.detach())?;
+        }
     }
     net.weights(curve)
 }
