@@ -96,6 +96,12 @@ fn rms_slope(x: &[f64], errs: &[Vec<f64>], seed: u64, paired: bool) -> SlopeFit 
     bootstrap_slope(x, &sizes, BOOTSTRAP_RESAMPLES, seed, paired, |g, idx| rms_of(&errs[g], idx))
 }
 
+/// [`rms_slope`] over the points whose x passes `keep` (a fit range).
+fn rms_slope_where(x: &[f64], errs: &[Vec<f64>], keep: impl Fn(f64) -> bool, seed: u64, paired: bool) -> SlopeFit {
+    let (xs, es): (Vec<f64>, Vec<Vec<f64>>) = x.iter().zip(errs).filter(|&(&x, _)| keep(x)).map(|(&x, e)| (x, e.clone())).unzip();
+    rms_slope(&xs, &es, seed, paired)
+}
+
 fn rms(xs: &[f64]) -> f64 {
     (xs.iter().map(|x| x * x).sum::<f64>() / xs.len() as f64).sqrt()
 }
@@ -374,9 +380,7 @@ impl E3Config {
         rules::positive("fit_min_w", self.fit_min_w)?;
         positives_ok("sweep_ws", &self.sweep_ws)?;
         lens_ok("sweep_lens", &self.sweep_lens, 1)?;
-        if !self.sweep_lens.contains(&self.fluct_len) {
-            return Err(ConfigError::new("fluct_len", self.fluct_len, "must be one of sweep_lens"));
-        }
+        self.fluct_index()?;
         rules::at_least("sweep_replicates", self.sweep_replicates, 2)?;
         rules::positive("fit_max_w", self.fit_max_w)?;
         if self.bias_ws.iter().filter(|&&w| w >= self.fit_min_w).count() < 2 {
@@ -396,6 +400,14 @@ impl E3Config {
         rules::positive("cme_c", self.cme_c)?;
         rules::at_least("cme_schedule_replicates", self.cme_schedule_replicates, 2)?;
         Ok(())
+    }
+
+    /// The index in `sweep_lens` of `fluct_len` (the last, should it repeat).
+    fn fluct_index(&self) -> Result<usize, ConfigError> {
+        self.sweep_lens
+            .iter()
+            .rposition(|&l| l == self.fluct_len)
+            .ok_or_else(|| ConfigError::new("fluct_len", self.fluct_len, "must be one of sweep_lens"))
     }
 }
 
@@ -481,19 +493,14 @@ pub fn run_e3(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
         .map(|&w| pairs.par_iter().map(|&(z, q)| tilted_mean_tanh(q, &scaled_identity(w), z) - g(q, z)).collect())
         .collect();
     let bias: Vec<f64> = bias_err.iter().map(|e| rms(e)).collect();
-    let sel: Vec<usize> = (0..cfg.bias_ws.len()).filter(|&i| cfg.bias_ws[i] >= cfg.fit_min_w).collect();
-    let bias_fit = rms_slope(
-        &sel.iter().map(|&i| cfg.bias_ws[i]).collect::<Vec<_>>(),
-        &sel.iter().map(|&i| bias_err[i].clone()).collect::<Vec<_>>(),
-        boot_seed(seed, 20),
-        true,
-    );
+    let bias_fit = rms_slope_where(&cfg.bias_ws, &bias_err, |w| w >= cfg.fit_min_w, boot_seed(seed, 20), true);
     let bias_fit_all = rms_slope(&cfg.bias_ws, &bias_err, boot_seed(seed, 21), true);
 
     // (ii) + F3b: one draw of (z, q, K, V) per replicate, evaluated at every w.
     let mut sweeps = Vec::new();
-    let mut fluct_fit = None;
+    // Per sweep length, per w, per replicate: total error and fluctuation.
     let mut total_errs: Vec<Vec<Vec<f64>>> = Vec::new();
+    let mut fluct_errs: Vec<Vec<Vec<f64>>> = Vec::new();
     for (li, &len) in cfg.sweep_lens.iter().enumerate() {
         let rows: Vec<(Vec<f64>, Vec<f64>)> = (0..cfg.sweep_replicates)
             .into_par_iter()
@@ -518,20 +525,13 @@ pub fn run_e3(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
         let fl_w: Vec<Vec<f64>> = (0..cfg.sweep_ws.len()).map(|k| rows.iter().map(|row| row.1[k]).collect()).collect();
         let total: Vec<f64> = tot_w.iter().map(|e| rms(e)).collect();
         let fluct: Vec<f64> = fl_w.iter().map(|e| rms(e)).collect();
-        if len == cfg.fluct_len {
-            let sel: Vec<usize> =
-                (0..cfg.sweep_ws.len()).filter(|&k| cfg.sweep_ws[k] >= cfg.fit_min_w && cfg.sweep_ws[k] <= cfg.fit_max_w).collect();
-            fluct_fit = Some(rms_slope(
-                &sel.iter().map(|&k| cfg.sweep_ws[k]).collect::<Vec<_>>(),
-                &sel.iter().map(|&k| fl_w[k].clone()).collect::<Vec<_>>(),
-                boot_seed(seed, 22),
-                true,
-            ));
-        }
         let (argmin_w, argmin_w_refined) = (cfg.sweep_ws[argmin(&total)], refined_argmin(&cfg.sweep_ws, &total));
         sweeps.push(E3Sweep { len, total, fluct, argmin_w, argmin_w_refined });
         total_errs.push(tot_w);
+        fluct_errs.push(fl_w);
     }
+    let in_range = |w: f64| w >= cfg.fit_min_w && w <= cfg.fit_max_w;
+    let fluct_fit = rms_slope_where(&cfg.sweep_ws, &fluct_errs[cfg.fluct_index()?], in_range, boot_seed(seed, 22), true);
     let lx: Vec<f64> = sweeps.iter().map(|s| s.len as f64).collect();
     let argmin_slope = crate::fit::loglog(&lx, &sweeps.iter().map(|s| s.argmin_w).collect::<Vec<_>>()).0;
     // Bootstrap over each length's replicates (one resample reused at every w of that length).
@@ -605,7 +605,7 @@ pub fn run_e3(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
         bias,
         bias_fit,
         bias_fit_all,
-        fluct_fit: fluct_fit.unwrap_or(bias_fit),
+        fluct_fit,
         sweeps,
         argmin_slope,
         argmin_fit,
