@@ -16,6 +16,7 @@ pub mod bench;
 pub mod config;
 pub mod exact;
 pub mod icar;
+pub mod icar_nonaug;
 pub mod kernel;
 pub mod model;
 pub mod ops;

@@ -7,7 +7,9 @@ pub mod augmented;
 pub mod diag;
 pub mod eta;
 pub mod floors;
+pub mod nonaug;
 pub mod pe;
+pub mod tokens;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -34,7 +36,9 @@ pub fn figures() -> Vec<FigureSpec> {
         FigureSpec { id: "icar.diagonal.floors", title: "Loss floor vs number of heads H: theory d − H / d − 2H against trained", run: floors::run },
         FigureSpec { id: "icar.augmented.trained", title: "Fig 5: trained augmented-token transformer vs the one-step-GD structure", run: augmented::run },
         FigureSpec { id: "icar.augmented.eta", title: "η*(T, d) and loss*: theory against trained augmented heads", run: eta::run },
+        FigureSpec { id: "icar.nonaugmented", title: "Fig 7: trained non-augmented model (softmax positional attention × token score)", run: nonaug::run },
         FigureSpec { id: "icar.pe-only", title: "Fig 6: PE-only model, narrow angles, early-stopped GD (μ = 50, 100, 200, 300)", run: pe::run },
+        FigureSpec { id: "icar.token-encoding", title: "Stand-in for Fig 4: AR(1) fits on windows of synthetic unit-norm embeddings", run: tokens::run },
     ]
 }
 
