@@ -602,30 +602,56 @@ pub struct AugOutcome {
     pub wall_s: f64,
 }
 
+/// What the reference's `train()` loop needs of a config (shared by the augmented and the
+/// non-augmented models).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Schedule {
+    pub d: usize,
+    pub n: usize,
+    pub train_seqs: usize,
+    pub test_seqs: usize,
+    pub batch: usize,
+    pub epochs: usize,
+    pub lr: f64,
+    pub seed: u64,
+}
+
+/// The reference's training loop: a fixed Haar training set (seed `child_seed(seed, 1)`) and test
+/// set, reshuffled every epoch (`child_seed(seed, 2)`), Adam on full mini-batches (the last partial
+/// batch dropped), the test loss after every epoch. `loss_grad(p, seqs, with_grad)` is the model.
+pub(crate) fn fit(p: &mut [f64], s: Schedule, loss_grad: impl Fn(&[f64], &[&[f64]], bool) -> (f64, Vec<f64>)) -> Vec<CurvePoint> {
+    let data_seed = attnlab_core::rng::child_seed(s.seed, 1);
+    let train = haar_dataset(s.d, s.n, s.train_seqs, data_seed);
+    let test = haar_dataset(s.d, s.n, s.test_seqs, data_seed ^ 0x5eed);
+    let test_refs: Vec<&[f64]> = test.iter().map(Vec::as_slice).collect();
+    let mut rng = seeded_rng(attnlab_core::rng::child_seed(s.seed, 2));
+    let mut idx: Vec<usize> = (0..s.train_seqs).collect();
+    let mut adam = Adam::new(p.len());
+    let mut curve = vec![CurvePoint { epoch: 0, train: f64::NAN, test: loss_grad(p, &test_refs, false).0 }];
+    for epoch in 0..s.epochs {
+        idx.shuffle(&mut rng);
+        let mut last = f64::NAN;
+        for step in 0..s.train_seqs / s.batch {
+            let batch: Vec<&[f64]> = idx[step * s.batch..(step + 1) * s.batch].iter().map(|&i| train[i].as_slice()).collect();
+            let (loss, g) = loss_grad(p, &batch, true);
+            adam.step(p, &g, s.lr);
+            last = loss;
+        }
+        curve.push(CurvePoint { epoch: epoch + 1, train: last, test: loss_grad(p, &test_refs, false).0 });
+    }
+    curve
+}
+
 /// Trains the augmented model as `augmented.py` `train()` does (spec §2e).
 pub fn train_augmented(cfg: &AugConfig) -> AugOutcome {
     let t0 = std::time::Instant::now();
     let l = Layout { d: cfg.d };
     let mut p = init_params(l, attnlab_core::rng::child_seed(cfg.seed, 0));
-    let data_seed = attnlab_core::rng::child_seed(cfg.seed, 1);
-    let train = haar_dataset(cfg.d, cfg.n, cfg.train_seqs, data_seed);
-    let test = haar_dataset(cfg.d, cfg.n, cfg.test_seqs, data_seed ^ 0x5eed);
-    let test_refs: Vec<&[f64]> = test.iter().map(Vec::as_slice).collect();
-    let mut rng = seeded_rng(attnlab_core::rng::child_seed(cfg.seed, 2));
-    let mut idx: Vec<usize> = (0..cfg.train_seqs).collect();
-    let mut adam = Adam::new(l.len());
-    let mut curve = vec![CurvePoint { epoch: 0, train: f64::NAN, test: loss_grad(l, &p, &test_refs, cfg.n, false).0 }];
-    for epoch in 0..cfg.epochs {
-        idx.shuffle(&mut rng);
-        let mut last = f64::NAN;
-        for step in 0..cfg.steps_per_epoch() {
-            let batch: Vec<&[f64]> = idx[step * cfg.batch..(step + 1) * cfg.batch].iter().map(|&i| train[i].as_slice()).collect();
-            let (loss, g) = loss_grad(l, &p, &batch, cfg.n, true);
-            adam.step(&mut p, &g, cfg.lr);
-            last = loss;
-        }
-        curve.push(CurvePoint { epoch: epoch + 1, train: last, test: loss_grad(l, &p, &test_refs, cfg.n, false).0 });
-    }
+    let curve = fit(
+        &mut p,
+        Schedule { d: cfg.d, n: cfg.n, train_seqs: cfg.train_seqs, test_seqs: cfg.test_seqs, batch: cfg.batch, epochs: cfg.epochs, lr: cfg.lr, seed: cfg.seed },
+        |p, seqs, with_grad| loss_grad(l, p, seqs, cfg.n, with_grad),
+    );
     let test_mse = curve.last().map_or(f64::NAN, |c| c.test);
     AugOutcome { config: *cfg, params: p, curve, test_mse, wall_s: t0.elapsed().as_secs_f64() }
 }

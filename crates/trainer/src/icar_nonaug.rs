@@ -15,13 +15,12 @@
 use attnlab_core::config::rules;
 use attnlab_core::seeded_rng;
 use rand::Rng;
-use rand::seq::SliceRandom;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
-use crate::icar::{Adam, CurvePoint, haar_dataset};
+use crate::icar::{CurvePoint, Schedule, fit};
 
 /// Settings of `non_augmented.py` `train()` (spec §2b, §2e).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -523,25 +522,11 @@ pub fn train_nonaug(cfg: &NonAugConfig) -> NonAugOutcome {
     let t0 = std::time::Instant::now();
     let l = NaLayout { d: cfg.d, h: cfg.heads };
     let mut p = init_params(l, attnlab_core::rng::child_seed(cfg.seed, 0));
-    let data_seed = attnlab_core::rng::child_seed(cfg.seed, 1);
-    let train = haar_dataset(cfg.d, cfg.n, cfg.train_seqs, data_seed);
-    let test = haar_dataset(cfg.d, cfg.n, cfg.test_seqs, data_seed ^ 0x5eed);
-    let test_refs: Vec<&[f64]> = test.iter().map(Vec::as_slice).collect();
-    let mut rng = seeded_rng(attnlab_core::rng::child_seed(cfg.seed, 2));
-    let mut idx: Vec<usize> = (0..cfg.train_seqs).collect();
-    let mut adam = Adam::new(l.len());
-    let mut curve = vec![CurvePoint { epoch: 0, train: f64::NAN, test: loss_grad(l, &p, &test_refs, cfg.n, false).0 }];
-    for epoch in 0..cfg.epochs {
-        idx.shuffle(&mut rng);
-        let mut last = f64::NAN;
-        for step in 0..cfg.steps_per_epoch() {
-            let batch: Vec<&[f64]> = idx[step * cfg.batch..(step + 1) * cfg.batch].iter().map(|&i| train[i].as_slice()).collect();
-            let (loss, g) = loss_grad(l, &p, &batch, cfg.n, true);
-            adam.step(&mut p, &g, cfg.lr);
-            last = loss;
-        }
-        curve.push(CurvePoint { epoch: epoch + 1, train: last, test: loss_grad(l, &p, &test_refs, cfg.n, false).0 });
-    }
+    let curve = fit(
+        &mut p,
+        Schedule { d: cfg.d, n: cfg.n, train_seqs: cfg.train_seqs, test_seqs: cfg.test_seqs, batch: cfg.batch, epochs: cfg.epochs, lr: cfg.lr, seed: cfg.seed },
+        |p, seqs, with_grad| loss_grad(l, p, seqs, cfg.n, with_grad),
+    );
     let test_mse = curve.last().map_or(f64::NAN, |c| c.test);
     let pe_last_row = pe_last_rows(l, &p, cfg.n);
     let pe_mass_offsets01 = pe_last_row.iter().map(|r| r[cfg.n - 1] + r[cfg.n - 2]).sum::<f64>() / cfg.heads as f64;
@@ -566,6 +551,7 @@ pub fn pe_last_rows(l: NaLayout, p: &[f64], n: usize) -> Vec<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::icar::haar_dataset;
 
     #[test]
     fn gradient_matches_finite_differences_and_is_finite() {
