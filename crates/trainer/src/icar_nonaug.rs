@@ -10,16 +10,20 @@
 //!
 //! Speed: the positional softmax Π_h does not depend on the batch and is computed once per step;
 //! with z = (s, 1) the token score is z_qᵀ M_h z_k with M_h = Q̃_hᵀK̃_h/√E (Q̃_h: the two halves of
-//! Q_h summed, bias as last column), so a (head, query, key) triple costs O(d).
+//! Q_h summed, bias as last column), so a (head, query, key) triple costs O(d); and the
+//! batch-dependent pass runs W = 8 sequences at once, one per vector lane ([`chunk_pass`], compiled
+//! for AVX-512F or AVX2+FMA where the CPU has them, see [`crate::kernel::icar_chunk`]).
 
 use attnlab_core::config::rules;
 use attnlab_core::seeded_rng;
 use rand::Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
+use std::ops::{Add, Mul, Sub};
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
+use crate::kernel::{self, Path};
 use crate::icar::{CurvePoint, Schedule, fit};
 
 /// Settings of `non_augmented.py` `train()` (spec §2b, §2e).
@@ -43,6 +47,8 @@ pub struct NonAugConfig {
     pub lr: f64,
     /// Seed of weights (child 0), data (child 1), shuffling (child 2).
     pub seed: u64,
+    /// Float precision of the batch-dependent pass (f32, the reference's, by default).
+    pub precision: Precision,
 }
 
 impl NonAugConfig {
@@ -71,11 +77,12 @@ impl NonAugConfig {
             epochs: rules::at_least("epochs", epochs, 1)?,
             lr: rules::positive("lr", lr)?,
             seed,
+            precision: Precision::F32,
         })
     }
     /// The reference defaults: d 5, n 50, H 64, 2^14 / 2^10 sequences, batch 1024, 200 epochs, lr 1e-2.
     pub fn reference(seed: u64) -> Self {
-        Self { d: 5, n: 50, heads: 64, train_seqs: 1 << 14, test_seqs: 1 << 10, batch: 1024, epochs: 200, lr: 1e-2, seed }
+        Self { d: 5, n: 50, heads: 64, train_seqs: 1 << 14, test_seqs: 1 << 10, batch: 1024, epochs: 200, lr: 1e-2, seed, precision: Precision::F32 }
     }
     /// Steps per epoch.
     pub fn steps_per_epoch(&self) -> usize {
@@ -131,9 +138,9 @@ pub fn init_params(l: NaLayout, seed: u64) -> Vec<f64> {
     p
 }
 
-/// Batch-independent quantities of one step: the positional softmax Π_h (H×n×n, causal), and per
-/// head M_h (Z×Z) and Ṽ_h (E×Z) with Z = d+1.
-struct Shared<const D: usize, const E: usize, const Z: usize> {
+/// Batch-independent quantities of one step: the positional softmax Π_h (H×n×n, causal), per head
+/// M_h (Z×Z) and Ṽ_h (E×Z) with Z = d+1, and the positional queries/keys Q_h p_t + b, K_h p_t + b.
+pub(crate) struct Shared<const D: usize, const E: usize, const Z: usize> {
     pi: Vec<f64>,
     m: Vec<[[f64; Z]; Z]>,
     vt: Vec<[[f64; Z]; E]>,
@@ -201,8 +208,181 @@ fn shared<const D: usize, const E: usize, const Z: usize>(l: NaLayout, p: &[f64]
     Shared { pi, m, vt, pq, pk }
 }
 
-/// Per-thread gradient accumulators of the batch-dependent part.
-struct Acc<const E: usize, const Z: usize> {
+/// The float type of the batch-dependent pass: f32 (16 lanes per AVX-512 register; the reference's
+/// torch precision, used for training) or f64 (8 lanes; used by the gradient checks). Parameters,
+/// the batch-independent parts and all sums over lanes stay f64.
+pub(crate) trait Real: Copy + Send + Sync + 'static + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> {
+    const ZERO: Self;
+    const ONE: Self;
+    fn of(x: f64) -> Self;
+    fn to_f64(self) -> f64;
+    /// a·b + c, fused when `FMA`.
+    fn madd<const FMA: bool>(a: Self, b: Self, c: Self) -> Self;
+    /// 1/√x.
+    fn rsqrt(x: Self) -> Self;
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    #[inline(always)]
+    fn of(x: f64) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn madd<const FMA: bool>(a: Self, b: Self, c: Self) -> Self {
+        if FMA { a.mul_add(b, c) } else { a * b + c }
+    }
+    #[inline(always)]
+    fn rsqrt(x: Self) -> Self {
+        1.0 / x.sqrt()
+    }
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    #[inline(always)]
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn madd<const FMA: bool>(a: Self, b: Self, c: Self) -> Self {
+        if FMA { a.mul_add(b, c) } else { a * b + c }
+    }
+    #[inline(always)]
+    fn rsqrt(x: Self) -> Self {
+        1.0 / x.sqrt()
+    }
+}
+
+/// Float precision of the batch-dependent pass (see [`loss_grad_on`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Precision {
+    /// f32, 16 sequences per lane block: the reference's torch precision and twice the speed.
+    F32,
+    /// f64, 8 sequences per lane block.
+    F64,
+}
+
+/// `[f(0), …, f(W−1)]` as a plain loop (a closure passed to `std::array::from_fn` is a separate
+/// function and may lose the caller's `#[target_feature]`s).
+macro_rules! lanes {
+    (|$k:ident| $e:expr) => {{
+        let mut r = [T::ZERO; W];
+        for $k in 0..W {
+            r[$k] = $e;
+        }
+        r
+    }};
+}
+
+/// acc += a·b lane-wise (copied in and out whole, so LLVM keeps it in vector registers).
+#[inline(always)]
+fn fma_v<T: Real, const W: usize, const FMA: bool>(acc: &mut [T; W], a: &[T; W], b: &[T; W]) {
+    let (x, y, mut z) = (*a, *b, *acc);
+    for i in 0..W {
+        z[i] = T::madd::<FMA>(x[i], y[i], z[i]);
+    }
+    *acc = z;
+}
+/// acc += s·b lane-wise.
+#[inline(always)]
+fn fma_s<T: Real, const W: usize, const FMA: bool>(acc: &mut [T; W], s: T, b: &[T; W]) {
+    let (y, mut z) = (*b, *acc);
+    for i in 0..W {
+        z[i] = T::madd::<FMA>(s, y[i], z[i]);
+    }
+    *acc = z;
+}
+#[inline(always)]
+fn mul_v<T: Real, const W: usize>(a: &[T; W], b: &[T; W]) -> [T; W] {
+    lanes!(|i| a[i] * b[i])
+}
+/// acc += a lane-wise.
+#[inline(always)]
+fn add_v<T: Real, const W: usize>(acc: &mut [T; W], a: &[T; W]) {
+    let (x, mut z) = (*a, *acc);
+    for i in 0..W {
+        z[i] = z[i] + x[i];
+    }
+    *acc = z;
+}
+/// Σ over the lanes, in f64.
+#[inline(always)]
+fn hsum<T: Real, const W: usize>(v: &[T; W]) -> f64 {
+    v.iter().map(|x| x.to_f64()).sum()
+}
+
+/// W sequences in lane layout: z_t = (s_t, 1) for t < n, the targets s_{t+1}, and a lane mask (0
+/// for the padding lanes of the last block).
+pub(crate) struct Block<T: Real, const W: usize, const D: usize, const Z: usize> {
+    z: Vec<[[T; W]; Z]>,
+    target: Vec<[[T; W]; D]>,
+    mask: [T; W],
+}
+
+fn blocks<T: Real, const W: usize, const D: usize, const Z: usize>(seqs: &[&[f64]], n: usize) -> Vec<Block<T, W, D, Z>> {
+    seqs.chunks(W)
+        .map(|ch| {
+            let mut z = vec![[[T::ONE; W]; Z]; n];
+            let mut target = vec![[[T::ZERO; W]; D]; n];
+            let mut mask = [T::ZERO; W];
+            for (lane, s) in ch.iter().enumerate() {
+                mask[lane] = T::ONE;
+                for t in 0..n {
+                    for i in 0..D {
+                        z[t][i][lane] = T::of(s[t * D + i]);
+                        target[t][i][lane] = T::of(s[(t + 1) * D + i]);
+                    }
+                }
+            }
+            Block { z, target, mask }
+        })
+        .collect()
+}
+
+/// The step's weights in the pass's precision: Π_h, M_h, Ṽ_h (from [`Shared`]) and fc_out, LayerNorm
+/// and read-out.
+pub(crate) struct Weights<T: Real, const D: usize, const E: usize, const Z: usize> {
+    pi: Vec<T>,
+    m: Vec<[[T; Z]; Z]>,
+    vt: Vec<[[T; Z]; E]>,
+    wo: [[T; E]; E],
+    bo: [T; E],
+    gamma: [T; E],
+    beta: [T; E],
+    wf: [[T; E]; D],
+    bf: [T; D],
+}
+
+impl<T: Real, const D: usize, const E: usize, const Z: usize> Weights<T, D, E, Z> {
+    fn new(l: NaLayout, p: &[f64], sh: &Shared<D, E, Z>) -> Self {
+        let o = l.offsets();
+        Self {
+            pi: sh.pi.iter().map(|&x| T::of(x)).collect(),
+            m: sh.m.iter().map(|m| m.map(|r| r.map(T::of))).collect(),
+            vt: sh.vt.iter().map(|m| m.map(|r| r.map(T::of))).collect(),
+            wo: std::array::from_fn(|i| std::array::from_fn(|j| T::of(p[o[7] + i * E + j]))),
+            bo: std::array::from_fn(|i| T::of(p[o[8] + i])),
+            gamma: std::array::from_fn(|i| T::of(p[o[9] + i])),
+            beta: std::array::from_fn(|i| T::of(p[o[10] + i])),
+            wf: std::array::from_fn(|i| std::array::from_fn(|j| T::of(p[o[11] + i * E + j]))),
+            bf: std::array::from_fn(|i| T::of(p[o[12] + i])),
+        }
+    }
+}
+
+/// Gradient accumulators of the batch-dependent part (sums over sequences).
+pub(crate) struct Acc<const D: usize, const E: usize, const Z: usize> {
     dpi: Vec<f64>,
     dm: Vec<[[f64; Z]; Z]>,
     dvt: Vec<[[f64; Z]; E]>,
@@ -210,206 +390,298 @@ struct Acc<const E: usize, const Z: usize> {
     dbo: [f64; E],
     dga: [f64; E],
     dbe: [f64; E],
-    dwf: Vec<[f64; E]>,
-    dbf: Vec<f64>,
+    dwf: [[f64; E]; D],
+    dbf: [f64; D],
 }
 
-/// Forward (and backward when `acc` is given, gradient of `scale`·Σ squared errors) of one sequence.
-fn seq_pass<const D: usize, const E: usize, const Z: usize>(l: NaLayout, p: &[f64], sh: &Shared<D, E, Z>, s: &[f64], n: usize, mut acc: Option<(&mut Acc<E, Z>, f64)>) -> f64 {
-    let o = l.offsets();
-    let hn = l.h;
-    let zs: Vec<[f64; Z]> = (0..n)
-        .map(|t| {
-            let mut z = [1.0; Z];
-            z[..D].copy_from_slice(&s[t * D..t * D + D]);
-            z
-        })
-        .collect();
-    let mut y = vec![[0.0; Z]; hn];
-    let mut sc = vec![0.0; hn * n];
+impl<const D: usize, const E: usize, const Z: usize> Acc<D, E, Z> {
+    fn new(h: usize, n: usize) -> Self {
+        Self {
+            dpi: vec![0.0; h * n * n],
+            dm: vec![[[0.0; Z]; Z]; h],
+            dvt: vec![[[0.0; Z]; E]; h],
+            dwo: [[0.0; E]; E],
+            dbo: [0.0; E],
+            dga: [0.0; E],
+            dbe: [0.0; E],
+            dwf: [[0.0; E]; D],
+            dbf: [0.0; D],
+        }
+    }
+    fn add(&mut self, o: &Self) {
+        self.dpi.iter_mut().zip(&o.dpi).for_each(|(x, y)| *x += y);
+        for (a, b) in self.dm.iter_mut().zip(&o.dm) {
+            a.iter_mut().flatten().zip(b.iter().flatten()).for_each(|(x, y)| *x += y);
+        }
+        for (a, b) in self.dvt.iter_mut().zip(&o.dvt) {
+            a.iter_mut().flatten().zip(b.iter().flatten()).for_each(|(x, y)| *x += y);
+        }
+        self.dwo.iter_mut().flatten().zip(o.dwo.iter().flatten()).for_each(|(x, y)| *x += y);
+        self.dwf.iter_mut().flatten().zip(o.dwf.iter().flatten()).for_each(|(x, y)| *x += y);
+        for (a, b) in [(&mut self.dbo, &o.dbo), (&mut self.dga, &o.dga), (&mut self.dbe, &o.dbe)] {
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        }
+        self.dbf.iter_mut().zip(&o.dbf).for_each(|(x, y)| *x += y);
+    }
+}
+
+/// Per-lane versions of the accumulators (summed over the lanes once per chunk).
+struct LaneAcc<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize> {
+    dm: Vec<[[[T; W]; Z]; Z]>,
+    dvt: Vec<[[[T; W]; Z]; E]>,
+    dwo: [[[T; W]; E]; E],
+    dbo: [[T; W]; E],
+    dga: [[T; W]; E],
+    dbe: [[T; W]; E],
+    dwf: [[[T; W]; E]; D],
+    dbf: [[T; W]; D],
+}
+
+/// Forward (and backward when `grad` is given: the gradient of `scale`·Σ squared errors) of a
+/// chunk of lane blocks; returns Σ squared errors. Every (head, query, key) triple costs O(d) vector
+/// operations on W sequences at once; the loop runs query-outer so the per-lane dΠ row stays in
+/// cache and is summed over the lanes once per query and chunk.
+#[inline(always)]
+pub(crate) fn chunk_pass<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize, const FMA: bool>(
+    hn: usize,
+    wt: &Weights<T, D, E, Z>,
+    blocks: &[Block<T, W, D, Z>],
+    n: usize,
+    grad: Option<(&mut Acc<D, E, Z>, f64)>,
+) -> f64 {
+    let zero = [T::ZERO; W];
+    let mut sc = vec![zero; hn * n];
+    let mut y = vec![[zero; Z]; hn];
+    let mut dpi = vec![zero; hn * n];
+    let (mut acc, scale) = match grad {
+        Some((a, s)) => (Some(a), T::of(2.0 * s)),
+        None => (None, T::ZERO),
+    };
+    let mut la = acc.is_some().then(|| LaneAcc::<T, W, D, E, Z> {
+        dm: vec![[[zero; Z]; Z]; hn],
+        dvt: vec![[[zero; Z]; E]; hn],
+        dwo: [[zero; E]; E],
+        dbo: [zero; E],
+        dga: [zero; E],
+        dbe: [zero; E],
+        dwf: [[zero; E]; D],
+        dbf: [zero; D],
+    });
     let mut loss = 0.0;
+    let inv_e = T::of(1.0 / E as f64);
+    let eps = T::of(1e-5);
     for q in 0..n {
-        let zq = zs[q];
-        let mut att = [0.0; E];
-        for h in 0..hn {
-            let mh = &sh.m[h];
-            let mut u = [0.0; Z];
-            for b in 0..Z {
-                let mut a = 0.0;
+        for blk in blocks {
+            let zs = &blk.z[..=q];
+            let zq = &zs[q];
+            // Forward: y_h = Σ_k Π_h[q,k] (z_qᵀ M_h z_k) z_k, att = Σ_h Ṽ_h y_h.
+            let mut att = [zero; E];
+            for h in 0..hn {
+                let mh = &wt.m[h];
+                let mut u = [zero; Z];
+                for b in 0..Z {
+                    for c in 0..Z {
+                        fma_s::<T, W, FMA>(&mut u[b], mh[c][b], &zq[c]);
+                    }
+                }
+                let pirow = &wt.pi[(h * n + q) * n..(h * n + q) * n + q + 1];
+                let scrow = &mut sc[h * n..h * n + q + 1];
+                let mut yy = [zero; Z];
+                for ((zk, &pik), sck) in zs.iter().zip(pirow).zip(scrow.iter_mut()) {
+                    let mut s = mul_v(&u[0], &zk[0]);
+                    for b in 1..Z {
+                        fma_v::<T, W, FMA>(&mut s, &u[b], &zk[b]);
+                    }
+                    *sck = s;
+                    let a = lanes!(|i| pik * s[i]);
+                    for b in 0..Z {
+                        fma_v::<T, W, FMA>(&mut yy[b], &a, &zk[b]);
+                    }
+                }
+                y[h] = yy;
+                let v = &wt.vt[h];
+                for i in 0..E {
+                    for b in 0..Z {
+                        fma_s::<T, W, FMA>(&mut att[i], v[i][b], &yy[b]);
+                    }
+                }
+            }
+            // fc_out → LayerNorm → read-out, squared error.
+            let mut f = [zero; E];
+            for i in 0..E {
+                f[i] = [wt.bo[i]; W];
+                for j in 0..E {
+                    fma_s::<T, W, FMA>(&mut f[i], wt.wo[i][j], &att[j]);
+                }
+            }
+            let mut mu = zero;
+            f.iter().for_each(|fi| fma_s::<T, W, FMA>(&mut mu, inv_e, fi));
+            let mut var = zero;
+            for fi in &f {
+                let c = lanes!(|k| fi[k] - mu[k]);
+                fma_v::<T, W, FMA>(&mut var, &c, &c);
+            }
+            let rsig = lanes!(|k| T::rsqrt(var[k] * inv_e + eps));
+            let mut xh = [zero; E];
+            let mut ln = [zero; E];
+            for i in 0..E {
+                xh[i] = lanes!(|k| (f[i][k] - mu[k]) * rsig[k]);
+                ln[i] = lanes!(|k| T::madd::<FMA>(wt.gamma[i], xh[i][k], wt.beta[i]));
+            }
+            let mut err = [zero; D];
+            let mut se = zero;
+            for i in 0..D {
+                let mut out = [wt.bf[i]; W];
+                for j in 0..E {
+                    fma_s::<T, W, FMA>(&mut out, wt.wf[i][j], &ln[j]);
+                }
+                err[i] = lanes!(|k| (out[k] - blk.target[q][i][k]) * blk.mask[k]);
+                let e = err[i];
+                fma_v::<T, W, FMA>(&mut se, &e, &e);
+            }
+            loss += hsum(&se);
+            let Some(a) = la.as_mut() else { continue };
+            // Backward through the read-out, LayerNorm and fc_out.
+            let mut gl = [zero; E];
+            for i in 0..D {
+                let gy = lanes!(|k| scale * err[i][k]);
+                add_v(&mut a.dbf[i], &gy);
+                for j in 0..E {
+                    fma_v::<T, W, FMA>(&mut a.dwf[i][j], &gy, &ln[j]);
+                    fma_s::<T, W, FMA>(&mut gl[j], wt.wf[i][j], &gy);
+                }
+            }
+            let (mut m1, mut m2) = (zero, zero);
+            let mut gx = [zero; E];
+            for i in 0..E {
+                fma_v::<T, W, FMA>(&mut a.dga[i], &gl[i], &xh[i]);
+                add_v(&mut a.dbe[i], &gl[i]);
+                gx[i] = lanes!(|k| gl[i][k] * wt.gamma[i]);
+                fma_s::<T, W, FMA>(&mut m1, inv_e, &gx[i]);
+                let gxh = mul_v(&gx[i], &xh[i]);
+                fma_s::<T, W, FMA>(&mut m2, inv_e, &gxh);
+            }
+            let mut gatt = [zero; E];
+            for i in 0..E {
+                let gf = lanes!(|k| (gx[i][k] - m1[k] - xh[i][k] * m2[k]) * rsig[k]);
+                add_v(&mut a.dbo[i], &gf);
+                for j in 0..E {
+                    fma_v::<T, W, FMA>(&mut a.dwo[i][j], &gf, &att[j]);
+                    fma_s::<T, W, FMA>(&mut gatt[j], wt.wo[i][j], &gf);
+                }
+            }
+            // Backward through the heads: gy_h = Ṽ_hᵀ gatt, dΠ_h[q,k] += (gy_h·z_k)(z_qᵀM_h z_k),
+            // dM_h += z_q (Σ_k Π_h[q,k] (gy_h·z_k) z_k)ᵀ.
+            for h in 0..hn {
+                let v = &wt.vt[h];
+                let mut gy = [zero; Z];
+                for i in 0..E {
+                    for b in 0..Z {
+                        fma_s::<T, W, FMA>(&mut gy[b], v[i][b], &gatt[i]);
+                        fma_v::<T, W, FMA>(&mut a.dvt[h][i][b], &gatt[i], &y[h][b]);
+                    }
+                }
+                let pirow = &wt.pi[(h * n + q) * n..(h * n + q) * n + q + 1];
+                let scrow = &sc[h * n..h * n + q + 1];
+                let dpirow = &mut dpi[h * n..h * n + q + 1];
+                let mut gu = [zero; Z];
+                for (((zk, &pik), sck), dk) in zs.iter().zip(pirow).zip(scrow).zip(dpirow.iter_mut()) {
+                    let mut g = mul_v(&gy[0], &zk[0]);
+                    for b in 1..Z {
+                        fma_v::<T, W, FMA>(&mut g, &gy[b], &zk[b]);
+                    }
+                    fma_v::<T, W, FMA>(dk, &g, sck);
+                    let gs = lanes!(|i| pik * g[i]);
+                    for b in 0..Z {
+                        fma_v::<T, W, FMA>(&mut gu[b], &gs, &zk[b]);
+                    }
+                }
                 for c in 0..Z {
-                    a += mh[c][b] * zq[c];
-                }
-                u[b] = a;
-            }
-            let pirow = &sh.pi[(h * n + q) * n..(h * n + q) * n + n];
-            let mut yy = [0.0; Z];
-            for k in 0..=q {
-                let zk = &zs[k];
-                let mut sck = 0.0;
-                for b in 0..Z {
-                    sck += u[b] * zk[b];
-                }
-                sc[h * n + k] = sck;
-                let a = pirow[k] * sck;
-                for b in 0..Z {
-                    yy[b] += a * zk[b];
+                    for b in 0..Z {
+                        fma_v::<T, W, FMA>(&mut a.dm[h][c][b], &zq[c], &gu[b]);
+                    }
                 }
             }
-            y[h] = yy;
-            let v = &sh.vt[h];
-            for i in 0..E {
-                let mut a = 0.0;
-                for b in 0..Z {
-                    a += v[i][b] * yy[b];
+        }
+        if let Some(acc) = acc.as_deref_mut() {
+            for h in 0..hn {
+                for k in 0..=q {
+                    acc.dpi[(h * n + q) * n + k] += hsum(&dpi[h * n + k]);
+                    dpi[h * n + k] = zero;
                 }
-                att[i] += a;
             }
         }
-        let mut f = [0.0; E];
-        for i in 0..E {
-            f[i] = p[o[8] + i] + (0..E).map(|j| p[o[7] + i * E + j] * att[j]).sum::<f64>();
-        }
-        let mu = f.iter().sum::<f64>() / E as f64;
-        let var = f.iter().map(|v| (v - mu) * (v - mu)).sum::<f64>() / E as f64;
-        let sig = (var + 1e-5).sqrt();
-        let mut xh = [0.0; E];
-        let mut ln = [0.0; E];
-        for i in 0..E {
-            xh[i] = (f[i] - mu) / sig;
-            ln[i] = p[o[9] + i] * xh[i] + p[o[10] + i];
-        }
-        let mut err = [0.0; D];
-        for i in 0..D {
-            let out = p[o[12] + i] + (0..E).map(|j| p[o[11] + i * E + j] * ln[j]).sum::<f64>();
-            err[i] = out - s[(q + 1) * D + i];
-            loss += err[i] * err[i];
-        }
-        let Some((a, scale)) = acc.as_mut() else { continue };
-        let mut gl = [0.0; E];
-        for i in 0..D {
-            let gy = 2.0 * err[i] * *scale;
-            a.dbf[i] += gy;
-            for j in 0..E {
-                a.dwf[i][j] += gy * ln[j];
-                gl[j] += gy * p[o[11] + i * E + j];
-            }
-        }
-        let (mut m1, mut m2) = (0.0, 0.0);
-        let mut gx = [0.0; E];
-        for i in 0..E {
-            a.dga[i] += gl[i] * xh[i];
-            a.dbe[i] += gl[i];
-            gx[i] = gl[i] * p[o[9] + i];
-            m1 += gx[i];
-            m2 += gx[i] * xh[i];
-        }
-        m1 /= E as f64;
-        m2 /= E as f64;
-        let mut gatt = [0.0; E];
-        for i in 0..E {
-            let gf = (gx[i] - m1 - xh[i] * m2) / sig;
-            a.dbo[i] += gf;
-            for j in 0..E {
-                a.dwo[i][j] += gf * att[j];
-                gatt[j] += gf * p[o[7] + i * E + j];
-            }
-        }
+    }
+    if let (Some(acc), Some(a)) = (acc, la) {
         for h in 0..hn {
-            let v = &sh.vt[h];
-            let mut gy = [0.0; Z];
-            for i in 0..E {
-                for b in 0..Z {
-                    gy[b] += v[i][b] * gatt[i];
-                    a.dvt[h][i][b] += gatt[i] * y[h][b];
-                }
-            }
-            let pirow = &sh.pi[(h * n + q) * n..(h * n + q) * n + n];
-            let dpirow = &mut a.dpi[(h * n + q) * n..(h * n + q) * n + n];
-            let mut gu = [0.0; Z];
-            for k in 0..=q {
-                let zk = &zs[k];
-                let mut ga = 0.0;
-                for b in 0..Z {
-                    ga += gy[b] * zk[b];
-                }
-                dpirow[k] += ga * sc[h * n + k];
-                let gs = ga * pirow[k];
-                for b in 0..Z {
-                    gu[b] += gs * zk[b];
-                }
-            }
             for c in 0..Z {
                 for b in 0..Z {
-                    a.dm[h][c][b] += zq[c] * gu[b];
+                    acc.dm[h][c][b] += hsum(&a.dm[h][c][b]);
                 }
             }
+            for i in 0..E {
+                for b in 0..Z {
+                    acc.dvt[h][i][b] += hsum(&a.dvt[h][i][b]);
+                }
+            }
+        }
+        for i in 0..E {
+            for j in 0..E {
+                acc.dwo[i][j] += hsum(&a.dwo[i][j]);
+            }
+            acc.dbo[i] += hsum(&a.dbo[i]);
+            acc.dga[i] += hsum(&a.dga[i]);
+            acc.dbe[i] += hsum(&a.dbe[i]);
+        }
+        for i in 0..D {
+            for j in 0..E {
+                acc.dwf[i][j] += hsum(&a.dwf[i][j]);
+            }
+            acc.dbf[i] += hsum(&a.dbf[i]);
         }
     }
     loss
 }
 
-fn loss_grad_fixed<const D: usize, const E: usize, const Z: usize>(l: NaLayout, p: &[f64], seqs: &[&[f64]], n: usize, with_grad: bool) -> (f64, Vec<f64>) {
+/// The batch-dependent pass over all sequences: lane blocks split across the rayon threads, one
+/// (Σ squared errors, gradient sums) per thread.
+fn batch_pass<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize>(
+    l: NaLayout,
+    p: &[f64],
+    sh: &Shared<D, E, Z>,
+    seqs: &[&[f64]],
+    n: usize,
+    with_grad: bool,
+    path: Path,
+    denom: f64,
+) -> Vec<(f64, Option<Acc<D, E, Z>>)> {
+    let wt = Weights::<T, D, E, Z>::new(l, p, sh);
+    let blocks = blocks::<T, W, D, Z>(seqs, n);
+    let chunk = blocks.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
+    blocks
+        .par_chunks(chunk)
+        .map(|ch| {
+            let mut acc = with_grad.then(|| Acc::new(l.h, n));
+            let loss = kernel::icar_chunk(path, l.h, &wt, ch, n, acc.as_mut().map(|a| (a, 1.0 / denom)));
+            (loss, acc)
+        })
+        .collect()
+}
+
+fn loss_grad_fixed<const D: usize, const E: usize, const Z: usize>(l: NaLayout, p: &[f64], seqs: &[&[f64]], n: usize, with_grad: bool, path: Path, precision: Precision) -> (f64, Vec<f64>) {
     let sh = shared::<D, E, Z>(l, p, n);
     let denom = (seqs.len() * n * D) as f64;
     let hn = l.h;
-    let chunk = seqs.len().div_ceil(rayon::current_num_threads().max(1) * 2).max(1);
-    let new_acc = || Acc::<E, Z> {
-        dpi: vec![0.0; hn * n * n],
-        dm: vec![[[0.0; Z]; Z]; hn],
-        dvt: vec![[[0.0; Z]; E]; hn],
-        dwo: [[0.0; E]; E],
-        dbo: [0.0; E],
-        dga: [0.0; E],
-        dbe: [0.0; E],
-        dwf: vec![[0.0; E]; D],
-        dbf: vec![0.0; D],
+    let parts = match precision {
+        Precision::F32 => batch_pass::<f32, 16, D, E, Z>(l, p, &sh, seqs, n, with_grad, path, denom),
+        Precision::F64 => batch_pass::<f64, 8, D, E, Z>(l, p, &sh, seqs, n, with_grad, path, denom),
     };
-    let parts: Vec<(f64, Option<Acc<E, Z>>)> = seqs
-        .par_chunks(chunk)
-        .map(|ch| {
-            let mut acc = with_grad.then(new_acc);
-            let mut loss = 0.0;
-            for s in ch {
-                loss += seq_pass(l, p, &sh, s, n, acc.as_mut().map(|a| (a, 1.0 / denom)));
-            }
-            (loss, acc)
-        })
-        .collect();
     let loss = parts.iter().map(|x| x.0).sum::<f64>() / denom;
     if !with_grad {
         return (loss, Vec::new());
     }
-    let mut a = new_acc();
-    for (_, pa) in parts.iter() {
-        let Some(pa) = pa else { continue };
-        a.dpi.iter_mut().zip(&pa.dpi).for_each(|(x, y)| *x += y);
-        for h in 0..hn {
-            for c in 0..Z {
-                for b in 0..Z {
-                    a.dm[h][c][b] += pa.dm[h][c][b];
-                }
-            }
-            for i in 0..E {
-                for b in 0..Z {
-                    a.dvt[h][i][b] += pa.dvt[h][i][b];
-                }
-            }
-        }
-        for i in 0..E {
-            for j in 0..E {
-                a.dwo[i][j] += pa.dwo[i][j];
-            }
-            a.dbo[i] += pa.dbo[i];
-            a.dga[i] += pa.dga[i];
-            a.dbe[i] += pa.dbe[i];
-        }
-        for i in 0..D {
-            for j in 0..E {
-                a.dwf[i][j] += pa.dwf[i][j];
-            }
-            a.dbf[i] += pa.dbf[i];
-        }
-    }
+    let mut a = Acc::<D, E, Z>::new(hn, n);
+    parts.iter().filter_map(|x| x.1.as_ref()).for_each(|pa| a.add(pa));
     let o = l.offsets();
     let mut g = vec![0.0; l.len()];
     for i in 0..E {
@@ -453,30 +725,34 @@ fn loss_grad_fixed<const D: usize, const E: usize, const Z: usize>(l: NaLayout, 
             g[o[4] + h * E + e] += dk[D];
             g[o[5] + h * E + e] += a.dvt[h][e][D];
         }
-        // Softmax backward and the PE path: S = pq·pk/√E, pq = Q_h p + bq, pk = K_h p + bk.
+        // Softmax backward, dS = Π ⊙ (dΠ − Σ_k Π dΠ)/√E, then the PE path: the logits are
+        // S[q,k] = pq_q·pk_k with pq_t = Q_h p_t + bq, pk_t = K_h p_t + bk.
+        let mut dpq = vec![[0.0; E]; n];
+        let mut dpk = vec![[0.0; E]; n];
         for q in 0..n {
-            let pirow = &sh.pi[(h * n + q) * n..(h * n + q) * n + n];
-            let drow = &a.dpi[(h * n + q) * n..(h * n + q) * n + n];
-            let dot: f64 = (0..=q).map(|k| pirow[k] * drow[k]).sum();
+            let pirow = &sh.pi[(h * n + q) * n..(h * n + q) * n + q + 1];
+            let drow = &a.dpi[(h * n + q) * n..(h * n + q) * n + q + 1];
+            let dot: f64 = pirow.iter().zip(drow).map(|(x, y)| x * y).sum();
+            let pqv = sh.pq[h * n + q];
             for k in 0..=q {
                 let ds = pirow[k] * (drow[k] - dot) * rs;
-                if ds == 0.0 {
-                    continue;
-                }
-                let (pqv, pkv) = (sh.pq[h * n + q], sh.pk[h * n + k]);
+                let pkv = sh.pk[h * n + k];
                 for i in 0..E {
-                    let dpq = ds * pkv[i];
-                    let dpk = ds * pqv[i];
-                    g[o[3] + h * E + i] += dpq;
-                    g[o[4] + h * E + i] += dpk;
-                    let (wq, wk) = (o[0] + (h * E + i) * E, o[1] + (h * E + i) * E);
-                    for j in 0..E {
-                        let (peq, pek) = (p[o[6] + q * E + j], p[o[6] + k * E + j]);
-                        g[wq + j] += dpq * peq;
-                        g[o[6] + q * E + j] += dpq * p[wq + j];
-                        g[wk + j] += dpk * pek;
-                        g[o[6] + k * E + j] += dpk * p[wk + j];
-                    }
+                    dpq[q][i] += ds * pkv[i];
+                    dpk[k][i] += ds * pqv[i];
+                }
+            }
+        }
+        for t in 0..n {
+            for i in 0..E {
+                g[o[3] + h * E + i] += dpq[t][i];
+                g[o[4] + h * E + i] += dpk[t][i];
+                let (wq, wk) = (o[0] + (h * E + i) * E, o[1] + (h * E + i) * E);
+                for j in 0..E {
+                    let pe = o[6] + t * E + j;
+                    g[wq + j] += dpq[t][i] * p[pe];
+                    g[wk + j] += dpk[t][i] * p[pe];
+                    g[pe] += dpq[t][i] * p[wq + j] + dpk[t][i] * p[wk + j];
                 }
             }
         }
@@ -484,17 +760,24 @@ fn loss_grad_fixed<const D: usize, const E: usize, const Z: usize>(l: NaLayout, 
     (loss, g)
 }
 
-/// MSE (over sequences, positions, coordinates) and, with `with_grad`, its gradient.
+/// MSE (over sequences, positions, coordinates) and, with `with_grad`, its gradient, in f64 on the
+/// fastest code path this CPU has.
 pub fn loss_grad(l: NaLayout, p: &[f64], seqs: &[&[f64]], n: usize, with_grad: bool) -> (f64, Vec<f64>) {
+    loss_grad_on(Path::best(), Precision::F64, l, p, seqs, n, with_grad)
+}
+
+/// [`loss_grad`] on an explicit code path and precision (tests compare them; the vector paths use
+/// FMA, the portable path does not).
+pub fn loss_grad_on(path: Path, precision: Precision, l: NaLayout, p: &[f64], seqs: &[&[f64]], n: usize, with_grad: bool) -> (f64, Vec<f64>) {
     match l.d {
-        1 => loss_grad_fixed::<1, 2, 2>(l, p, seqs, n, with_grad),
-        2 => loss_grad_fixed::<2, 4, 3>(l, p, seqs, n, with_grad),
-        3 => loss_grad_fixed::<3, 6, 4>(l, p, seqs, n, with_grad),
-        4 => loss_grad_fixed::<4, 8, 5>(l, p, seqs, n, with_grad),
-        5 => loss_grad_fixed::<5, 10, 6>(l, p, seqs, n, with_grad),
-        6 => loss_grad_fixed::<6, 12, 7>(l, p, seqs, n, with_grad),
-        7 => loss_grad_fixed::<7, 14, 8>(l, p, seqs, n, with_grad),
-        _ => loss_grad_fixed::<8, 16, 9>(l, p, seqs, n, with_grad),
+        1 => loss_grad_fixed::<1, 2, 2>(l, p, seqs, n, with_grad, path, precision),
+        2 => loss_grad_fixed::<2, 4, 3>(l, p, seqs, n, with_grad, path, precision),
+        3 => loss_grad_fixed::<3, 6, 4>(l, p, seqs, n, with_grad, path, precision),
+        4 => loss_grad_fixed::<4, 8, 5>(l, p, seqs, n, with_grad, path, precision),
+        5 => loss_grad_fixed::<5, 10, 6>(l, p, seqs, n, with_grad, path, precision),
+        6 => loss_grad_fixed::<6, 12, 7>(l, p, seqs, n, with_grad, path, precision),
+        7 => loss_grad_fixed::<7, 14, 8>(l, p, seqs, n, with_grad, path, precision),
+        _ => loss_grad_fixed::<8, 16, 9>(l, p, seqs, n, with_grad, path, precision),
     }
 }
 
@@ -525,7 +808,7 @@ pub fn train_nonaug(cfg: &NonAugConfig) -> NonAugOutcome {
     let curve = fit(
         &mut p,
         Schedule { d: cfg.d, n: cfg.n, train_seqs: cfg.train_seqs, test_seqs: cfg.test_seqs, batch: cfg.batch, epochs: cfg.epochs, lr: cfg.lr, seed: cfg.seed },
-        |p, seqs, with_grad| loss_grad(l, p, seqs, cfg.n, with_grad),
+        |p, seqs, with_grad| loss_grad_on(Path::best(), cfg.precision, l, p, seqs, cfg.n, with_grad),
     );
     let test_mse = curve.last().map_or(f64::NAN, |c| c.test);
     let pe_last_row = pe_last_rows(l, &p, cfg.n);
@@ -574,6 +857,33 @@ mod tests {
             assert!(g[i].is_finite());
             assert!((fd - g[i]).abs() < 1e-6 * (1.0 + g[i].abs()), "param {i}: fd {fd} vs {}", g[i]);
         }
+    }
+
+    #[test]
+    fn code_paths_and_precisions_agree() {
+        // 19 sequences: neither a multiple of 8 nor of 16, so the last lane block is padded.
+        let (d, n) = (3, 7);
+        let l = NaLayout { d, h: 3 };
+        let p = init_params(l, 11);
+        let data = haar_dataset(d, n, 19, 5);
+        let refs: Vec<&[f64]> = data.iter().map(Vec::as_slice).collect();
+        let (l0, g0) = loss_grad_on(Path::Portable, Precision::F64, l, &p, &refs, n, true);
+        let gmax = g0.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let dist = |g: &[f64]| g.iter().zip(&g0).fold(0.0f64, |m, (a, b)| m.max((a - b).abs())) / gmax;
+        for path in [Path::Avx2, Path::Avx512].into_iter().filter(|p| p.available()) {
+            let (l1, g1) = loss_grad_on(path, Precision::F64, l, &p, &refs, n, true);
+            assert!((l1 - l0).abs() < 1e-12 * l0, "{path:?}: {l1} vs {l0}");
+            assert!(dist(&g1) < 1e-12, "{path:?}: gradient off by {}", dist(&g1));
+        }
+        for path in [Path::Portable, Path::Avx2, Path::Avx512].into_iter().filter(|p| p.available()) {
+            let (l1, g1) = loss_grad_on(path, Precision::F32, l, &p, &refs, n, true);
+            assert!((l1 - l0).abs() < 1e-5 * l0, "{path:?} f32: {l1} vs {l0}");
+            assert!(dist(&g1) < 1e-4, "{path:?} f32: gradient off by {}", dist(&g1));
+            assert!(g1.iter().all(|x| x.is_finite()));
+        }
+        // the padding lanes contribute nothing: the same loss from the sequences one at a time
+        let single: f64 = refs.iter().map(|s| loss_grad_on(Path::Portable, Precision::F64, l, &p, &[*s], n, false).0).sum::<f64>() / refs.len() as f64;
+        assert!((single - l0).abs() < 1e-12 * l0, "{single} vs {l0}");
     }
 
     #[test]

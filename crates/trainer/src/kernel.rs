@@ -405,6 +405,40 @@ multiversion!(
     fn gelu_bwd_wide(x: &[f32], dy: &[f32], dx: &mut [f32]) => crate::ops::gelu_bwd_loop
 );
 
+/// One chunk of the ICAR non-augmented model's batch pass ([`crate::icar_nonaug::chunk_pass`]: W
+/// sequences per lane block, f32 or f64) on the given path: compiled for AVX-512F (+FMA), AVX2+FMA
+/// or plain (no FMA), like the attention kernels. A path the CPU lacks falls back to plain.
+pub(crate) fn icar_chunk<T: crate::icar_nonaug::Real, const W: usize, const D: usize, const E: usize, const Z: usize>(
+    path: Path,
+    heads: usize,
+    wt: &crate::icar_nonaug::Weights<T, D, E, Z>,
+    blocks: &[crate::icar_nonaug::Block<T, W, D, Z>],
+    n: usize,
+    grad: Option<(&mut crate::icar_nonaug::Acc<D, E, Z>, f64)>,
+) -> f64 {
+    use crate::icar_nonaug::chunk_pass;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::icar_nonaug::{Acc, Block, Real, Weights};
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        fn wide512<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize>(h: usize, wt: &Weights<T, D, E, Z>, b: &[Block<T, W, D, Z>], n: usize, g: Option<(&mut Acc<D, E, Z>, f64)>) -> f64 {
+            chunk_pass::<T, W, D, E, Z, true>(h, wt, b, n, g)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn wide256<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize>(h: usize, wt: &Weights<T, D, E, Z>, b: &[Block<T, W, D, Z>], n: usize, g: Option<(&mut Acc<D, E, Z>, f64)>) -> f64 {
+            chunk_pass::<T, W, D, E, Z, true>(h, wt, b, n, g)
+        }
+        match path {
+            // SAFETY: the path is checked against the CPU's features first.
+            Path::Avx512 if path.available() => return unsafe { wide512(heads, wt, blocks, n, grad) },
+            // SAFETY: as above.
+            Path::Avx2 if path.available() => return unsafe { wide256(heads, wt, blocks, n, grad) },
+            _ => {}
+        }
+    }
+    chunk_pass::<T, W, D, E, Z, false>(heads, wt, blocks, n, grad)
+}
+
 #[cfg(target_arch = "x86_64")]
 thread_local! {
     /// Per-thread scratch of the intrinsics paths, reused across rows and steps.
