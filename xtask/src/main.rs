@@ -42,10 +42,13 @@ enum Task {
     /// Speed benchmarks. `cargo xtask bench markov`: one training step of the GPT-style model at
     /// the reference shape (B 16, N 1024, d 8, 1 layer, tied, AdamW) — model step only (one fixed
     /// batch, like ../shared/bench/torch_markov_step.py) and with data sampling — plus the wall time
-    /// of a full default run (400 iterations with evaluation).
+    /// of a full default run (400 iterations with evaluation). `cargo xtask bench icar`: one Adam
+    /// step (gradient over a batch of 1024 sequences, n 50, d 5) of the ICAR augmented model and of
+    /// the non-augmented model (H 64, f32 and f64), plus the wall time of the full Fig 5 and Fig 7
+    /// trainings (3200 steps each).
     Bench {
-        /// What to benchmark (only `markov` so far).
-        #[arg(value_parser = ["markov"])]
+        /// What to benchmark.
+        #[arg(value_parser = ["markov", "icar"])]
         what: String,
         /// Threads (sets RAYON_NUM_THREADS for a child process).
         #[arg(long, default_value_t = 1)]
@@ -53,7 +56,7 @@ enum Task {
         /// Timed steps (median reported).
         #[arg(long, default_value_t = 30)]
         steps: usize,
-        /// Skip the full 400-iteration run.
+        /// Skip the full run(s).
         #[arg(long)]
         no_full_run: bool,
         /// One JSON line (keys as the PyTorch anchor: ms_per_step, tokens_per_s, threads, …).
@@ -113,13 +116,13 @@ fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Task::Bench { what: _, threads, steps, no_full_run, json, child } => {
+        Task::Bench { what, threads, steps, no_full_run, json, child } => {
             anyhow::ensure!(threads >= 1, "invalid `threads` = 0: must be at least 1");
             anyhow::ensure!(steps >= 1, "invalid `steps` = 0: must be at least 1");
             if !child {
                 // candle and rayon read the thread count at start-up: measure in a child process.
                 let mut cmd = std::process::Command::new(std::env::current_exe().context("own path")?);
-                cmd.args(["bench", "markov", "--child", "--threads", &threads.to_string(), "--steps", &steps.to_string()]);
+                cmd.args(["bench", what.as_str(), "--child", "--threads", &threads.to_string(), "--steps", &steps.to_string()]);
                 if no_full_run {
                     cmd.arg("--no-full-run");
                 }
@@ -130,9 +133,47 @@ fn run() -> anyhow::Result<()> {
                 anyhow::ensure!(status.success(), "benchmark failed");
                 return Ok(());
             }
-            bench_markov(threads, steps, no_full_run, json)
+            if what == "icar" { bench_icar(threads, steps, no_full_run, json) } else { bench_markov(threads, steps, no_full_run, json) }
         }
     }
+}
+
+fn bench_icar(threads: usize, steps: usize, no_full_run: bool, json: bool) -> anyhow::Result<()> {
+    use attnlab_trainer::{bench, icar, icar_nonaug};
+    let b = bench::icar_step(steps);
+    let (full_aug_s, full_nonaug_s) = if no_full_run {
+        (None, None)
+    } else {
+        let a = icar::train_augmented(&icar::AugConfig::reference(0));
+        let n = icar_nonaug::train_nonaug(&icar_nonaug::NonAugConfig::reference(0));
+        (Some(a.wall_s), Some(n.wall_s))
+    };
+    let r2 = |x: f64| (x * 100.0).round() / 100.0;
+    let v = serde_json::json!({
+        "augmented_ms_per_step": r2(b.augmented_ms),
+        "nonaug_f32_ms_per_step": r2(b.nonaug_f32_ms),
+        "nonaug_f64_ms_per_step": r2(b.nonaug_f64_ms),
+        "threads": threads,
+        "batch": 1024, "n": 50, "d": 5, "heads": 64,
+        "full_fig5_s": full_aug_s,
+        "full_fig7_s": full_nonaug_s,
+        "full_run_steps": 3200,
+        "kernel": attnlab_trainer::kernel::code_path(),
+        "engine": "attnlab (hand-written gradients)",
+    });
+    if json {
+        println!("{v}");
+    } else {
+        println!("icar step, batch 1024, n 50, d 5, {threads} thread(s), kernel {}", attnlab_trainer::kernel::code_path());
+        println!("  augmented (§2a)              : {:8.2} ms/step", b.augmented_ms);
+        println!("  non-augmented (§2b, H 64) f32: {:8.2} ms/step", b.nonaug_f32_ms);
+        println!("  non-augmented (§2b, H 64) f64: {:8.2} ms/step", b.nonaug_f64_ms);
+        if let (Some(a), Some(n)) = (full_aug_s, full_nonaug_s) {
+            println!("  full Fig 5 training          : {a:8.1} s (3200 steps, test every epoch)");
+            println!("  full Fig 7 training          : {n:8.1} s (3200 steps, test every epoch)");
+        }
+    }
+    Ok(())
 }
 
 fn bench_markov(threads: usize, steps: usize, no_full_run: bool, json: bool) -> anyhow::Result<()> {

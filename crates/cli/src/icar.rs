@@ -4,9 +4,10 @@
 
 use attnlab_comparator::{Observation, Prediction, Tolerance, Verdict, judge};
 use attnlab_core::config::rules;
-use attnlab_icar::diagonal::{Case, Diagonal, fit_restarts, invariants};
+use attnlab_icar::diagonal::{Case, Diagonal, fit_restarts_with, invariants};
 use attnlab_icar::gd::Augmented;
-use attnlab_icar::head::{HeadTrain, train_head};
+use attnlab_icar::head::{HeadTrain, train_head_with};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -26,10 +27,11 @@ pub enum IcarCmd {
 /// Arguments of `attnlab icar augmented`.
 #[derive(Debug, Args)]
 pub struct AugmentedArgs {
-    /// Dimension d (1 ≤ d ≤ 16).
+    /// Dimension d (≥ 1). Training time grows like d²·T·steps·batch: d = 16, T = 200 with the
+    /// default steps and batch takes about 30 s on one core (a progress bar shows the rest).
     #[arg(long)]
     pub d: usize,
-    /// Number of context tokens T (2 ≤ T ≤ 200).
+    /// Number of context tokens T (≥ 2).
     #[arg(long)]
     pub t: usize,
     /// Seed of init, training and evaluation data (ChaCha8).
@@ -64,13 +66,15 @@ pub struct DiagonalArgs {
     /// unitary or orthogonal.
     #[arg(long, value_enum)]
     pub case: CaseArg,
-    /// Dimension d (1 ≤ d ≤ 64; even for orthogonal).
+    /// Dimension d (≥ 1; even for orthogonal). Time grows like d·H·T² per iteration: d = 64,
+    /// H = 256, T = 200 with the default iterations and restarts takes about 3.5 min on 2 cores
+    /// (a progress bar shows the rest).
     #[arg(long)]
     pub d: usize,
-    /// Number of heads H (1 ≤ H ≤ 256).
+    /// Number of heads H (≥ 1).
     #[arg(long)]
     pub heads: usize,
-    /// Sequence length T (2 ≤ T ≤ 200); rows t = 0..T−2 enter the loss.
+    /// Sequence length T (≥ 2); rows t = 0..T−2 enter the loss.
     #[arg(long, default_value_t = 20)]
     pub t: usize,
     /// Adam iterations per restart.
@@ -87,11 +91,24 @@ pub struct DiagonalArgs {
     pub json: bool,
 }
 
-fn at_most(field: &'static str, n: usize, max: usize) -> anyhow::Result<usize> {
+/// Refuses sizes whose arrays would not fit in memory (the run would abort, not answer).
+fn fits_in_memory(field: &'static str, n: usize, max: usize, what: &str) -> anyhow::Result<()> {
     if n > max {
-        return Err(attnlab_core::ConfigError::new(field, n, format!("must be at most {max} (training cost)")).into());
+        return Err(attnlab_core::ConfigError::new(field, n, format!("must be at most {max}: {what} would not fit in memory")).into());
     }
-    Ok(n)
+    Ok(())
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+fn progress(len: u64, prefix: String) -> anyhow::Result<indicatif::ProgressBar> {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len}  {elapsed_precise} (eta {eta})")
+            .context("progress template")?
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(prefix);
+    Ok(bar)
 }
 
 /// Runs an ICAR command; returns (result, json?).
@@ -114,11 +131,13 @@ fn verdict_all(vs: &[Verdict]) -> Verdict {
 
 fn augmented(a: &AugmentedArgs) -> anyhow::Result<Value> {
     let s = Augmented::new(a.d, a.t, 1.0)?;
-    at_most("d", a.d, 16)?;
-    at_most("t", a.t, 200)?;
+    fits_in_memory("d", a.d, 4096, "the d×d complex weights of every sequence's gradient")?;
+    fits_in_memory("t", a.t, 1 << 20, "each sequence's T·d states")?;
     let cfg = HeadTrain::new(s, a.steps, a.batch, 0.01, 0.1, a.eval_samples, a.seed)?;
     let t0 = std::time::Instant::now();
-    let o = train_head(&cfg);
+    let bar = progress(a.steps as u64, format!("training the augmented head (d = {}, T = {}), steps", a.d, a.t))?;
+    let o = train_head_with(&cfg, || bar.inc(1));
+    bar.finish_and_clear();
     let e = o.eval;
     // Tolerances: 3% of loss* and of η* (training noise of a finite Adam run).
     let v_loss = judge(Prediction { value: s.loss_star() }, Observation::mean(e.loss_paired), Tolerance::Absolute((0.03 * s.loss_star()).max(1e-3)));
@@ -153,13 +172,15 @@ fn diagonal(a: &DiagonalArgs) -> anyhow::Result<Value> {
         CaseArg::Orthogonal => Case::Orthogonal,
     };
     let m = Diagonal::new(case, a.d, a.heads, a.t)?;
-    at_most("d", a.d, 64)?;
-    at_most("heads", a.heads, 256)?;
-    at_most("t", a.t, 200)?;
+    fits_in_memory("t", a.t, 10_000, "the T×T positional matrix P")?;
+    fits_in_memory("d", a.d, 1 << 16, "the d×d matrix C = BᵀA")?;
+    fits_in_memory("heads", a.heads, (1 << 24) / a.d.max(1), "the H×d matrices A and B")?;
     rules::at_least("iters", a.iters, 1)?;
     rules::at_least("restarts", a.restarts, 1)?;
     let t0 = std::time::Instant::now();
-    let (best, losses) = fit_restarts(&m, a.restarts, a.iters, a.seed);
+    let bar = progress((a.restarts * a.iters) as u64, format!("fitting {} restarts, iterations", a.restarts))?;
+    let (best, losses) = fit_restarts_with(&m, a.restarts, a.iters, a.seed, &|| bar.inc(1));
+    bar.finish_and_clear();
     let inv = invariants(&m, &best.params);
     let rows = m.rows() as f64;
     let per_row = best.loss / rows;

@@ -297,6 +297,11 @@ pub struct Fit {
 
 /// Minimises the total loss from `init` for `iters` iterations.
 pub fn fit(m: &Diagonal, init: Params, opt: Optimiser, iters: usize) -> Fit {
+    fit_with(m, init, opt, iters, &|| {})
+}
+
+/// [`fit`], calling `on_iter` after every iteration (progress reporting).
+pub fn fit_with(m: &Diagonal, init: Params, opt: Optimiser, iters: usize, on_iter: &(dyn Fn() + Sync)) -> Fit {
     let mut x = init;
     let mut curve = Vec::new();
     let n = x.a.len() + x.b.len() + x.p.len();
@@ -323,6 +328,7 @@ pub fn fit(m: &Diagonal, init: Params, opt: Optimiser, iters: usize) -> Fit {
                 }
             }
         }
+        on_iter();
     }
     let l = loss(m, &x);
     curve.push((iters, l));
@@ -334,9 +340,14 @@ pub fn fit(m: &Diagonal, init: Params, opt: Optimiser, iters: usize) -> Fit {
 /// because the orthogonal landscape has non-global minima (found here: e.g. d = 10, H = 4 stalls at
 /// 3.09 per row from some inits, against the floor 2).
 pub fn fit_restarts(m: &Diagonal, restarts: usize, iters: usize, seed: u64) -> (Fit, Vec<f64>) {
+    fit_restarts_with(m, restarts, iters, seed, &|| {})
+}
+
+/// [`fit_restarts`], calling `on_iter` after every iteration of every restart (progress reporting).
+pub fn fit_restarts_with(m: &Diagonal, restarts: usize, iters: usize, seed: u64, on_iter: &(dyn Fn() + Sync)) -> (Fit, Vec<f64>) {
     let fits: Vec<Fit> = (0..restarts.max(1))
         .into_par_iter()
-        .map(|r| fit(m, Params::random(m, 0.1, attnlab_core::rng::child_seed(seed, r as u64)), Optimiser::Adam { lr: 0.02 }, iters))
+        .map(|r| fit_with(m, Params::random(m, 0.1, attnlab_core::rng::child_seed(seed, r as u64)), Optimiser::Adam { lr: 0.02 }, iters, on_iter))
         .collect();
     let losses: Vec<f64> = fits.iter().map(|f| f.loss).collect();
     let best = fits.into_iter().min_by(|a, b| a.loss.total_cmp(&b.loss)).expect("at least one restart");

@@ -231,6 +231,11 @@ pub struct HeadOutcome {
 /// Trains the head with Adam (β = 0.9, 0.999) on fresh minibatches (single thread; run several
 /// configs in parallel with rayon).
 pub fn train_head(cfg: &HeadTrain) -> HeadOutcome {
+    train_head_with(cfg, || {})
+}
+
+/// [`train_head`], calling `on_step` after every Adam step (progress reporting).
+pub fn train_head_with(cfg: &HeadTrain, mut on_step: impl FnMut()) -> HeadOutcome {
     let s = cfg.setting;
     let d = s.d();
     let t = s.t();
@@ -263,6 +268,7 @@ pub fn train_head(cfg: &HeadTrain) -> HeadOutcome {
             let upd = |mm: f64, vv: f64| (mm / c1) / ((vv / c2).sqrt() + eps);
             *p -= C64::new(upd(m[i].re, v[i].re), upd(m[i].im, v[i].im)) * lr;
         }
+        on_step();
     }
     let eval = evaluate(&head, &s, cfg.eval_samples, attnlab_core::rng::child_seed(cfg.seed, 2));
     HeadOutcome { head, curve, eval }
