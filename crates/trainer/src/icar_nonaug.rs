@@ -350,91 +350,85 @@ fn blocks<T: Real, const W: usize, const D: usize, const Z: usize>(seqs: &[&[f64
         .collect()
 }
 
-/// The step's weights in the pass's precision: Π_h, M_h, Ṽ_h (from [`Shared`]) and fc_out, LayerNorm
-/// and read-out.
-pub(crate) struct Weights<T: Real, const D: usize, const E: usize, const Z: usize> {
-    pi: Vec<T>,
-    m: Vec<[[T; Z]; Z]>,
-    vt: Vec<[[T; Z]; E]>,
-    wo: [[T; E]; E],
-    bo: [T; E],
-    gamma: [T; E],
-    beta: [T; E],
-    wf: [[T; E]; D],
-    bf: [T; D],
+/// The parameters the batch-dependent pass sees, in one shape: Π_h (H×n×n), M_h (Z×Z) and Ṽ_h
+/// (E×Z) per head, fc_out (W_o, b_o), LayerNorm (γ, β) and the read-out (W_f, b_f). `X` is the pass's
+/// float for the step's weights ([`Weights`]), f64 for gradient sums ([`Acc`]) and a lane vector
+/// for the per-lane sums inside a chunk (with Π left empty: its lanes are summed per query).
+#[derive(Clone)]
+pub(crate) struct HeadParams<X, const D: usize, const E: usize, const Z: usize> {
+    pi: Vec<X>,
+    m: Vec<[[X; Z]; Z]>,
+    vt: Vec<[[X; Z]; E]>,
+    wo: [[X; E]; E],
+    bo: [X; E],
+    gamma: [X; E],
+    beta: [X; E],
+    wf: [[X; E]; D],
+    bf: [X; D],
+}
+
+/// The step's weights in the pass's precision.
+pub(crate) type Weights<T, const D: usize, const E: usize, const Z: usize> = HeadParams<T, D, E, Z>;
+/// Gradient sums over sequences.
+pub(crate) type Acc<const D: usize, const E: usize, const Z: usize> = HeadParams<f64, D, E, Z>;
+
+impl<X: Copy, const D: usize, const E: usize, const Z: usize> HeadParams<X, D, E, Z> {
+    /// Every entry `x`, with `pi_len` entries of Π.
+    fn filled(heads: usize, pi_len: usize, x: X) -> Self {
+        Self {
+            pi: vec![x; pi_len],
+            m: vec![[[x; Z]; Z]; heads],
+            vt: vec![[[x; Z]; E]; heads],
+            wo: [[x; E]; E],
+            bo: [x; E],
+            gamma: [x; E],
+            beta: [x; E],
+            wf: [[x; E]; D],
+            bf: [x; D],
+        }
+    }
+
+    /// Calls `f(mine, theirs)` on every pair of corresponding entries (Π only as far as both have it).
+    fn zip_with<Y>(&mut self, o: &HeadParams<Y, D, E, Z>, f: impl Fn(&mut X, &Y)) {
+        self.pi.iter_mut().zip(&o.pi).for_each(|(x, y)| f(x, y));
+        for (a, b) in self.m.iter_mut().zip(&o.m) {
+            a.iter_mut().flatten().zip(b.iter().flatten()).for_each(|(x, y)| f(x, y));
+        }
+        for (a, b) in self.vt.iter_mut().zip(&o.vt) {
+            a.iter_mut().flatten().zip(b.iter().flatten()).for_each(|(x, y)| f(x, y));
+        }
+        self.wo.iter_mut().flatten().zip(o.wo.iter().flatten()).for_each(|(x, y)| f(x, y));
+        self.wf.iter_mut().flatten().zip(o.wf.iter().flatten()).for_each(|(x, y)| f(x, y));
+        for (a, b) in [(&mut self.bo, &o.bo), (&mut self.gamma, &o.gamma), (&mut self.beta, &o.beta)] {
+            a.iter_mut().zip(b).for_each(|(x, y)| f(x, y));
+        }
+        self.bf.iter_mut().zip(&o.bf).for_each(|(x, y)| f(x, y));
+    }
 }
 
 impl<T: Real, const D: usize, const E: usize, const Z: usize> Weights<T, D, E, Z> {
-    fn new(l: NaLayout, p: &[f64], sh: &Shared<D, E, Z>) -> Self {
+    fn of_step(l: NaLayout, p: &[f64], sh: &Shared<D, E, Z>) -> Self {
         let o = l.offsets();
-        Self {
-            pi: sh.pi.iter().map(|&x| T::of(x)).collect(),
-            m: sh.m.iter().map(|m| m.map(|r| r.map(T::of))).collect(),
-            vt: sh.vt.iter().map(|m| m.map(|r| r.map(T::of))).collect(),
-            wo: std::array::from_fn(|i| std::array::from_fn(|j| T::of(p[o[7] + i * E + j]))),
-            bo: std::array::from_fn(|i| T::of(p[o[8] + i])),
-            gamma: std::array::from_fn(|i| T::of(p[o[9] + i])),
-            beta: std::array::from_fn(|i| T::of(p[o[10] + i])),
-            wf: std::array::from_fn(|i| std::array::from_fn(|j| T::of(p[o[11] + i * E + j]))),
-            bf: std::array::from_fn(|i| T::of(p[o[12] + i])),
+        let mut w = Self::filled(l.h, sh.pi.len(), T::ZERO);
+        let mut f = Acc::<D, E, Z>::filled(l.h, 0, 0.0);
+        f.pi.clone_from(&sh.pi);
+        f.m.clone_from(&sh.m);
+        f.vt.clone_from(&sh.vt);
+        for i in 0..E {
+            for j in 0..E {
+                f.wo[i][j] = p[o[7] + i * E + j];
+            }
+            (f.bo[i], f.gamma[i], f.beta[i]) = (p[o[8] + i], p[o[9] + i], p[o[10] + i]);
         }
+        for i in 0..D {
+            for j in 0..E {
+                f.wf[i][j] = p[o[11] + i * E + j];
+            }
+            f.bf[i] = p[o[12] + i];
+        }
+        w.zip_with(&f, |x, y| *x = T::of(*y));
+        w
     }
-}
-
-/// Gradient accumulators of the batch-dependent part (sums over sequences).
-pub(crate) struct Acc<const D: usize, const E: usize, const Z: usize> {
-    dpi: Vec<f64>,
-    dm: Vec<[[f64; Z]; Z]>,
-    dvt: Vec<[[f64; Z]; E]>,
-    dwo: [[f64; E]; E],
-    dbo: [f64; E],
-    dga: [f64; E],
-    dbe: [f64; E],
-    dwf: [[f64; E]; D],
-    dbf: [f64; D],
-}
-
-impl<const D: usize, const E: usize, const Z: usize> Acc<D, E, Z> {
-    fn new(h: usize, n: usize) -> Self {
-        Self {
-            dpi: vec![0.0; h * n * n],
-            dm: vec![[[0.0; Z]; Z]; h],
-            dvt: vec![[[0.0; Z]; E]; h],
-            dwo: [[0.0; E]; E],
-            dbo: [0.0; E],
-            dga: [0.0; E],
-            dbe: [0.0; E],
-            dwf: [[0.0; E]; D],
-            dbf: [0.0; D],
-        }
-    }
-    fn add(&mut self, o: &Self) {
-        self.dpi.iter_mut().zip(&o.dpi).for_each(|(x, y)| *x += y);
-        for (a, b) in self.dm.iter_mut().zip(&o.dm) {
-            a.iter_mut().flatten().zip(b.iter().flatten()).for_each(|(x, y)| *x += y);
-        }
-        for (a, b) in self.dvt.iter_mut().zip(&o.dvt) {
-            a.iter_mut().flatten().zip(b.iter().flatten()).for_each(|(x, y)| *x += y);
-        }
-        self.dwo.iter_mut().flatten().zip(o.dwo.iter().flatten()).for_each(|(x, y)| *x += y);
-        self.dwf.iter_mut().flatten().zip(o.dwf.iter().flatten()).for_each(|(x, y)| *x += y);
-        for (a, b) in [(&mut self.dbo, &o.dbo), (&mut self.dga, &o.dga), (&mut self.dbe, &o.dbe)] {
-            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-        }
-        self.dbf.iter_mut().zip(&o.dbf).for_each(|(x, y)| *x += y);
-    }
-}
-
-/// Per-lane versions of the accumulators (summed over the lanes once per chunk).
-struct LaneAcc<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize> {
-    dm: Vec<[[[T; W]; Z]; Z]>,
-    dvt: Vec<[[[T; W]; Z]; E]>,
-    dwo: [[[T; W]; E]; E],
-    dbo: [[T; W]; E],
-    dga: [[T; W]; E],
-    dbe: [[T; W]; E],
-    dwf: [[[T; W]; E]; D],
-    dbf: [[T; W]; D],
 }
 
 /// Forward (and backward when `grad` is given: the gradient of `scale`·Σ squared errors) of a
@@ -457,16 +451,7 @@ pub(crate) fn chunk_pass<T: Real, const W: usize, const D: usize, const E: usize
         Some((a, s)) => (Some(a), T::of(2.0 * s)),
         None => (None, T::ZERO),
     };
-    let mut la = acc.is_some().then(|| LaneAcc::<T, W, D, E, Z> {
-        dm: vec![[[zero; Z]; Z]; hn],
-        dvt: vec![[[zero; Z]; E]; hn],
-        dwo: [[zero; E]; E],
-        dbo: [zero; E],
-        dga: [zero; E],
-        dbe: [zero; E],
-        dwf: [[zero; E]; D],
-        dbf: [zero; D],
-    });
+    let mut la = acc.is_some().then(|| HeadParams::<[T; W], D, E, Z>::filled(hn, 0, zero));
     let mut loss = 0.0;
     let inv_e = T::of(1.0 / E as f64);
     let eps = T::of(1e-5);
@@ -545,17 +530,17 @@ pub(crate) fn chunk_pass<T: Real, const W: usize, const D: usize, const E: usize
             let mut gl = [zero; E];
             for i in 0..D {
                 let gy = lanes!(|k| scale * err[i][k]);
-                add_v(&mut a.dbf[i], &gy);
+                add_v(&mut a.bf[i], &gy);
                 for j in 0..E {
-                    fma_v::<T, W, FMA>(&mut a.dwf[i][j], &gy, &ln[j]);
+                    fma_v::<T, W, FMA>(&mut a.wf[i][j], &gy, &ln[j]);
                     fma_s::<T, W, FMA>(&mut gl[j], wt.wf[i][j], &gy);
                 }
             }
             let (mut m1, mut m2) = (zero, zero);
             let mut gx = [zero; E];
             for i in 0..E {
-                fma_v::<T, W, FMA>(&mut a.dga[i], &gl[i], &xh[i]);
-                add_v(&mut a.dbe[i], &gl[i]);
+                fma_v::<T, W, FMA>(&mut a.gamma[i], &gl[i], &xh[i]);
+                add_v(&mut a.beta[i], &gl[i]);
                 gx[i] = lanes!(|k| gl[i][k] * wt.gamma[i]);
                 fma_s::<T, W, FMA>(&mut m1, inv_e, &gx[i]);
                 let gxh = mul_v(&gx[i], &xh[i]);
@@ -564,9 +549,9 @@ pub(crate) fn chunk_pass<T: Real, const W: usize, const D: usize, const E: usize
             let mut gatt = [zero; E];
             for i in 0..E {
                 let gf = lanes!(|k| (gx[i][k] - m1[k] - xh[i][k] * m2[k]) * rsig[k]);
-                add_v(&mut a.dbo[i], &gf);
+                add_v(&mut a.bo[i], &gf);
                 for j in 0..E {
-                    fma_v::<T, W, FMA>(&mut a.dwo[i][j], &gf, &att[j]);
+                    fma_v::<T, W, FMA>(&mut a.wo[i][j], &gf, &att[j]);
                     fma_s::<T, W, FMA>(&mut gatt[j], wt.wo[i][j], &gf);
                 }
             }
@@ -578,7 +563,7 @@ pub(crate) fn chunk_pass<T: Real, const W: usize, const D: usize, const E: usize
                 for i in 0..E {
                     for b in 0..Z {
                         fma_s::<T, W, FMA>(&mut gy[b], v[i][b], &gatt[i]);
-                        fma_v::<T, W, FMA>(&mut a.dvt[h][i][b], &gatt[i], &y[h][b]);
+                        fma_v::<T, W, FMA>(&mut a.vt[h][i][b], &gatt[i], &y[h][b]);
                     }
                 }
                 let pirow = &wt.pi[(h * n + q) * n..(h * n + q) * n + q + 1];
@@ -598,7 +583,7 @@ pub(crate) fn chunk_pass<T: Real, const W: usize, const D: usize, const E: usize
                 }
                 for c in 0..Z {
                     for b in 0..Z {
-                        fma_v::<T, W, FMA>(&mut a.dm[h][c][b], &zq[c], &gu[b]);
+                        fma_v::<T, W, FMA>(&mut a.m[h][c][b], &zq[c], &gu[b]);
                     }
                 }
             }
@@ -606,39 +591,14 @@ pub(crate) fn chunk_pass<T: Real, const W: usize, const D: usize, const E: usize
         if let Some(acc) = acc.as_deref_mut() {
             for h in 0..hn {
                 for k in 0..=q {
-                    acc.dpi[(h * n + q) * n + k] += hsum(&dpi[h * n + k]);
+                    acc.pi[(h * n + q) * n + k] += hsum(&dpi[h * n + k]);
                     dpi[h * n + k] = zero;
                 }
             }
         }
     }
     if let (Some(acc), Some(a)) = (acc, la) {
-        for h in 0..hn {
-            for c in 0..Z {
-                for b in 0..Z {
-                    acc.dm[h][c][b] += hsum(&a.dm[h][c][b]);
-                }
-            }
-            for i in 0..E {
-                for b in 0..Z {
-                    acc.dvt[h][i][b] += hsum(&a.dvt[h][i][b]);
-                }
-            }
-        }
-        for i in 0..E {
-            for j in 0..E {
-                acc.dwo[i][j] += hsum(&a.dwo[i][j]);
-            }
-            acc.dbo[i] += hsum(&a.dbo[i]);
-            acc.dga[i] += hsum(&a.dga[i]);
-            acc.dbe[i] += hsum(&a.dbe[i]);
-        }
-        for i in 0..D {
-            for j in 0..E {
-                acc.dwf[i][j] += hsum(&a.dwf[i][j]);
-            }
-            acc.dbf[i] += hsum(&a.dbf[i]);
-        }
+        acc.zip_with(&a, |x, y| *x += hsum(y));
     }
     loss
 }
@@ -655,13 +615,13 @@ fn batch_pass<T: Real, const W: usize, const D: usize, const E: usize, const Z: 
     path: Path,
     denom: f64,
 ) -> Vec<(f64, Option<Acc<D, E, Z>>)> {
-    let wt = Weights::<T, D, E, Z>::new(l, p, sh);
+    let wt = Weights::<T, D, E, Z>::of_step(l, p, sh);
     let blocks = blocks::<T, W, D, Z>(seqs, n);
     let chunk = blocks.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
     blocks
         .par_chunks(chunk)
         .map(|ch| {
-            let mut acc = with_grad.then(|| Acc::new(l.h, n));
+            let mut acc = with_grad.then(|| Acc::filled(l.h, l.h * n * n, 0.0));
             let loss = kernel::icar_chunk(path, l.h, &wt, ch, n, acc.as_mut().map(|a| (a, 1.0 / denom)));
             (loss, acc)
         })
@@ -680,23 +640,23 @@ fn loss_grad_fixed<const D: usize, const E: usize, const Z: usize>(l: NaLayout, 
     if !with_grad {
         return (loss, Vec::new());
     }
-    let mut a = Acc::<D, E, Z>::new(hn, n);
-    parts.iter().filter_map(|x| x.1.as_ref()).for_each(|pa| a.add(pa));
+    let mut a = Acc::<D, E, Z>::filled(hn, hn * n * n, 0.0);
+    parts.iter().filter_map(|x| x.1.as_ref()).for_each(|pa| a.zip_with(pa, |x, y| *x += y));
     let o = l.offsets();
     let mut g = vec![0.0; l.len()];
     for i in 0..E {
         for j in 0..E {
-            g[o[7] + i * E + j] = a.dwo[i][j];
+            g[o[7] + i * E + j] = a.wo[i][j];
         }
-        g[o[8] + i] = a.dbo[i];
-        g[o[9] + i] = a.dga[i];
-        g[o[10] + i] = a.dbe[i];
+        g[o[8] + i] = a.bo[i];
+        g[o[9] + i] = a.gamma[i];
+        g[o[10] + i] = a.beta[i];
     }
     for i in 0..D {
         for j in 0..E {
-            g[o[11] + i * E + j] = a.dwf[i][j];
+            g[o[11] + i * E + j] = a.wf[i][j];
         }
-        g[o[12] + i] = a.dbf[i];
+        g[o[12] + i] = a.bf[i];
     }
     let rs = 1.0 / (E as f64).sqrt();
     for h in 0..hn {
@@ -708,8 +668,8 @@ fn loss_grad_fixed<const D: usize, const E: usize, const Z: usize>(l: NaLayout, 
             let mut dk = [0.0; Z];
             for c in 0..Z {
                 for b in 0..Z {
-                    dq[c] += rs * kt[e][b] * a.dm[h][c][b];
-                    dk[b] += rs * qt[e][c] * a.dm[h][c][b];
+                    dq[c] += rs * kt[e][b] * a.m[h][c][b];
+                    dk[b] += rs * qt[e][c] * a.m[h][c][b];
                 }
             }
             let row = (h * E + e) * E;
@@ -718,12 +678,12 @@ fn loss_grad_fixed<const D: usize, const E: usize, const Z: usize>(l: NaLayout, 
                 g[o[0] + row + D + j] += dq[j];
                 g[o[1] + row + j] += dk[j];
                 g[o[1] + row + D + j] += dk[j];
-                g[o[2] + row + j] += a.dvt[h][e][j];
-                g[o[2] + row + D + j] += a.dvt[h][e][j];
+                g[o[2] + row + j] += a.vt[h][e][j];
+                g[o[2] + row + D + j] += a.vt[h][e][j];
             }
             g[o[3] + h * E + e] += dq[D];
             g[o[4] + h * E + e] += dk[D];
-            g[o[5] + h * E + e] += a.dvt[h][e][D];
+            g[o[5] + h * E + e] += a.vt[h][e][D];
         }
         // Softmax backward, dS = Π ⊙ (dΠ − Σ_k Π dΠ)/√E, then the PE path: the logits are
         // S[q,k] = pq_q·pk_k with pq_t = Q_h p_t + bq, pk_t = K_h p_t + bk.
@@ -731,7 +691,7 @@ fn loss_grad_fixed<const D: usize, const E: usize, const Z: usize>(l: NaLayout, 
         let mut dpk = vec![[0.0; E]; n];
         for q in 0..n {
             let pirow = &sh.pi[(h * n + q) * n..(h * n + q) * n + q + 1];
-            let drow = &a.dpi[(h * n + q) * n..(h * n + q) * n + q + 1];
+            let drow = &a.pi[(h * n + q) * n..(h * n + q) * n + q + 1];
             let dot: f64 = pirow.iter().zip(drow).map(|(x, y)| x * y).sum();
             let pqv = sh.pq[h * n + q];
             for k in 0..=q {

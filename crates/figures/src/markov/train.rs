@@ -344,7 +344,7 @@ fn judge_estimates(fig: &str, g: &Group, os: &[TrainOutcome]) -> Option<Judgemen
         Expect::Unigram => (pi1, "π1 (the unigram predictor)"),
     };
     let statement = format!(
-        "{}: P̂(x_{{n+1}} = 1 | state 0) at the first {} occurrences of state 0 in one held-out sequence, mean over          occurrences, sits at {name} = {target:.3} (p = {p}, π1 = {pi1:.3}); per seed: [{}]",
+        "{}: P̂(x_{{n+1}} = 1 | state 0) at the first {} occurrences of state 0 in one held-out sequence, mean over occurrences, sits at {name} = {target:.3} (p = {p}, π1 = {pi1:.3}); per seed: [{}]",
         g.label,
         first.occurrences.len(),
         means.iter().map(|m| format!("{m:.3}")).collect::<Vec<_>>().join(", ")
