@@ -9,6 +9,7 @@ pub mod icar;
 pub mod markov;
 pub mod paths;
 pub mod plot;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod style;
@@ -189,9 +190,17 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
     };
     let results_dir = opts.out_dir.join("results");
     let mut ran = Vec::new();
-    for spec in selected {
+    let total = selected.len();
+    for (k, spec) in selected.into_iter().enumerate() {
         let t0 = Instant::now();
-        let out = (spec.run)(&ctx, spec)?;
+        let last_s = std::fs::read(results_dir.join(format!("{}.json", spec.id)))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v.get("step_time_s").and_then(serde_json::Value::as_f64));
+        let spinner = progress::figure_spinner(spec.id, k + 1, total, last_s);
+        let out = (spec.run)(&ctx, spec);
+        spinner.finish_and_clear();
+        let out = out?;
         let res = FigureResult {
             id: spec.id.into(),
             title: spec.title.into(),
@@ -203,7 +212,7 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
             record: out.record,
         };
         let verdicts = report::verdict_counts(&res.judgements);
-        eprintln!("{:<32} {} in {:.1} s — {verdicts}", res.id, res.status, res.step_time_s);
+        progress::println(&format!("{:<32} {} in {:.1} s — {verdicts}", res.id, res.status, res.step_time_s));
         let path = results_dir.join(format!("{}.json", res.id));
         attnlab_core::io::write_json_atomic(&path, &res).map_err(|e| FigureError::io(&path, e))?;
         ran.push(res);

@@ -581,8 +581,9 @@ pub fn haar_dataset(d: usize, n: usize, count: usize, seed: u64) -> Vec<Vec<f64>
 pub struct CurvePoint {
     /// Epoch (1-based: after this many epochs).
     pub epoch: usize,
-    /// The last minibatch's training loss.
-    pub train: f64,
+    /// The last minibatch's training loss (None at epoch 0, before any step; an `Option`, not NaN,
+    /// so the record survives its JSON round trip through the figure cache).
+    pub train: Option<f64>,
     /// Test MSE on the held-out sequences.
     pub test: f64,
 }
@@ -627,15 +628,15 @@ pub(crate) fn fit(p: &mut [f64], s: Schedule, loss_grad: impl Fn(&[f64], &[&[f64
     let mut rng = seeded_rng(attnlab_core::rng::child_seed(s.seed, 2));
     let mut idx: Vec<usize> = (0..s.train_seqs).collect();
     let mut adam = Adam::new(p.len());
-    let mut curve = vec![CurvePoint { epoch: 0, train: f64::NAN, test: loss_grad(p, &test_refs, false).0 }];
+    let mut curve = vec![CurvePoint { epoch: 0, train: None, test: loss_grad(p, &test_refs, false).0 }];
     for epoch in 0..s.epochs {
         idx.shuffle(&mut rng);
-        let mut last = f64::NAN;
+        let mut last = None;
         for step in 0..s.train_seqs / s.batch {
             let batch: Vec<&[f64]> = idx[step * s.batch..(step + 1) * s.batch].iter().map(|&i| train[i].as_slice()).collect();
             let (loss, g) = loss_grad(p, &batch, true);
             adam.step(p, &g, s.lr);
-            last = loss;
+            last = Some(loss);
         }
         curve.push(CurvePoint { epoch: epoch + 1, train: last, test: loss_grad(p, &test_refs, false).0 });
     }
@@ -714,6 +715,20 @@ pub fn structure(d: usize, p: &[f64]) -> AugStructure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcomes_survive_a_json_round_trip() {
+        // The figure cache stores outcomes as JSON: a NaN would come back as null and make every
+        // cached record unreadable (the cause of ICAR figures never being reused before).
+        let mut a = AugConfig::reference(3);
+        (a.d, a.n, a.train_seqs, a.test_seqs, a.batch, a.epochs) = (2, 4, 16, 8, 8, 2);
+        let o = train_augmented(&a);
+        assert_eq!(serde_json::from_str::<AugOutcome>(&serde_json::to_string(&o).unwrap_or_default()).ok(), Some(o));
+        let mut na = crate::icar_nonaug::NonAugConfig::reference(3);
+        (na.d, na.n, na.heads, na.train_seqs, na.test_seqs, na.batch, na.epochs) = (2, 4, 2, 16, 8, 8, 2);
+        let o = crate::icar_nonaug::train_nonaug(&na);
+        assert_eq!(serde_json::from_str::<crate::icar_nonaug::NonAugOutcome>(&serde_json::to_string(&o).unwrap_or_default()).ok(), Some(o));
+    }
 
     #[test]
     fn gradient_matches_finite_differences() {

@@ -6,7 +6,6 @@ use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
 use attnlab_core::{BinaryChain, FlowConfig, Range1};
 use attnlab_markov::canonical::{Basin, Canonical, W_CRIT, separatrix_energy};
 use attnlab_markov::flow::{Endpoint, FlowOutcome, gradient_flow};
-use indicatif::{ProgressBar, ProgressStyle};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use rayon::prelude::*;
@@ -68,9 +67,7 @@ fn agrees(pred: Basin, end: Endpoint) -> bool {
 fn compute(cfg: &Config) -> Data {
     let (es, ws) = (cfg.e.points(), cfg.w.points());
     let total = (cfg.chains.len() * es.len() * ws.len()) as u64;
-    let bar = ProgressBar::new(total).with_style(
-        ProgressStyle::with_template("  basins {bar:30} {pos}/{len} flows ({eta})").unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = crate::progress::bar(total, "  basins {bar:30} {pos}/{len} flows ({eta})");
     let panels = cfg
         .chains
         .iter()

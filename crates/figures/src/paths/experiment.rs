@@ -8,7 +8,6 @@ use attnlab_paths::gibbs::{GibbsConfig, sample};
 use attnlab_paths::markov_task::{MarkovTask, MarkovTheory, NetConfig, TaskSeeds, WidthResult};
 use attnlab_paths::predict::{accuracy, correlation};
 use attnlab_paths::{OrderParams, PathsError};
-use indicatif::{ProgressBar, ProgressStyle};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
@@ -217,8 +216,7 @@ fn compute(cfg: &Config, seed: u64) -> Result<Data, FigureError> {
     let _ = small;
 
     // Gibbs samples.
-    let pb = ProgressBar::new(cfg.gibbs.len() as u64);
-    pb.set_style(ProgressStyle::with_template("  paths Gibbs {bar:30} {pos}/{len} widths {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let pb = crate::progress::bar(cfg.gibbs.len() as u64, "  paths Gibbs {bar:30} {pos}/{len} widths {msg}");
     let mut samples = Vec::new();
     for (k, &(n, kept, burn)) in cfg.gibbs.iter().enumerate() {
         pb.set_message(format!("N = {n}"));
