@@ -125,7 +125,7 @@ impl Cache {
                     Ok(rec) => {
                         return Ok((rec, CacheStatus::Reused { digest: key.digest()[..12].to_string() }));
                     }
-                    Err(_) => "cached file unreadable".to_string(),
+                    Err(e) => format!("cached file unreadable ({e})"),
                 },
                 Err(_) => self.miss_reason(&key),
             }
@@ -143,6 +143,9 @@ impl Cache {
         // A cache that cannot be written is not fatal: the result is still correct.
         if let Err(e) = write_json_atomic(&path, &record).and_then(|_| write_json_atomic(&self.index_path(id), &key)) {
             eprintln!("warning: could not write cache entry {}: {e}", path.display());
+        } else if let Err(e) = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<ResultRecord<C, R>>(&b).map(|_| ()).map_err(|e| e.to_string())) {
+            // JSON has no NaN or ∞: such a value is stored as null and the record can never be reused.
+            eprintln!("warning: the cached result of {id} does not read back ({e}); it will be recomputed every run (a NaN or ∞ stored as null?)");
         }
         Ok((record, CacheStatus::Rebuilt { reason }))
     }
@@ -197,6 +200,21 @@ mod tests {
         let forced = Cache::new(&dir, true);
         let (_, s5) = forced.get_or_compute("t.x", &2.5, 2, "v2", || Ok::<_, ()>(5.0)).unwrap();
         assert_eq!(s5.to_string(), "rebuilt (--force)");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_nan_result_is_never_reusable_and_says_why() {
+        // JSON stores NaN as null: the record cannot be read back, so it is rebuilt, with the reason.
+        let dir = tmp("nan");
+        let cache = Cache::new(&dir, false);
+        let run = || cache.get_or_compute("t.nan", &1.0, 1, "v", || Ok::<_, ()>(vec![1.0, f64::NAN])).unwrap().1;
+        assert_eq!(run().to_string(), "rebuilt (no cached result)");
+        let again = run().to_string();
+        assert!(again.starts_with("rebuilt (cached file unreadable (invalid type: null"), "{again}");
+        let ok = || cache.get_or_compute("t.some", &1.0, 1, "v", || Ok::<_, ()>(vec![Some(1.0), None])).unwrap().1;
+        ok();
+        assert!(matches!(ok(), CacheStatus::Reused { .. }), "Option<f64> round-trips");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

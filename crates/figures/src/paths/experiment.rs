@@ -111,8 +111,9 @@ pub struct Data {
     pub kernels: Vec<(String, Vec<Vec<f64>>)>,
     /// Head scores at `small_width`.
     pub head_scores: Vec<HeadScore>,
-    /// Theory-side pruning at `small_width`: (layer, head, accuracy with that head's paths removed).
-    pub pruning: Vec<(usize, usize, f64)>,
+    /// Theory-side pruning at `small_width`: (layer, head, accuracy with that head's paths removed;
+    /// None when no path is left).
+    pub pruning: Vec<(usize, usize, Option<f64>)>,
     /// Wall time of the largest single U solve, seconds.
     pub max_solve_s: f64,
 }
@@ -209,7 +210,7 @@ fn compute(cfg: &Config, seed: u64) -> Result<Data, FigureError> {
     for (layer, &h) in hpl.iter().enumerate() {
         for head in 0..h {
             let up = prune(u_small, &hpl, &[(layer, head)]);
-            let acc = if up.amax() == 0.0 { f64::NAN } else { th.evaluate(&up).map_err(paths_err)?.0 };
+            let acc = if up.amax() == 0.0 { None } else { Some(th.evaluate(&up).map_err(paths_err)?.0) };
             pruning.push((layer, head, acc));
         }
     }
