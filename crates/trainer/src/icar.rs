@@ -44,23 +44,14 @@ pub struct AugConfig {
 }
 
 impl AugConfig {
-    /// Checks every count ≥ 1 (n ≥ 2, batch ≤ train_seqs) and lr > 0.
+    /// Checks every count ≥ 1 (n ≥ 2, batch ≤ train_seqs) and lr > 0 ([`Schedule::checked`]).
     pub fn new(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, TrainError> {
-        let train_seqs = rules::at_least("train_seqs", train_seqs, 1)?;
-        let batch = rules::at_least("batch", batch, 1)?;
-        if batch > train_seqs {
-            return Err(attnlab_core::ConfigError::new("batch", batch, format!("must be at most train_seqs = {train_seqs}")).into());
-        }
-        Ok(Self {
-            d: rules::at_least("d", d, 1)?,
-            n: rules::at_least("n", n, 2)?,
-            train_seqs,
-            test_seqs: rules::at_least("test_seqs", test_seqs, 1)?,
-            batch,
-            epochs: rules::at_least("epochs", epochs, 1)?,
-            lr: rules::positive("lr", lr)?,
-            seed,
-        })
+        let s = Schedule::checked(d, n, train_seqs, test_seqs, batch, epochs, lr, seed)?;
+        Ok(Self { d: s.d, n: s.n, train_seqs: s.train_seqs, test_seqs: s.test_seqs, batch: s.batch, epochs: s.epochs, lr: s.lr, seed: s.seed })
+    }
+    /// The training schedule of [`fit`].
+    pub(crate) fn schedule(&self) -> Schedule {
+        Schedule { d: self.d, n: self.n, train_seqs: self.train_seqs, test_seqs: self.test_seqs, batch: self.batch, epochs: self.epochs, lr: self.lr, seed: self.seed }
     }
     /// The reference defaults: d 5, n 50, 2^14 / 2^10 sequences, batch 1024, 200 epochs, lr 1e-2.
     pub fn reference(seed: u64) -> Self {
@@ -617,6 +608,28 @@ pub(crate) struct Schedule {
     pub seed: u64,
 }
 
+impl Schedule {
+    /// Checks d ≥ 1, n ≥ 2, train_seqs, test_seqs, batch, epochs ≥ 1, batch ≤ train_seqs and lr > 0;
+    /// the error names the field.
+    pub(crate) fn checked(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, TrainError> {
+        let train_seqs = rules::at_least("train_seqs", train_seqs, 1)?;
+        let batch = rules::at_least("batch", batch, 1)?;
+        if batch > train_seqs {
+            return Err(attnlab_core::ConfigError::new("batch", batch, format!("must be at most train_seqs = {train_seqs}")).into());
+        }
+        Ok(Self {
+            d: rules::at_least("d", d, 1)?,
+            n: rules::at_least("n", n, 2)?,
+            train_seqs,
+            test_seqs: rules::at_least("test_seqs", test_seqs, 1)?,
+            batch,
+            epochs: rules::at_least("epochs", epochs, 1)?,
+            lr: rules::positive("lr", lr)?,
+            seed,
+        })
+    }
+}
+
 /// The reference's training loop: a fixed Haar training set (seed `child_seed(seed, 1)`) and test
 /// set, reshuffled every epoch (`child_seed(seed, 2)`), Adam on full mini-batches (the last partial
 /// batch dropped), the test loss after every epoch. `loss_grad(p, seqs, with_grad)` is the model.
@@ -650,7 +663,7 @@ pub fn train_augmented(cfg: &AugConfig) -> AugOutcome {
     let mut p = init_params(l, attnlab_core::rng::child_seed(cfg.seed, 0));
     let curve = fit(
         &mut p,
-        Schedule { d: cfg.d, n: cfg.n, train_seqs: cfg.train_seqs, test_seqs: cfg.test_seqs, batch: cfg.batch, epochs: cfg.epochs, lr: cfg.lr, seed: cfg.seed },
+        cfg.schedule(),
         |p, seqs, with_grad| loss_grad(l, p, seqs, cfg.n, with_grad),
     );
     let test_mse = curve.last().map_or(f64::NAN, |c| c.test);

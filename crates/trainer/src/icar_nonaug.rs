@@ -54,31 +54,19 @@ pub struct NonAugConfig {
 impl NonAugConfig {
     /// Checks 1 ≤ d ≤ 8, 2 ≤ n ≤ 100, heads ≥ 1, 1 ≤ batch ≤ train_seqs, epochs ≥ 1, lr > 0.
     pub fn new(d: usize, n: usize, heads: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, TrainError> {
-        let d = rules::at_least("d", d, 1)?;
         if d > 8 {
             return Err(attnlab_core::ConfigError::new("d", d, "must be at most 8").into());
         }
-        let n = rules::at_least("n", n, 2)?;
         if n > 100 {
             return Err(attnlab_core::ConfigError::new("n", n, "must be at most 100 (the PE table)").into());
         }
-        let train_seqs = rules::at_least("train_seqs", train_seqs, 1)?;
-        let batch = rules::at_least("batch", batch, 1)?;
-        if batch > train_seqs {
-            return Err(attnlab_core::ConfigError::new("batch", batch, format!("must be at most train_seqs = {train_seqs}")).into());
-        }
-        Ok(Self {
-            d,
-            n,
-            heads: rules::at_least("heads", heads, 1)?,
-            train_seqs,
-            test_seqs: rules::at_least("test_seqs", test_seqs, 1)?,
-            batch,
-            epochs: rules::at_least("epochs", epochs, 1)?,
-            lr: rules::positive("lr", lr)?,
-            seed,
-            precision: Precision::F32,
-        })
+        let s = Schedule::checked(d, n, train_seqs, test_seqs, batch, epochs, lr, seed)?;
+        let heads = rules::at_least("heads", heads, 1)?;
+        Ok(Self { d, n, heads, train_seqs, test_seqs, batch, epochs, lr: s.lr, seed, precision: Precision::F32 })
+    }
+    /// The training schedule of [`fit`].
+    fn schedule(&self) -> Schedule {
+        Schedule { d: self.d, n: self.n, train_seqs: self.train_seqs, test_seqs: self.test_seqs, batch: self.batch, epochs: self.epochs, lr: self.lr, seed: self.seed }
     }
     /// The reference defaults: d 5, n 50, H 64, 2^14 / 2^10 sequences, batch 1024, 200 epochs, lr 1e-2.
     pub fn reference(seed: u64) -> Self {
@@ -767,7 +755,7 @@ pub fn train_nonaug(cfg: &NonAugConfig) -> NonAugOutcome {
     let mut p = init_params(l, attnlab_core::rng::child_seed(cfg.seed, 0));
     let curve = fit(
         &mut p,
-        Schedule { d: cfg.d, n: cfg.n, train_seqs: cfg.train_seqs, test_seqs: cfg.test_seqs, batch: cfg.batch, epochs: cfg.epochs, lr: cfg.lr, seed: cfg.seed },
+        cfg.schedule(),
         |p, seqs, with_grad| loss_grad_on(Path::best(), cfg.precision, l, p, seqs, cfg.n, with_grad),
     );
     let test_mse = curve.last().map_or(f64::NAN, |c| c.test);
@@ -817,6 +805,20 @@ mod tests {
             assert!(g[i].is_finite());
             assert!((fd - g[i]).abs() < 1e-6 * (1.0 + g[i].abs()), "param {i}: fd {fd} vs {}", g[i]);
         }
+    }
+
+    #[test]
+    fn configs_name_the_bad_field() {
+        let field = |r: Result<NonAugConfig, TrainError>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(NonAugConfig::new(5, 50, 64, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0).is_ok());
+        assert!(field(NonAugConfig::new(9, 50, 64, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`d`"));
+        assert!(field(NonAugConfig::new(5, 101, 64, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`n`"));
+        assert!(field(NonAugConfig::new(5, 50, 0, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`heads`"));
+        assert!(field(NonAugConfig::new(5, 50, 64, 100, 1 << 10, 1024, 200, 1e-2, 0)).contains("`batch`"));
+        let aug = |r: Result<crate::icar::AugConfig, TrainError>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(crate::icar::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0).is_ok());
+        assert!(aug(crate::icar::AugConfig::new(5, 1, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`n`"));
+        assert!(aug(crate::icar::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 0.0, 0)).contains("`lr`"));
     }
 
     #[test]

@@ -544,7 +544,8 @@ pub fn kernels(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError
     })
 }
 
-/// Tick label of the 50 displayed examples (0–24, then 75–99).
+/// Tick label of the 50 displayed examples (0–24, then 75–99). The axes put a tick every 5 displayed
+/// examples (`x_labels(11)`), so 0, 25 and 50 are ticks; only those carry a label.
 fn example_label(v: f64) -> String {
     match v.round() as i64 {
         0 => "0".into(),
@@ -577,7 +578,7 @@ impl Figure for KernelFig<'_> {
                 .x_label_area_size(28)
                 .y_label_area_size(34)
                 .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)?;
-            ch.configure_mesh().disable_mesh().x_desc("example").y_desc("example").label_style((FONT, 11)).axis_desc_style((FONT, 12)).x_labels(3).y_labels(3)
+            ch.configure_mesh().disable_mesh().x_desc("example").y_desc("example").label_style((FONT, 11)).axis_desc_style((FONT, 12)).x_labels(11).y_labels(11)
                 .x_label_formatter(&|v| example_label(*v))
                 .y_label_formatter(&|v| example_label(n as f64 - *v))
                 .draw()?;
