@@ -7,7 +7,6 @@ use attnlab_core::config::rules;
 use attnlab_icar::diagonal::{Case, Diagonal, fit_restarts_with, invariants};
 use attnlab_icar::gd::Augmented;
 use attnlab_icar::head::{HeadTrain, train_head_with};
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -99,18 +98,6 @@ fn fits_in_memory(field: &'static str, n: usize, max: usize, what: &str) -> anyh
     Ok(())
 }
 
-/// A progress bar on stderr (hidden when stderr is not a terminal).
-fn progress(len: u64, prefix: String) -> anyhow::Result<indicatif::ProgressBar> {
-    let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len}  {elapsed_precise} (eta {eta})")
-            .context("progress template")?
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(prefix);
-    Ok(bar)
-}
-
 /// Runs an ICAR command; returns (result, json?).
 pub fn execute(cmd: &IcarCmd) -> anyhow::Result<(Value, bool)> {
     match cmd {
@@ -135,7 +122,7 @@ fn augmented(a: &AugmentedArgs) -> anyhow::Result<Value> {
     fits_in_memory("t", a.t, 1 << 20, "each sequence's T·d states")?;
     let cfg = HeadTrain::new(s, a.steps, a.batch, 0.01, 0.1, a.eval_samples, a.seed)?;
     let t0 = std::time::Instant::now();
-    let bar = progress(a.steps as u64, format!("training the augmented head (d = {}, T = {}), steps", a.d, a.t))?;
+    let bar = crate::progress_bar(a.steps as u64, format!("training the augmented head (d = {}, T = {})", a.d, a.t), "steps")?;
     let o = train_head_with(&cfg, || bar.inc(1));
     bar.finish_and_clear();
     let e = o.eval;
@@ -178,7 +165,7 @@ fn diagonal(a: &DiagonalArgs) -> anyhow::Result<Value> {
     rules::at_least("iters", a.iters, 1)?;
     rules::at_least("restarts", a.restarts, 1)?;
     let t0 = std::time::Instant::now();
-    let bar = progress((a.restarts * a.iters) as u64, format!("fitting {} restarts, iterations", a.restarts))?;
+    let bar = crate::progress_bar((a.restarts * a.iters) as u64, format!("fitting {} restarts", a.restarts), "iterations")?;
     let (best, losses) = fit_restarts_with(&m, a.restarts, a.iters, a.seed, &|| bar.inc(1));
     bar.finish_and_clear();
     let inv = invariants(&m, &best.params);

@@ -6,7 +6,21 @@ pub mod icar;
 pub mod markov;
 pub mod paths;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+
+/// A progress bar on stderr for `len` steps of `unit` (indicatif draws nothing when stderr is not
+/// a terminal, so `--json` output piped elsewhere stays clean).
+pub(crate) fn progress_bar(len: u64, prefix: String, unit: &str) -> anyhow::Result<indicatif::ProgressBar> {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!("{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {unit}  {{elapsed_precise}} (eta {{eta}})"))
+            .context("progress template")?
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(prefix);
+    Ok(bar)
+}
 
 /// attnlab: transformer-theory papers as executable, checked claims.
 #[derive(Debug, Parser)]

@@ -359,13 +359,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
     cfg.eval_every = a.eval_every;
     cfg.eval_batches = a.eval_batches;
     let mut run = Run::new(cfg)?;
-    let bar = indicatif::ProgressBar::new(run.config.iters as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} it  {elapsed_precise} (eta {eta})")
-            .context("progress template")?
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(format!("training {}", arch.name()));
+    let bar = crate::progress_bar(run.config.iters as u64, format!("training {}", arch.name()), "it")?;
     let out = run.train(|_| bar.inc(1))?;
     bar.finish_and_clear();
     if let Some(path) = &a.save_weights {

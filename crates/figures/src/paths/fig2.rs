@@ -576,7 +576,7 @@ impl Figure for KernelFig<'_> {
                 .caption(format!("{name} (±{lim:.3})"), (FONT, 16))
                 .margin(10)
                 .x_label_area_size(28)
-                .y_label_area_size(34)
+                .y_label_area_size(52)
                 .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)?;
             ch.configure_mesh().disable_mesh().x_desc("example").y_desc("example").label_style((FONT, 11)).axis_desc_style((FONT, 12)).x_labels(11).y_labels(11)
                 .x_label_formatter(&|v| example_label(*v))
