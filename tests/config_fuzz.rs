@@ -5,7 +5,8 @@
 
 use std::panic::catch_unwind;
 
-use attnlab_core::{BinaryChain, ConfigError, FlowConfig, LaggedChain, MultiStateChain, Range1, SgdConfig};
+use attnlab_core::{ConfigError, Range1};
+use attnlab_markov::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, SgdConfig};
 use attnlab_markov::canonical::CanonicalPoint;
 use attnlab_markov::sgd::SgdRun;
 use proptest::prelude::*;

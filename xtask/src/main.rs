@@ -178,7 +178,7 @@ fn bench_icar(threads: usize, steps: usize, no_full_run: bool, json: bool) -> an
 
 fn bench_markov(threads: usize, steps: usize, no_full_run: bool, json: bool) -> anyhow::Result<()> {
     use attnlab_trainer::bench;
-    let cfg = bench::reference_config();
+    let cfg = bench::reference_config().check()?;
     let model = bench::step(&cfg, steps, false)?;
     let with_data = bench::step(&cfg, steps, true)?;
     let full_run_s = if no_full_run {

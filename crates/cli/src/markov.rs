@@ -2,7 +2,8 @@
 
 use anyhow::Context as _;
 use attnlab_comparator::{Observation, Prediction, Tolerance, judge};
-use attnlab_core::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, SgdConfig, config::rules};
+use attnlab_core::config::rules;
+use attnlab_markov::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, SgdConfig};
 use attnlab_markov::canonical::{Canonical, c_of, separatrix_energy};
 use attnlab_markov::chain::{ChainTheory, LaggedTheory, MultiStateTheory};
 use attnlab_markov::flow::{Endpoint, gradient_flow};
@@ -328,7 +329,7 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
 }
 
 fn train(a: &TrainArgs) -> anyhow::Result<Value> {
-    use attnlab_trainer::{Arch, Data, PlateauLength, Run, TrainConfig};
+    use attnlab_trainer::{Arch, Data, PlateauLength, Run, TrainSettings};
     let data = match (a.states, a.q) {
         (Some(v), _) => Data::MultiState { chain: MultiStateChain::new(a.p, v)? },
         (None, Some(q)) => {
@@ -343,21 +344,22 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
         ModelArg::Theory => Arch::Theory,
         ModelArg::Mlp => Arch::Mlp,
     };
-    let mut cfg = TrainConfig::defaults(arch, data, a.seed);
-    cfg.tying = !a.no_tying;
-    cfg.layers = a.layers;
-    cfg.memory = a.memory;
-    if let Some(d) = a.d {
-        cfg.d = d;
+    let defaults = TrainSettings::defaults(arch, data, a.seed);
+    // Every field the command line sets, then the one check every config goes through.
+    let cfg = TrainSettings {
+        tying: !a.no_tying,
+        layers: a.layers,
+        memory: a.memory,
+        d: a.d.unwrap_or(defaults.d),
+        iters: a.iters.unwrap_or(defaults.iters),
+        seq_len: a.seq_len,
+        batch: a.batch,
+        lr: a.lr,
+        eval_every: a.eval_every,
+        eval_batches: a.eval_batches,
+        ..defaults
     }
-    if let Some(i) = a.iters {
-        cfg.iters = i;
-    }
-    cfg.seq_len = a.seq_len;
-    cfg.batch = a.batch;
-    cfg.lr = a.lr;
-    cfg.eval_every = a.eval_every;
-    cfg.eval_batches = a.eval_batches;
+    .check()?;
     let mut run = Run::new(cfg)?;
     let bar = crate::progress_bar(run.config.iters as u64, format!("training {}", arch.name()), "it")?;
     let out = run.train(|_| bar.inc(1))?;
@@ -380,7 +382,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
         "entropy_rate": out.entropy_rate,
         "unigram_loss": out.unigram_loss,
         "pi1": out.pi1,
-        "verdict": out.verdict.name(),
+        "ending": out.ending.name(),
         "plateau_entered": out.plateau.entered,
         "plateau_left": out.plateau.left,
         "plateau_iters": match out.plateau.length() {

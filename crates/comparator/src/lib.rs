@@ -88,6 +88,12 @@ impl Tolerance {
             Tolerance::Relative(r) => r * prediction.abs(),
         }
     }
+
+    /// Whether a single exact `value` lies within this tolerance of `prediction` (no uncertainty:
+    /// used to classify one run, e.g. a training run's ending by the spec markov §6 bands).
+    pub fn admits(&self, prediction: f64, value: f64) -> bool {
+        (value - prediction).abs() <= self.half_width(prediction)
+    }
 }
 
 impl std::fmt::Display for Tolerance {

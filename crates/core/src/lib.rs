@@ -13,9 +13,7 @@ pub mod rng;
 pub mod stats;
 
 pub use cache::{Cache, CacheKey, CacheStatus};
-pub use config::{
-    BinaryChain, Check, FlowConfig, LaggedChain, MultiStateChain, Range1, SgdConfig,
-};
+pub use config::{Check, Range1};
 pub use error::ConfigError;
 pub use record::ResultRecord;
 pub use rng::{Seed, seeded_rng};

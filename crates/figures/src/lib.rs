@@ -1,5 +1,6 @@
-//! attnlab figures: one function per paper figure, each running its experiment (cached), judging its
-//! claims with the comparator, and drawing SVG + PNG with the theory dashed over the experiment.
+//! attnlab figures: one function per paper figure. Each gets its experiment's result and its claims'
+//! judgements from the paper's home in `attnlab-lab` and only draws: SVG + PNG with the theory dashed
+//! over the experiment.
 //!
 //! [`run`] regenerates the registry of figures into an output folder (default `figures/`), writes
 //! `results/<figure-id>.json` for each and assembles `REPORT.md` from all of them.
@@ -9,7 +10,6 @@ pub mod icar;
 pub mod markov;
 pub mod paths;
 pub mod plot;
-pub mod progress;
 pub mod render;
 pub mod report;
 pub mod style;
@@ -19,6 +19,8 @@ use std::time::Instant;
 
 use attnlab_comparator::Judgement;
 use attnlab_core::{Cache, CacheStatus};
+use attnlab_lab::progress;
+pub use attnlab_lab::{Lab, LabError, Mode};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -42,13 +44,17 @@ pub enum FigureError {
     /// `--only` matched no figure.
     #[error("no figure id starts with `{0}`; known ids: {1}")]
     UnknownFigure(String, String),
-    /// Training failed (a tensor error) or its config was rejected.
+    /// An experiment failed (training, a solver, a bad config: the lab's error says which).
+    #[error(transparent)]
+    Lab(#[from] LabError),
+    /// Training failed (a tensor error) or its config was rejected. (Transitional: figure modules not
+    /// yet moved to the lab.)
     #[error(transparent)]
     Train(#[from] attnlab_trainer::TrainError),
-    /// An attention-paths experiment failed (a config naming its field, or a non-positive-definite kernel).
+    /// An attention-paths experiment failed. (Transitional.)
     #[error(transparent)]
     Paths(#[from] attnlab_paths::PathsError),
-    /// An exchangeability experiment failed (a config naming its field, or a singular system).
+    /// An exchangeability experiment failed. (Transitional.)
     #[error(transparent)]
     Exchangeable(#[from] attnlab_exchangeable::ExchError),
     /// A result could not be (de)serialised.
@@ -63,30 +69,18 @@ impl FigureError {
     }
 }
 
-/// How big the experiments are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Every experiment at the spec's size.
-    Full,
-    /// Fewer grid points / replicates, same code (≤ 2 minutes on 2 cores).
-    Fast,
-}
-
 /// What every figure function gets.
 pub struct Ctx {
     /// Output folder (`figures/`).
     pub out_dir: PathBuf,
-    /// Experiment cache.
-    pub cache: Cache,
-    /// Full or fast.
-    pub mode: Mode,
+    /// Where the experiments run (cache and mode).
+    pub lab: Lab,
 }
 
 impl Ctx {
     /// True in fast mode.
     pub fn fast(&self) -> bool {
-        self.mode == Mode::Fast
+        self.lab.fast()
     }
 }
 
@@ -129,7 +123,7 @@ pub struct FigureSpec {
     pub id: &'static str,
     /// Title.
     pub title: &'static str,
-    /// Runs the experiment (cached), judges the claims and draws the figure.
+    /// Gets the experiment's result and the claims' judgements from the lab, and draws the figure.
     pub run: fn(&Ctx, &FigureSpec) -> Result<FigureOutput, FigureError>,
 }
 
@@ -183,11 +177,7 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
         }
         sel
     };
-    let ctx = Ctx {
-        out_dir: opts.out_dir.clone(),
-        cache: Cache::new(&opts.cache_dir, opts.force),
-        mode: opts.mode,
-    };
+    let ctx = Ctx { out_dir: opts.out_dir.clone(), lab: Lab { cache: Cache::new(&opts.cache_dir, opts.force), mode: opts.mode } };
     let results_dir = opts.out_dir.join("results");
     let mut ran = Vec::new();
     let total = selected.len();

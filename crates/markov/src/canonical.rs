@@ -1,7 +1,8 @@
 //! The canonical 3-parameter model (e, w, b) of spec markov §2c and its landscape (spec §3,
 //! "Canonical model: closed forms"): logit(x_n) = e²(1 + 2w|w|)·x_n + b − e²/2, BCE loss.
 
-use attnlab_core::{BinaryChain, ConfigError, config::rules};
+use attnlab_core::{ConfigError, config::rules};
+use crate::BinaryChain;
 use serde::{Deserialize, Serialize};
 
 use crate::chain::ChainTheory;

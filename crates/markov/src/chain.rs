@@ -1,6 +1,6 @@
 //! Closed forms of the chains (spec markov §1, §3, §6): π, H*, U, logits, slope, accuracies.
 
-use attnlab_core::{BinaryChain, LaggedChain, MultiStateChain};
+use crate::{BinaryChain, LaggedChain, MultiStateChain};
 use serde::Serialize;
 
 use crate::num::binary_entropy;

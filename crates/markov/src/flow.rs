@@ -1,7 +1,7 @@
 //! Gradient flow (ė, ẇ) = −∇_{(e,w)} L(e, w, b*(e, w)) on the canonical model, integrated with an
 //! adaptive Dormand–Prince 5(4) scheme; tracks the conserved energy E(e, w) of spec §3 on the way.
 
-use attnlab_core::FlowConfig;
+use crate::FlowConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::canonical::Canonical;
@@ -184,7 +184,7 @@ fn thin(path: Vec<(f64, f64)>, keep: usize) -> Vec<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use attnlab_core::BinaryChain;
+    use crate::BinaryChain;
 
     #[test]
     fn flow_conserves_energy_and_reaches_the_predicted_set() {

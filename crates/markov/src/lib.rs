@@ -1,5 +1,6 @@
 //! Makkuva et al., "Attention with Markov" (spec `markov.md`): the paper's closed forms, in f64.
 //!
+//! - [`config`]: the checked chains (binary, V-state, lagged) and flow / SGD settings.
 //! - [`chain`]: π, H*, U, bigram/unigram logits, slope s*, accuracies (spec §3, §6), plus the
 //!   multi-state (V) and lagged order-k quantities (spec §1, §4).
 //! - [`canonical`]: the 3-parameter (e, w, b) model of spec §2c — exact population loss, optimal
@@ -10,6 +11,7 @@
 
 pub mod canonical;
 pub mod chain;
+pub mod config;
 pub mod flow;
 pub mod num;
 pub mod sample;
@@ -17,3 +19,4 @@ pub mod sgd;
 
 pub use canonical::{Basin, Canonical, CanonicalPoint};
 pub use chain::{ChainTheory, LaggedTheory, MultiStateTheory};
+pub use config::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, SgdConfig};

@@ -1,6 +1,7 @@
 //! Seeded samplers of the chains of spec markov §1 and Monte-Carlo cross-entropies of predictors.
 
-use attnlab_core::{BinaryChain, LaggedChain, MultiStateChain, stats::MeanSe};
+use attnlab_core::stats::MeanSe;
+use crate::{BinaryChain, LaggedChain, MultiStateChain};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,8 @@
 //! SGD with momentum on the exact canonical loss (spec markov §2c training, §3 "Check [derived]"):
 //! e, w ~ N(0, σ²) around 0, b = b_init, heavy-ball momentum, full (population) gradient.
 
-use attnlab_core::{BinaryChain, ConfigError, MeanSe, SgdConfig, config::rules, rng::child_seed, seeded_rng};
+use attnlab_core::{ConfigError, MeanSe, config::rules, rng::child_seed, seeded_rng};
+use crate::{BinaryChain, SgdConfig};
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use attnlab_core::BinaryChain;
+use attnlab_markov::BinaryChain;
 use attnlab_core::rng::{child_seed, seeded_rng};
 use candle_core::{DType, Device};
 use serde::Serialize;
@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::model::{Arch, Batch, Model};
 use crate::optim::{AdamState, OneCycle};
 use crate::train::sample;
-use crate::{Data, TrainConfig, TrainError};
+use crate::{Data, TrainConfig, TrainError, TrainSettings};
 
 /// Result of one benchmark.
 #[derive(Debug, Clone, Serialize)]
@@ -30,7 +30,6 @@ pub struct StepBench {
 /// Times `steps` training steps (after 3 warm-up steps) of `cfg`'s model, one fixed batch
 /// (`with_data = false`, the PyTorch anchor's setting) or a fresh batch per step.
 pub fn step(cfg: &TrainConfig, steps: usize, with_data: bool) -> Result<StepBench, TrainError> {
-    let cfg = cfg.clone().check()?;
     let dev = Device::Cpu;
     let model = Model::init(cfg.model_spec(), &mut seeded_rng(child_seed(cfg.seed, 0)), DType::F32, &dev)?;
     let mut rng = seeded_rng(child_seed(cfg.seed, 1));
@@ -62,9 +61,9 @@ pub fn step(cfg: &TrainConfig, steps: usize, with_data: bool) -> Result<StepBenc
 }
 
 /// The reference shape: GPT-style, B 16, N 1024, d 8, 1 layer, tied, (p, q) = (0.5, 0.8).
-pub fn reference_config() -> TrainConfig {
+pub fn reference_config() -> TrainSettings {
     let chain = BinaryChain::new(0.5, 0.8).unwrap_or_else(|_| unreachable!("constant valid chain"));
-    TrainConfig::defaults(Arch::Gpt, Data::binary(chain), 0)
+    TrainSettings::defaults(Arch::Gpt, Data::binary(chain), 0)
 }
 
 /// Result of `cargo xtask bench icar`: one gradient evaluation (the whole cost of an Adam step) of

@@ -1,9 +1,13 @@
 //! The training config: model shape, data, optimiser and evaluation settings, with the reference
-//! defaults of spec markov §2a/§2b, validated once by [`TrainConfig::check`].
+//! defaults of spec markov §2a/§2b. [`TrainSettings`] is the plain, editable form; the only way to a
+//! [`TrainConfig`] (what the trainer accepts) is [`TrainSettings::check`], which a JSON file also
+//! goes through (`serde(try_from)`), so the CLI, the experiments and a config file pass the same
+//! checks and an error names the field.
 
 use attnlab_core::config::rules;
 use attnlab_core::rng::Seed;
-use attnlab_core::{BinaryChain, ConfigError, LaggedChain, MultiStateChain};
+use attnlab_core::ConfigError;
+use attnlab_markov::{BinaryChain, LaggedChain, MultiStateChain};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Arch, ModelSpec};
@@ -47,9 +51,10 @@ impl Data {
     }
 }
 
-/// One training run.
+/// The settings of one training run, unchecked: edit the fields, then [`check`](Self::check) them
+/// into a [`TrainConfig`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
+pub struct TrainSettings {
     /// Architecture.
     pub arch: Arch,
     /// Weight tying.
@@ -86,7 +91,7 @@ pub struct TrainConfig {
     pub probe: bool,
 }
 
-impl TrainConfig {
+impl TrainSettings {
     /// The reference defaults for `arch`: GPT spec §2b (d 8, 1 layer, N 1024, B 16, 400 iterations,
     /// tied); theory/MLP spec §2a with the reference's Simple2 settings (d 4, N 1024, B 16, 1000
     /// iterations); AdamW lr 2e-3, β (0.9, 0.95), wd 1e-3; evaluation every 10 steps on 4 batches,
@@ -118,7 +123,7 @@ impl TrainConfig {
     }
 
     /// Checks every field; the error names the first bad one.
-    pub fn check(self) -> Result<Self, ConfigError> {
+    pub fn check(self) -> Result<TrainConfig, ConfigError> {
         rules::at_least("d", self.d, 1)?;
         rules::at_least("layers", self.layers, 1)?;
         if self.arch != Arch::Gpt && self.layers != 1 {
@@ -142,7 +147,7 @@ impl TrainConfig {
         if self.arch == Arch::Mlp && self.memory.is_some() {
             return Err(ConfigError::new("memory", format!("{:?}", self.memory), "the MLP model has no attention to mask"));
         }
-        Ok(self)
+        Ok(TrainConfig(self))
     }
 
     /// Vocabulary size.
@@ -162,5 +167,76 @@ impl TrainConfig {
             memory: self.memory,
             init_std: self.init_std,
         }
+    }
+}
+
+/// A checked training run: every field of its [`TrainSettings`] satisfies its rule. Read the fields
+/// through `Deref` (`config.seq_len`); to change one, take the settings back
+/// ([`settings`](Self::settings)), edit and check again. Serialises as the plain settings and
+/// deserialises through [`TrainSettings::check`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "TrainSettings", into = "TrainSettings")]
+pub struct TrainConfig(TrainSettings);
+
+impl TrainConfig {
+    /// The settings, to edit and [`check`](TrainSettings::check) again.
+    pub fn settings(&self) -> TrainSettings {
+        self.0.clone()
+    }
+
+    /// The same run with another seed (a seed is always valid).
+    pub fn with_seed(&self, seed: Seed) -> Self {
+        Self(TrainSettings { seed, ..self.0.clone() })
+    }
+}
+
+impl std::ops::Deref for TrainConfig {
+    type Target = TrainSettings;
+    fn deref(&self) -> &TrainSettings {
+        &self.0
+    }
+}
+
+impl TryFrom<TrainSettings> for TrainConfig {
+    type Error = ConfigError;
+    fn try_from(s: TrainSettings) -> Result<Self, ConfigError> {
+        s.check()
+    }
+}
+
+impl From<TrainConfig> for TrainSettings {
+    fn from(c: TrainConfig) -> Self {
+        c.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attnlab_markov::BinaryChain;
+
+    fn settings() -> TrainSettings {
+        let chain = BinaryChain::new(0.2, 0.3).expect("valid chain");
+        TrainSettings::defaults(Arch::Gpt, Data::binary(chain), 1)
+    }
+
+    #[test]
+    fn check_names_the_bad_field() {
+        assert_eq!(TrainSettings { d: 0, ..settings() }.check().unwrap_err().field, "d");
+        assert_eq!(TrainSettings { lr: f64::NAN, ..settings() }.check().unwrap_err().field, "lr");
+        let mlp = TrainSettings { arch: Arch::Mlp, memory: Some(4), ..settings() };
+        assert_eq!(mlp.check().unwrap_err().field, "memory");
+    }
+
+    #[test]
+    fn json_goes_through_the_same_check() {
+        let good = settings().check().expect("defaults are valid");
+        let json = serde_json::to_value(&good).expect("serialises");
+        let back: TrainConfig = serde_json::from_value(json.clone()).expect("round-trips");
+        assert_eq!(back, good);
+        let mut bad = json;
+        bad["batch"] = serde_json::json!(0);
+        let err = serde_json::from_value::<TrainConfig>(bad).unwrap_err().to_string();
+        assert!(err.contains("`batch`"), "{err}");
     }
 }

@@ -3,7 +3,7 @@
 //! (autograd) and Hessian (central differences of gradients), and the explicit critical points θ*
 //! (bigram) and θ_π (unigram) of spec §3 "Explicit critical points".
 
-use attnlab_core::BinaryChain;
+use attnlab_markov::BinaryChain;
 use attnlab_markov::ChainTheory;
 use candle_core::{DType, Device, Result, Tensor};
 use nalgebra::{DMatrix, SymmetricEigen};

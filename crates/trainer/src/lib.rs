@@ -6,7 +6,7 @@
 //! - [`attention`] / [`kernel`]: fused causal attention (a candle `CustomOp3` with its own backward).
 //! - [`ops`]: fused layer norm, GELU and cross-entropy (candle custom ops with their own backward).
 //! - [`optim`]: AdamW with decay groups and OneCycle cosine.
-//! - [`train`]: the loop, evaluation, plateau length and verdict.
+//! - [`train`]: the loop, evaluation, plateau length and how the run ended ([`Ending`]).
 //! - [`exact`]: the exact finite-N population loss of the theory model (enumerating 2^(N+1)
 //!   sequences) with its gradient and Hessian, and the critical points θ*, θ_π of spec §3.
 
@@ -24,9 +24,9 @@ pub mod optim;
 mod par;
 pub mod train;
 
-pub use config::{Data, TrainConfig};
+pub use config::{Data, TrainConfig, TrainSettings};
 pub use model::{Arch, Model, ModelSpec};
-pub use train::{Eval, Plateau, PlateauLength, Run, TrainOutcome, Verdict, train};
+pub use train::{Eval, Plateau, PlateauLength, Run, TrainOutcome, Ending, train};
 
 /// Trainer errors.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +40,7 @@ pub enum TrainError {
 }
 
 impl TrainConfig {
-    /// Validates and trains ([`Run::new`] does the check).
+    /// Trains this (checked) run.
     pub fn run(self) -> Result<TrainOutcome, TrainError> {
         train(self)
     }

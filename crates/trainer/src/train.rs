@@ -1,5 +1,6 @@
 //! The training loop: seeded data and init, AdamW + OneCycle, evaluation on fresh batches every k
-//! steps, divergence detection, plateau length and the spec markov §6 verdict.
+//! steps, divergence detection, plateau length and how the run ended by the spec markov §6 bands
+//! ([`Ending`]).
 
 use std::time::Instant;
 
@@ -7,6 +8,7 @@ use attnlab_core::rng::{child_seed, seeded_rng};
 use attnlab_markov::sample::{Start, sample_binary, sample_lagged, sample_multistate};
 use candle_core::{DType, Device, Tensor};
 use rand::Rng;
+use attnlab_comparator::Tolerance;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Data, TrainConfig};
@@ -14,10 +16,11 @@ use crate::model::{Arch, Batch, Model};
 use crate::optim::{AdamState, OneCycle};
 use crate::TrainError;
 
-/// Band around U (nats) that counts as "on the unigram plateau", and around H* as "reached" (spec §6).
-pub const BAND: f64 = 0.01;
-/// Band on the predicted probabilities for "stuck at unigram" (spec §6).
-pub const PROB_BAND: f64 = 0.02;
+/// Band around U (nats) that counts as "on the unigram plateau", and around H* as "reached" (spec
+/// §6: the reference runs end within 0.01 nats of their fixed point).
+pub const BAND: Tolerance = Tolerance::Absolute(0.01);
+/// Band on the predicted probabilities for "stuck at unigram" (spec §6: P̂ within 0.02 of π1).
+pub const PROB_BAND: Tolerance = Tolerance::Absolute(0.02);
 /// Occurrences of the conditioning state 0 read off the test sequence (F5, F7, F12: "the first 100").
 pub const OCCURRENCES: usize = 100;
 /// Side of the attention matrix kept for F14 ("the first 30×30").
@@ -41,10 +44,11 @@ pub struct Eval {
     pub attn_ratio: Option<f64>,
 }
 
-/// Final verdict by the spec §6 criteria.
+/// Where one run ended, by the spec §6 bands ([`BAND`], [`PROB_BAND`]). This classifies a single
+/// run; a claim about a group of runs is judged by the comparator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub enum Ending {
     /// Final loss within 0.01 of H*.
     Global,
     /// Within 0.01 of U and both predicted P(1 | ·) within 0.02 of π1.
@@ -55,14 +59,14 @@ pub enum Verdict {
     Diverged,
 }
 
-impl Verdict {
+impl Ending {
     /// Lower-case name.
     pub fn name(self) -> &'static str {
         match self {
-            Verdict::Global => "global",
-            Verdict::Unigram => "unigram",
-            Verdict::Neither => "neither",
-            Verdict::Diverged => "diverged",
+            Ending::Global => "global",
+            Ending::Unigram => "unigram",
+            Ending::Neither => "neither",
+            Ending::Diverged => "diverged",
         }
     }
 }
@@ -79,7 +83,7 @@ pub struct Plateau {
 impl Plateau {
     /// From an evaluation curve and U.
     pub fn of(curve: &[Eval], unigram: f64) -> Self {
-        let inside = |e: &Eval| (e.loss - unigram).abs() <= BAND;
+        let inside = |e: &Eval| BAND.admits(unigram, e.loss);
         let entered = curve.iter().position(inside);
         let left = entered.and_then(|i| curve[i..].iter().find(|e| !inside(e)).map(|e| e.iter));
         Self { entered: entered.map(|i| curve[i].iter), left }
@@ -126,8 +130,8 @@ pub struct TrainOutcome {
     pub unigram_loss: f64,
     /// π1 (binary data).
     pub pi1: Option<f64>,
-    /// Spec §6 verdict.
-    pub verdict: Verdict,
+    /// Where the run ended (spec §6 bands).
+    pub ending: Ending,
     /// Plateau at U.
     pub plateau: Plateau,
     /// Final P(1 | 0).
@@ -204,7 +208,6 @@ pub struct Run {
 impl Run {
     /// Draws the initial model from `child_seed(seed, 0)`.
     pub fn new(config: TrainConfig) -> Result<Self, TrainError> {
-        let config = config.check()?;
         let dev = Device::Cpu;
         let mut rng = seeded_rng(child_seed(config.seed, 0));
         let model = Model::init(config.model_spec(), &mut rng, DType::F32, &dev)?;
@@ -297,16 +300,16 @@ impl Run {
             opt.step(&self.model.params, &grads, sched.lr(i))?;
             on_step(i);
         }
-        let (final_eval, verdict) = if diverged_at.is_some() {
-            (None, Verdict::Diverged)
+        let (final_eval, ending) = if diverged_at.is_some() {
+            (None, Ending::Diverged)
         } else {
             let fin = self.evaluate(c.iters, c.final_batches, c.probe, &mut eval_rng)?;
             if !fin.loss.is_finite() {
                 diverged_at = Some(c.iters);
-                (None, Verdict::Diverged)
+                (None, Ending::Diverged)
             } else {
                 curve.push(fin);
-                (Some(fin), verdict(&fin, h_star, unigram, pi1))
+                (Some(fin), ending(&fin, h_star, unigram, pi1))
             }
         };
         let plateau = Plateau::of(&curve, unigram);
@@ -325,7 +328,7 @@ impl Run {
             entropy_rate: h_star,
             unigram_loss: unigram,
             pi1,
-            verdict,
+            ending,
             plateau,
             p1_given_0: final_eval.and_then(|e| e.p1_given_0),
             p1_given_1: final_eval.and_then(|e| e.p1_given_1),
@@ -348,19 +351,19 @@ impl Run {
     }
 }
 
-/// The spec §6 verdict of a final evaluation.
-pub fn verdict(e: &Eval, h_star: f64, unigram: f64, pi1: Option<f64>) -> Verdict {
+/// Where a run with final evaluation `e` ended, by the spec §6 bands.
+pub fn ending(e: &Eval, h_star: f64, unigram: f64, pi1: Option<f64>) -> Ending {
     let near_pi = match (pi1, e.p1_given_0, e.p1_given_1) {
-        (Some(pi), Some(a), Some(b)) => (a - pi).abs() <= PROB_BAND && (b - pi).abs() <= PROB_BAND,
+        (Some(pi), Some(a), Some(b)) => PROB_BAND.admits(pi, a) && PROB_BAND.admits(pi, b),
         (None, _, _) => true,
         _ => false,
     };
-    if (e.loss - unigram).abs() <= BAND && near_pi {
-        Verdict::Unigram
-    } else if (e.loss - h_star).abs() <= BAND {
-        Verdict::Global
+    if BAND.admits(unigram, e.loss) && near_pi {
+        Ending::Unigram
+    } else if BAND.admits(h_star, e.loss) {
+        Ending::Global
     } else {
-        Verdict::Neither
+        Ending::Neither
     }
 }
 

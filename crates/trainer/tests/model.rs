@@ -3,10 +3,10 @@
 //! of every model gets a finite, non-zero gradient, training is reproducible from the seed.
 
 use attnlab_core::rng::seeded_rng;
-use attnlab_core::BinaryChain;
+use attnlab_markov::BinaryChain;
 use attnlab_trainer::attention::{self, Impl};
 use attnlab_trainer::model::{Batch, Model};
-use attnlab_trainer::{Arch, Data, TrainConfig};
+use attnlab_trainer::{Arch, Data, TrainSettings};
 use candle_core::{DType, Device, Tensor, Var};
 use rand::Rng;
 
@@ -64,7 +64,7 @@ fn every_parameter_gets_a_finite_nonzero_gradient() {
     let chain = BinaryChain::new(0.3, 0.6).unwrap();
     for arch in [Arch::Gpt, Arch::Theory, Arch::Mlp] {
         for tying in [true, false] {
-            let mut cfg = TrainConfig::defaults(arch, Data::binary(chain), 3);
+            let mut cfg = TrainSettings::defaults(arch, Data::binary(chain), 3);
             cfg.tying = tying;
             cfg.seq_len = 24;
             cfg.layers = if arch == Arch::Gpt { 2 } else { 1 };
@@ -89,29 +89,30 @@ fn every_parameter_gets_a_finite_nonzero_gradient() {
 #[test]
 fn parameter_counts_match_spec_section_7() {
     let data = Data::binary(BinaryChain::new(0.5, 0.8).unwrap());
-    let count = |cfg: TrainConfig| {
+    let count = |cfg: TrainSettings| {
         Model::init(cfg.check().unwrap().model_spec(), &mut seeded_rng(0), DType::F32, &Device::Cpu).unwrap().num_params()
     };
-    assert_eq!(count(TrainConfig::defaults(Arch::Gpt, data, 0)), 9002);
-    let mut untied = TrainConfig::defaults(Arch::Gpt, data, 0);
+    assert_eq!(count(TrainSettings::defaults(Arch::Gpt, data, 0)), 9002);
+    let mut untied = TrainSettings::defaults(Arch::Gpt, data, 0);
     untied.tying = false;
     assert_eq!(count(untied), 9018);
     for (layers, want) in [(1, 4906), (2, 5690), (4, 7258), (8, 10394)] {
-        let mut c = TrainConfig::defaults(Arch::Gpt, data, 0);
+        let mut c = TrainSettings::defaults(Arch::Gpt, data, 0);
         c.seq_len = 512;
         c.layers = layers;
         assert_eq!(count(c), want, "L = {layers}");
     }
-    assert_eq!(count(TrainConfig::defaults(Arch::Theory, data, 0)), 4293);
+    assert_eq!(count(TrainSettings::defaults(Arch::Theory, data, 0)), 4293);
 }
 
 #[test]
 fn training_is_reproducible_and_learns() {
     let data = Data::binary(BinaryChain::new(0.2, 0.3).unwrap());
-    let mut cfg = TrainConfig::defaults(Arch::Gpt, data, 5);
+    let mut cfg = TrainSettings::defaults(Arch::Gpt, data, 5);
     cfg.seq_len = 64;
     cfg.iters = 60;
     cfg.eval_every = 20;
+    let cfg = cfg.check().unwrap();
     let a = cfg.clone().run().unwrap();
     let b = cfg.run().unwrap();
     assert_eq!(a.final_loss, b.final_loss);
@@ -123,13 +124,13 @@ fn training_is_reproducible_and_learns() {
 #[test]
 fn bad_config_names_the_field() {
     let data = Data::binary(BinaryChain::new(0.2, 0.3).unwrap());
-    let mut cfg = TrainConfig::defaults(Arch::Gpt, data, 5);
+    let mut cfg = TrainSettings::defaults(Arch::Gpt, data, 5);
     cfg.d = 0;
     assert_eq!(cfg.clone().check().unwrap_err().field, "d");
     cfg.d = 8;
     cfg.lr = f64::NAN;
     assert_eq!(cfg.clone().check().unwrap_err().field, "lr");
-    let mut t = TrainConfig::defaults(Arch::Theory, data, 5);
+    let mut t = TrainSettings::defaults(Arch::Theory, data, 5);
     t.layers = 2;
     assert_eq!(t.check().unwrap_err().field, "layers");
 }

@@ -14,7 +14,7 @@ use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let cfg = E1Config::spec(if ctx.fast() { 200 } else { 1000 });
     let seed = 601;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || run_e1(&cfg, seed).map_err(exch))?;
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || run_e1(&cfg, seed).map_err(exch))?;
     let d = &rec.result;
     let pass = pass::E1_SLOPE;
     let inside = |f: &attnlab_exchangeable::fit::SlopeFit| judge_interval(f.ci, pass) == Verdict::Agrees;

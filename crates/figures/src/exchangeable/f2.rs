@@ -16,7 +16,7 @@ const COLORS: [RGBColor; 3] = [okabe_ito::BLUE, okabe_ito::VERMILLION, okabe_ito
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let cfg = E2Config::spec(if ctx.fast() { 150 } else { 1000 });
     let seed = 602;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || run_e2(&cfg, seed).map_err(exch))?;
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || run_e2(&cfg, seed).map_err(exch))?;
     let d = &rec.result;
     let js = (0..3)
         .map(|c| {

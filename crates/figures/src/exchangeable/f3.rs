@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         cfg.sweep_replicates = 4000;
     }
     let seed = 603;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || run_e3(&cfg, seed).map_err(exch))?;
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || run_e3(&cfg, seed).map_err(exch))?;
     let d = &rec.result;
     let monotone = d.cme_schedule.windows(2).all(|w| w[1] < w[0]);
     let js = vec![

@@ -22,7 +22,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     // to decide a ±0.1 criterion); the OLS control keeps 40 sets at N = 1024.
     let cfg = if ctx.fast() { E4Config::spec(10, 8000, 10) } else { E4Config::spec(160, 40_000, 40) };
     let seed = 604;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || run_e4(&cfg, seed).map_err(exch))?;
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || run_e4(&cfg, seed).map_err(exch))?;
     let d = &rec.result;
     let mut js = Vec::new();
     for pl in &d.per_len {

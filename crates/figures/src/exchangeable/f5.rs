@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     uniform.w = 0.0;
     let cfg = Config { main, uniform };
     let seed = 605;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || {
         Ok::<_, FigureError>(Data { main: run_e5(&cfg.main, seed).map_err(exch)?, uniform: run_e5(&cfg.uniform, seed + 1).map_err(exch)? })
     })?;
     let d = &rec.result;

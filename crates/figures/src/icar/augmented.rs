@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         train.epochs = 10;
     }
     let cfg = Config { train, reference_samples: if ctx.fast() { 1024 } else { 8192 } };
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, cfg.train.seed, &code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, cfg.train.seed, &code_version(), || {
         let outcome = train_augmented(&cfg.train);
         let structure = structure(cfg.train.d, &outcome.params);
         let reference = haar_reference(cfg.train.d, cfg.train.n, cfg.reference_samples, 77);

@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         Config { model: Diagonal::new(Case::Unitary, 10, 10, 20).map_err(icar_err)?, lr: 1e-2, iters: 100, init_std: 0.1 }
     };
     let seed = 0;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
         let init = Params::random(&cfg.model, cfg.init_std, seed);
         let initial_loss = attnlab_icar::diagonal::loss(&cfg.model, &init);
         let f = fit(&cfg.model, init, Optimiser::Gd { lr: cfg.lr }, cfg.iters);

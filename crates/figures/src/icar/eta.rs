@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         }
     }
     let cfg = Config { runs };
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, 1000, &code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, 1000, &code_version(), || {
         let evals = cfg.runs.par_iter().map(|r| train_head(r).eval).collect();
         Ok::<_, FigureError>(Data { evals })
     })?;

@@ -60,7 +60,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     }
     let cfg = Config { models, restarts: if ctx.fast() { 8 } else { 16 }, iters: if ctx.fast() { 2000 } else { 5000 } };
     let seed = 11;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
         let points = cfg
             .models
             .par_iter()

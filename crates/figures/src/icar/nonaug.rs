@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         train.epochs = 4;
     }
     let cfg = Config { train };
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, cfg.train.seed, &code_version(), || Ok::<_, FigureError>(train_nonaug(&cfg.train)))?;
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, cfg.train.seed, &code_version(), || Ok::<_, FigureError>(train_nonaug(&cfg.train)))?;
     let o = &rec.result;
     let c = &cfg.train;
     let setting = format!(

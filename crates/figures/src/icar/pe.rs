@@ -46,7 +46,7 @@ fn row_min(p: &[f64]) -> (usize, f64) {
 /// Runs the figure.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let cfg = Config { runs: SPEC_TABLE.iter().map(|r| PeOnly::spec(r.0)).collect::<Result<_, _>>().map_err(icar_err)? };
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, 0, &code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, 0, &code_version(), || {
         Ok::<_, FigureError>(Data { fits: cfg.runs.iter().map(early_stopped_gd).collect() })
     })?;
     let data = &rec.result;

@@ -98,7 +98,7 @@ fn stream(emb: &[Vec<f64>], tokens: &[usize], windows: usize) -> Stream {
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let cfg = Config { vocab: 2000, dim: 64, windows: if ctx.fast() { 2000 } else { 10_000 }, zipf: 1.1 };
     let seed = 4;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
         let mut rng = seeded_rng(seed);
         let emb: Vec<Vec<f64>> = (0..cfg.vocab)
             .map(|_| {

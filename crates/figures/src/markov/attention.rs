@@ -4,7 +4,7 @@
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
 use attnlab_core::MeanSe;
-use attnlab_trainer::{Arch, Data, TrainConfig, TrainOutcome};
+use attnlab_trainer::{Arch, Data, TrainConfig, TrainOutcome, TrainSettings};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -60,15 +60,15 @@ pub fn tv_from_uniform(att: &[Vec<f64>]) -> f64 {
 /// Runs the figure.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let fast = ctx.fast();
-    let mut base = TrainConfig::defaults(Arch::Theory, Data::binary(chain(0.2, 0.3)?), 0);
+    let mut base = TrainSettings::defaults(Arch::Theory, Data::binary(chain(0.2, 0.3)?), 0);
     base.seq_len = if fast { 32 } else { 256 };
     base.iters = if fast { 100 } else { 1000 };
     base.eval_every = 10;
     base.probe = true;
     let seeds = if fast { 2 } else { 5 };
-    let cfg = Config { runs: (0..seeds).map(|s| TrainConfig { seed: 3000 + s, ..base.clone() }).collect() };
+    let cfg = Config { runs: (0..seeds).map(|s| TrainSettings { seed: 3000 + s, ..base.clone() }.check()).collect::<Result<_, _>>()? };
     let seed = 3000;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
         Ok::<_, FigureError>(AttentionData { outcomes: train_all(&cfg.runs)? })
     })?;
     let data = &rec.result;

@@ -3,7 +3,8 @@
 //! drift of the conserved energy along every trajectory.
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_core::{BinaryChain, FlowConfig, Range1};
+use attnlab_core::Range1;
+use attnlab_markov::{BinaryChain, FlowConfig};
 use attnlab_markov::canonical::{Basin, Canonical, W_CRIT, separatrix_energy};
 use attnlab_markov::flow::{Endpoint, FlowOutcome, gradient_flow};
 use plotters::coord::Shift;
@@ -67,7 +68,7 @@ fn agrees(pred: Basin, end: Endpoint) -> bool {
 fn compute(cfg: &Config) -> Data {
     let (es, ws) = (cfg.e.points(), cfg.w.points());
     let total = (cfg.chains.len() * es.len() * ws.len()) as u64;
-    let bar = crate::progress::bar(total, "  basins {bar:30} {pos}/{len} flows ({eta})");
+    let bar = attnlab_lab::progress::bar(total, "  basins {bar:30} {pos}/{len} flows ({eta})");
     let panels = cfg
         .chains
         .iter()
@@ -107,7 +108,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         margin: 0.05,
     };
     let (rec, status) =
-        ctx.cache.get_or_compute(spec.id, &cfg, 0, &code_version(), || Ok::<_, FigureError>(compute(&cfg)))?;
+        ctx.lab.cache.get_or_compute(spec.id, &cfg, 0, &code_version(), || Ok::<_, FigureError>(compute(&cfg)))?;
     let d = &rec.result;
     let mut js = Vec::new();
     let mut max_drift: f64 = 0.0;

@@ -3,7 +3,8 @@
 //! against H* and U (spec §3, §6).
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_core::{BinaryChain, MeanSe, Range1, rng::child_seed, seeded_rng};
+use attnlab_core::{MeanSe, Range1, rng::child_seed, seeded_rng};
+use attnlab_markov::BinaryChain;
 use attnlab_markov::chain::ChainTheory;
 use attnlab_markov::sample::monte_carlo_losses;
 use plotters::coord::Shift;
@@ -102,7 +103,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         seq_len: 1024,
     };
     let seed = 2024;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || compute(&cfg, seed))?;
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || compute(&cfg, seed))?;
     let d = &rec.result;
     let mut js = vec![
         Judgement::new(

@@ -2,7 +2,8 @@
 //! with the global and unigram sets, energy level lines and the separatrix (spec §3).
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_core::{BinaryChain, Range1};
+use attnlab_core::Range1;
+use attnlab_markov::BinaryChain;
 use attnlab_markov::canonical::{Canonical, W_CRIT, separatrix_energy};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -118,7 +119,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         w: Range1::new(-2.0, 2.0, n)?,
     };
     let (rec, status) =
-        ctx.cache.get_or_compute(spec.id, &cfg, 0, &code_version(), || Ok::<_, FigureError>(compute(&cfg)))?;
+        ctx.lab.cache.get_or_compute(spec.id, &cfg, 0, &code_version(), || Ok::<_, FigureError>(compute(&cfg)))?;
     let d = &rec.result;
     let fig = spec.id;
     let all = |f: fn(&Panel) -> f64| d.panels.iter().map(f).fold(0.0, f64::max);

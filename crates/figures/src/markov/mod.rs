@@ -11,7 +11,7 @@ pub mod sgd;
 pub mod sweep;
 pub mod train;
 
-use attnlab_core::BinaryChain;
+use attnlab_markov::BinaryChain;
 
 use crate::{FigureError, FigureSpec};
 

@@ -4,7 +4,7 @@
 //! probabilities P̂(1 | 0), P̂(1 | 1) are from the chain's p and 1 − q. The theory boundary p+q = 1 is drawn.
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_trainer::{Arch, Data, PlateauLength, TrainConfig, TrainOutcome};
+use attnlab_trainer::{Arch, Data, PlateauLength, TrainConfig, TrainOutcome, TrainSettings};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -43,11 +43,7 @@ pub struct PhaseData {
 
 fn cell_config(cfg: &Config, arch: Arch, tying: bool, p: f64, q: f64, seed: u64) -> Result<TrainConfig, FigureError> {
     let base = if arch == Arch::Gpt { &cfg.base_gpt } else { &cfg.base_theory };
-    let mut c = base.clone();
-    c.data = Data::binary(chain(p, q)?);
-    c.tying = tying;
-    c.seed = seed;
-    Ok(c)
+    Ok(TrainSettings { data: Data::binary(chain(p, q)?), tying, seed, ..base.settings() }.check()?)
 }
 
 /// Position of the final loss between H* (0) and U (1), mean over seeds; NaN where U − H* < MIN_GAP.
@@ -76,7 +72,8 @@ fn plateau(os: &[TrainOutcome]) -> f64 {
 }
 
 /// Band on a predicted transition probability for "matches the chain" (spec §6 uses ±0.02).
-pub const PROB_BAND: f64 = attnlab_trainer::train::PROB_BAND;
+// (the half-width of attnlab_trainer::train::PROB_BAND, spec §6)
+pub const PROB_BAND: f64 = 0.02;
 /// Upper end of the colour scale of the F8 row.
 pub const ERR_SCALE: f64 = 0.2;
 
@@ -165,8 +162,8 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let n = if fast { 3 } else { 10 };
     let grid: Vec<f64> = (0..n).map(|k| 0.05 + 0.9 * k as f64 / (n - 1) as f64).map(|x| (x * 100.0_f64).round() / 100.0).collect();
     let any = Data::binary(chain(0.5, 0.5)?);
-    let mut base_gpt = TrainConfig::defaults(Arch::Gpt, any, 0);
-    let mut base_theory = TrainConfig::defaults(Arch::Theory, any, 0);
+    let mut base_gpt = TrainSettings::defaults(Arch::Gpt, any, 0);
+    let mut base_theory = TrainSettings::defaults(Arch::Theory, any, 0);
     for (b, iters) in [(&mut base_gpt, 400), (&mut base_theory, 400)] {
         b.seq_len = if fast { 16 } else { 32 };
         b.iters = if fast { 40 } else { iters };
@@ -176,11 +173,11 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         grid,
         models: vec![(Arch::Theory, true), (Arch::Theory, false), (Arch::Gpt, true), (Arch::Gpt, false)],
         seeds: if fast { 1 } else { 2 },
-        base_gpt,
-        base_theory,
+        base_gpt: base_gpt.check()?,
+        base_theory: base_theory.check()?,
     };
     let seed = 2000;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
         let mut all = Vec::new();
         for &(arch, tying) in &cfg.models {
             for &p in &cfg.grid {

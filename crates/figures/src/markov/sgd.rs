@@ -3,7 +3,7 @@
 //! (spec §3 "Basins … Consequence" and "Check [derived]").
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_core::SgdConfig;
+use attnlab_markov::SgdConfig;
 use attnlab_markov::chain::ChainTheory;
 use attnlab_markov::flow::Endpoint;
 use attnlab_markov::sgd::{SgdRun, SgdSummary, SgdTrace, run_all};
@@ -52,7 +52,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         .collect::<Result<Vec<_>, FigureError>>()?;
     let cfg = Config { runs };
     let seed = 7;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
         let results = cfg
             .runs
             .par_iter()

@@ -3,8 +3,9 @@
 //! grows from 1 (only the lagged symbol and itself visible) to full causal attention, for depth 1 and 4.
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_core::{LaggedChain, MeanSe};
-use attnlab_trainer::{Arch, Data, TrainConfig, TrainOutcome};
+use attnlab_core::MeanSe;
+use attnlab_markov::LaggedChain;
+use attnlab_trainer::{Arch, Data, TrainConfig, TrainOutcome, TrainSettings};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -59,7 +60,7 @@ fn estimate(os: &[TrainOutcome]) -> Option<f64> {
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let fast = ctx.fast();
     let lag = Data::Lagged { chain: LaggedChain::stationary(chain(0.2, 0.3)?, 2)? };
-    let mut base = TrainConfig::defaults(Arch::Gpt, lag, 0);
+    let mut base = TrainSettings::defaults(Arch::Gpt, lag, 0);
     base.seq_len = if fast { 32 } else { 128 };
     base.iters = if fast { 60 } else { 500 };
     base.eval_every = (base.iters / 10).max(1);
@@ -69,14 +70,14 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         vec![Some(1), Some(2), Some(4), Some(8), Some(16), Some(32), Some(64), None]
     };
     let depths = if fast { vec![(1, 1)] } else { vec![(1, 2), (4, 1)] };
-    let cfg = Config { memories, depths, base };
+    let cfg = Config { memories, depths, base: base.check()? };
     let seed = 4000;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
         let mut all = Vec::new();
         for &(layers, seeds) in &cfg.depths {
             for &memory in &cfg.memories {
                 for s in 0..seeds {
-                    all.push(TrainConfig { layers, memory, seed: seed + s, ..cfg.base.clone() });
+                    all.push(TrainSettings { layers, memory, seed: seed + s, ..cfg.base.settings() }.check()?);
                 }
             }
         }

@@ -5,8 +5,9 @@
 //! sequence (the paper's "est" panels), judged against p (reached H*) or π1 (stuck at U).
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_core::{LaggedChain, MeanSe, MultiStateChain};
-use attnlab_trainer::{Arch, Data, PlateauLength, TrainConfig, TrainOutcome, Verdict};
+use attnlab_core::MeanSe;
+use attnlab_markov::{LaggedChain, MultiStateChain};
+use attnlab_trainer::{Arch, Data, Ending, PlateauLength, TrainConfig, TrainOutcome, TrainSettings};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use rayon::prelude::*;
@@ -81,11 +82,11 @@ fn size(ctx: &Ctx) -> Size {
 }
 
 fn configs(base: &TrainConfig, seeds: u64) -> Vec<TrainConfig> {
-    (0..seeds).map(|s| TrainConfig { seed: 1000 + s, ..base.clone() }).collect()
+    (0..seeds).map(|s| base.with_seed(1000 + s)).collect()
 }
 
-fn base(arch: Arch, data: Data, sz: &Size, iters: usize, tying: bool) -> TrainConfig {
-    let mut c = TrainConfig::defaults(arch, data, 0);
+fn base(arch: Arch, data: Data, sz: &Size, iters: usize, tying: bool) -> TrainSettings {
+    let mut c = TrainSettings::defaults(arch, data, 0);
     c.seq_len = sz.seq_len;
     c.iters = (sz.iters)(iters);
     c.tying = tying;
@@ -93,8 +94,8 @@ fn base(arch: Arch, data: Data, sz: &Size, iters: usize, tying: bool) -> TrainCo
     c
 }
 
-fn group(label: &str, tag: &str, cfg: TrainConfig, sz: &Size, expect: Expect, source: &str) -> Group {
-    Group { label: label.into(), tag: tag.into(), runs: configs(&cfg, sz.seeds), expect, source: source.into() }
+fn group(label: &str, tag: &str, cfg: TrainSettings, sz: &Size, expect: Expect, source: &str) -> Result<Group, FigureError> {
+    Ok(Group { label: label.into(), tag: tag.into(), runs: configs(&cfg.check()?, sz.seeds), expect, source: source.into() })
 }
 
 /// The panels of each figure id.
@@ -112,7 +113,7 @@ fn panels(id: &str, ctx: &Ctx) -> Result<Vec<Panel>, FigureError> {
                 c.seq_len = sz.seq_len / 2;
                 c.layers = l;
                 let expect = if l == 1 { Expect::Unigram } else { Expect::Global };
-                groups.push(group(&format!("L = {l}"), &format!("L{l}"), c, &sz, expect, "F3 (depth figure)"));
+                groups.push(group(&format!("L = {l}"), &format!("L{l}"), c, &sz, expect, "F3 (depth figure)")?);
             }
             vec![Panel { title: "GPT-style, tied, p = 0.5, q = 0.8 (F3)".into(), groups }]
         }
@@ -120,15 +121,15 @@ fn panels(id: &str, ctx: &Ctx) -> Result<Vec<Panel>, FigureError> {
             Panel {
                 title: "GPT-style, p = 0.2, q = 0.3 (F4)".into(),
                 groups: vec![
-                    group("tied", "p0.2-q0.3.tied", base(Arch::Gpt, c23, &sz, 400, true), &sz, Expect::Global, "F4"),
-                    group("untied", "p0.2-q0.3.untied", base(Arch::Gpt, c23, &sz, 400, false), &sz, Expect::Global, "F4"),
+                    group("tied", "p0.2-q0.3.tied", base(Arch::Gpt, c23, &sz, 400, true), &sz, Expect::Global, "F4")?,
+                    group("untied", "p0.2-q0.3.untied", base(Arch::Gpt, c23, &sz, 400, false), &sz, Expect::Global, "F4")?,
                 ],
             },
             Panel {
                 title: "GPT-style, p = 0.5, q = 0.8 (F6), 1000 iterations".into(),
                 groups: vec![
-                    group("tied", "p0.5-q0.8.tied", base(Arch::Gpt, c58, &sz, 1000, true), &sz, Expect::Unigram, "F6/F7, T2"),
-                    group("untied", "p0.5-q0.8.untied", base(Arch::Gpt, c58, &sz, 1000, false), &sz, Expect::Global, "F6, T3"),
+                    group("tied", "p0.5-q0.8.tied", base(Arch::Gpt, c58, &sz, 1000, true), &sz, Expect::Unigram, "F6/F7, T2")?,
+                    group("untied", "p0.5-q0.8.untied", base(Arch::Gpt, c58, &sz, 1000, false), &sz, Expect::Global, "F6, T3")?,
                 ],
             },
         ],
@@ -151,19 +152,19 @@ fn panels(id: &str, ctx: &Ctx) -> Result<Vec<Panel>, FigureError> {
                 Panel {
                     title: "theory model (§2a), p = 0.7, q = 0.6".into(),
                     groups: vec![
-                        group("tied", "theory.p0.7-q0.6.tied", a, &sz, Expect::Unigram, "T2"),
-                        group("untied", "theory.p0.7-q0.6.untied", b, &sz, Expect::Global, "T3"),
+                        group("tied", "theory.p0.7-q0.6.tied", a, &sz, Expect::Unigram, "T2")?,
+                        group("untied", "theory.p0.7-q0.6.untied", b, &sz, Expect::Global, "T3")?,
                     ],
                 },
                 Panel {
                     title: "theory model (§2a), p = 0.15, q = 0.35".into(),
-                    groups: vec![group("tied", "theory.p0.15-q0.35.tied", cc, &sz, Expect::Global, "T3 (p+q < 1)")],
+                    groups: vec![group("tied", "theory.p0.15-q0.35.tied", cc, &sz, Expect::Global, "T3 (p+q < 1)")?],
                 },
                 Panel {
                     title: "no attention (F15), p = 0.5, q = 0.8".into(),
                     groups: vec![
-                        group("tied", "mlp.p0.5-q0.8.tied", m1, &sz, Expect::Unigram, "F15"),
-                        group("untied", "mlp.p0.5-q0.8.untied", m2, &sz, Expect::Global, "F15"),
+                        group("tied", "mlp.p0.5-q0.8.tied", m1, &sz, Expect::Unigram, "F15")?,
+                        group("untied", "mlp.p0.5-q0.8.untied", m2, &sz, Expect::Global, "F15")?,
                     ],
                 },
             ]
@@ -175,10 +176,10 @@ fn panels(id: &str, ctx: &Ctx) -> Result<Vec<Panel>, FigureError> {
                 let mut c = base(Arch::Gpt, lag, &sz, 500, true);
                 c.memory = Some(m.min(c.seq_len));
                 let expect = if m <= 2 { Expect::Global } else { Expect::Unigram };
-                groups.push(group(&format!("m = {m}"), &format!("m{m}"), c, &sz, expect, "F9 [inferred]"));
+                groups.push(group(&format!("m = {m}"), &format!("m{m}"), c, &sz, expect, "F9 [inferred]")?);
             }
             let c = base(Arch::Gpt, lag, &sz, 500, true);
-            groups.push(group("full attention", "full", c, &sz, Expect::Unigram, "§4, F10 [recalled]"));
+            groups.push(group("full attention", "full", c, &sz, Expect::Unigram, "§4, F10 [recalled]")?);
             vec![Panel { title: "order-2 lagged chain, p = 0.2, q = 0.3, GPT-style L = 1 (F9/F10)".into(), groups }]
         }
         "markov.train.states" => {
@@ -201,8 +202,8 @@ fn panels(id: &str, ctx: &Ctx) -> Result<Vec<Panel>, FigureError> {
                 out.push(Panel {
                     title: format!("V = 5 states, p = {p} (F16), theory model"),
                     groups: vec![
-                        group("tied", &format!("V5.p{p}.tied"), th(true), &sz, tied_expect, src),
-                        group("untied", &format!("V5.p{p}.untied"), th(false), &sz, Expect::Global, "F16"),
+                        group("tied", &format!("V5.p{p}.tied"), th(true), &sz, tied_expect, src)?,
+                        group("untied", &format!("V5.p{p}.untied"), th(false), &sz, Expect::Global, "F16")?,
                     ],
                 });
             }
@@ -227,7 +228,7 @@ pub(crate) fn train_all(runs: &[TrainConfig]) -> Result<Vec<TrainOutcome>, Figur
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let cfg = Config { panels: panels(spec.id, ctx)? };
     let seed = 1000;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
         let flat: Vec<TrainConfig> = cfg.panels.iter().flat_map(|p| p.groups.iter().flat_map(|g| g.runs.clone())).collect();
         let mut done = train_all(&flat)?.into_iter();
         let outcomes = cfg
@@ -264,7 +265,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
 
 /// The spec §6 verdict counts and plateau lengths of a group, in words.
 fn describe(os: &[TrainOutcome]) -> String {
-    let count = |v: Verdict| os.iter().filter(|o| o.verdict == v).count();
+    let count = |v: Ending| os.iter().filter(|o| o.ending == v).count();
     let plateaus: Vec<String> = os
         .iter()
         .map(|o| match o.plateau.length() {
@@ -275,10 +276,10 @@ fn describe(os: &[TrainOutcome]) -> String {
         .collect();
     format!(
         "per seed: {} global, {} unigram, {} neither, {} diverged; plateau at U: [{}]",
-        count(Verdict::Global),
-        count(Verdict::Unigram),
-        count(Verdict::Neither),
-        count(Verdict::Diverged),
+        count(Ending::Global),
+        count(Ending::Unigram),
+        count(Ending::Neither),
+        count(Ending::Diverged),
         plateaus.join(", ")
     )
 }
@@ -353,7 +354,7 @@ fn judge_estimates(fig: &str, g: &Group, os: &[TrainOutcome]) -> Option<Judgemen
         Claim::new(&format!("{fig}.{}.est", g.tag), "markov", statement, &format!("{} (est panel), §6", g.source)),
         target,
         Observation::mean(MeanSe::of(&means)),
-        Tolerance::Absolute(attnlab_trainer::train::PROB_BAND),
+        attnlab_trainer::train::PROB_BAND,
         fig,
         "probability",
     ))

@@ -153,7 +153,7 @@ fn id(which: Which) -> &'static str {
 pub fn run(ctx: &Ctx, which: Which) -> Result<(ResultRecord<Config, Data>, CacheStatus, Config), FigureError> {
     let cfg = config(ctx, which)?;
     let seed = 1;
-    let (rec, status) = ctx.cache.get_or_compute(id(which), &cfg, seed, &code_version(), || compute(&cfg, seed))?;
+    let (rec, status) = ctx.lab.cache.get_or_compute(id(which), &cfg, seed, &code_version(), || compute(&cfg, seed))?;
     Ok((rec, status, cfg))
 }
 
@@ -217,7 +217,7 @@ fn compute(cfg: &Config, seed: u64) -> Result<Data, FigureError> {
     let _ = small;
 
     // Gibbs samples.
-    let pb = crate::progress::bar(cfg.gibbs.len() as u64, "  paths Gibbs {bar:30} {pos}/{len} widths {msg}");
+    let pb = attnlab_lab::progress::bar(cfg.gibbs.len() as u64, "  paths Gibbs {bar:30} {pos}/{len} widths {msg}");
     let mut samples = Vec::new();
     for (k, &(n, kept, burn)) in cfg.gibbs.iter().enumerate() {
         pb.set_message(format!("N = {n}"));

@@ -249,7 +249,7 @@ fn upper(m: &[Vec<f64>]) -> Vec<f64> {
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let cfg = config(ctx);
     let seed = 3;
-    let (rec, status) = ctx.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || compute(&cfg, seed))?;
+    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || compute(&cfg, seed))?;
     let d = &rec.result;
     let n = cfg.small_width;
     let th_small = d.theory.iter().find(|t| t.0 == n as f64).map_or(f64::NAN, |t| t.1);

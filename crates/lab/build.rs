@@ -1,0 +1,26 @@
+//! Build script: bakes, per paper, the hash of exactly the code its experiments run (see
+//! `build/source_hash.rs`) into the crate, so the experiment cache is invalidated by any change that
+//! can move that paper's numbers and by nothing else.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+#[allow(dead_code)]
+#[path = "build/source_hash.rs"]
+mod source_hash;
+
+fn main() {
+    let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    let root = here.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_else(|| here.clone());
+    println!("cargo:rerun-if-changed={}", root.join("crates").display());
+    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+    let mut code = String::from("/// (paper, hash of the code its experiments run), from `build/source_hash.rs`.\npub(crate) const SOURCE_HASHES: &[(&str, &str)] = &[\n");
+    for paper in source_hash::papers(&root) {
+        let _ = writeln!(code, "    ({paper:?}, {:?}),", source_hash::hash(&root, &paper));
+    }
+    code.push_str("];\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));
+    if let Err(e) = std::fs::write(out.join("source_hashes.rs"), code) {
+        panic!("cannot write source_hashes.rs: {e}");
+    }
+}

@@ -1,0 +1,126 @@
+//! Which source files a paper's experiments run, and their hash: the cache key's code version.
+//!
+//! Shared by `build.rs` (which bakes the hashes into the crate) and the cache-key test. For paper
+//! `P` the inputs are, and are only:
+//! - every `.rs` file under `crates/lab/src/P/experiments/` and `crates/lab/src/experiment.rs`
+//!   (the run helpers every experiment shares), but never `claims/` or anything in `crates/figures`;
+//! - for every workspace crate those files name (`attnlab_x` → `crates/x`), and every workspace crate
+//!   that one depends on (its `[dependencies]`, transitively): its `Cargo.toml`, `build.rs` and every
+//!   `.rs` file under its `src/`;
+//! - `Cargo.lock` (a dependency bump can move numbers).
+//!
+//! So editing a caption, a colour or a claim's tolerance reruns no experiment, and editing one
+//! paper's experiment or theory reruns only the papers whose experiments run that code.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rs_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// The papers: every folder `crates/lab/src/<paper>/` that has an `experiments/` folder, sorted.
+pub fn papers(root: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root.join("crates/lab/src"))
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().join("experiments").is_dir())
+                .filter_map(|e| e.file_name().to_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Workspace crates (folder names under `crates/`) named as `attnlab_<name>` in `text`.
+fn named_crates(root: &Path, text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("attnlab_") {
+        let tail = &rest[i + "attnlab_".len()..];
+        let name: String = tail.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let dir = name.replace('_', "-");
+        if !name.is_empty() && root.join("crates").join(&dir).join("Cargo.toml").is_file() {
+            out.insert(dir);
+        }
+        rest = tail;
+    }
+    out
+}
+
+/// The `attnlab-*` crates listed under `[dependencies]` of `crates/<name>/Cargo.toml`.
+fn dependencies(root: &Path, name: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root.join("crates").join(name).join("Cargo.toml")).unwrap_or_default();
+    let mut out = BTreeSet::new();
+    let mut in_deps = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+        } else if in_deps {
+            if let Some(dep) = line.strip_prefix("attnlab-") {
+                let dep: String = dep.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+                if root.join("crates").join(&dep).join("Cargo.toml").is_file() {
+                    out.insert(dep);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every file the cache key of `paper` covers, as paths relative to `root`, sorted.
+pub fn inputs(root: &Path, paper: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    rs_files(&root.join("crates/lab/src").join(paper).join("experiments"), &mut files);
+    files.push(root.join("crates/lab/src/experiment.rs"));
+    let mut todo: Vec<String> = Vec::new();
+    for f in &files {
+        todo.extend(named_crates(root, &std::fs::read_to_string(f).unwrap_or_default()));
+    }
+    let mut crates = BTreeSet::new();
+    while let Some(c) = todo.pop() {
+        if c == "lab" || !crates.insert(c.clone()) {
+            continue;
+        }
+        todo.extend(dependencies(root, &c));
+    }
+    for c in &crates {
+        let dir = root.join("crates").join(c);
+        rs_files(&dir.join("src"), &mut files);
+        for extra in ["Cargo.toml", "build.rs"] {
+            if dir.join(extra).is_file() {
+                files.push(dir.join(extra));
+            }
+        }
+    }
+    files.push(root.join("Cargo.lock"));
+    let mut rel: Vec<String> =
+        files.iter().map(|f| f.strip_prefix(root).unwrap_or(f).to_string_lossy().replace('\\', "/")).collect();
+    rel.sort();
+    rel.dedup();
+    rel
+}
+
+/// FNV-1a over (relative path, contents) of every input of `paper`: stable across machines and
+/// checkouts, as 16 hex digits.
+pub fn hash(root: &Path, paper: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for rel in inputs(root, paper) {
+        let bytes = std::fs::read(root.join(&rel)).unwrap_or_default();
+        for b in rel.bytes().chain([0u8]).chain(bytes) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}

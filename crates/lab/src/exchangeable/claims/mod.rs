@@ -1,0 +1,1 @@
+//! exchangeable claims: a result → judgements through the comparator.

@@ -1,0 +1,1 @@
+//! exchangeable experiments: checked config → deterministic run(seed) → cached serde result.

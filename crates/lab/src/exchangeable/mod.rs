@@ -1,0 +1,4 @@
+//! exchangeable: experiments (`experiments`) and claims (`claims`).
+
+pub mod claims;
+pub mod experiments;

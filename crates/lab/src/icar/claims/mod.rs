@@ -1,0 +1,1 @@
+//! icar claims: a result → judgements through the comparator.

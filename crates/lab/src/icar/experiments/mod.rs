@@ -1,0 +1,1 @@
+//! icar experiments: checked config → deterministic run(seed) → cached serde result.

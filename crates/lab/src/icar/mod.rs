@@ -1,0 +1,4 @@
+//! icar: experiments (`experiments`) and claims (`claims`).
+
+pub mod claims;
+pub mod experiments;

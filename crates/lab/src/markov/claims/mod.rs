@@ -1,0 +1,1 @@
+//! markov claims: a result → judgements through the comparator.

@@ -1,0 +1,1 @@
+//! markov experiments: checked config → deterministic run(seed) → cached serde result.

@@ -1,0 +1,1 @@
+//! paths claims: a result → judgements through the comparator.

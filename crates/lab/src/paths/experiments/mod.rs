@@ -1,0 +1,1 @@
+//! paths experiments: checked config → deterministic run(seed) → cached serde result.

@@ -1,0 +1,130 @@
+//! The cache key covers exactly the code an experiment runs: editing a caption, a claim or another
+//! paper's experiment changes no paper's key; editing a paper's experiment, theory or the trainer
+//! changes exactly the keys of the papers that run it; Cargo.lock changes them all.
+
+use std::path::{Path, PathBuf};
+
+#[allow(dead_code)]
+#[path = "../build/source_hash.rs"]
+mod source_hash;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+/// Copies what the hash can read (`Cargo.lock`, and under `crates/` every `.rs` and `Cargo.toml`)
+/// into a fresh folder, so the test can edit files without touching the checkout.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if src.is_dir() {
+            copy_tree(&src, &dst);
+        } else if src.extension().is_some_and(|x| x == "rs") || e.file_name() == "Cargo.toml" {
+            std::fs::copy(&src, &dst).expect("copy");
+        }
+    }
+}
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("attnlab-cache-key-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let root = workspace();
+        copy_tree(&root.join("crates"), &dir.join("crates"));
+        std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
+        Self(dir)
+    }
+
+    fn hashes(&self) -> Vec<(String, String)> {
+        source_hash::papers(&self.0).into_iter().map(|p| (p.clone(), source_hash::hash(&self.0, &p))).collect()
+    }
+
+    /// Appends a comment to `rel` and returns the papers whose key changed.
+    fn touch(&self, rel: &str) -> Vec<String> {
+        let before = self.hashes();
+        let path = self.0.join(rel);
+        assert!(path.is_file(), "{rel} is missing: update this test to the current layout");
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        text.push_str("\n// edited by the cache-key test\n");
+        std::fs::write(&path, text).expect("write");
+        let after = self.hashes();
+        before.iter().zip(&after).filter(|(a, b)| a.1 != b.1).map(|(a, _)| a.0.clone()).collect()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn every_paper_has_a_key_and_the_build_baked_the_current_one() {
+    let root = workspace();
+    let papers = source_hash::papers(&root);
+    assert_eq!(papers, ["exchangeable", "icar", "markov", "paths"]);
+    for p in &papers {
+        let baked = attnlab_lab::experiment::source_hashes().iter().find(|(q, _)| q == p).map(|(_, h)| *h);
+        assert_eq!(baked, Some(source_hash::hash(&root, p).as_str()), "{p}: the baked hash is stale");
+    }
+}
+
+#[test]
+fn drawing_and_claims_rerun_nothing() {
+    let s = Scratch::new("draw");
+    for rel in [
+        "crates/figures/src/lib.rs",
+        "crates/figures/src/markov/mod.rs",
+        "crates/figures/src/paths/mod.rs",
+        "crates/figures/src/style.rs",
+        "crates/lab/src/lib.rs",
+        "crates/lab/src/markov/claims/mod.rs",
+        "crates/lab/src/icar/claims/mod.rs",
+        "crates/lab/src/paths/claims/mod.rs",
+        "crates/lab/src/exchangeable/claims/mod.rs",
+        "crates/cli/src/lib.rs",
+    ] {
+        assert_eq!(s.touch(rel), Vec::<String>::new(), "editing {rel} must rerun no experiment");
+    }
+}
+
+#[test]
+fn an_experiment_edit_reruns_only_the_papers_that_run_it() {
+    let s = Scratch::new("exp");
+    for p in ["exchangeable", "icar", "markov", "paths"] {
+        assert_eq!(s.touch(&format!("crates/lab/src/{p}/experiments/mod.rs")), [p], "lab {p} experiments");
+    }
+    for p in ["exchangeable", "icar", "paths"] {
+        assert_eq!(s.touch(&format!("crates/{p}/src/lib.rs")), [p], "{p} theory crate");
+    }
+    // The candle trainer links the Markov chains (its data), and the paths stand-in trains on the
+    // trainer: the key follows crates, so a Markov theory edit reruns the paths experiments too.
+    assert_eq!(s.touch("crates/markov/src/lib.rs"), ["markov", "paths"], "markov theory crate");
+    assert_eq!(s.touch("crates/trainer/src/lib.rs"), ["markov", "paths"], "the candle trainer");
+    assert_eq!(s.touch("crates/lab/src/experiment.rs"), ["exchangeable", "icar", "markov", "paths"]);
+    assert_eq!(s.touch("crates/core/src/lib.rs"), ["exchangeable", "icar", "markov", "paths"]);
+    assert_eq!(s.touch("Cargo.lock"), ["exchangeable", "icar", "markov", "paths"]);
+}
+
+/// An experiment may use only the shared run helpers and its own paper's experiment modules (plus
+/// workspace crates, which the key follows): anything else it used would escape the key.
+#[test]
+fn experiments_import_nothing_outside_the_key() {
+    let root = workspace();
+    let allowed = ["crate::experiment", "crate::progress", "crate::LabError", "crate::Lab", "crate::Mode"];
+    for p in source_hash::papers(&root) {
+        for rel in source_hash::inputs(&root, &p).iter().filter(|r| r.contains(&format!("lab/src/{p}/experiments/"))) {
+            let text = std::fs::read_to_string(root.join(rel)).expect("read");
+            let own = format!("crate::{p}::experiments");
+            for (i, _) in text.match_indices("crate::") {
+                let rest = &text[i..];
+                let ok = allowed.iter().any(|a| rest.starts_with(a)) || rest.starts_with(&own);
+                assert!(ok, "{rel} uses `{}`, which the cache key does not cover", &rest[..rest.len().min(40)]);
+            }
+            assert!(!text.contains("claims::"), "{rel}: an experiment must not depend on claims");
+        }
+    }
+}
