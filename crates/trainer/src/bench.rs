@@ -99,7 +99,7 @@ fn median_ms(steps: usize, mut f: impl FnMut()) -> f64 {
 pub fn icar_step(steps: usize) -> IcarBench {
     use crate::icar::{self, AugConfig, Layout};
     use crate::icar_nonaug::{self, NaLayout, NonAugConfig, Precision};
-    use crate::kernel::Path;
+    use attnlab_kernels::Path;
     let a = AugConfig::reference(0);
     let na = NonAugConfig::reference(0);
     let data = icar::haar_dataset(a.d, a.n, a.batch, 1);
