@@ -141,7 +141,7 @@ fn run() -> anyhow::Result<()> {
 }
 
 fn bench_icar(threads: usize, steps: usize, no_full_run: bool, json: bool) -> anyhow::Result<()> {
-    use attnlab_trainer::{bench, icar, icar_nonaug};
+    use attnlab_icar::{augmented as icar, bench, nonaugmented as icar_nonaug};
     let b = bench::icar_step(steps);
     let (full_aug_s, full_nonaug_s) = if no_full_run {
         (None, None)

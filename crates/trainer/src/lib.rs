@@ -16,8 +16,6 @@ pub mod attention;
 pub mod bench;
 pub mod config;
 pub mod exact;
-pub mod icar;
-pub mod icar_nonaug;
 pub mod model;
 pub mod ops;
 pub mod optim;

@@ -1,6 +1,6 @@
 //! The trained models of Sander et al. (spec icar §2a, §2e): the reference's augmented-token
 //! one-layer linear-attention transformer, in f64 with a hand-written backward pass (the model is
-//! small; a candle graph would be far slower on 2 cores), trained with PyTorch-style Adam on Haar
+//! small; a neural-network library's graph would be far slower on 2 cores), trained with PyTorch-style Adam on Haar
 //! O(d) sequences exactly as in `augmented.py` `train()`.
 //!
 //! Model (spec §2a): token e_t = (0_d, s_t, s_{t−1}) ∈ R^{3d} (s_{−1} = 0), positions 0..n−1, target
@@ -14,13 +14,13 @@
 
 use attnlab_core::config::rules;
 use attnlab_core::seeded_rng;
-use attnlab_icar::data::{haar_orthogonal, haar_states};
+use crate::data::{haar_orthogonal, haar_states};
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::TrainError;
+use crate::IcarError;
 
 /// Settings of `augmented.py` `train()` (spec §2e).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -45,7 +45,7 @@ pub struct AugConfig {
 
 impl AugConfig {
     /// Checks every count ≥ 1 (n ≥ 2, batch ≤ train_seqs) and lr > 0 ([`Schedule::checked`]).
-    pub fn new(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, TrainError> {
+    pub fn new(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, IcarError> {
         let s = Schedule::checked(d, n, train_seqs, test_seqs, batch, epochs, lr, seed)?;
         Ok(Self { d: s.d, n: s.n, train_seqs: s.train_seqs, test_seqs: s.test_seqs, batch: s.batch, epochs: s.epochs, lr: s.lr, seed: s.seed })
     }
@@ -611,7 +611,7 @@ pub(crate) struct Schedule {
 impl Schedule {
     /// Checks d ≥ 1, n ≥ 2, train_seqs, test_seqs, batch, epochs ≥ 1, batch ≤ train_seqs and lr > 0;
     /// the error names the field.
-    pub(crate) fn checked(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, TrainError> {
+    pub(crate) fn checked(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, IcarError> {
         let train_seqs = rules::at_least("train_seqs", train_seqs, 1)?;
         let batch = rules::at_least("batch", batch, 1)?;
         if batch > train_seqs {
@@ -737,10 +737,10 @@ mod tests {
         (a.d, a.n, a.train_seqs, a.test_seqs, a.batch, a.epochs) = (2, 4, 16, 8, 8, 2);
         let o = train_augmented(&a);
         assert_eq!(serde_json::from_str::<AugOutcome>(&serde_json::to_string(&o).unwrap_or_default()).ok(), Some(o));
-        let mut na = crate::icar_nonaug::NonAugConfig::reference(3);
+        let mut na = crate::nonaugmented::NonAugConfig::reference(3);
         (na.d, na.n, na.heads, na.train_seqs, na.test_seqs, na.batch, na.epochs) = (2, 4, 2, 16, 8, 8, 2);
-        let o = crate::icar_nonaug::train_nonaug(&na);
-        assert_eq!(serde_json::from_str::<crate::icar_nonaug::NonAugOutcome>(&serde_json::to_string(&o).unwrap_or_default()).ok(), Some(o));
+        let o = crate::nonaugmented::train_nonaug(&na);
+        assert_eq!(serde_json::from_str::<crate::nonaugmented::NonAugOutcome>(&serde_json::to_string(&o).unwrap_or_default()).ok(), Some(o));
     }
 
     #[test]

@@ -22,9 +22,9 @@ use rayon::prelude::*;
 use std::ops::{Add, Mul, Sub};
 use serde::{Deserialize, Serialize};
 
-use crate::TrainError;
+use crate::IcarError;
 use attnlab_kernels::{Multiversion, Path, dispatch};
-use crate::icar::{CurvePoint, Schedule, fit};
+use crate::augmented::{CurvePoint, Schedule, fit};
 
 /// Settings of `non_augmented.py` `train()` (spec §2b, §2e).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -53,7 +53,7 @@ pub struct NonAugConfig {
 
 impl NonAugConfig {
     /// Checks 1 ≤ d ≤ 8, 2 ≤ n ≤ 100, heads ≥ 1, 1 ≤ batch ≤ train_seqs, epochs ≥ 1, lr > 0.
-    pub fn new(d: usize, n: usize, heads: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, TrainError> {
+    pub fn new(d: usize, n: usize, heads: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, IcarError> {
         if d > 8 {
             return Err(attnlab_core::ConfigError::new("d", d, "must be at most 8").into());
         }
@@ -802,7 +802,7 @@ pub fn pe_last_rows(l: NaLayout, p: &[f64], n: usize) -> Vec<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::icar::haar_dataset;
+    use crate::augmented::haar_dataset;
 
     #[test]
     fn gradient_matches_finite_differences_and_is_finite() {
@@ -829,16 +829,16 @@ mod tests {
 
     #[test]
     fn configs_name_the_bad_field() {
-        let field = |r: Result<NonAugConfig, TrainError>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        let field = |r: Result<NonAugConfig, IcarError>| r.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(NonAugConfig::new(5, 50, 64, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0).is_ok());
         assert!(field(NonAugConfig::new(9, 50, 64, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`d`"));
         assert!(field(NonAugConfig::new(5, 101, 64, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`n`"));
         assert!(field(NonAugConfig::new(5, 50, 0, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`heads`"));
         assert!(field(NonAugConfig::new(5, 50, 64, 100, 1 << 10, 1024, 200, 1e-2, 0)).contains("`batch`"));
-        let aug = |r: Result<crate::icar::AugConfig, TrainError>| r.err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(crate::icar::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0).is_ok());
-        assert!(aug(crate::icar::AugConfig::new(5, 1, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`n`"));
-        assert!(aug(crate::icar::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 0.0, 0)).contains("`lr`"));
+        let aug = |r: Result<crate::augmented::AugConfig, IcarError>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(crate::augmented::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0).is_ok());
+        assert!(aug(crate::augmented::AugConfig::new(5, 1, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`n`"));
+        assert!(aug(crate::augmented::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 0.0, 0)).contains("`lr`"));
     }
 
     #[test]
