@@ -1,7 +1,7 @@
 //! The trained models of Sander et al. (spec icar §2a, §2e): the reference's augmented-token
 //! one-layer linear-attention transformer, in f64 with a hand-written backward pass (the model is
-//! small; a neural-network library's graph would be far slower on 2 cores), trained with PyTorch-style Adam on Haar
-//! O(d) sequences exactly as in `augmented.py` `train()`.
+//! small; a neural-network library's graph would be far slower on 2 cores), trained with PyTorch's
+//! Adam ([`attnlab_core::optim::Adam`]) on Haar O(d) sequences exactly as in `augmented.py` `train()`.
 //!
 //! Model (spec §2a): token e_t = (0_d, s_t, s_{t−1}) ∈ R^{3d} (s_{−1} = 0), positions 0..n−1, target
 //! s_{t+1}. q, k, v = Linear(3d, 3d) with bias; energy_{qk} = q_q·k_k/√(3d) for k ≤ q (0 above the
@@ -13,6 +13,7 @@
 //! Z_q = Σ_{k≤q} x_k x_kᵀ (data only) and M = K̃ᵀQ̃, so a position costs O(d²) instead of O(n·d).
 
 use attnlab_core::config::rules;
+use attnlab_core::optim::Adam;
 use attnlab_core::seeded_rng;
 use crate::data::{haar_orthogonal, haar_states};
 use rand::Rng;
@@ -527,32 +528,6 @@ pub fn loss_grad(l: Layout, p: &[f64], seqs: &[&[f64]], n: usize, with_grad: boo
         }
     }
     (loss, g)
-}
-
-/// PyTorch Adam (β 0.9, 0.999, ε 1e-8, no weight decay) on a flat f64 parameter vector. (The
-/// trainer's `optim::AdamState` works on candle tensors; this is the same update on slices.)
-#[derive(Debug, Clone)]
-pub struct Adam {
-    m: Vec<f64>,
-    v: Vec<f64>,
-    t: i32,
-}
-
-impl Adam {
-    /// Zero moments for `n` parameters.
-    pub fn new(n: usize) -> Self {
-        Self { m: vec![0.0; n], v: vec![0.0; n], t: 0 }
-    }
-    /// One step at learning rate `lr`.
-    pub fn step(&mut self, p: &mut [f64], g: &[f64], lr: f64) {
-        self.t += 1;
-        let (c1, c2) = (1.0 - 0.9f64.powi(self.t), 1.0 - 0.999f64.powi(self.t));
-        for i in 0..p.len() {
-            self.m[i] = 0.9 * self.m[i] + 0.1 * g[i];
-            self.v[i] = 0.999 * self.v[i] + 0.001 * g[i] * g[i];
-            p[i] -= lr * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + 1e-8);
-        }
-    }
 }
 
 /// Haar O(d) sequences s_0 = 1/√d, …, s_n, each flattened row-major ((n+1)×d).
