@@ -41,12 +41,12 @@ fn main() {
     // (env suffix, source folders relative to crates/) — the shared crates every experiment uses,
     // the paper's own crates, and the paper's folder of figure code (where its experiments live).
     let papers: [(&str, &[&str]); 4] = [
-        ("MARKOV", &["core/src", "markov/src", "trainer/src", "figures/src/markov"]),
-        ("ICAR", &["core/src", "icar/src", "trainer/src", "figures/src/icar"]),
-        ("PATHS", &["core/src", "paths/src", "trainer/src", "figures/src/paths"]),
+        ("MARKOV", &["core/src", "kernels/src", "markov/src", "trainer/src", "figures/src/markov"]),
+        ("ICAR", &["core/src", "kernels/src", "icar/src", "figures/src/icar"]),
+        ("PATHS", &["core/src", "kernels/src", "paths/src", "trainer/src", "figures/src/paths"]),
         ("EXCHANGEABLE", &["core/src", "exchangeable/src", "figures/src/exchangeable"]),
     ];
-    for c in ["core", "markov", "trainer", "icar", "paths", "exchangeable", "figures"] {
+    for c in ["core", "kernels", "markov", "trainer", "icar", "paths", "exchangeable", "figures"] {
         let src = crates.join(c).join("src");
         if src.exists() {
             println!("cargo:rerun-if-changed={}", src.display());

@@ -74,6 +74,8 @@ fn workspace_root() -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    // Training keeps freed memory for reuse (process-wide, so the binary's choice).
+    attnlab_kernels::alloc::keep_freed_memory();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -139,7 +141,7 @@ fn run() -> anyhow::Result<()> {
 }
 
 fn bench_icar(threads: usize, steps: usize, no_full_run: bool, json: bool) -> anyhow::Result<()> {
-    use attnlab_trainer::{bench, icar, icar_nonaug};
+    use attnlab_icar::{augmented as icar, bench, nonaugmented as icar_nonaug};
     let b = bench::icar_step(steps);
     let (full_aug_s, full_nonaug_s) = if no_full_run {
         (None, None)
@@ -158,13 +160,13 @@ fn bench_icar(threads: usize, steps: usize, no_full_run: bool, json: bool) -> an
         "full_fig5_s": full_aug_s,
         "full_fig7_s": full_nonaug_s,
         "full_run_steps": 3200,
-        "kernel": attnlab_trainer::kernel::code_path(),
+        "kernel": attnlab_kernels::code_path(),
         "engine": "attnlab (hand-written gradients)",
     });
     if json {
         println!("{v}");
     } else {
-        println!("icar step, batch 1024, n 50, d 5, {threads} thread(s), kernel {}", attnlab_trainer::kernel::code_path());
+        println!("icar step, batch 1024, n 50, d 5, {threads} thread(s), kernel {}", attnlab_kernels::code_path());
         println!("  augmented (§2a)              : {:8.2} ms/step", b.augmented_ms);
         println!("  non-augmented (§2b, H 64) f32: {:8.2} ms/step", b.nonaug_f32_ms);
         println!("  non-augmented (§2b, H 64) f64: {:8.2} ms/step", b.nonaug_f64_ms);
@@ -197,13 +199,13 @@ fn bench_markov(threads: usize, steps: usize, no_full_run: bool, json: bool) -> 
         "tokens_per_s_with_data": with_data.tokens_per_s.round(),
         "full_run_s": full_run_s,
         "full_run_iters": cfg.iters,
-        "attention_kernel": attnlab_trainer::kernel::code_path(),
+        "attention_kernel": attnlab_kernels::code_path(),
         "engine": "attnlab/candle",
     });
     if json {
         println!("{v}");
     } else {
-        println!("markov step, B {} N {} d {} L {} tied, AdamW, {threads} thread(s), kernel {}", cfg.batch, cfg.seq_len, cfg.d, cfg.layers, attnlab_trainer::kernel::code_path());
+        println!("markov step, B {} N {} d {} L {} tied, AdamW, {threads} thread(s), kernel {}", cfg.batch, cfg.seq_len, cfg.d, cfg.layers, attnlab_kernels::code_path());
         println!("  model step only : {:8.2} ms/step  {:>10.0} tokens/s", model.ms_per_step, model.tokens_per_s);
         println!("  with data       : {:8.2} ms/step  {:>10.0} tokens/s", with_data.ms_per_step, with_data.tokens_per_s);
         if let Some(s) = full_run_s {

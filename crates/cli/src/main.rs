@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Training keeps freed memory for reuse (process-wide, so the binary's choice).
+    attnlab_kernels::alloc::keep_freed_memory();
     let cli = attnlab_cli::Cli::parse();
     match attnlab_cli::execute(&cli) {
         Ok((value, json)) => {

@@ -393,7 +393,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
         "p1_given_0": out.p1_given_0,
         "p1_given_1": out.p1_given_1,
         "diverged_at": out.diverged_at,
-        "attention_kernel": attnlab_trainer::kernel::code_path(),
+        "attention_kernel": attnlab_kernels::code_path(),
         "wall_s": out.wall_s,
         "units": "nats",
     });

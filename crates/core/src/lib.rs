@@ -8,6 +8,7 @@ pub mod cache;
 pub mod config;
 pub mod error;
 pub mod io;
+pub mod optim;
 pub mod record;
 pub mod rng;
 pub mod stats;

@@ -16,6 +16,7 @@
 //! (orthogonal). Full-gradient descent (or Adam) on (A, B, P) with analytic gradients.
 
 use attnlab_core::config::rules;
+use attnlab_core::optim::Adam;
 use attnlab_core::{MeanSe, seeded_rng};
 use rand_distr::StandardNormal;
 use rand::Rng;
@@ -304,8 +305,7 @@ pub fn fit(m: &Diagonal, init: Params, opt: Optimiser, iters: usize) -> Fit {
 pub fn fit_with(m: &Diagonal, init: Params, opt: Optimiser, iters: usize, on_iter: &(dyn Fn() + Sync)) -> Fit {
     let mut x = init;
     let mut curve = Vec::new();
-    let n = x.a.len() + x.b.len() + x.p.len();
-    let (mut mm, mut vv) = (vec![0.0; n], vec![0.0; n]);
+    let mut adam = Adam::new(x.a.len() + x.b.len() + x.p.len());
     let mut next_log = 0usize;
     for it in 0..iters {
         let (l, g) = loss_grad(m, &x);
@@ -314,18 +314,12 @@ pub fn fit_with(m: &Diagonal, init: Params, opt: Optimiser, iters: usize, on_ite
             next_log = ((it as f64 * 1.04).ceil() as usize).max(it + 1);
         }
         let params = x.a.iter_mut().chain(x.b.iter_mut()).chain(x.p.iter_mut());
-        let grads = g.a.iter().chain(g.b.iter()).chain(g.p.iter());
+        let grads = g.a.iter().chain(g.b.iter()).chain(g.p.iter()).copied();
         match opt {
             Optimiser::Gd { lr } => params.zip(grads).for_each(|(p, g)| *p -= lr * g),
             Optimiser::Adam { lr } => {
                 let lr_t = lr * (0.01 + 0.99 * 0.5 * (1.0 + (std::f64::consts::PI * it as f64 / iters as f64).cos()));
-                let k = (it + 1) as i32;
-                let (c1, c2) = (1.0 - 0.9f64.powi(k), 1.0 - 0.999f64.powi(k));
-                for (i, (p, g)) in params.zip(grads).enumerate() {
-                    mm[i] = 0.9 * mm[i] + 0.1 * g;
-                    vv[i] = 0.999 * vv[i] + 0.001 * g * g;
-                    *p -= lr_t * (mm[i] / c1) / ((vv[i] / c2).sqrt() + 1e-12);
-                }
+                adam.step_each(params.zip(grads), lr_t);
             }
         }
         on_iter();

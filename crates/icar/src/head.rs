@@ -9,6 +9,7 @@
 //! random initial phases, cosine-decayed learning rate; evaluation on fresh sequences.
 
 use attnlab_core::config::rules;
+use attnlab_core::optim::Adam;
 use attnlab_core::{MeanSe, seeded_rng};
 use rand::Rng;
 use rand_distr::StandardNormal;
@@ -242,9 +243,8 @@ pub fn train_head_with(cfg: &HeadTrain, mut on_step: impl FnMut()) -> HeadOutcom
     let mut rng = seeded_rng(attnlab_core::rng::child_seed(cfg.seed, 0));
     let mut head = AugHead::random(d, cfg.init_std, &mut rng);
     let mut data_rng = seeded_rng(attnlab_core::rng::child_seed(cfg.seed, 1));
-    let np = head.v.len() + head.q.len();
-    let (mut m, mut v) = (vec![Z; np], vec![Z; np]);
-    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+    // Adam on (Re, Im) of every entry: two real parameters per complex one.
+    let mut adam = Adam::new(2 * (head.v.len() + head.q.len()));
     let mut curve = Vec::new();
     for step in 0..cfg.steps {
         let mut g = HeadGrad { v: vec![Z; head.v.len()], q: vec![Z; head.q.len()] };
@@ -258,16 +258,9 @@ pub fn train_head_with(cfg: &HeadTrain, mut on_step: impl FnMut()) -> HeadOutcom
             curve.push((step, loss));
         }
         let lr = cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / cfg.steps as f64).cos()));
-        let k = (step + 1) as i32;
-        let (c1, c2) = (1.0 - b1.powi(k), 1.0 - b2.powi(k));
-        for (i, (p, gi)) in head.params_mut().zip(g.v.iter().chain(g.q.iter())).enumerate() {
-            // real gradient of (Re, Im) = 2 (Re G, Im G)
-            let gr = C64::new(2.0 * gi.re, 2.0 * gi.im);
-            m[i] = m[i] * b1 + gr * (1.0 - b1);
-            v[i] = C64::new(v[i].re * b2 + (1.0 - b2) * gr.re * gr.re, v[i].im * b2 + (1.0 - b2) * gr.im * gr.im);
-            let upd = |mm: f64, vv: f64| (mm / c1) / ((vv / c2).sqrt() + eps);
-            *p -= C64::new(upd(m[i].re, v[i].re), upd(m[i].im, v[i].im)) * lr;
-        }
+        // real gradient of (Re, Im) = 2 (Re G, Im G)
+        let pairs = head.params_mut().zip(g.v.iter().chain(g.q.iter())).flat_map(|(p, gi)| [(&mut p.re, 2.0 * gi.re), (&mut p.im, 2.0 * gi.im)]);
+        adam.step_each(pairs, lr);
         on_step();
     }
     let eval = evaluate(&head, &s, cfg.eval_samples, attnlab_core::rng::child_seed(cfg.seed, 2));

@@ -2,14 +2,20 @@
 //! Learning?" (ICML 2024; spec `icar.md`) in f64: the data models (§1), the augmented one-step
 //! gradient-descent predictor with η* and loss* (§3a), the trainable theoretical augmented head
 //! (§3a "gauge"), the exact closed-form losses of the diagonal multi-head model with their minima
-//! and floors (§2c, §3b), and the PE-only Gram matrix with early-stopped gradient descent (§2d, §3c).
+//! and floors (§2c, §3b), the PE-only Gram matrix with early-stopped gradient descent (§2d, §3c),
+//! and the reference's trained models with hand-written gradients: the augmented-token transformer
+//! ([`augmented`], §2a) and the non-augmented one with positional embeddings ([`nonaugmented`], §2b,
+//! its batch pass multiversioned through `attnlab_kernels`), with their timing ([`bench`]).
 //!
 //! Nothing here depends on a neural-network library; every random number comes from ChaCha8.
 
+pub mod augmented;
+pub mod bench;
 pub mod data;
 pub mod diagonal;
 pub mod gd;
 pub mod head;
+pub mod nonaugmented;
 pub mod pe;
 
 pub use attnlab_core::ConfigError;

@@ -11,6 +11,7 @@ use attnlab_trainer::optim::{AdamState, OneCycle};
 use candle_core::{DType, Device};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    attnlab_kernels::alloc::keep_freed_memory();
     let steps: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(30);
     let cfg = reference_config().check()?;
     let dev = Device::Cpu;
@@ -37,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         times[0],
         times[times.len() / 2],
         candle_core::utils::get_num_threads(),
-        attnlab_trainer::kernel::code_path()
+        attnlab_kernels::code_path()
     );
     Ok(())
 }

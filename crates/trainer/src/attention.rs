@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, bail};
-use crate::kernel::{self, Dims};
+use attnlab_kernels::{self as kernel, Dims};
 use crate::par;
 
 /// Mask value for invisible keys in the naive path.

@@ -2,22 +2,20 @@
 //!
 //! - [`config`]: the checked [`TrainConfig`] with the reference defaults.
 //! - [`model`]: theory (spec markov §2a), GPT-style (§2b) and attention-free (F15) models.
-//! - [`alloc`]: keeps freed memory for reuse (glibc), so steps do not page-fault their buffers in.
-//! - [`attention`] / [`kernel`]: fused causal attention (a candle `CustomOp3` with its own backward).
+//! - [`attention`]: fused causal attention (a candle `CustomOp3` with its own backward) over the
+//!   `attnlab_kernels` attention kernel.
+//!
+//! The allocator hook `attnlab_kernels::alloc::keep_freed_memory` is the binaries' to switch on.
 //! - [`ops`]: fused layer norm, GELU and cross-entropy (candle custom ops with their own backward).
 //! - [`optim`]: AdamW with decay groups and OneCycle cosine.
 //! - [`train`]: the loop, evaluation, plateau length and how the run ended ([`Ending`]).
 //! - [`exact`]: the exact finite-N population loss of the theory model (enumerating 2^(N+1)
 //!   sequences) with its gradient and Hessian, and the critical points θ*, θ_π of spec §3.
 
-pub mod alloc;
 pub mod attention;
 pub mod bench;
 pub mod config;
 pub mod exact;
-pub mod icar;
-pub mod icar_nonaug;
-pub mod kernel;
 pub mod model;
 pub mod ops;
 pub mod optim;

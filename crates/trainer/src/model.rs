@@ -143,9 +143,8 @@ fn draw(rng: &mut impl Rng, shape: &[usize], std: f64, dtype: DType, dev: &Devic
 impl Model {
     /// Draws a model: every Linear/Embedding weight ~ N(0, std²), the two residual output
     /// projections ~ N(0, (std/√(2L))²), biases 0, LN weights 1 (spec §2b; the theory model uses
-    /// the same rule). Also tunes the allocator for training once per process ([`crate::alloc`]).
+    /// the same rule). (A training binary also switches on `attnlab_kernels::alloc`.)
     pub fn init(spec: ModelSpec, rng: &mut impl Rng, dtype: DType, dev: &Device) -> Result<Self> {
-        crate::alloc::keep_freed_memory();
         let (d, s) = (spec.d, spec.init_std);
         let s_proj = s / (2.0 * spec.layers as f64).sqrt();
         let mut params = Vec::new();

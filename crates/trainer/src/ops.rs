@@ -8,7 +8,7 @@
 //! (candle 0.11's own fused `layer_norm` / `softmax_last_dim` drop gradients, hence these.)
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, D, DType, Device, Layout, Result, Shape, Tensor, bail};
-use crate::kernel::{self, exp_neg};
+use attnlab_kernels::{Multiversion, Path, dispatch, exp_neg};
 use crate::par;
 
 /// Layer-norm ε (PyTorch's default, spec §2b).
@@ -201,7 +201,7 @@ fn cdf(x: f32) -> f32 {
     0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
 
-/// y = x Φ(x) elementwise (the loop [`kernel::gelu_fwd_wide`] compiles per instruction set).
+/// y = x Φ(x) elementwise (compiled per instruction set through [`GeluFwd`]).
 #[inline(always)]
 pub(crate) fn gelu_fwd_loop(x: &[f32], y: &mut [f32]) {
     for (o, &v) in y.iter_mut().zip(x) {
@@ -219,6 +219,36 @@ pub(crate) fn gelu_bwd_loop(x: &[f32], dy: &[f32], dx: &mut [f32]) {
     }
 }
 
+/// [`gelu_fwd_loop`] over a chunk as a [`Multiversion`] body, run on [`Path::best`] (16, 8 or 4
+/// lanes wide). FMA contraction is not allowed, so every path gives the same values.
+struct GeluFwd<'a> {
+    x: &'a [f32],
+    y: &'a mut [f32],
+}
+
+impl Multiversion for GeluFwd<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        gelu_fwd_loop(self.x, self.y);
+    }
+}
+
+/// [`gelu_bwd_loop`] over a chunk as a [`Multiversion`] body (as [`GeluFwd`]).
+struct GeluBwdLoop<'a> {
+    x: &'a [f32],
+    dy: &'a [f32],
+    dx: &'a mut [f32],
+}
+
+impl Multiversion for GeluBwdLoop<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        gelu_bwd_loop(self.x, self.dy, self.dx);
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Gelu;
 
@@ -233,7 +263,7 @@ impl CustomOp1 for Gelu {
         let x = slice(s, l, "gelu: x")?;
         let mut y = vec![0f32; x.len()];
         let chunks = y.chunks_mut(ELEMS_PER_TASK).zip(x.chunks(ELEMS_PER_TASK)).collect::<Vec<_>>();
-        par::for_each(chunks, |_, (yc, xc)| kernel::gelu_fwd_wide(xc, yc));
+        par::for_each(chunks, |_, (y, x)| dispatch(Path::best(), GeluFwd { x, y }));
         Ok((CpuStorage::F32(y), l.shape().clone()))
     }
 
@@ -254,7 +284,7 @@ impl CustomOp2 for GeluBwd {
         let (x, dy) = (slice(s1, l1, "gelu: x")?, slice(s2, l2, "gelu: dy")?);
         let mut dx = vec![0f32; x.len()];
         let chunks = dx.chunks_mut(ELEMS_PER_TASK).zip(x.chunks(ELEMS_PER_TASK).zip(dy.chunks(ELEMS_PER_TASK))).collect::<Vec<_>>();
-        par::for_each(chunks, |_, (o, (xc, gc))| kernel::gelu_bwd_wide(xc, gc, o));
+        par::for_each(chunks, |_, (dx, (x, dy))| dispatch(Path::best(), GeluBwdLoop { x, dy, dx }));
         Ok((CpuStorage::F32(dx), l1.shape().clone()))
     }
 }
@@ -370,4 +400,26 @@ pub fn cross_entropy_plain(logits: &Tensor, onehot: &Tensor) -> Result<(Tensor, 
     let logp = shifted.broadcast_sub(&lse)?;
     let tok = (onehot * &logp)?.sum_keepdim(D::Minus1)?.neg()?;
     Ok((tok, logp.exp()?.detach()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The multiversioned GELU loops give the plain loops' values bit for bit, on every path.
+    #[test]
+    fn wide_gelu_equals_plain() {
+        let x: Vec<f32> = (-4000..4000).map(|i| i as f32 / 397.0).collect();
+        let dy: Vec<f32> = x.iter().map(|v| 1.0 - v / 3.0).collect();
+        let (mut plain_y, mut plain_dx) = (vec![0f32; x.len()], vec![0f32; x.len()]);
+        gelu_fwd_loop(&x, &mut plain_y);
+        gelu_bwd_loop(&x, &dy, &mut plain_dx);
+        for path in [Path::best(), Path::Avx512, Path::Avx2, Path::Portable] {
+            let (mut y, mut dx) = (vec![0f32; x.len()], vec![0f32; x.len()]);
+            dispatch(path, GeluFwd { x: &x, y: &mut y });
+            dispatch(path, GeluBwdLoop { x: &x, dy: &dy, dx: &mut dx });
+            assert_eq!(y, plain_y, "{path:?}");
+            assert_eq!(dx, plain_dx, "{path:?}");
+        }
+    }
 }

@@ -6,7 +6,7 @@
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
 use attnlab_icar::gd::{HaarReference, haar_reference, shared_scalar_all_positions};
-use attnlab_trainer::icar::{AugConfig, AugOutcome, AugStructure, Layout, structure, train_augmented};
+use attnlab_icar::augmented::{AugConfig, AugOutcome, AugStructure, Layout, structure, train_augmented};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -22,8 +22,8 @@ use crate::style::{FONT, okabe_ito};
 /// Revision of the ICAR experiments' numerics.
 pub const REVISION: u32 = 1;
 
-/// The code version of an ICAR experiment (package version, revision, source hash of core, icar,
-/// trainer and these figure modules).
+/// The code version of an ICAR experiment (package version, revision, source hash of core, kernels,
+/// icar and these figure modules).
 pub(crate) fn code_version() -> String {
     format!("{}.src-{}", attnlab_core::code_version(REVISION), &env!("ATTNLAB_SOURCE_HASH_ICAR")[..8])
 }

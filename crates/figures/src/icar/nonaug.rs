@@ -5,7 +5,7 @@
 //! epochs.
 
 use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_trainer::icar_nonaug::{NaLayout, NonAugConfig, NonAugOutcome, train_nonaug};
+use attnlab_icar::nonaugmented::{NaLayout, NonAugConfig, NonAugOutcome, train_nonaug};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};

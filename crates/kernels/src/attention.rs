@@ -10,11 +10,11 @@
 //! Scores are computed against a transposed copy of K (so the loop runs over contiguous keys and
 //! vectorises), the value/gradient accumulations run over the head dimension. The portable code is
 //! plain Rust; on x86-64 CPUs the common head widths (4, 8, 16, 32) run explicit intrinsics
-//! (`kernel/x86.rs`: key tiles, key blocks kept in L1, gradients accumulated in registers) with
+//! (`attention/x86.rs`: key tiles, key blocks kept in L1, gradients accumulated in registers) with
 //! AVX-512F where the CPU has it, else AVX2+FMA, and other widths the portable code compiled with
-//! AVX2+FMA, picked at run time. This module (with its `x86` child) holds the only `unsafe` in the
-//! workspace.
-#![allow(unsafe_code)]
+//! AVX2+FMA, picked at run time ([`Path`]).
+
+use crate::dispatch::Path;
 
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -51,7 +51,7 @@ const EXP_LN2_LO: f32 = 1.428_606_8e-6;
 /// e^x for x ≤ 0 (clamped below at −87), relative error ≈ 2e-7; branch-free and cast-free (the
 /// integer part goes through the float's bits) so loops over it vectorise.
 #[inline(always)]
-pub(crate) fn exp_neg<const FMA: bool>(x: f32) -> f32 {
+pub fn exp_neg<const FMA: bool>(x: f32) -> f32 {
     const MAGIC: f32 = EXP_MAGIC;
     let x = if x < -87.0 { -87.0 } else { x };
     let shifted = madd::<FMA>(x, EXP_LOG2E, MAGIC);
@@ -301,144 +301,6 @@ fn bwd_avx2(
     specialise!(bwd_row::<true>(q, k, v, o, lse, dout; dims; dq, dk, dv))
 }
 
-fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-fn has_avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// An explicit code path (for tests comparing them; [`forward_row`] / [`backward_row`] pick the
-/// fastest the CPU has).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Path {
-    /// Plain Rust, no target features.
-    Portable,
-    /// AVX2 + FMA intrinsics for widths 4, 8, 16, 32 (the portable code with AVX2+FMA otherwise).
-    Avx2,
-    /// AVX-512F intrinsics for widths 4, 8, 16, 32 (as `Avx2` otherwise).
-    Avx512,
-}
-
-impl Path {
-    /// The fastest path this CPU runs.
-    pub fn best() -> Self {
-        if has_avx2_fma() && has_avx512() {
-            Path::Avx512
-        } else if has_avx2_fma() {
-            Path::Avx2
-        } else {
-            Path::Portable
-        }
-    }
-
-    /// Whether this CPU can run the path.
-    pub fn available(self) -> bool {
-        match self {
-            Path::Portable => true,
-            Path::Avx2 => has_avx2_fma(),
-            Path::Avx512 => has_avx2_fma() && has_avx512(),
-        }
-    }
-}
-
-/// Which code path the kernels take on this CPU ("avx512f", "avx2+fma" or "portable").
-pub fn code_path() -> &'static str {
-    match Path::best() {
-        Path::Avx512 => "avx512f",
-        Path::Avx2 => "avx2+fma",
-        Path::Portable => "portable",
-    }
-}
-
-/// `pub(crate) fn $name(args)` calling the `#[inline(always)]` element loop `$f` compiled for
-/// AVX-512F, for AVX2+FMA and plain, picked at run time like the kernels (so the loop vectorises 16,
-/// 8 or 4 wide; FMA contraction is not allowed, so the three give the same values).
-macro_rules! multiversion {
-    ($(#[$doc:meta])* fn $name:ident($($a:ident: $t:ty),*) => $f:path) => {
-        $(#[$doc])*
-        pub(crate) fn $name($($a: $t),*) {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f")]
-                fn wide512($($a: $t),*) {
-                    $f($($a),*)
-                }
-                #[target_feature(enable = "avx2,fma")]
-                fn wide256($($a: $t),*) {
-                    $f($($a),*)
-                }
-                match Path::best() {
-                    // SAFETY: `best` only names a path whose features the CPU has.
-                    Path::Avx512 => return unsafe { wide512($($a),*) },
-                    // SAFETY: as above.
-                    Path::Avx2 => return unsafe { wide256($($a),*) },
-                    Path::Portable => {}
-                }
-            }
-            $f($($a),*)
-        }
-    };
-}
-
-multiversion!(
-    /// GELU forward over a chunk ([`crate::ops`]).
-    fn gelu_fwd_wide(x: &[f32], y: &mut [f32]) => crate::ops::gelu_fwd_loop
-);
-multiversion!(
-    /// GELU backward over a chunk ([`crate::ops`]).
-    fn gelu_bwd_wide(x: &[f32], dy: &[f32], dx: &mut [f32]) => crate::ops::gelu_bwd_loop
-);
-
-/// One chunk of the ICAR non-augmented model's batch pass ([`crate::icar_nonaug::chunk_pass`]: W
-/// sequences per lane block, f32 or f64) on the given path: compiled for AVX-512F (+FMA), AVX2+FMA
-/// or plain (no FMA), like the attention kernels. A path the CPU lacks falls back to plain.
-pub(crate) fn icar_chunk<T: crate::icar_nonaug::Real, const W: usize, const D: usize, const E: usize, const Z: usize>(
-    path: Path,
-    heads: usize,
-    wt: &crate::icar_nonaug::Weights<T, D, E, Z>,
-    blocks: &[crate::icar_nonaug::Block<T, W, D, Z>],
-    n: usize,
-    grad: Option<(&mut crate::icar_nonaug::Acc<D, E, Z>, f64)>,
-) -> f64 {
-    use crate::icar_nonaug::chunk_pass;
-    #[cfg(target_arch = "x86_64")]
-    {
-        use crate::icar_nonaug::{Acc, Block, Real, Weights};
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        fn wide512<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize>(h: usize, wt: &Weights<T, D, E, Z>, b: &[Block<T, W, D, Z>], n: usize, g: Option<(&mut Acc<D, E, Z>, f64)>) -> f64 {
-            chunk_pass::<T, W, D, E, Z, true>(h, wt, b, n, g)
-        }
-        #[target_feature(enable = "avx2,fma")]
-        fn wide256<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize>(h: usize, wt: &Weights<T, D, E, Z>, b: &[Block<T, W, D, Z>], n: usize, g: Option<(&mut Acc<D, E, Z>, f64)>) -> f64 {
-            chunk_pass::<T, W, D, E, Z, true>(h, wt, b, n, g)
-        }
-        match path {
-            // SAFETY: the path is checked against the CPU's features first.
-            Path::Avx512 if path.available() => return unsafe { wide512(heads, wt, blocks, n, grad) },
-            // SAFETY: as above.
-            Path::Avx2 if path.available() => return unsafe { wide256(heads, wt, blocks, n, grad) },
-            _ => {}
-        }
-    }
-    chunk_pass::<T, W, D, E, Z, false>(heads, wt, blocks, n, grad)
-}
-
 #[cfg(target_arch = "x86_64")]
 thread_local! {
     /// Per-thread scratch of the intrinsics paths, reused across rows and steps.
@@ -542,20 +404,6 @@ mod tests {
             assert!(((got - want) / want).abs() < 5e-7, "x = {x}: {got} vs {want}");
         }
         assert_eq!(exp_neg::<false>(0.0), 1.0);
-    }
-
-    /// The multiversioned GELU loops give the plain loops' values bit for bit.
-    #[test]
-    fn wide_gelu_equals_plain() {
-        let x: Vec<f32> = (-4000..4000).map(|i| i as f32 / 397.0).collect();
-        let dy: Vec<f32> = x.iter().map(|v| 1.0 - v / 3.0).collect();
-        let (mut a, mut b) = (vec![0f32; x.len()], vec![0f32; x.len()]);
-        gelu_fwd_wide(&x, &mut a);
-        crate::ops::gelu_fwd_loop(&x, &mut b);
-        assert_eq!(a, b);
-        gelu_bwd_wide(&x, &dy, &mut a);
-        crate::ops::gelu_bwd_loop(&x, &dy, &mut b);
-        assert_eq!(a, b);
     }
 
     /// Every code path this CPU runs gives the portable path's outputs and gradients, for the

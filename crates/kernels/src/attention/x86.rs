@@ -1,5 +1,5 @@
 //! x86-64 intrinsics for the fused causal attention (head widths 4, 8, 16, 32): the same math as the
-//! portable rows in `kernel.rs`, written once over a small vector trait [`Simd`] with two
+//! portable rows in `attention.rs`, written once over a small vector trait [`Simd`] with two
 //! implementations, AVX2+FMA (8 keys per vector) and AVX-512F (16 keys per vector).
 //!
 //! Layout: K, V (and the accumulated dK, dV) are packed into tiles of W keys (W the vector width),
@@ -73,7 +73,7 @@ pub(super) trait Simd {
         }
     }
 
-    /// The vector form of `kernel::exp_neg` (same constants and operation order, so the same values).
+    /// The vector form of `attention::exp_neg` (same constants and operation order, so the same values).
     #[inline(always)]
     unsafe fn exp_neg(x: Self::V) -> Self::V {
         unsafe {
@@ -350,7 +350,7 @@ unsafe fn unpack<S: Simd, const D: usize>(tiles: &[S::V], len: usize, x: &mut [f
     }
 }
 
-/// Forward pass of one batch row (see `kernel::fwd_row`).
+/// Forward pass of one batch row (see `attention::fwd_row`).
 #[inline(always)]
 unsafe fn fwd_row<S: Simd, const D: usize>(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], lse: &mut [f32], scratch: &mut Scratch<S::V>) {
     let w = S::W;
@@ -429,7 +429,7 @@ unsafe fn fwd_row<S: Simd, const D: usize>(q: &[f32], k: &[f32], v: &[f32], dims
     }
 }
 
-/// Backward pass of one batch row (see `kernel::bwd_row`).
+/// Backward pass of one batch row (see `attention::bwd_row`).
 #[inline(always)]
 unsafe fn bwd_row<S: Simd, const D: usize>(
     q: &[f32],

@@ -1,7 +1,7 @@
 //! The trained models of Sander et al. (spec icar §2a, §2e): the reference's augmented-token
 //! one-layer linear-attention transformer, in f64 with a hand-written backward pass (the model is
-//! small; a candle graph would be far slower on 2 cores), trained with PyTorch-style Adam on Haar
-//! O(d) sequences exactly as in `augmented.py` `train()`.
+//! small; a neural-network library's graph would be far slower on 2 cores), trained with PyTorch's
+//! Adam ([`attnlab_core::optim::Adam`]) on Haar O(d) sequences exactly as in `augmented.py` `train()`.
 //!
 //! Model (spec §2a): token e_t = (0_d, s_t, s_{t−1}) ∈ R^{3d} (s_{−1} = 0), positions 0..n−1, target
 //! s_{t+1}. q, k, v = Linear(3d, 3d) with bias; energy_{qk} = q_q·k_k/√(3d) for k ≤ q (0 above the
@@ -13,14 +13,15 @@
 //! Z_q = Σ_{k≤q} x_k x_kᵀ (data only) and M = K̃ᵀQ̃, so a position costs O(d²) instead of O(n·d).
 
 use attnlab_core::config::rules;
+use attnlab_core::optim::Adam;
 use attnlab_core::seeded_rng;
-use attnlab_icar::data::{haar_orthogonal, haar_states};
+use crate::data::{haar_orthogonal, haar_states};
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::TrainError;
+use crate::IcarError;
 
 /// Settings of `augmented.py` `train()` (spec §2e).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -45,7 +46,7 @@ pub struct AugConfig {
 
 impl AugConfig {
     /// Checks every count ≥ 1 (n ≥ 2, batch ≤ train_seqs) and lr > 0 ([`Schedule::checked`]).
-    pub fn new(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, TrainError> {
+    pub fn new(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, IcarError> {
         let s = Schedule::checked(d, n, train_seqs, test_seqs, batch, epochs, lr, seed)?;
         Ok(Self { d: s.d, n: s.n, train_seqs: s.train_seqs, test_seqs: s.test_seqs, batch: s.batch, epochs: s.epochs, lr: s.lr, seed: s.seed })
     }
@@ -529,32 +530,6 @@ pub fn loss_grad(l: Layout, p: &[f64], seqs: &[&[f64]], n: usize, with_grad: boo
     (loss, g)
 }
 
-/// PyTorch Adam (β 0.9, 0.999, ε 1e-8, no weight decay) on a flat f64 parameter vector. (The
-/// trainer's `optim::AdamState` works on candle tensors; this is the same update on slices.)
-#[derive(Debug, Clone)]
-pub struct Adam {
-    m: Vec<f64>,
-    v: Vec<f64>,
-    t: i32,
-}
-
-impl Adam {
-    /// Zero moments for `n` parameters.
-    pub fn new(n: usize) -> Self {
-        Self { m: vec![0.0; n], v: vec![0.0; n], t: 0 }
-    }
-    /// One step at learning rate `lr`.
-    pub fn step(&mut self, p: &mut [f64], g: &[f64], lr: f64) {
-        self.t += 1;
-        let (c1, c2) = (1.0 - 0.9f64.powi(self.t), 1.0 - 0.999f64.powi(self.t));
-        for i in 0..p.len() {
-            self.m[i] = 0.9 * self.m[i] + 0.1 * g[i];
-            self.v[i] = 0.999 * self.v[i] + 0.001 * g[i] * g[i];
-            p[i] -= lr * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + 1e-8);
-        }
-    }
-}
-
 /// Haar O(d) sequences s_0 = 1/√d, …, s_n, each flattened row-major ((n+1)×d).
 pub fn haar_dataset(d: usize, n: usize, count: usize, seed: u64) -> Vec<Vec<f64>> {
     (0..count)
@@ -611,7 +586,7 @@ pub(crate) struct Schedule {
 impl Schedule {
     /// Checks d ≥ 1, n ≥ 2, train_seqs, test_seqs, batch, epochs ≥ 1, batch ≤ train_seqs and lr > 0;
     /// the error names the field.
-    pub(crate) fn checked(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, TrainError> {
+    pub(crate) fn checked(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, IcarError> {
         let train_seqs = rules::at_least("train_seqs", train_seqs, 1)?;
         let batch = rules::at_least("batch", batch, 1)?;
         if batch > train_seqs {
@@ -737,10 +712,10 @@ mod tests {
         (a.d, a.n, a.train_seqs, a.test_seqs, a.batch, a.epochs) = (2, 4, 16, 8, 8, 2);
         let o = train_augmented(&a);
         assert_eq!(serde_json::from_str::<AugOutcome>(&serde_json::to_string(&o).unwrap_or_default()).ok(), Some(o));
-        let mut na = crate::icar_nonaug::NonAugConfig::reference(3);
+        let mut na = crate::nonaugmented::NonAugConfig::reference(3);
         (na.d, na.n, na.heads, na.train_seqs, na.test_seqs, na.batch, na.epochs) = (2, 4, 2, 16, 8, 8, 2);
-        let o = crate::icar_nonaug::train_nonaug(&na);
-        assert_eq!(serde_json::from_str::<crate::icar_nonaug::NonAugOutcome>(&serde_json::to_string(&o).unwrap_or_default()).ok(), Some(o));
+        let o = crate::nonaugmented::train_nonaug(&na);
+        assert_eq!(serde_json::from_str::<crate::nonaugmented::NonAugOutcome>(&serde_json::to_string(&o).unwrap_or_default()).ok(), Some(o));
     }
 
     #[test]

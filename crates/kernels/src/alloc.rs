@@ -4,7 +4,9 @@
 //! so every step page-faults its working set in again (about 15% of a step's CPU time at the
 //! reference shape). PyTorch avoids this with its caching allocator; here we only ask glibc malloc
 //! to serve them from the heap and not to trim it, so the process keeps its peak training memory.
-#![allow(unsafe_code)]
+//!
+//! A process-wide setting, so the binaries that train switch it on at the start of `main` (the
+//! `attnlab` CLI, `cargo xtask`, the trainer's `step_bench` example); library code never does.
 
 /// Asks the allocator to keep freed memory (once per process; glibc on Linux only, a no-op
 /// elsewhere).

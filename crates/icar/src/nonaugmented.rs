@@ -12,7 +12,7 @@
 //! with z = (s, 1) the token score is z_qᵀ M_h z_k with M_h = Q̃_hᵀK̃_h/√E (Q̃_h: the two halves of
 //! Q_h summed, bias as last column), so a (head, query, key) triple costs O(d); and the
 //! batch-dependent pass runs W = 8 sequences at once, one per vector lane ([`chunk_pass`], compiled
-//! for AVX-512F or AVX2+FMA where the CPU has them, see [`crate::kernel::icar_chunk`]).
+//! for AVX-512F or AVX2+FMA where the CPU has them through `attnlab_kernels::dispatch`, see [`ChunkPass`]).
 
 use attnlab_core::config::rules;
 use attnlab_core::seeded_rng;
@@ -22,9 +22,9 @@ use rayon::prelude::*;
 use std::ops::{Add, Mul, Sub};
 use serde::{Deserialize, Serialize};
 
-use crate::TrainError;
-use crate::kernel::{self, Path};
-use crate::icar::{CurvePoint, Schedule, fit};
+use crate::IcarError;
+use attnlab_kernels::{Multiversion, Path, dispatch};
+use crate::augmented::{CurvePoint, Schedule, fit};
 
 /// Settings of `non_augmented.py` `train()` (spec §2b, §2e).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -53,7 +53,7 @@ pub struct NonAugConfig {
 
 impl NonAugConfig {
     /// Checks 1 ≤ d ≤ 8, 2 ≤ n ≤ 100, heads ≥ 1, 1 ≤ batch ≤ train_seqs, epochs ≥ 1, lr > 0.
-    pub fn new(d: usize, n: usize, heads: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, TrainError> {
+    pub fn new(d: usize, n: usize, heads: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, IcarError> {
         if d > 8 {
             return Err(attnlab_core::ConfigError::new("d", d, "must be at most 8").into());
         }
@@ -591,6 +591,26 @@ pub(crate) fn chunk_pass<T: Real, const W: usize, const D: usize, const E: usize
     loss
 }
 
+/// One chunk of the batch pass ([`chunk_pass`]: W sequences per lane block, f32 or f64) as a
+/// [`Multiversion`] body: [`dispatch`] compiles it for AVX-512F (+FMA), AVX2+FMA or plain (no FMA),
+/// like the attention kernels, and runs it on the configured path (a path the CPU lacks falls back
+/// to plain).
+struct ChunkPass<'a, T: Real, const W: usize, const D: usize, const E: usize, const Z: usize> {
+    heads: usize,
+    wt: &'a Weights<T, D, E, Z>,
+    blocks: &'a [Block<T, W, D, Z>],
+    n: usize,
+    grad: Option<(&'a mut Acc<D, E, Z>, f64)>,
+}
+
+impl<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize> Multiversion for ChunkPass<'_, T, W, D, E, Z> {
+    type Output = f64;
+    #[inline(always)]
+    fn run<const FMA: bool>(self) -> f64 {
+        chunk_pass::<T, W, D, E, Z, FMA>(self.heads, self.wt, self.blocks, self.n, self.grad)
+    }
+}
+
 /// The batch-dependent pass over all sequences: lane blocks split across the rayon threads, one
 /// (Σ squared errors, gradient sums) per thread.
 fn batch_pass<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize>(
@@ -610,7 +630,7 @@ fn batch_pass<T: Real, const W: usize, const D: usize, const E: usize, const Z: 
         .par_chunks(chunk)
         .map(|ch| {
             let mut acc = with_grad.then(|| Acc::filled(l.h, l.h * n * n, 0.0));
-            let loss = kernel::icar_chunk(path, l.h, &wt, ch, n, acc.as_mut().map(|a| (a, 1.0 / denom)));
+            let loss = dispatch(path, ChunkPass { heads: l.h, wt: &wt, blocks: ch, n, grad: acc.as_mut().map(|a| (a, 1.0 / denom)) });
             (loss, acc)
         })
         .collect()
@@ -782,7 +802,7 @@ pub fn pe_last_rows(l: NaLayout, p: &[f64], n: usize) -> Vec<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::icar::haar_dataset;
+    use crate::augmented::haar_dataset;
 
     #[test]
     fn gradient_matches_finite_differences_and_is_finite() {
@@ -809,16 +829,16 @@ mod tests {
 
     #[test]
     fn configs_name_the_bad_field() {
-        let field = |r: Result<NonAugConfig, TrainError>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        let field = |r: Result<NonAugConfig, IcarError>| r.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(NonAugConfig::new(5, 50, 64, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0).is_ok());
         assert!(field(NonAugConfig::new(9, 50, 64, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`d`"));
         assert!(field(NonAugConfig::new(5, 101, 64, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`n`"));
         assert!(field(NonAugConfig::new(5, 50, 0, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`heads`"));
         assert!(field(NonAugConfig::new(5, 50, 64, 100, 1 << 10, 1024, 200, 1e-2, 0)).contains("`batch`"));
-        let aug = |r: Result<crate::icar::AugConfig, TrainError>| r.err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(crate::icar::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0).is_ok());
-        assert!(aug(crate::icar::AugConfig::new(5, 1, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`n`"));
-        assert!(aug(crate::icar::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 0.0, 0)).contains("`lr`"));
+        let aug = |r: Result<crate::augmented::AugConfig, IcarError>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(crate::augmented::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0).is_ok());
+        assert!(aug(crate::augmented::AugConfig::new(5, 1, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`n`"));
+        assert!(aug(crate::augmented::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 0.0, 0)).contains("`lr`"));
     }
 
     #[test]
