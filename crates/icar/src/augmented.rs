@@ -87,12 +87,7 @@ impl Layout {
     /// Offsets of Q̃, K̃, Ṽ (E×X: weights on the (s_t, s_{t−1}) slots and the bias as last column),
     /// W_o (E×E), b_o, γ, β, W_f (first d rows, d×E), b_f.
     pub fn offsets(&self) -> [usize; 10] {
-        let s = self.sizes();
-        let mut o = [0; 10];
-        for i in 1..10 {
-            o[i] = o[i - 1] + s[i - 1];
-        }
-        o
+        block_offsets(&self.sizes())
     }
     /// Number of parameters (those that can move; the zero slot's weights and the unused read-out
     /// rows of the reference get no gradient and are omitted).
@@ -103,6 +98,16 @@ impl Layout {
     pub fn is_empty(&self) -> bool {
         false
     }
+}
+
+/// Where each block of a flat parameter vector starts, from the blocks' sizes, with the total as the
+/// last entry: o[0] = 0, o[i + 1] = o[i] + sizes[i] (the layouts of both trained models).
+pub(crate) fn block_offsets<const M: usize>(sizes: &[usize]) -> [usize; M] {
+    let mut o = [0; M];
+    for (i, s) in sizes.iter().enumerate().take(M - 1) {
+        o[i + 1] = o[i] + s;
+    }
+    o
 }
 
 /// PyTorch default init: Linear weights and biases U(−1/√fan_in, 1/√fan_in) (fan_in = 3d), γ = 1, β = 0.

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::IcarError;
 use attnlab_kernels::{Multiversion, Path, dispatch};
-use crate::augmented::{CurvePoint, Schedule, fit};
+use crate::augmented::{CurvePoint, Schedule, block_offsets, fit};
 
 /// Settings of `non_augmented.py` `train()` (spec §2b, §2e).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -96,11 +96,7 @@ impl NaLayout {
     pub fn offsets(&self) -> [usize; 14] {
         let (e, h, d) = (self.e(), self.h, self.d);
         let sizes = [h * e * e, h * e * e, h * e * e, h * e, h * e, h * e, 100 * e, e * e, e, e, e, d * e, d];
-        let mut o = [0; 14];
-        for i in 0..13 {
-            o[i + 1] = o[i] + sizes[i];
-        }
-        o
+        block_offsets(&sizes)
     }
     /// Number of parameters.
     pub fn len(&self) -> usize {
