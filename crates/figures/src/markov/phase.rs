@@ -37,6 +37,9 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     })
 }
 
+/// A per-cell statistic drawn as one row of maps.
+type CellStat<'a> = &'a dyn Fn(&[TrainOutcome]) -> f64;
+
 struct PhaseFig<'a> {
     cfg: &'a Config,
     data: &'a PhaseData,
@@ -58,7 +61,7 @@ impl Figure for PhaseFig<'_> {
         let err_row = |os: &[TrainOutcome]| transition_error(os) / ERR_SCALE;
         for (m, &(arch, tying)) in self.cfg.models.iter().enumerate() {
             let name = format!("{} model, {}", arch.name(), if tying { "tied" } else { "untied" });
-            let kinds: [(&str, &dyn Fn(&[TrainOutcome]) -> f64); 3] = [
+            let kinds: [(&str, CellStat<'_>); 3] = [
                 ("final loss: 0 = H*, 1 = U", &position),
                 ("plateau at U / run length", &plateau),
                 ("F8: max |P_model − P| over states", &err_row),

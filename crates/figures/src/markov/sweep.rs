@@ -36,6 +36,11 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     })
 }
 
+/// A per-cell statistic over seeds.
+type Stat = fn(&[TrainOutcome]) -> Option<f64>;
+/// One panel: title, y label, statistic, the two reference lines and their labels.
+type StatPanel<'a> = (&'a str, &'a str, Stat, f64, f64, (String, String));
+
 struct SweepFig<'a> {
     cfg: &'a Config,
     data: &'a SweepData,
@@ -57,8 +62,7 @@ impl Figure for SweepFig<'_> {
         let Some(first) = self.data.outcomes.first().and_then(|d| d.first()).and_then(|m| m.first()) else { return Ok(()) };
         let (h, u, pi1) = (first.entropy_rate, first.unigram_loss, first.pi1.unwrap_or(f64::NAN));
         let xr = || (0.8..n as f64 * 1.25).log_scale();
-        type Stat = fn(&[TrainOutcome]) -> Option<f64>;
-        let panels: [(&str, &str, Stat, f64, f64, (String, String)); 2] = [
+        let panels: [StatPanel<'_>; 2] = [
             ("F11: final loss vs memory m", "held-out loss (nats)", final_loss, h, u, (format!("H* = {h:.3}"), format!("U = {u:.3}"))),
             ("F12: model's P(1 | x_{n−1} = 0) vs memory m", "predicted probability", estimate, 0.2, pi1, ("p = 0.2".into(), format!("π1 = {pi1:.3}"))),
         ];

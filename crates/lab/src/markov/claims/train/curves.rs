@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn every_group_has_an_expectation() {
         for mode in [Mode::Fast, Mode::Full] {
-            let lab = Lab { cache: attnlab_core::Cache::new(&std::env::temp_dir().join("attnlab-unused"), false), mode };
+            let lab = Lab { cache: attnlab_core::Cache::new(std::env::temp_dir().join("attnlab-unused"), false), mode };
             for id in IDS {
                 let cfg = config(&lab, id).expect("config");
                 for g in cfg.panels.iter().flat_map(|p| &p.groups) {
