@@ -4,20 +4,31 @@
 //! first occurrences of state 0 sits at p or at π1 accordingly (the `.est` claims, band ±0.02).
 //! What each group is claimed to reach ([`expectation`]) is stated here, keyed by the group's tag.
 //!
-//! Claim ids (each loss claim `<id>` of binary or lagged data also has `<id>.est`):
-//! - `markov.train.theory.theory.p0.7-q0.6.tied` (U, T2), `markov.train.theory.theory.p0.7-q0.6.untied`
-//!   (H*, T3), `markov.train.theory.theory.p0.15-q0.35.tied` (H*), `markov.train.theory.mlp.p0.5-q0.8.tied`
-//!   (U, F15), `markov.train.theory.mlp.p0.5-q0.8.untied` (H*, F15);
-//! - `markov.train.tying.p0.2-q0.3.tied`, `markov.train.tying.p0.2-q0.3.untied` (H*, F4),
-//!   `markov.train.tying.p0.5-q0.8.tied` (U, F6/F7, T2), `markov.train.tying.p0.5-q0.8.untied` (H*, F6);
-//! - `markov.train.depth.L1` (U), `markov.train.depth.L2`, `markov.train.depth.L4` (H*; F3);
-//! - `markov.train.memory.m2` (H*), `markov.train.memory.m40`, `markov.train.memory.m100` (U; F9),
-//!   `markov.train.memory.full` (U; §4, F10);
-//! - `markov.train.states.V5.p0.1.tied`, `markov.train.states.V5.p0.1.untied`,
-//!   `markov.train.states.V5.p0.3.tied`, `markov.train.states.V5.p0.3.untied`,
-//!   `markov.train.states.V5.p0.6.tied`, `markov.train.states.V5.p0.6.untied`,
-//!   `markov.train.states.V5.p0.9.untied` (H*; F16), `markov.train.states.V5.p0.9.tied` (U; F16
-//!   [inferred]) — multi-state data, no `.est`.
+//! Claim ids (the expected end and the source in brackets; multi-state data has no `.est` claim):
+//! - `markov.train.theory.theory.p0.7-q0.6.tied`, `markov.train.theory.theory.p0.7-q0.6.tied.est` (U, T2)
+//! - `markov.train.theory.theory.p0.7-q0.6.untied`, `markov.train.theory.theory.p0.7-q0.6.untied.est` (H*, T3)
+//! - `markov.train.theory.theory.p0.15-q0.35.tied`, `markov.train.theory.theory.p0.15-q0.35.tied.est` (H*, T3 (p+q < 1))
+//! - `markov.train.theory.mlp.p0.5-q0.8.tied`, `markov.train.theory.mlp.p0.5-q0.8.tied.est` (U, F15)
+//! - `markov.train.theory.mlp.p0.5-q0.8.untied`, `markov.train.theory.mlp.p0.5-q0.8.untied.est` (H*, F15)
+//! - `markov.train.tying.p0.2-q0.3.tied`, `markov.train.tying.p0.2-q0.3.tied.est` (H*, F4)
+//! - `markov.train.tying.p0.2-q0.3.untied`, `markov.train.tying.p0.2-q0.3.untied.est` (H*, F4)
+//! - `markov.train.tying.p0.5-q0.8.tied`, `markov.train.tying.p0.5-q0.8.tied.est` (U, F6/F7, T2)
+//! - `markov.train.tying.p0.5-q0.8.untied`, `markov.train.tying.p0.5-q0.8.untied.est` (H*, F6, T3)
+//! - `markov.train.depth.L1`, `markov.train.depth.L1.est` (U, F3)
+//! - `markov.train.depth.L2`, `markov.train.depth.L2.est` (H*, F3)
+//! - `markov.train.depth.L4`, `markov.train.depth.L4.est` (H*, F3)
+//! - `markov.train.memory.m2`, `markov.train.memory.m2.est` (H*, F9 [inferred])
+//! - `markov.train.memory.m40`, `markov.train.memory.m40.est` (U, F9 [inferred])
+//! - `markov.train.memory.m100`, `markov.train.memory.m100.est` (U, F9 [inferred])
+//! - `markov.train.memory.full`, `markov.train.memory.full.est` (U, §4, F10 [recalled])
+//! - `markov.train.states.V5.p0.1.tied` (H*, F16)
+//! - `markov.train.states.V5.p0.1.untied` (H*, F16)
+//! - `markov.train.states.V5.p0.3.tied` (H*, F16)
+//! - `markov.train.states.V5.p0.3.untied` (H*, F16)
+//! - `markov.train.states.V5.p0.6.tied` (H*, F16)
+//! - `markov.train.states.V5.p0.6.untied` (H*, F16)
+//! - `markov.train.states.V5.p0.9.tied` (U, F16 [inferred])
+//! - `markov.train.states.V5.p0.9.untied` (H*, F16)
 
 use attnlab_comparator::{Claim, Judgement, Observation};
 use attnlab_core::{ConfigError, MeanSe, ResultRecord};
