@@ -1,6 +1,6 @@
 //! Figure `markov.canonical.sgd`: SGD with momentum on the exact canonical loss from a small
 //! Gaussian initialisation (20 seeds) at four chains, with H* and U dashed (spec §3 "Basins …
-//! Consequence" and "Check [derived]").
+//! Consequence" and "Check \[derived\]").
 
 use attnlab_lab::markov::claims::canonical::sgd as claims;
 use attnlab_lab::markov::experiments::canonical::sgd::{self as experiment, Data};

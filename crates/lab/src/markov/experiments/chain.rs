@@ -57,9 +57,9 @@ pub struct SlicePoint {
 /// The experiment's data.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Data {
-    /// H*[i_p][i_q] on the grid.
+    /// `H*[i_p][i_q]` on the grid.
     pub entropy_rate: Vec<Vec<f64>>,
-    /// U[i_p][i_q] on the grid.
+    /// `U[i_p][i_q]` on the grid.
     pub unigram_loss: Vec<Vec<f64>>,
     /// max over the grid of H* − U (≤ 0 by theory).
     pub max_h_minus_u: f64,

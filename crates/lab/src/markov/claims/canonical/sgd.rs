@@ -1,4 +1,4 @@
-//! Claims of `markov.canonical.sgd` (spec §3 "Basins … Consequence", "Check [derived]"): SGD with
+//! Claims of `markov.canonical.sgd` (spec §3 "Basins … Consequence", "Check \[derived\]"): SGD with
 //! momentum from a small Gaussian init ends at H* when p+q < 1 and at U when p+q > 1, judged on the
 //! mean final exact loss over seeds:
 //! - `markov.canonical.sgd.p0.2-q0.3`, `markov.canonical.sgd.p0.1-q0.1` (→ H*),

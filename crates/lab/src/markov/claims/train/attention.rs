@@ -1,4 +1,4 @@
-//! Claims of `markov.train.attention` (spec §5 F13, F14; §3 "attention at convergence [rebuttal]"):
+//! Claims of `markov.train.attention` (spec §5 F13, F14; §3 "attention at convergence \[rebuttal\]"):
 //! - `markov.train.attention.F13.rise`: ‖Attn out‖/‖x + Attn out‖ rises above its value at
 //!   initialisation within the first [`F13_ITERS`] iterations, in every seed;
 //! - `markov.train.attention.F13.decay`: at the end it is ≈ 0 (±[`RATIO_TOL`]);

@@ -1,4 +1,4 @@
-//! Claims of `markov.train.memory-sweep` (spec §4, §5 F11 [inferred]): on the order-2 lagged chain
+//! Claims of `markov.train.memory-sweep` (spec §4, §5 F11 \[inferred\]): on the order-2 lagged chain
 //! the final loss does not fall as the memory m grows (every pair m < m' has loss(m) ≤ loss(m') +
 //! [`SLACK`]), judged on the fraction of such pairs (1 ± 0.1), one claim per depth:
 //! - `markov.train.memory-sweep.L1.monotone` (both sizes), `markov.train.memory-sweep.L4.monotone`

@@ -1,6 +1,6 @@
 //! Experiment `markov.canonical.sgd`: SGD with momentum on the exact canonical loss from a small
 //! Gaussian initialisation (20 seeds) at four chains (spec §3 "Basins … Consequence" and
-//! "Check [derived]").
+//! "Check \[derived\]").
 
 use attnlab_core::{CacheStatus, ResultRecord, rng::child_seed};
 use attnlab_markov::SgdConfig;

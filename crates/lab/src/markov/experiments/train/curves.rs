@@ -47,7 +47,7 @@ pub struct Config {
 /// The experiment's data: outcomes per panel, group and seed (per-step training losses dropped).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CurvesData {
-    /// outcomes[panel][group][seed].
+    /// `outcomes[panel][group][seed]`.
     pub outcomes: Vec<Vec<Vec<TrainOutcome>>>,
 }
 

@@ -38,7 +38,7 @@ impl Config {
 /// Per model, per (i = p index, j = q index): the outcomes over seeds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhaseData {
-    /// cells[model][i][j][seed].
+    /// `cells[model][i][j][seed]`.
     pub cells: Vec<Vec<Vec<Vec<TrainOutcome>>>>,
 }
 

@@ -33,7 +33,7 @@ impl Config {
     }
 }
 
-/// outcomes[depth][memory][seed].
+/// `outcomes[depth][memory][seed]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SweepData {
     /// The outcomes.
