@@ -1,8 +1,8 @@
 //! `attnlab markov …`: the Markov paper's closed forms and the canonical (e, w, b) model.
 
 use anyhow::Context as _;
-use attnlab_comparator::{Observation, Prediction, Tolerance, judge};
 use attnlab_core::config::rules;
+use attnlab_lab::markov::claims::canonical::sgd as sgd_claims;
 use attnlab_markov::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, SgdConfig};
 use attnlab_markov::canonical::{Canonical, c_of, separatrix_energy};
 use attnlab_markov::chain::{ChainTheory, LaggedTheory, MultiStateTheory};
@@ -304,10 +304,12 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
     let cfg = SgdConfig::new(a.lr, a.momentum, a.steps, a.init_std)?;
     let run = SgdRun::new(chain, cfg, a.b_init, a.seeds, 100)?;
     let t = ChainTheory::new(&chain);
-    let s = SgdSummary::new(&run, &run_all(&run, a.seed));
+    let traces = run_all(&run, a.seed);
+    let s = SgdSummary::new(&run, &traces);
     let name = if s.predicted_end == Endpoint::Global { "entropy_rate" } else { "unigram_loss" };
-    let obs = Observation::mean(s.final_loss());
-    let verdict = judge(Prediction { value: s.predicted_loss }, obs, Tolerance::Absolute(0.01));
+    // The same claim the figure `markov.canonical.sgd` judges, at this chain and these runs.
+    let j = sgd_claims::judge_run(&run, &traces);
+    let (obs, verdict) = (j.observation, j.verdict);
     Ok(json!({
         "p": a.p, "q": a.q,
         "seed": a.seed, "seeds": a.seeds, "steps": a.steps, "lr": a.lr, "momentum": a.momentum,
@@ -322,7 +324,7 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
         "undecided": s.undecided,
         "diverged": s.diverged,
         "verdict": verdict,
-        "tolerance": 0.01,
+        "tolerance": j.tolerance.half_width(j.prediction.value),
         "final_losses": s.final_losses,
         "units": "nats",
     }))

@@ -109,11 +109,11 @@ fn every_command_has_help() {
 #[test]
 fn train_reports_the_required_fields_and_rejects_bad_input() {
     let v = json(&["markov", "train", "--p", "0.7", "--q", "0.6", "--model", "theory", "--seq-len", "32", "--iters", "30", "--json"]);
-    for key in ["final_loss", "final_loss_se", "entropy_rate", "unigram_loss", "verdict", "plateau_iters", "p1_given_0", "p1_given_1", "wall_s"] {
+    for key in ["final_loss", "final_loss_se", "entropy_rate", "unigram_loss", "ending", "plateau_iters", "p1_given_0", "p1_given_1", "wall_s"] {
         assert!(v.get(key).is_some(), "missing `{key}` in {v}");
     }
     assert!((v["entropy_rate"].as_f64().unwrap() - 0.6443).abs() < 1e-3);
-    assert!(["global", "unigram", "neither"].contains(&v["verdict"].as_str().unwrap()));
+    assert!(["global", "unigram", "neither"].contains(&v["ending"].as_str().unwrap()));
     for (args, field) in [
         (vec!["--p", "1.3", "--q", "0.5"], "`p`"),
         (vec!["--p", "0.3", "--q", "0.5", "--d", "0"], "`d`"),

@@ -1,6 +1,7 @@
 //! Figures of Makkuva et al. (spec `markov.md`): the canonical (e, w, b) landscape and its basins,
 //! H* and U over the (p, q) square, SGD on the exact loss, and the trained-transformer figures
-//! (F3–F16 of spec §5 and the (p, q) phase diagrams).
+//! (F3–F16 of spec §5 and the (p, q) phase diagrams). Each draws the record of its experiment in
+//! `attnlab_lab::markov::experiments` and returns the judgements of `attnlab_lab::markov::claims`.
 
 pub mod attention;
 pub mod basins;
@@ -13,16 +14,7 @@ pub mod train;
 
 use attnlab_markov::BinaryChain;
 
-use crate::{FigureError, FigureSpec};
-
-/// Revision of the Markov experiments' numerics, recorded in result files.
-pub const REVISION: u32 = 1;
-
-/// The code version of a Markov experiment: package version, revision and a hash of the source of
-/// every crate its numbers depend on (`build.rs`), so any change to that code invalidates the cache.
-pub(crate) fn code_version() -> String {
-    format!("{}.src-{}", attnlab_core::code_version(REVISION), &env!("ATTNLAB_SOURCE_HASH_MARKOV")[..8])
-}
+use crate::FigureSpec;
 
 /// The Markov figures, in report order.
 pub fn figures() -> Vec<FigureSpec> {
@@ -42,19 +34,9 @@ pub fn figures() -> Vec<FigureSpec> {
     ]
 }
 
-/// A checked chain from literal (p, q) used by the figures.
-pub(crate) fn chain(p: f64, q: f64) -> Result<BinaryChain, FigureError> {
-    Ok(BinaryChain::new(p, q)?)
-}
-
 /// Panel caption for a chain: `p = 0.5, q = 0.8 (p+q > 1)`.
 pub(crate) fn pq_caption(c: &BinaryChain) -> String {
     let s = c.p() + c.q();
     let rel = if s > 1.0 { ">" } else if s < 1.0 { "<" } else { "=" };
     format!("p = {}, q = {} (p+q {rel} 1)", c.p(), c.q())
-}
-
-/// Claim-id suffix for a chain: `p0.2-q0.3`.
-pub(crate) fn pq_tag(c: &BinaryChain) -> String {
-    format!("p{}-q{}", c.p(), c.q())
 }
