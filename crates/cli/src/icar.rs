@@ -2,11 +2,12 @@
 //! commuting unitary data against η* and loss*, and the diagonal multi-head closed forms minimised
 //! against their loss floors and invariants.
 
-use attnlab_comparator::{Observation, Prediction, Tolerance, Verdict, judge};
 use attnlab_core::config::rules;
 use attnlab_icar::diagonal::{Case, Diagonal, fit_restarts_with, invariants};
 use attnlab_icar::gd::Augmented;
 use attnlab_icar::head::{HeadTrain, train_head_with};
+use attnlab_lab::icar::claims;
+use attnlab_lab::icar::experiments::diagonal::Point;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -106,16 +107,6 @@ pub fn execute(cmd: &IcarCmd) -> anyhow::Result<(Value, bool)> {
     }
 }
 
-fn verdict_all(vs: &[Verdict]) -> Verdict {
-    if vs.iter().all(|v| *v == Verdict::Agrees) {
-        Verdict::Agrees
-    } else if vs.contains(&Verdict::Disagrees) {
-        Verdict::Disagrees
-    } else {
-        Verdict::Inconclusive
-    }
-}
-
 fn augmented(a: &AugmentedArgs) -> anyhow::Result<Value> {
     let s = Augmented::new(a.d, a.t, 1.0)?;
     fits_in_memory("d", a.d, 4096, "the d×d complex weights of every sequence's gradient")?;
@@ -126,10 +117,10 @@ fn augmented(a: &AugmentedArgs) -> anyhow::Result<Value> {
     let o = train_head_with(&cfg, || bar.inc(1));
     bar.finish_and_clear();
     let e = o.eval;
-    // Tolerances: 3% of loss* and of η* (training noise of a finite Adam run).
-    let v_loss = judge(Prediction { value: s.loss_star() }, Observation::mean(e.loss_paired), Tolerance::Absolute((0.03 * s.loss_star()).max(1e-3)));
-    let v_eta = judge(Prediction { value: s.eta_star() }, Observation::mean(e.effective_eta), Tolerance::Relative(0.03));
-    let verdict = verdict_all(&[v_loss, v_eta]);
+    // The η grid's claims of the figures (±3% of η* and of loss*: training noise of a finite Adam run).
+    let js = claims::augmented::head(&cfg, &e);
+    let (v_eta, v_loss) = (js[0].verdict, js[1].verdict);
+    let verdict = claims::overall(&js);
     Ok(json!({
         "d": a.d,
         "t": a.t,
@@ -169,11 +160,11 @@ fn diagonal(a: &DiagonalArgs) -> anyhow::Result<Value> {
     let (best, losses) = fit_restarts_with(&m, a.restarts, a.iters, a.seed, &|| bar.inc(1));
     bar.finish_and_clear();
     let inv = invariants(&m, &best.params);
-    let rows = m.rows() as f64;
-    let per_row = best.loss / rows;
-    let floor = m.floor_per_row();
-    let v = judge(Prediction { value: floor }, Observation::exact(per_row), Tolerance::Absolute(0.01));
-    let at_floor = losses.iter().filter(|l| (*l / rows - floor).abs() <= 0.01).count();
+    let point = Point::from_fit(&m, &best, &losses);
+    let (per_row, floor) = (point.best, point.floor);
+    // The loss-floor claim of the figures (per-row loss within ±0.01 of the floor).
+    let v = claims::diagonal::floor(&point).verdict;
+    let at_floor = point.per_row.iter().filter(|l| (*l - floor).abs() <= claims::diagonal::FLOOR_TOL).count();
     let ratio_theory = match case {
         Case::Unitary => json!(0.0),
         Case::Orthogonal if a.heads < a.d => json!(-0.5),
@@ -191,7 +182,7 @@ fn diagonal(a: &DiagonalArgs) -> anyhow::Result<Value> {
         "trained_loss_total": best.loss,
         "restarts_at_floor": at_floor,
         "restarts": a.restarts,
-        "restart_losses_per_row": losses.iter().map(|l| l / rows).collect::<Vec<_>>(),
+        "restart_losses_per_row": point.per_row,
         "c": inv.c,
         "c_times_p": inv.c_times_p,
         "c_times_p_theory": if floor == 0.0 { json!(1.0) } else { json!((a.heads.min(a.d) as f64 * if case == Case::Orthogonal { 2.0 } else { 1.0 } / a.d as f64).min(1.0)) },

@@ -1,7 +1,8 @@
 //! Figures of Sander et al., in-context autoregressive learning (spec `icar.md`): the diagonal
 //! multi-head closed forms (Fig 3 left/right, loss floors vs H), the trained augmented model (Fig 5)
 //! and η*(T, d) against trained heads, the PE-only model (Fig 6), the non-augmented softmax-PE model
-//! (Fig 7) and the synthetic stand-in of Fig 4.
+//! (Fig 7) and the synthetic stand-in of Fig 4. Each draws the record of its experiment in
+//! `attnlab_lab::icar::experiments` and returns the judgements of `attnlab_lab::icar::claims`.
 
 pub mod augmented;
 pub mod diag;
@@ -18,15 +19,6 @@ use crate::FigureSpec;
 use crate::plot::tick;
 use crate::render::DrawResult;
 use crate::style::{FONT, okabe_ito};
-
-/// Revision of the ICAR experiments' numerics.
-pub const REVISION: u32 = 1;
-
-/// The code version of an ICAR experiment (package version, revision, source hash of core, kernels,
-/// icar and these figure modules).
-pub(crate) fn code_version() -> String {
-    format!("{}.src-{}", attnlab_core::code_version(REVISION), &env!("ATTNLAB_SOURCE_HASH_ICAR")[..8])
-}
 
 /// The ICAR figures, in report order.
 pub fn figures() -> Vec<FigureSpec> {

@@ -7,156 +7,22 @@
 //! the AR(1) rollout from s_0 is scored by its MSE. Derived claim: generic windows fit exactly, so a
 //! window has non-zero MSE iff it repeats a token whose successors differ.
 
-use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
-use attnlab_core::seeded_rng;
-use nalgebra::DMatrix;
+use attnlab_lab::icar::claims::tokens::{self as claims, EXACT};
+use attnlab_lab::icar::experiments::tokens::{self as experiment, Data, Stream};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use rand::Rng;
-use rand::seq::SliceRandom;
-use rand_distr::StandardNormal;
-use serde::{Deserialize, Serialize};
 
-use super::code_version;
 use crate::plot::{legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
-/// The experiment's config.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Config {
-    /// Vocabulary size.
-    pub vocab: usize,
-    /// Embedding dimension.
-    pub dim: usize,
-    /// Windows per stream.
-    pub windows: usize,
-    /// Zipf exponent of the token frequencies.
-    pub zipf: f64,
-}
-
-/// One stream's result.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Stream {
-    /// Per-window rollout MSE.
-    pub mse: Vec<f64>,
-    /// Windows with an inconsistent repeat (s_i = s_j, i ≠ j ≤ 3, s_{i+1} ≠ s_{j+1}).
-    pub inconsistent: usize,
-}
-
-/// The experiment's data.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Data {
-    /// Original order.
-    pub original: Stream,
-    /// Globally shuffled tokens.
-    pub shuffled: Stream,
-}
-
-/// Moore–Penrose pseudo-inverse of a tall X with few columns, through the eigen-decomposition of
-/// the Gram matrix XᵀX: X⁺ = V diag(1/λ, λ > 1e-10·λ_max) Vᵀ Xᵀ. nalgebra's `pseudo_inverse` is not
-/// used: its SVD is inaccurate for some rank-deficient X (here a window repeating a token, e.g.
-/// tokens [3, 0, 5, 3]: X⁺X was off the projector by 3e-3; cf. dimforge/nalgebra#1313).
-fn pinv(x: &DMatrix<f64>) -> DMatrix<f64> {
-    let eig = (x.transpose() * x).symmetric_eigen();
-    let top = eig.eigenvalues.iter().fold(0.0f64, |m, l| m.max(*l));
-    let inv = eig.eigenvalues.map(|l| if l > 1e-10 * top { 1.0 / l } else { 0.0 });
-    &eig.eigenvectors * DMatrix::from_diagonal(&inv) * eig.eigenvectors.transpose() * x.transpose()
-}
-
-fn window_mse(emb: &[Vec<f64>], w: &[usize]) -> f64 {
-    let dim = emb[0].len();
-    let x = DMatrix::from_fn(dim, 4, |i, k| emb[w[k]][i]);
-    let y = DMatrix::from_fn(dim, 4, |i, k| emb[w[k + 1]][i]);
-    let a = &y * pinv(&x);
-    let mut s = DMatrix::from_fn(dim, 1, |i, _| emb[w[0]][i]);
-    let mut err = 0.0;
-    for k in 1..5 {
-        s = &a * s;
-        err += (0..dim).map(|i| (s[(i, 0)] - emb[w[k]][i]).powi(2)).sum::<f64>() / dim as f64;
-    }
-    err / 4.0
-}
-
-fn inconsistent(w: &[usize]) -> bool {
-    (0..4).any(|i| (i + 1..4).any(|j| w[i] == w[j] && w[i + 1] != w[j + 1]))
-}
-
-fn stream(emb: &[Vec<f64>], tokens: &[usize], windows: usize) -> Stream {
-    let mut mse = Vec::with_capacity(windows);
-    let mut inc = 0;
-    for k in 0..windows {
-        let w = &tokens[5 * k..5 * k + 5];
-        mse.push(window_mse(emb, w));
-        inc += usize::from(inconsistent(w));
-    }
-    Stream { mse, inconsistent: inc }
-}
-
-/// Runs the figure.
+/// Runs the figure: the windows' record and judgements from the lab, then draws.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let cfg = Config { vocab: 2000, dim: 64, windows: if ctx.fast() { 2000 } else { 10_000 }, zipf: 1.1 };
-    let seed = 4;
-    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &code_version(), || {
-        let mut rng = seeded_rng(seed);
-        let emb: Vec<Vec<f64>> = (0..cfg.vocab)
-            .map(|_| {
-                let v: Vec<f64> = (0..cfg.dim).map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
-                let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-                v.into_iter().map(|x| x / n).collect()
-            })
-            .collect();
-        let weights: Vec<f64> = (1..=cfg.vocab).map(|r| (r as f64).powf(-cfg.zipf)).collect();
-        let total: f64 = weights.iter().sum();
-        let cdf: Vec<f64> = weights.iter().scan(0.0, |a, w| { *a += w / total; Some(*a) }).collect();
-        let draw = |rng: &mut rand_chacha::ChaCha8Rng| { let u: f64 = rng.random(); cdf.partition_point(|c| *c < u).min(cfg.vocab - 1) };
-        let mut tokens = Vec::with_capacity(5 * cfg.windows);
-        let mut prev = usize::MAX;
-        while tokens.len() < 5 * cfg.windows {
-            let t = draw(&mut rng);
-            if t != prev {
-                tokens.push(t);
-                prev = t;
-            }
-        }
-        let original = stream(&emb, &tokens, cfg.windows);
-        let mut sh = tokens.clone();
-        sh.shuffle(&mut rng);
-        let shuffled = stream(&emb, &sh, cfg.windows);
-        Ok::<_, FigureError>(Data { original, shuffled })
-    })?;
+    let (rec, status) = experiment::run(&ctx.lab)?;
+    let js = claims::judge(&rec);
+    let cfg = &rec.config;
     let d = &rec.result;
-    let nz = |s: &Stream| s.mse.iter().filter(|m| **m > 1e-12).count();
-    let mut js = Vec::new();
-    for (name, s) in [("original", &d.original), ("shuffled", &d.shuffled)] {
-        js.push(Judgement::new(
-            Claim::new(
-                &format!("{}.{name}.explained", spec.id),
-                "icar",
-                format!("{name} stream (synthetic stand-in): windows with rollout MSE > 1e-12 are exactly those repeating a token with different successors ({} of {} windows)", s.inconsistent, s.mse.len()),
-                "§4 Fig 4 (derived)",
-            ),
-            s.inconsistent as f64,
-            Observation::exact(nz(s) as f64),
-            Tolerance::Absolute(0.0),
-            spec.id,
-            "windows",
-        ));
-    }
-    js.push(Judgement::new(
-        Claim::new(
-            &format!("{}.shuffled-more", spec.id),
-            "icar",
-            format!("as in the paper's Fig 4, shuffling the tokens globally gives more windows with non-zero MSE ({} vs {}; 1 = yes)", nz(&d.shuffled), nz(&d.original)),
-            "§4 Fig 4",
-        ),
-        1.0,
-        Observation::exact(f64::from(u8::from(nz(&d.shuffled) > nz(&d.original)))),
-        Tolerance::Absolute(0.0),
-        spec.id,
-        "",
-    ));
     render(&TokFig { data: d }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
@@ -186,12 +52,12 @@ impl Figure for TokFig<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let all: Vec<f64> = self.data.original.mse.iter().chain(&self.data.shuffled.mse).copied().filter(|m| *m > 1e-12).collect();
+        let all: Vec<f64> = self.data.original.mse.iter().chain(&self.data.shuffled.mse).copied().filter(|m| *m > EXACT).collect();
         let hi = all.iter().copied().fold(1e-6, f64::max) * 1.02;
         let bins = 60;
         let hist = |s: &Stream| {
             let mut h = vec![0usize; bins];
-            for m in s.mse.iter().filter(|m| **m > 1e-12) {
+            for m in s.mse.iter().filter(|m| **m > EXACT) {
                 h[((m / hi * bins as f64) as usize).min(bins - 1)] += 1;
             }
             h
@@ -200,7 +66,7 @@ impl Figure for TokFig<'_> {
         let top = ho.iter().chain(&hs).copied().max().unwrap_or(1) as f64 * 1.1;
         let mut ch = panel(root, "stand-in for Fig 4: AR(1) rollout MSE per window (MSE > 1e-12)", 0.0..hi, 0.0..top.max(1.0), "rollout MSE", "windows")?;
         for (h, col, name, s) in [(&ho, okabe_ito::BLUE, "original", &self.data.original), (&hs, okabe_ito::ORANGE, "shuffled", &self.data.shuffled)] {
-            let n = s.mse.iter().filter(|m| **m > 1e-12).count();
+            let n = claims::nonzero(s);
             ch.draw_series(h.iter().enumerate().map(|(k, c)| {
                 let x0 = hi * k as f64 / bins as f64;
                 let x1 = hi * (k + 1) as f64 / bins as f64;
@@ -211,25 +77,5 @@ impl Figure for TokFig<'_> {
         }
         legend(&mut ch, SeriesLabelPosition::UpperRight)?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pseudo_inverse_is_exact_for_repeated_columns() {
-        // Windows repeating a token with the same successor fit exactly: X X⁺ X = X and rollout MSE 0.
-        let mut rng = seeded_rng(9);
-        for _ in 0..200 {
-            let emb: Vec<Vec<f64>> = (0..6).map(|_| (0..64).map(|_| rng.sample::<f64, _>(StandardNormal) / 8.0).collect()).collect();
-            for w in [[3, 0, 5, 3, 0], [0, 3, 0, 3, 0], [1, 2, 1, 2, 1], [4, 4, 4, 4, 4]] {
-                let x = DMatrix::from_fn(64, 4, |i, k| emb[w[k]][i]);
-                assert!((&x * pinv(&x) * &x - &x).norm() < 1e-12);
-                assert!(window_mse(&emb, &w) < 1e-20, "{w:?}: {}", window_mse(&emb, &w));
-            }
-            assert!(window_mse(&emb, &[3, 0, 5, 3, 1]) > 1e-6, "an inconsistent repeat cannot fit");
-        }
     }
 }
