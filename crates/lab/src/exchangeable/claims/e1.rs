@@ -55,3 +55,36 @@ pub fn control(cfg: &E1Config, d: &E1Result) -> Judgement {
 pub fn judge(cfg: &E1Config, d: &E1Result) -> Vec<Judgement> {
     vec![slope(cfg, d), control(cfg, d)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchangeable::experiments::SlopeFit;
+    use attnlab_comparator::Verdict;
+
+    fn fit(slope: f64, ci: [f64; 2]) -> SlopeFit {
+        SlopeFit { slope, intercept: 0.0, ci, se: (ci[1] - ci[0]) / 3.92 }
+    }
+
+    /// The rule is fixed before the run: the all-L fit is judged even when the L ≥ 64 fit would
+    /// agree and the all-L one does not (no switch on a miss).
+    #[test]
+    fn e1_is_judged_on_the_all_l_fit_only() {
+        let cfg = E1Config::spec(10);
+        let d = E1Result {
+            lens: cfg.lens.clone(),
+            rmse: vec![1.0; cfg.lens.len()],
+            fit: fit(-0.58, [-0.60, -0.56]),
+            fit_tail: fit(-0.50, [-0.52, -0.48]),
+            control_rmse: vec![1.0; cfg.lens.len()],
+            control_fit: fit(-0.3, [-0.32, -0.28]),
+        };
+        let j = slope(&cfg, &d);
+        assert_eq!(j.claim.id, "exchangeable.e1.slope");
+        assert_eq!(j.verdict, Verdict::Disagrees);
+        assert_eq!(j.observation.value, -0.58);
+        assert!(j.claim.statement.contains("over L = 16 … 4096"), "{}", j.claim.statement);
+        let ids: Vec<String> = judge(&cfg, &d).into_iter().map(|j| j.claim.id).collect();
+        assert_eq!(ids, ["exchangeable.e1.slope", "exchangeable.e1.control"]);
+    }
+}
