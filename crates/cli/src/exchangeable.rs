@@ -1,13 +1,20 @@
 //! `attnlab exchangeable e1 … e5`: the rate checks of Zhang et al. (attention via exchangeability,
 //! spec `exchangeable.md` §3), each with the spec's parameters as defaults. Every command prints the
 //! fitted log-log `slope`, its seeded bootstrap 95% `slope_ci`, the spec's `pass_interval` and the
-//! comparator's `verdict` (agrees when the CI lies inside the pass interval).
+//! comparator's `verdict` (agrees when the CI lies inside the pass interval). The experiments and
+//! the verdicts come from `attnlab_lab::exchangeable` (`experiments`, `claims`): the same claims
+//! functions the figures call, so the CLI and REPORT.md give one answer per claim.
 
 use std::time::Instant;
 
-use attnlab_comparator::judge_interval;
-use attnlab_exchangeable::experiments::{E1Config, E2_CURVES, E2Config, E3Config, E4Config, E5Config, pass, run_e1, run_e2, run_e3, run_e4, run_e5};
-use attnlab_exchangeable::fit::SlopeFit;
+use attnlab_comparator::Judgement;
+use attnlab_lab::exchangeable::claims;
+use attnlab_lab::exchangeable::experiments::e1::{self, E1Config};
+use attnlab_lab::exchangeable::experiments::e2::{self, E2Config};
+use attnlab_lab::exchangeable::experiments::e3::{self, E3Config};
+use attnlab_lab::exchangeable::experiments::e4::{self, E4Config};
+use attnlab_lab::exchangeable::experiments::e5::{self, E5Config};
+use attnlab_lab::exchangeable::experiments::SlopeFit;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -147,18 +154,15 @@ pub fn execute(cmd: &ExchangeableCmd) -> anyhow::Result<(Value, bool)> {
     Ok((v, json))
 }
 
-/// `{slope, slope_ci, pass_interval, verdict}` of one fit.
-fn judged(fit: &SlopeFit, pass: [f64; 2]) -> Value {
-    json!({ "slope": fit.slope, "slope_ci": fit.ci, "pass_interval": pass, "verdict": verdict(fit.ci, pass) })
-}
-
-fn verdict(ci: [f64; 2], pass: [f64; 2]) -> String {
-    judge_interval(ci, pass).to_string()
+/// `{slope, slope_ci, pass_interval, verdict}` of one fit; the verdict is the claim's judgement `j`
+/// (made in `attnlab_lab::exchangeable::claims` from this fit and `pass`).
+fn judged(fit: &SlopeFit, pass: [f64; 2], j: &Judgement) -> Value {
+    json!({ "slope": fit.slope, "slope_ci": fit.ci, "pass_interval": pass, "verdict": j.verdict.to_string() })
 }
 
 /// Puts the headline fit's keys at the top level of `v`.
-fn headline(mut v: Value, fit: &SlopeFit, pass: [f64; 2]) -> Value {
-    if let (Value::Object(m), Value::Object(h)) = (&mut v, judged(fit, pass)) {
+fn headline(mut v: Value, fit: &SlopeFit, pass: [f64; 2], j: &Judgement) -> Value {
+    if let (Value::Object(m), Value::Object(h)) = (&mut v, judged(fit, pass, j)) {
         for (k, x) in h.into_iter().rev() {
             m.shift_insert(0, k, x);
         }
@@ -169,7 +173,7 @@ fn headline(mut v: Value, fit: &SlopeFit, pass: [f64; 2]) -> Value {
 fn e1(a: &E1Args) -> anyhow::Result<Value> {
     let mut cfg = E1Config::spec(a.replicates);
     cfg.w = a.w;
-    let r = run_e1(&cfg, a.seed)?;
+    let r = e1::run(&cfg, a.seed)?;
     Ok(headline(
         json!({
             "experiment": "E1",
@@ -178,24 +182,36 @@ fn e1(a: &E1Args) -> anyhow::Result<Value> {
             "seed": a.seed,
             "lens": r.lens,
             "rmse": r.rmse,
-            "slope_l_ge_64": judged(&r.fit_tail, pass::E1_SLOPE),
-            "control": { "description": "unbounded keys k ~ N(z, I), q ~ N(0, I), W = I, v = k", "rmse": r.control_rmse, "fit": judged(&r.control_fit, pass::E1_CONTROL) },
+            "slope_l_ge_64": {
+                "slope": r.fit_tail.slope,
+                "slope_ci": r.fit_tail.ci,
+                "note": "descriptive, not judged: E1 is judged on the slope over every L (spec §3 E1)",
+            },
+            "control": {
+                "description": "unbounded keys k ~ N(z, I), q ~ N(0, I), W = I, v = k",
+                "rmse": r.control_rmse,
+                "fit": judged(&r.control_fit, claims::e1::CONTROL, &claims::e1::control(&cfg, &r)),
+            },
         }),
         &r.fit,
-        pass::E1_SLOPE,
+        claims::e1::SLOPE,
+        &claims::e1::slope(&cfg, &r),
     ))
 }
 
 fn e2(a: &E2Args) -> anyhow::Result<Value> {
     let mut cfg = E2Config::spec(a.replicates);
     cfg.w = a.w;
-    let r = run_e2(&cfg, a.seed)?;
-    let curves: Vec<Value> =
-        (0..3).map(|c| json!({ "curve": E2_CURVES[c], "rmse": r.rmse[c], "fit": judged(&r.fits[c], pass::E2_SLOPE) })).collect();
+    let r = e2::run(&cfg, a.seed)?;
+    let js = claims::e2::judge(&cfg, &r);
+    let curves: Vec<Value> = (0..3)
+        .map(|c| json!({ "curve": claims::e2::CURVES[c], "rmse": r.rmse[c], "fit": judged(&r.fits[c], claims::e2::SLOPE, &js[c]) }))
+        .collect();
     Ok(headline(
         json!({ "experiment": "E2", "w": cfg.w, "replicates": cfg.replicates, "seed": a.seed, "lens": r.lens, "curves": curves }),
         &r.fits[0],
-        pass::E2_SLOPE,
+        claims::e2::SLOPE,
+        &js[0],
     ))
 }
 
@@ -205,30 +221,33 @@ fn e3(a: &E3Args) -> anyhow::Result<Value> {
     cfg.schedule_replicates = a.schedule_replicates;
     cfg.cme_replicates = a.cme_replicates;
     cfg.cme_schedule_replicates = a.cme_replicates;
-    let r = run_e3(&cfg, a.seed)?;
+    let r = e3::run(&cfg, a.seed)?;
     let argmin: Vec<Value> =
         r.sweeps.iter().map(|s| json!({ "len": s.len, "argmin_w_grid": s.argmin_w, "argmin_w": s.argmin_w_refined })).collect();
+    use claims::e3 as c;
     Ok(headline(
         json!({
             "experiment": "E3",
             "seed": a.seed,
             "schedule": { "lens": cfg.schedule_lens, "rmse": r.schedule },
-            "bias": judged(&r.bias_fit, pass::E3_BIAS),
-            "fluctuation": judged(&r.fluct_fit, pass::E3_FLUCTUATION),
-            "cme_nw": judged(&r.cme_gap_fit, pass::E3_CME_NW),
-            "cme_schedule": judged(&r.cme_schedule_fit, pass::E3_CME_SCHEDULE),
+            "bias": judged(&r.bias_fit, c::BIAS, &c::bias(&cfg, &r)),
+            "fluctuation": judged(&r.fluct_fit, c::FLUCTUATION, &c::fluctuation(&cfg, &r)),
+            "cme_nw": judged(&r.cme_gap_fit, c::CME_NW, &c::cme_nw(&cfg, &r)),
+            "cme_schedule": judged(&r.cme_schedule_fit, c::CME_SCHEDULE, &c::cme_schedule(&cfg, &r)),
             "argmin_w": argmin,
-            "argmin_slope": judged(&r.argmin_fit, pass::E3_ARGMIN),
+            "argmin_slope": judged(&r.argmin_fit, c::ARGMIN, &c::argmin(&cfg, &r)),
         }),
         &r.schedule_fit,
-        pass::E3_SCHEDULE,
+        c::SCHEDULE,
+        &c::schedule(&cfg, &r),
     ))
 }
 
 fn e4(a: &E4Args) -> anyhow::Result<Value> {
     let mut cfg = E4Config::spec(a.train_sets, a.test_size, a.train_sets);
     cfg.w_star = a.w_star;
-    let r = run_e4(&cfg, a.seed)?;
+    let r = e4::run(&cfg, a.seed)?;
+    use claims::e4 as c;
     let per_len: Vec<Value> = r
         .per_len
         .iter()
@@ -237,15 +256,15 @@ fn e4(a: &E4Args) -> anyhow::Result<Value> {
                 "len": p.len,
                 "w_opt": p.w_opt,
                 "param_err": p.param_err,
-                "param_fit": judged(&p.param_fit, pass::E4_PARAM),
+                "param_fit": judged(&p.param_fit, c::PARAM, &c::param_slope(&cfg, &r, p)),
                 "excess": p.excess.iter().map(|m| m.mean).collect::<Vec<_>>(),
-                "excess_fit": judged(&p.excess_fit, pass::E4_EXCESS),
+                "excess_fit": judged(&p.excess_fit, c::EXCESS, &c::excess_slope(&cfg, p)),
                 "attention_gap": p.attn_gap.mean,
                 "ols_gap": p.ols_gap.mean,
             })
         })
         .collect();
-    let last = r.per_len.last().map(|p| p.param_fit).ok_or_else(|| anyhow::anyhow!("no sequence length"))?;
+    let last = r.per_len.last().ok_or_else(|| anyhow::anyhow!("no sequence length"))?;
     Ok(headline(
         json!({
             "experiment": "E4",
@@ -255,11 +274,12 @@ fn e4(a: &E4Args) -> anyhow::Result<Value> {
             "per_len": per_len,
             "excess_ratio_max": r.excess_ratio_max,
             "excess_ratio_ci": r.excess_ratio_ci,
-            "excess_ratio_verdict": verdict(r.excess_ratio_ci, pass::E4_EXCESS_RATIO),
-            "ols_gap_fit": judged(&r.ols_gap_fit, pass::E4_OLS_GAP),
+            "excess_ratio_verdict": c::excess_ratio(&cfg, &r).verdict.to_string(),
+            "ols_gap_fit": judged(&r.ols_gap_fit, c::OLS_GAP, &c::ols_control(&cfg, &r)),
         }),
-        &last,
-        pass::E4_PARAM,
+        &last.param_fit,
+        c::PARAM,
+        &c::param_slope(&cfg, &r, last),
     ))
 }
 
@@ -268,7 +288,7 @@ fn e5(a: &E5Args) -> anyhow::Result<Value> {
     cfg.w = a.w;
     cfg.len = a.len;
     cfg.kappas = a.kappas.clone();
-    let r = run_e5(&cfg, a.seed)?;
+    let r = e5::run(&cfg, a.seed)?;
     let ratios: Vec<Value> = r
         .per_kappa
         .iter()
@@ -294,9 +314,10 @@ fn e5(a: &E5Args) -> anyhow::Result<Value> {
             "n": cfg.n,
             "seed": a.seed,
             "ratios": ratios,
-            "strong_direction": judged(&r.fits[0], pass::E5_STRONG),
+            "strong_direction": judged(&r.fits[0], claims::e5::STRONG, &claims::e5::strong_slope(&cfg, &r)),
         }),
         &r.fits[1],
-        pass::E5_WEAK,
+        claims::e5::WEAK,
+        &claims::e5::weak_slope(&cfg, &r),
     ))
 }

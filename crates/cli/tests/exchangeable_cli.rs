@@ -32,6 +32,9 @@ fn every_experiment_reports_slope_and_ci() {
     assert_eq!(v["lens"].as_array().unwrap().len(), 9);
     // Bounded keys at W = 2I: even 40 replicates put the slope near −1/2.
     assert!((v["slope"].as_f64().unwrap() + 0.5).abs() < 0.15, "e1 slope {}", v["slope"]);
+    // One E1 judgement (the all-L fit); the L ≥ 64 fit is listed without a verdict of its own.
+    assert!(v["slope_l_ge_64"]["slope"].as_f64().is_some());
+    assert!(v["slope_l_ge_64"].get("verdict").is_none(), "the L ≥ 64 fit must not be judged: {}", v["slope_l_ge_64"]);
     let v = json(&["exchangeable", "e2", "--replicates", "8", "--json"]);
     assert_slope_keys(&v, "e2");
     assert_eq!(v["curves"].as_array().unwrap().len(), 3);

@@ -11,14 +11,16 @@
 //! - [`attention`]: softmax attention, CME attention (kernel ridge regression) and the
 //!   Nadaraya–Watson estimator (spec §2);
 //! - [`fit`]: log-log slope fits with seeded bootstrap 95% confidence intervals;
-//! - [`experiments`]: E1–E5 of spec §3 with their negative controls, parallel over replicates
-//!   (rayon, one seed per replicate).
+//! - [`optim`]: Brent's minimiser, grid-then-Brent, and the parabola-refined argmin of a sampled
+//!   curve.
+//!
+//! The experiments E1–E5 of spec §3 that use these live in `attnlab-lab` (`exchangeable::experiments`),
+//! their claims in `exchangeable::claims`.
 //!
 //! Everything is f64; no neural-network library.
 
 pub mod attention;
 pub mod bessel;
-pub mod experiments;
 pub mod fit;
 pub mod model;
 pub mod optim;

@@ -1,4 +1,5 @@
-//! Brent's one-dimensional minimiser (golden section with parabolic steps), used by the ERM of E4.
+//! One-dimensional minimisation: Brent's minimiser (golden section with parabolic steps), used by
+//! the ERM of E4, and the parabola-refined minimiser of a sampled curve (E3, F3b).
 
 const CGOLD: f64 = 0.381_966_011_250_105;
 
@@ -93,6 +94,24 @@ pub fn grid_then_brent(f: impl Fn(f64) -> f64, lo: f64, hi: f64, grid: usize, to
     if fx <= fs[i] { (x, fx) } else { (xs[i], fs[i]) }
 }
 
+/// The minimiser of a curve sampled at `ws`, refined by a parabola in (ln w, ln err) through the
+/// grid minimum and its two neighbours.
+pub fn refined_argmin(ws: &[f64], err: &[f64]) -> f64 {
+    let k = argmin(err);
+    if k == 0 || k + 1 >= ws.len() {
+        return ws[k];
+    }
+    let (x0, x1, x2) = (ws[k - 1].ln(), ws[k].ln(), ws[k + 1].ln());
+    let (y0, y1, y2) = (err[k - 1].ln(), err[k].ln(), err[k + 1].ln());
+    // Vertex of the parabola through three points.
+    let num = (x1 - x0).powi(2) * (y1 - y2) - (x1 - x2).powi(2) * (y1 - y0);
+    let den = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0);
+    if den == 0.0 || !den.is_finite() {
+        return ws[k];
+    }
+    (x1 - 0.5 * num / den).clamp(x0, x2).exp()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +126,16 @@ mod tests {
         // A minimum at the edge of the range.
         let (x, _) = grid_then_brent(|x| x, 1.0, 2.0, 25, 1e-9);
         assert!((x - 1.0).abs() < 1e-8);
+    }
+
+    #[test]
+    fn refined_argmin_finds_the_vertex_of_a_log_parabola() {
+        let ws: Vec<f64> = (0..=16).map(|j| 2f64.powf(f64::from(j) / 2.0)).collect();
+        let w0: f64 = 37.0;
+        let err: Vec<f64> = ws.iter().map(|w| (0.3 * (w.ln() - w0.ln()).powi(2)).exp() * 0.02).collect();
+        assert!((refined_argmin(&ws, &err) / w0 - 1.0).abs() < 1e-10);
+        // A minimum at the end of the grid stays there.
+        let falling: Vec<f64> = ws.iter().map(|w| 1.0 / w).collect();
+        assert_eq!(refined_argmin(&ws, &falling), 256.0);
     }
 }

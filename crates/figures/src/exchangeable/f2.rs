@@ -1,46 +1,24 @@
 //! Figure `exchangeable.f2.posterior` — E2 (spec §3, T1/T2): on M1(a) with W = 2I, the RMSE between
 //! attention, the posterior functional ∫m_W(q, z)p(z | X)dz and m_W(q, z_true), against L.
 
-use attnlab_exchangeable::experiments::{E2_CURVES, E2Config, pass, run_e2};
+use attnlab_lab::exchangeable::{claims, experiments};
 use plotters::prelude::*;
 
-use super::{LogLogFigure, Series, as_x, exch, fit_label, points, slope_claim};
+use super::{LogLogFigure, Series, as_x, fit_label, points};
 use crate::render::render;
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
-const IDS: [&str; 3] = ["exchangeable.e2.attn-posterior", "exchangeable.e2.attn-truth", "exchangeable.e2.posterior-truth"];
 const COLORS: [RGBColor; 3] = [okabe_ito::BLUE, okabe_ito::VERMILLION, okabe_ito::GREEN];
 
-/// Runs the figure.
+/// Draws the figure from E2's record and judgements.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let cfg = E2Config::spec(if ctx.fast() { 150 } else { 1000 });
-    let seed = 602;
-    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || run_e2(&cfg, seed).map_err(exch))?;
-    let d = &rec.result;
-    let js = (0..3)
-        .map(|c| {
-            slope_claim(
-                IDS[c],
-                &format!(
-                    "T1/T2: RMSE of {} (M1(a), W = {}I, posterior on a 41×41 mode-centred grid) falls like L^(-1/2): slope over L = {} … {}, {} replicates per L",
-                    E2_CURVES[c],
-                    cfg.w,
-                    d.lens[0],
-                    d.lens[d.lens.len() - 1],
-                    cfg.replicates
-                ),
-                "§3 E2, §1 T1–T2",
-                &d.fits[c],
-                cfg.replicates,
-                pass::E2_SLOPE,
-                spec.id,
-            )
-        })
-        .collect();
+    let (rec, status) = experiments::e2::cached(&ctx.lab)?;
+    let (cfg, d) = (&rec.config, &rec.result);
+    let js = claims::e2::judge(cfg, d);
     let xs = as_x(&d.lens);
     let mut series: Vec<Series> =
-        (0..3).map(|c| Series::data(format!("{}: {}", E2_CURVES[c], fit_label(&d.fits[c])), COLORS[c], points(&xs, &d.rmse[c]))).collect();
+        (0..3).map(|c| Series::data(format!("{}: {}", claims::e2::CURVES[c], fit_label(&d.fits[c])), COLORS[c], points(&xs, &d.rmse[c]))).collect();
     series.push(Series::slope_through("reference slope −1/2 (theory)", okabe_ito::BLACK, &xs, -0.5, &series[0].points));
     let fig = LogLogFigure {
         caption: "E2: latent-posterior inference by attention",

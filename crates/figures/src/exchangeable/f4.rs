@@ -2,13 +2,13 @@
 //! M1(a); parameter error and excess risk against N for L = 16, 64, 256, and the generalisation gap
 //! against L for attention and for the flattened-features OLS control.
 
-use attnlab_comparator::{Claim, Judgement, Observation, Tolerance, fmt_num};
 use attnlab_core::MeanSe;
-use attnlab_exchangeable::experiments::{E4Config, E4Result, pass, run_e4};
+use attnlab_lab::exchangeable::experiments::e4::E4Result;
+use attnlab_lab::exchangeable::{claims, experiments};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Series, as_x, exch, fit_label, loglog_panel, points, slope_claim};
+use super::{Series, as_x, fit_label, loglog_panel, points};
 use crate::plot::{dashed, legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
@@ -16,96 +16,11 @@ use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 const COLORS: [RGBColor; 3] = [okabe_ito::SKY, okabe_ito::BLUE, okabe_ito::PURPLE];
 
-/// Runs the figure.
+/// Draws the figure from E4's record and judgements.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    // Full mode: 160 fresh training sets per cell (the spec's 40 leave a slope CI of ±0.08, too wide
-    // to decide a ±0.1 criterion); the OLS control keeps 40 sets at N = 1024.
-    let cfg = if ctx.fast() { E4Config::spec(10, 8000, 10) } else { E4Config::spec(160, 40_000, 40) };
-    let seed = 604;
-    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || run_e4(&cfg, seed).map_err(exch))?;
-    let d = &rec.result;
-    let mut js = Vec::new();
-    for pl in &d.per_len {
-        js.push(slope_claim(
-            &format!("exchangeable.e4.param-slope.L{}", pl.len),
-            &format!(
-                "T4: RMS |ln ŵ − ln w_L*| of ERM over ln w falls like N^(-1/2) at L = {} (N = {} … {}, {} fresh training sets per N)",
-                pl.len,
-                d.ns[0],
-                d.ns[d.ns.len() - 1],
-                cfg.train_sets
-            ),
-            "§3 E4, §1 T4",
-            &pl.param_fit,
-            cfg.train_sets,
-            pass::E4_PARAM,
-            spec.id,
-        ));
-    }
-    for pl in &d.per_len {
-        js.push(slope_claim(
-            &format!("exchangeable.e4.excess-slope.L{}", pl.len),
-            &format!(
-                "T4: excess risk ½R''(ln ŵ − ln w_L*)² falls at least like N^(-0.4) at L = {} (the N^(-1/2) bound is an upper bound; smooth parametric ERM gives N^(-1)); pass interval [−1.6, −0.4] = N^(-1) ± 0.6",
-                pl.len
-            ),
-            "§3 E4, §5.3",
-            &pl.excess_fit,
-            cfg.train_sets,
-            pass::E4_EXCESS,
-            spec.id,
-        ));
-    }
-    let (l0, l1) = (d.per_len[0].len, d.per_len[d.per_len.len() - 1].len);
-    js.push(Judgement::interval(
-        Claim::new(
-            "exchangeable.e4.excess-ratio",
-            "exchangeable",
-            format!(
-                "T4: the rate in N does not depend on L: max over N of excess(L = {l1})/excess(L = {l0}) ≤ 1.5 (per N: {}). Observed: bootstrap 95% CI [{}, {}], judged against [0, 1.5]",
-                d.excess_ratio.iter().map(|r| fmt_num(*r)).collect::<Vec<_>>().join(", "),
-                fmt_num(d.excess_ratio_ci[0]),
-                fmt_num(d.excess_ratio_ci[1])
-            ),
-            "§3 E4",
-        ),
-        d.excess_ratio_max,
-        d.excess_ratio_ci,
-        cfg.train_sets,
-        pass::E4_EXCESS_RATIO,
-        spec.id,
-        "ratio",
-    ));
-    for pl in d.per_len.iter().filter(|p| p.len >= 64) {
-        js.push(Judgement::new(
-            Claim::new(
-                &format!("exchangeable.e4.w-opt.L{}", pl.len),
-                "exchangeable",
-                format!(
-                    "the population-optimal temperature w_L* (argmin of the test risk on {} sequences, common random numbers) is within 0.15 of the label's w* = {} for L ≥ 64",
-                    cfg.test_size, cfg.w_star
-                ),
-                "§3 E4",
-            ),
-            cfg.w_star,
-            Observation { value: pl.w_opt, se: pl.w_opt * pl.ln_w_opt_se, n: cfg.test_size },
-            Tolerance::Absolute(0.15),
-            spec.id,
-            "w",
-        ));
-    }
-    js.push(slope_claim(
-        "exchangeable.e4.ols-control",
-        &format!(
-            "control: OLS on the 2L flattened key coordinates (+ intercept) at N = {}: its generalisation gap grows about linearly in L (slope of ln gap against ln L, pass [0.75, 1.5]), unlike attention's",
-            d.ns[d.ns.len() - 1]
-        ),
-        "§3 E4 control",
-        &d.ols_gap_fit,
-        cfg.ols_sets,
-        pass::E4_OLS_GAP,
-        spec.id,
-    ));
+    let (rec, status) = experiments::e4::cached(&ctx.lab)?;
+    let (cfg, d) = (&rec.config, &rec.result);
+    let js = claims::e4::judge(cfg, d);
     render(&F4 { d }, &ctx.out_dir, spec.id)?;
     let wopt: Vec<String> = d.per_len.iter().map(|p| format!("L = {}: {:.3}", p.len, p.w_opt)).collect();
     Ok(FigureOutput {

@@ -2,87 +2,21 @@
 //! downstream excess E_down to the pretraining excess E_pre against κ, for a target in the weak
 //! (θ = e₂) and the strong (θ = e₁) direction; W = 0 (uniform attention) as the sanity check.
 
-use attnlab_comparator::{Claim, Judgement, Observation, Tolerance, fmt_num};
-use attnlab_exchangeable::experiments::{E5Config, E5Result, pass, run_e5};
+use attnlab_lab::exchangeable::experiments::e5::E5Result;
+use attnlab_lab::exchangeable::{claims, experiments};
 use plotters::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::{LogLogFigure, Series, exch, fit_label, slope_claim};
+use super::{LogLogFigure, Series, fit_label};
 use crate::render::render;
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
-/// The experiment's config: the main run and the W = 0 sanity run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Config {
-    /// W = 0.5·I.
-    pub main: E5Config,
-    /// W = 0.
-    pub uniform: E5Config,
-}
-
-/// The experiment's data.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Data {
-    /// W = 0.5·I.
-    pub main: E5Result,
-    /// W = 0.
-    pub uniform: E5Result,
-}
-
-/// Runs the figure.
+/// Draws the figure from E5's record and judgements.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let main = E5Config::spec(if ctx.fast() { 2000 } else { 8000 });
-    let mut uniform = E5Config::spec(if ctx.fast() { 500 } else { 2000 });
-    uniform.w = 0.0;
-    let cfg = Config { main, uniform };
-    let seed = 605;
-    let (rec, status) = ctx.lab.cache.get_or_compute(spec.id, &cfg, seed, &super::code_version(), || {
-        Ok::<_, FigureError>(Data { main: run_e5(&cfg.main, seed).map_err(exch)?, uniform: run_e5(&cfg.uniform, seed + 1).map_err(exch)? })
-    })?;
-    let d = &rec.result;
-    let ratios = |j: usize| d.main.per_kappa.iter().map(|k| format!("κ={}: {}", k.kappa, fmt_num(k.ratio[j]))).collect::<Vec<_>>().join(", ");
-    let fit_range = format!("κ ∈ {{{}}}", cfg.main.kappas.iter().filter(|&&k| k <= cfg.main.fit_max_kappa).map(|k| k.to_string()).collect::<Vec<_>>().join(", "));
-    let worst = d.uniform.per_kappa.iter().flat_map(|k| k.e_down_rel).fold(0.0, f64::max);
-    let js = vec![
-        slope_claim(
-            "exchangeable.e5.weak-slope",
-            &format!(
-                "T5 (R): target in the weakest direction (θ = e₂): E_down/E_pre ≈ κ²/2, slope in κ over {fit_range} is 2 ± 0.25 (ratios {})",
-                ratios(1)
-            ),
-            "§3 E5, §1 T5",
-            &d.main.fits[1],
-            cfg.main.n,
-            pass::E5_WEAK,
-            spec.id,
-        ),
-        slope_claim(
-            "exchangeable.e5.strong-slope",
-            &format!("T5 (R): target in the strongest direction (θ = e₁): E_down/E_pre ≈ 1/2, flat in κ (slope over {fit_range} 0 ± 0.1; ratios {})", ratios(0)),
-            "§3 E5, §1 T5",
-            &d.main.fits[0],
-            cfg.main.n,
-            pass::E5_STRONG,
-            spec.id,
-        ),
-        Judgement::new(
-            Claim::new(
-                "exchangeable.e5.uniform-sufficient",
-                "exchangeable",
-                format!(
-                    "sanity check: with W = 0 attention is the mean x̄, a sufficient statistic, so E_down is 0 to machine precision (largest E_down/Var(θᵀμ_post) over κ and θ, {} sequences per κ)",
-                    cfg.uniform.n
-                ),
-                "§3 E5",
-            ),
-            0.0,
-            Observation::exact(worst),
-            Tolerance::Absolute(1e-20),
-            spec.id,
-            "relative E_down",
-        ),
-    ];
+    let (rec, status) = experiments::e5::cached(&ctx.lab)?;
+    let (cfg, d) = (&rec.config, &rec.result);
+    let js = claims::e5::judge(cfg, d);
+    let worst = claims::e5::worst_relative_e_down(&d.uniform);
     let fig = LogLogFigure {
         caption: "E5: downstream / pretraining excess against κ",
         x_desc: "condition number κ of H",

@@ -1,6 +1,8 @@
 //! Figures of Zhang et al., attention via exchangeability (spec `exchangeable.md` §3, F1–F5). The
-//! paper has no numerical experiments; these are attnlab's own rate checks, each slope judged by its
-//! seeded bootstrap 95% CI against the spec's pass interval (agrees when the CI lies inside).
+//! paper has no numerical experiments; these are attnlab's own rate checks. Each figure gets its
+//! record from `attnlab_lab::exchangeable::experiments` and its judgements from
+//! `attnlab_lab::exchangeable::claims` (each slope judged by its seeded bootstrap 95% CI against the
+//! spec's pass interval), and only draws.
 
 pub mod f1;
 pub mod f2;
@@ -8,24 +10,14 @@ pub mod f3;
 pub mod f4;
 pub mod f5;
 
-use attnlab_comparator::{Claim, Judgement, fmt_num};
-use attnlab_exchangeable::fit::SlopeFit;
+pub(crate) use attnlab_lab::exchangeable::claims::fit_label;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::FigureSpec;
 use crate::plot::{dashed, legend, seg, tick};
-use crate::style::FONT;
 use crate::render::{DrawResult, Figure};
-use crate::{FigureError, FigureSpec};
-
-/// Revision of the exchangeability experiments' numerics, recorded in result files.
-pub const REVISION: u32 = 1;
-
-/// The code version: package version, revision and a hash of the source of every crate the numbers
-/// depend on (`build.rs`), so any change to that code invalidates the cache.
-pub(crate) fn code_version() -> String {
-    format!("{}.src-{}", attnlab_core::code_version(REVISION), &env!("ATTNLAB_SOURCE_HASH_EXCHANGEABLE")[..8])
-}
+use crate::style::FONT;
 
 /// The exchangeability figures, in report order.
 pub fn figures() -> Vec<FigureSpec> {
@@ -36,43 +28,6 @@ pub fn figures() -> Vec<FigureSpec> {
         FigureSpec { id: "exchangeable.f4.erm", title: "E4 (T4): supervised ERM of the attention temperature, rate in N free of L", run: f4::run },
         FigureSpec { id: "exchangeable.f5.condition", title: "E5 (T5): self-supervised representation, downstream cost ∝ κ² in the weak direction", run: f5::run },
     ]
-}
-
-/// A slope claim judged by its bootstrap CI against the pass interval.
-pub(crate) fn slope_claim(
-    id: &str,
-    statement: &str,
-    section: &str,
-    fit: &SlopeFit,
-    n: usize,
-    pass: [f64; 2],
-    figure: &str,
-) -> Judgement {
-    Judgement::interval(
-        Claim::new(
-            id,
-            "exchangeable",
-            format!(
-                "{statement}. Observed: bootstrap 95% CI [{}, {}], judged against the pass interval [{}, {}]",
-                fmt_num(fit.ci[0]),
-                fmt_num(fit.ci[1]),
-                fmt_num(pass[0]),
-                fmt_num(pass[1])
-            ),
-            section,
-        ),
-        fit.slope,
-        fit.ci,
-        n,
-        pass,
-        figure,
-        "slope",
-    )
-}
-
-/// Formats a fit for legends: `slope −0.495 [−0.509, −0.480]`.
-pub(crate) fn fit_label(fit: &SlopeFit) -> String {
-    format!("slope {:.3} [{:.3}, {:.3}]", fit.slope, fit.ci[0], fit.ci[1])
 }
 
 /// One drawn series of a log-log panel.
@@ -210,9 +165,4 @@ fn nice_tick(v: f64) -> String {
     }
     let m = v / 10f64.powf(v.log10().floor());
     if [1.0, 2.0, 5.0].iter().any(|d| (m - d).abs() < 1e-6 * d) { tick(v) } else { String::new() }
-}
-
-/// Maps the crate's experiment error into the figure error.
-pub(crate) fn exch(e: attnlab_exchangeable::ExchError) -> FigureError {
-    FigureError::Exchangeable(e)
 }
