@@ -17,6 +17,7 @@ pub mod config;
 pub mod exact;
 pub mod icar;
 pub mod icar_nonaug;
+pub mod icl;
 pub mod kernel;
 pub mod model;
 pub mod ops;
