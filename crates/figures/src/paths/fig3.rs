@@ -1,10 +1,10 @@
 //! The image-free stand-in for Fig 3 (spec §5 "One-shot image classification" cannot run offline:
 //! it needs Omniglot/MNIST/FashionMNIST/CIFAR10 downloads), drawn from the lab's `standin`
-//! experiment with the judgements of its claims. A synthetic 2-way 1-shot in-context task; a 2-layer, 4-heads-per-layer network whose query/key weights are trained
-//! by gradient descent (Adam, candle); then the theory with those frozen heads: accuracy vs N (3b),
-//! the 16 × 16 U at N = 10 from theory, Gibbs samples and the GD network's own path overlaps (3c),
-//! head scores against the GD network's accuracy drop when a head is pruned (3e), and pruning
-//! heads in ascending score order (3f).
+//! experiment with the judgements of its claims: a synthetic 2-way 1-shot in-context task; a
+//! 2-layer, 4-heads-per-layer network trained by gradient descent (the candle trainer); then the
+//! theory with those frozen heads: accuracy vs N (3b), the 16 × 16 U at N = 10 from theory, Gibbs
+//! samples and the GD network's own path overlaps (3c), head scores against the GD network's
+//! accuracy drop when a head is pruned (3e), and pruning heads in ascending score order (3f).
 
 use attnlab_lab::paths::claims::standin as claims;
 use attnlab_lab::paths::experiments::standin::{self as experiment, Config, Data};

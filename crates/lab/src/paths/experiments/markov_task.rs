@@ -13,7 +13,8 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 use super::{mat, rel_gap, rows};
-use crate::{Lab, LabError};
+use crate::Lab;
+use crate::LabError;
 use attnlab_core::{CacheStatus, ResultRecord};
 
 /// Which network of spec §5.

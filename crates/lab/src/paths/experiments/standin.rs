@@ -18,7 +18,8 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 use super::{mat, rel_gap, rows};
-use crate::{Lab, LabError};
+use crate::Lab;
+use crate::LabError;
 
 /// The experiment id (also the id of the figure that draws it).
 pub const ID: &str = "paths.fig3.standin";
