@@ -47,16 +47,7 @@ pub enum FigureError {
     /// An experiment failed (training, a solver, a bad config: the lab's error says which).
     #[error(transparent)]
     Lab(#[from] LabError),
-    /// Training failed (a tensor error) or its config was rejected. (Transitional: figure modules not
-    /// yet moved to the lab.)
-    #[error(transparent)]
-    Train(#[from] attnlab_trainer::TrainError),
-    /// An attention-paths experiment failed. (Transitional.)
-    #[error(transparent)]
-    Paths(#[from] attnlab_paths::PathsError),
-    /// An exchangeability experiment failed. (Transitional.)
-    #[error(transparent)]
-    Exchangeable(#[from] attnlab_exchangeable::ExchError),
+
     /// A result could not be (de)serialised.
     #[error("serialisation: {0}")]
     Json(#[from] serde_json::Error),

@@ -1,14 +1,14 @@
-//! Seeded candle trainer for the attnlab papers: data, models, AdamW + OneCycle, training loop.
+//! The one candle trainer of attnlab: seeded models, one AdamW, one training loop.
 //!
-//! - [`config`]: the checked [`TrainConfig`] with the reference defaults.
+//! - [`config`]: the checked [`TrainConfig`] (from [`TrainSettings::check`]) with the reference defaults.
 //! - [`model`]: theory (spec markov §2a), GPT-style (§2b) and attention-free (F15) models.
+//! - [`icl`]: the in-context network of the paths paper's Fig 3 stand-in (spec paths §1, §6).
 //! - [`attention`]: fused causal attention (a candle `CustomOp3` with its own backward) over the
 //!   `attnlab_kernels` attention kernel.
-//!
-//! The allocator hook `attnlab_kernels::alloc::keep_freed_memory` is the binaries' to switch on.
 //! - [`ops`]: fused layer norm, GELU and cross-entropy (candle custom ops with their own backward).
-//! - [`optim`]: AdamW with decay groups and OneCycle cosine.
-//! - [`train`]: the loop, evaluation, plateau length and how the run ended ([`Ending`]).
+//! - [`optim`]: AdamW with decay groups, OneCycle and cosine schedules.
+//! - [`train`]: the one step loop ([`train::step_loop`]) and the Markov run around it: evaluation,
+//!   plateau length and how the run ended ([`Ending`]).
 //! - [`exact`]: the exact finite-N population loss of the theory model (enumerating 2^(N+1)
 //!   sequences) with its gradient and Hessian, and the critical points θ*, θ_π of spec §3.
 
@@ -16,6 +16,7 @@ pub mod attention;
 pub mod bench;
 pub mod config;
 pub mod exact;
+pub mod icl;
 pub mod model;
 pub mod ops;
 pub mod optim;

@@ -1,4 +1,5 @@
-//! AdamW with decay groups (PyTorch semantics) and the OneCycle cosine schedule of spec markov §2b.
+//! AdamW with decay groups (PyTorch semantics), the OneCycle cosine schedule of spec markov §2b and
+//! the plain cosine decay of the paths stand-in. With `weight_decay` 0, [`AdamW`] is Adam.
 
 use candle_core::{Result, Tensor};
 
@@ -99,6 +100,23 @@ impl OneCycle {
     }
 }
 
+/// Cosine decay from `lr` at step 0 to lr/10 at step `total` (no warm-up): the schedule of the paths
+/// in-context stand-in ([`crate::icl`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CosineDecay {
+    /// Initial learning rate.
+    pub lr: f64,
+    /// Total steps.
+    pub total: usize,
+}
+
+impl CosineDecay {
+    /// Learning rate used at step `i` (0-based): lr·(0.55 + 0.45·cos(π i/total)).
+    pub fn lr(&self, i: usize) -> f64 {
+        self.lr * (0.55 + 0.45 * (std::f64::consts::PI * i as f64 / self.total as f64).cos())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +128,13 @@ mod tests {
         assert!((s.lr(7) - 2e-3).abs() < 1e-12, "peak after 2% of the steps");
         assert!((s.lr(399) - 4e-4).abs() < 1e-12, "final lr = lr/5");
         assert!(s.lr(200) < s.lr(100) && s.lr(100) < s.lr(8));
+    }
+
+    #[test]
+    fn cosine_decay_falls_from_lr_to_a_tenth() {
+        let s = CosineDecay { lr: 5e-3, total: 600 };
+        assert!((s.lr(0) - 5e-3).abs() < 1e-15);
+        assert!((s.lr(600) - 5e-4).abs() < 1e-15);
+        assert!(s.lr(400) < s.lr(200));
     }
 }

@@ -12,7 +12,7 @@ use attnlab_comparator::Tolerance;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Data, TrainConfig};
-use crate::model::{Arch, Batch, Model};
+use crate::model::{Arch, Batch, Model, Param};
 use crate::optim::{AdamState, OneCycle};
 use crate::TrainError;
 
@@ -282,24 +282,26 @@ impl Run {
         let mut opt = AdamState::new(c.adamw, &self.model.params)?;
         let mut curve = Vec::new();
         let mut train_loss = Vec::with_capacity(c.iters);
-        let mut diverged_at = None;
-        for i in 0..c.iters {
-            if i % c.eval_every == 0 {
-                curve.push(self.evaluate(i, c.eval_batches, c.probe, &mut eval_rng)?);
-            }
-            let sym = sample(&c.data, c.batch, c.seq_len, &mut data_rng);
-            let batch = Batch::from_symbols(&sym, c.batch, c.seq_len, c.vocab(), DType::F32, &self.dev)?;
-            let f = self.model.forward(&batch, false)?;
-            let loss = f64::from(f.loss.to_scalar::<f32>()?);
-            if !loss.is_finite() {
-                diverged_at = Some(i);
-                break;
-            }
-            train_loss.push(loss);
-            let grads = f.loss.backward()?;
-            opt.step(&self.model.params, &grads, sched.lr(i))?;
-            on_step(i);
-        }
+        let this = &*self;
+        // Per step: evaluate every `eval_every` steps (before the step), then one training batch.
+        let mut diverged_at = step_loop(
+            &this.model.params,
+            &mut opt,
+            |i| sched.lr(i),
+            c.iters,
+            |i| {
+                if i % c.eval_every == 0 {
+                    curve.push(this.evaluate(i, c.eval_batches, c.probe, &mut eval_rng)?);
+                }
+                let sym = sample(&c.data, c.batch, c.seq_len, &mut data_rng);
+                let batch = Batch::from_symbols(&sym, c.batch, c.seq_len, c.vocab(), DType::F32, &this.dev)?;
+                Ok(this.model.forward(&batch, false)?.loss)
+            },
+            |i, loss| {
+                train_loss.push(loss);
+                on_step(i);
+            },
+        )?;
         let (final_eval, ending) = if diverged_at.is_some() {
             (None, Ending::Diverged)
         } else {
@@ -349,6 +351,31 @@ impl Run {
         candle_core::safetensors::save(&map, path)?;
         Ok(())
     }
+}
+
+/// The one training loop of the trainer's models: for each step `i` in `0..iters`, `loss(i)` draws
+/// the step's batch and returns the scalar loss tensor; a non-finite loss stops the loop before any
+/// update (its step is returned); otherwise backward, one optimiser step at learning rate `lr(i)`,
+/// then `after_step(i, loss)`. Returns None when every step was taken.
+pub fn step_loop(
+    params: &[Param],
+    opt: &mut AdamState,
+    lr: impl Fn(usize) -> f64,
+    iters: usize,
+    mut loss: impl FnMut(usize) -> Result<Tensor, TrainError>,
+    mut after_step: impl FnMut(usize, f64),
+) -> Result<Option<usize>, TrainError> {
+    for i in 0..iters {
+        let l = loss(i)?;
+        let value = l.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        if !value.is_finite() {
+            return Ok(Some(i));
+        }
+        let grads = l.backward()?;
+        opt.step(params, &grads, lr(i))?;
+        after_step(i, value);
+    }
+    Ok(None)
 }
 
 /// Where a run with final evaluation `e` ended, by the spec §6 bands.

@@ -1,12 +1,13 @@
 //! Fig 2c (accuracy vs N; U heat maps), Fig 2d (PC–label overlaps), Fig 2e (2 paths, σ⊥ = 5) and
-//! the pre-kernel heat maps of the Markov task, with their claims.
+//! the pre-kernel heat maps of the Markov task, drawn from the lab's `markov_task` experiment with
+//! the judgements of its claims.
 
-use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
 use attnlab_core::MeanSe;
+use attnlab_lab::paths::claims::markov_task as claims;
+use attnlab_lab::paths::experiments::markov_task::{self as experiment, Config, Data, Which};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::experiment::{self, Config, Data, Which};
 use super::style::diverging;
 use crate::plot::{dashed, legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
@@ -16,145 +17,12 @@ use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 const THEORY: RGBColor = okabe_ito::BLUE;
 const GP: RGBColor = okabe_ito::VERMILLION;
 
-fn claim(id: &str, statement: impl Into<String>, section: &str) -> Claim {
-    Claim::new(id, "paths", statement, section)
-}
-
-/// A yes/no check as a claim: predicted 1 (true), observed 1 or 0, tolerance 0.
-fn check(id: &str, statement: String, section: &str, ok: bool, fig: &str) -> Judgement {
-    Judgement::new(claim(id, statement, section), 1.0, Observation::exact(if ok { 1.0 } else { 0.0 }), Tolerance::Absolute(0.0), fig, "(1 = holds)")
-}
-
-/// The sampled mean predictor's accuracy with its SE over chains.
-fn chain_obs(s: &experiment::SampleSummary) -> Observation {
-    let m = MeanSe::of(&s.chain_accuracy);
-    Observation { value: s.acc_samples, se: m.se, n: m.n }
-}
-
-/// Theory-vs-samples claims at every sampled width (spec §6, §8.4).
-fn sample_claims(prefix: &str, d: &Data, fig: &str) -> Vec<Judgement> {
-    let mut js = Vec::new();
-    for s in &d.samples {
-        let n = s.width;
-        js.push(Judgement::new(
-            claim(
-                &format!("{prefix}.samples-accuracy.N{n}"),
-                format!(
-                    "test accuracy of the Gibbs-sampled mean predictor equals the theory's at N = {n} ({} chains × {} samples after {} burn-in; min ESS {:.0}, max split-R̂ {:.3})",
-                    s.chains, s.samples, s.burn_in, s.min_ess, s.max_rhat
-                ),
-                "§6, §8.4",
-            ),
-            s.acc_theory,
-            chain_obs(s),
-            Tolerance::Absolute(0.01),
-            fig,
-            "fraction",
-        ));
-        js.push(Judgement::new(
-            claim(&format!("{prefix}.samples-correlation.N{n}"), format!("correlation of sampled and theory mean predictors on 1000 test inputs at N = {n}"), "§6"),
-            1.0,
-            Observation::exact(s.corr),
-            Tolerance::Absolute(0.01),
-            fig,
-            "",
-        ));
-        js.push(Judgement::new(
-            claim(
-                &format!("{prefix}.samples-U.N{n}"),
-                format!(
-                    "sampled U matches theory within the finite-N gap 1.5/N (spec §6, §10.10: ~13% at N = 10, ~2% at N = 50): relative Frobenius gap ‖U_s − U_t‖/‖U_t‖ at N = {n}"
-                ),
-                "§6, §8.4, §10.10",
-            ),
-            0.0,
-            Observation { value: s.rel_gap, se: s.rel_gap_se, n: s.chains },
-            Tolerance::Absolute(1.5 / n as f64),
-            fig,
-            "",
-        ));
-    }
-    js
-}
-
-fn acc_claims(prefix: &str, d: &Data, fig: &str) -> Vec<Judgement> {
-    let finite: Vec<&attnlab_paths::markov_task::WidthResult> = d.theory.iter().filter(|r| r.width <= 1000.0).collect();
-    let above = finite.iter().all(|r| r.test_accuracy > d.gp_accuracy);
-    // Monotonicity on the paper's width grid (spec §5: N ∈ {10, 30, 50, 100, 300, 500, 1000}); the
-    // finer grid of the figure is reported in the statement.
-    const PAPER_GRID: [f64; 7] = [10.0, 30.0, 50.0, 100.0, 300.0, 500.0, 1000.0];
-    let on_grid: Vec<f64> = d.theory.iter().filter(|r| PAPER_GRID.contains(&r.width)).map(|r| r.test_accuracy).collect();
-    let mono = on_grid.windows(2).all(|w| w[1] <= w[0] + 1e-12);
-    let all_mono = d.theory.windows(2).all(|w| w[1].test_accuracy <= w[0].test_accuracy + 1e-12);
-    let bumps: Vec<String> = d
-        .theory
-        .windows(2)
-        .filter(|w| w[1].test_accuracy > w[0].test_accuracy + 1e-12)
-        .map(|w| format!("{:.1}% at N = {} → {:.1}% at N = {}", 100.0 * w[0].test_accuracy, w[0].width, 100.0 * w[1].test_accuracy, w[1].width))
-        .collect();
-    let last = d.theory.last().map_or(f64::NAN, |r| r.test_accuracy);
-    let first = d.theory.first().map_or(f64::NAN, |r| r.test_accuracy);
-    let mut js = vec![
-        check(
-            &format!("{prefix}.theory-above-gp"),
-            format!(
-                "theory accuracy exceeds the GP (all paths) accuracy {:.1}% at every N ≤ 1000 (N = {}: {:.1}%)",
-                100.0 * d.gp_accuracy,
-                finite.first().map_or(0.0, |r| r.width),
-                100.0 * first
-            ),
-            "§7 Fig 2c/2e",
-            above,
-            fig,
-        ),
-        check(
-            &format!("{prefix}.theory-monotone"),
-            format!(
-                "theory accuracy falls monotonically with N on the paper's grid N = 10, 30, 50, 100, 300, 500, 1000 ({} of these widths computed: {}){}",
-                on_grid.len(),
-                on_grid.iter().map(|a| format!("{:.1}%", 100.0 * a)).collect::<Vec<_>>().join(", "),
-                if all_mono { String::new() } else { format!("; on the finer figure grid it is not strictly monotone: {} (within the ±0.6-point SE of a 1000-input accuracy)", bumps.join(", ")) }
-            ),
-            "§7 Fig 2c",
-            mono,
-            fig,
-        ),
-        Judgement::new(
-            claim(
-                &format!("{prefix}.gp-limit"),
-                format!("theory accuracy at N = {} tends to the GP (all paths) accuracy", d.theory.last().map_or(0.0, |r| r.width)),
-                "§3 Role of α",
-            ),
-            d.gp_accuracy,
-            Observation::exact(last),
-            Tolerance::Absolute(0.005),
-            fig,
-            "fraction",
-        ),
-    ];
-    js.extend(sample_claims(prefix, d, fig));
-    js
-}
-
 /// Fig 2c top.
 pub fn accuracy4(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let (rec, status, cfg) = experiment::run(ctx, Which::Four)?;
-    let d = &rec.result;
-    let mut js = acc_claims("paths.fig2c", d, spec.id);
-    let first = d.theory.first().map_or(f64::NAN, |r| r.test_accuracy);
-    js.push(check(
-        "paths.fig2c.theory-near-gd",
-        format!(
-            "at N = {} the theory accuracy ({:.1}%) is near or above the GP good+denoising line ({:.1}%): ≥ GP_gd − 1 point",
-            d.theory[0].width,
-            100.0 * first,
-            100.0 * d.gp_good_denoising
-        ),
-        "§7 Fig 2c",
-        first >= d.gp_good_denoising - 0.01,
-        spec.id,
-    ));
-    render(&AccuracyFig { cfg: &cfg, data: d, title: "4 paths (g, a1, d, a2), σ⊥ = 1", ref_lines: true }, &ctx.out_dir, spec.id)?;
+    let (rec, status) = experiment::run(&ctx.lab, Which::Four)?;
+    let (cfg, d) = (&rec.config, &rec.result);
+    let js = claims::fig2c_accuracy(d, spec.id);
+    render(&AccuracyFig { cfg, data: d, title: "4 paths (g, a1, d, a2), σ⊥ = 1", ref_lines: true }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
         status,
@@ -174,19 +42,10 @@ pub fn accuracy4(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureErr
 
 /// Fig 2e.
 pub fn accuracy2(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let (rec, status, cfg) = experiment::run(ctx, Which::Two)?;
-    let d = &rec.result;
-    let mut js = acc_claims("paths.fig2e", d, spec.id);
-    let ugd = d.theory[0].u[0][0][1];
-    js.push(check(
-        "paths.fig2e.negative-gd",
-        format!("the g–d cross weight U_gd is negative at N = {} ({:.3}; spec §8.5's independent draw: −1.79) and tends to 0 as N grows ({:.3} at N = {})",
-            d.theory[0].width, ugd, d.theory.last().map_or(f64::NAN, |r| r.u[0][0][1]), d.theory.last().map_or(0.0, |r| r.width)),
-        "§5 Mechanism, §8.5",
-        ugd < 0.0 && d.theory.last().is_some_and(|r| r.u[0][0][1].abs() < 0.05),
-        spec.id,
-    ));
-    render(&AccuracyFig { cfg: &cfg, data: d, title: "2 paths (g, d), σ⊥ = 5", ref_lines: false }, &ctx.out_dir, spec.id)?;
+    let (rec, status) = experiment::run(&ctx.lab, Which::Two)?;
+    let (cfg, d) = (&rec.config, &rec.result);
+    let js = claims::fig2e_accuracy(d, spec.id);
+    render(&AccuracyFig { cfg, data: d, title: "2 paths (g, d), σ⊥ = 5", ref_lines: false }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
         status,
@@ -286,62 +145,9 @@ const ORDER4: [usize; 4] = [0, 2, 1, 3];
 
 /// Fig 2c bottom.
 pub fn order(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let (rec, status, _cfg) = experiment::run(ctx, Which::Four)?;
+    let (rec, status) = experiment::run(&ctx.lab, Which::Four)?;
     let d = &rec.result;
-    let at = |n: f64| d.theory.iter().find(|r| r.width == n);
-    let mut js = Vec::new();
-    if let Some(r) = at(10.0) {
-        let u = &r.u[0];
-        let (gg, a1, dd, a2, gd) = (u[0][0], u[1][1], u[2][2], u[3][3], u[0][2]);
-        js.push(check(
-            "paths.fig2c.order.pattern",
-            format!(
-                "at N = 10: large positive g,g ({gg:.2}) and d,d ({dd:.2}) above the adversarial a1 ({a1:.2}), a2 ({a2:.2}); negative g,d ({gd:.2}) (spec §8.5's draw: 14.47, 8.03, 0.57, 0.37, −3.77)"
-            ),
-            "§5 Mechanism, §7 Fig 2c",
-            gg > a1.max(a2) && dd > a1.max(a2) && gd < 0.0 && a1 < 1.0 && a2 < 1.0,
-            spec.id,
-        ));
-    }
-    let dist: Vec<(f64, f64)> = d
-        .theory
-        .iter()
-        .map(|r| {
-            let n = r.u[0].len();
-            let s: f64 = (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| (r.u[0][i][j] - if i == j { 1.0 } else { 0.0 }).powi(2)).sum();
-            (r.width, s.sqrt())
-        })
-        .collect();
-    js.push(check(
-        "paths.fig2c.order.to-identity",
-        format!(
-            "‖U − I‖_F decreases monotonically with N towards the GP value I ({:.3} at N = {} → {:.4} at N = {})",
-            dist[0].1,
-            dist[0].0,
-            dist[dist.len() - 1].1,
-            dist[dist.len() - 1].0
-        ),
-        "§3 Role of α, §7 Fig 2c",
-        dist.windows(2).all(|w| w[1].1 < w[0].1),
-        spec.id,
-    ));
-    for s in &d.samples {
-        let n = s.width as f64;
-        for (i, j, name) in [(0, 0, "g,g"), (2, 2, "d,d"), (0, 2, "g,d")] {
-            js.push(Judgement::new(
-                claim(
-                    &format!("paths.fig2c.order.U-{}.N{}", name.replace(',', ""), s.width),
-                    format!("sampled U_{name} at N = {} against theory, within the finite-N relative gap 1.5/N", s.width),
-                    "§6, §10.10",
-                ),
-                s.u_theory[i][j],
-                Observation { value: s.u_sampled[i][j], se: s.u_se[i][j], n: s.chains },
-                Tolerance::Relative(1.5 / n),
-                spec.id,
-                "",
-            ));
-        }
-    }
+    let js = claims::fig2c_order(d, spec.id);
     render(&OrderFig { data: d }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
@@ -433,20 +239,9 @@ impl Figure for OrderFig<'_> {
 
 /// Fig 2d.
 pub fn alignment(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let (rec, status, cfg) = experiment::run(ctx, Which::Four)?;
-    let d = &rec.result;
-    let mass = |v: &[f64], k: usize| v.iter().take(k).map(|x| x * x).sum::<f64>();
-    let (mf, mg) = (mass(&d.align_finite, 5), mass(&d.align_gp, 5));
-    let js = vec![check(
-        "paths.fig2d.alignment",
-        format!(
-            "at N = {} the label mass on the top 5 kernel PCs, Σ overlap², exceeds the GP kernel's ({mf:.3} vs {mg:.3})",
-            cfg.small_width
-        ),
-        "§4, §7 Fig 2d",
-        mf > mg,
-        spec.id,
-    )];
+    let (rec, status) = experiment::run(&ctx.lab, Which::Four)?;
+    let (cfg, d) = (&rec.config, &rec.result);
+    let js = claims::fig2d_alignment(cfg, d, spec.id);
     render(&AlignFig { data: d, width: cfg.small_width }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
@@ -498,39 +293,9 @@ impl Figure for AlignFig<'_> {
 
 /// Pre-kernel heat maps.
 pub fn kernels(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let (rec, status, cfg) = experiment::run(ctx, Which::Four)?;
+    let (rec, status) = experiment::run(&ctx.lab, Which::Four)?;
     let d = &rec.result;
-    // Class-block contrast: (mean within-class − mean between-class) / mean |K| over the 50 examples
-    // (first 25 of class +1, last 25 of class −1).
-    let contrast = |k: &[Vec<f64>]| {
-        let n = k.len();
-        let (mut w, mut b, mut a, mut nw, mut nb) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for i in 0..n {
-            for j in 0..n {
-                if (i < n / 2) == (j < n / 2) {
-                    w += k[i][j];
-                    nw += 1.0;
-                } else {
-                    b += k[i][j];
-                    nb += 1.0;
-                }
-                a += k[i][j].abs();
-            }
-        }
-        (w / nw - b / nb) / (a / (n * n) as f64)
-    };
-    let m = d.kernels.len();
-    let (cg, cf) = (contrast(&d.kernels[m - 2].1), contrast(&d.kernels[m - 1].1));
-    let js = vec![check(
-        "paths.kernels.block",
-        format!(
-            "the finite-width kernel (N = {}) shows a stronger class-block structure than the GP kernel: (within − between)/mean|K| = {cf:.3} vs {cg:.3}",
-            cfg.small_width
-        ),
-        "§7 (app.) pre-kernels",
-        cf > cg,
-        spec.id,
-    )];
+    let js = claims::kernels_block(&rec.config, d, spec.id);
     render(&KernelFig { data: d }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,

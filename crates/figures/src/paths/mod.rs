@@ -1,23 +1,13 @@
 //! Figures of Tiberi et al., attention paths (spec `paths.md`): the hidden-Markov-chain task with
 //! theory (order parameter U solved at every width) against blocked-Gibbs posterior samples of the
-//! finite-width network (Fig 2c, 2d, 2e, pre-kernels), and the image-free stand-in for Fig 3.
+//! finite-width network (Fig 2c, 2d, 2e, pre-kernels), and the image-free stand-in for Fig 3. The
+//! experiments and claims live in `attnlab_lab::paths`; these modules only draw.
 
-pub mod experiment;
 pub mod fig2;
-pub mod icl;
-pub mod icl_model;
+pub mod fig3;
 pub mod style;
 
 use crate::FigureSpec;
-
-/// Revision of the paths experiments' numerics, recorded in result files.
-pub const REVISION: u32 = 1;
-
-/// The code version of a paths experiment: package version, revision and a hash of the source of
-/// every crate its numbers depend on (`build.rs`).
-pub(crate) fn code_version() -> String {
-    format!("{}.src-{}", attnlab_core::code_version(REVISION), &env!("ATTNLAB_SOURCE_HASH_PATHS")[..8])
-}
 
 /// The paths figures, in report order.
 pub fn figures() -> Vec<FigureSpec> {
@@ -26,7 +16,7 @@ pub fn figures() -> Vec<FigureSpec> {
         FigureSpec { id: "paths.fig2c.order", title: "Markov task, 4 paths: order parameter U at N = 10, 100, 1000 (theory) and sampled U", run: fig2::order },
         FigureSpec { id: "paths.fig2d.alignment", title: "Markov task: overlap of the top 30 kernel PCs with the labels, N = 10 vs GP", run: fig2::alignment },
         FigureSpec { id: "paths.fig2e.accuracy", title: "Markov task, 2 paths, σ⊥ = 5: accuracy and U vs width N", run: fig2::accuracy2 },
-        FigureSpec { id: "paths.fig3.standin", title: "Image-free stand-in for Fig 3: GD-trained heads, theory, samples, head scores and pruning", run: icl::run },
+        FigureSpec { id: "paths.fig3.standin", title: "Image-free stand-in for Fig 3: GD-trained heads, theory, samples, head scores and pruning", run: fig3::run },
         FigureSpec { id: "paths.kernels", title: "Markov task: path pre-kernels, GP and finite-width kernels (examples 0–24, 75–99)", run: fig2::kernels },
     ]
 }

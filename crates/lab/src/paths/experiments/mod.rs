@@ -1,1 +1,41 @@
 //! paths experiments: checked config → deterministic run(seed) → cached serde result.
+//!
+//! - [`markov_task`]: spec §5 hidden-Markov-chain task — theory U solved across widths, GP
+//!   references, kernel alignment, pre-kernels, head scores and theory-side pruning, and
+//!   blocked-Gibbs posterior samples (§6) at a few widths. Ids `paths.markov4` (4 paths, Fig 2c, 2d,
+//!   pre-kernels) and `paths.markov2` (2 paths, σ⊥ = 5, Fig 2e).
+//! - [`standin`]: the image-free stand-in for Fig 3 (id `paths.fig3.standin`): the in-context
+//!   network trained by gradient descent (the candle trainer), then theory, Gibbs samples, head
+//!   scores and pruning with its frozen heads.
+
+use nalgebra::DMatrix;
+
+pub mod markov_task;
+pub mod standin;
+
+/// The rows of a matrix.
+fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
+    (0..m.nrows()).map(|i| m.row(i).iter().copied().collect()).collect()
+}
+
+/// A matrix from its rows.
+fn mat(r: &[Vec<f64>]) -> DMatrix<f64> {
+    DMatrix::from_fn(r.len(), r.first().map_or(0, Vec::len), |i, j| r[i][j])
+}
+
+/// ‖U_s − U_t‖_F/‖U_t‖_F of a sampled U_s against the theory's U_t, and its Monte-Carlo SE by the
+/// delta method from the SE of every sampled entry.
+fn rel_gap(us: &DMatrix<f64>, ut: &DMatrix<f64>, u_se: &[Vec<f64>]) -> (f64, f64) {
+    let diff = us - ut;
+    let dn = diff.norm();
+    let tn = ut.norm();
+    let mut se2 = 0.0;
+    for i in 0..diff.nrows() {
+        for j in 0..diff.ncols() {
+            if dn > 0.0 {
+                se2 += (diff[(i, j)] / dn).powi(2) * u_se[i][j].powi(2);
+            }
+        }
+    }
+    (dn / tn, se2.sqrt() / tn)
+}

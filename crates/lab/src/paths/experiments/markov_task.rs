@@ -1,18 +1,20 @@
-//! The Markov-task experiment behind Fig 2: theory at every width (U solved from the GP point,
-//! warm-started along the width grid), GP reference accuracies, kernel alignment, pre-kernels, head
-//! scores and theory-side pruning, and blocked-Gibbs posterior samples at a few widths. Cached
-//! under its own id, so the figures that share it compute it once.
+//! Spec §5 hidden-Markov-chain task, the experiment behind Fig 2: theory at every width (U solved
+//! from the GP point, warm-started along the width grid), GP reference accuracies, kernel alignment,
+//! pre-kernels, head scores and theory-side pruning, and blocked-Gibbs posterior samples (§6) at a
+//! few widths. Cached under its own id (`paths.markov4`, `paths.markov2`), so the figures that share
+//! it compute it once.
 
 use attnlab_paths::analysis::{HeadScore, head_scores, pc_label_overlaps, prune};
 use attnlab_paths::gibbs::{GibbsConfig, sample};
 use attnlab_paths::markov_task::{MarkovTask, MarkovTheory, NetConfig, TaskSeeds, WidthResult};
 use attnlab_paths::predict::{accuracy, correlation};
-use attnlab_paths::{OrderParams, PathsError};
+use attnlab_paths::OrderParams;
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
-use super::code_version;
-use crate::{Ctx, FigureError};
+use super::{mat, rel_gap, rows};
+use crate::Lab;
+use crate::LabError;
 use attnlab_core::{CacheStatus, ResultRecord};
 
 /// Which network of spec §5.
@@ -118,14 +120,14 @@ pub struct Data {
     pub max_solve_s: f64,
 }
 
-/// The config of `which` in the current mode.
-pub fn config(ctx: &Ctx, which: Which) -> Result<Config, FigureError> {
+/// The config of `which` in the lab's mode.
+pub fn config(lab: &Lab, which: Which) -> Result<Config, LabError> {
     let (net, sigma_perp) = match which {
         Which::Four => (NetConfig::FourPaths, 1.0),
         Which::Two => (NetConfig::TwoPaths, 5.0),
     };
-    let task = MarkovTask::spec(sigma_perp).map_err(paths_err)?;
-    let (widths, gibbs) = if ctx.fast() {
+    let task = MarkovTask::spec(sigma_perp)?;
+    let (widths, gibbs) = if lab.fast() {
         (vec![10.0, 30.0, 100.0, 1000.0, 1e4], vec![(10, 1000, 250)])
     } else {
         (
@@ -136,43 +138,30 @@ pub fn config(ctx: &Ctx, which: Which) -> Result<Config, FigureError> {
     Ok(Config { task, net, tau: 0.01, widths, gibbs, chains: 2, small_width: 10.0, top_pcs: 30 })
 }
 
-/// Maps a theory-crate error into the figure pipeline's error.
-pub fn paths_err(e: PathsError) -> FigureError {
-    FigureError::Paths(e)
-}
-
 /// The experiment id of `which`.
-fn id(which: Which) -> &'static str {
+pub fn id(which: Which) -> &'static str {
     match which {
         Which::Four => "paths.markov4",
         Which::Two => "paths.markov2",
     }
 }
 
-/// Runs (or reads back) the experiment.
-pub fn run(ctx: &Ctx, which: Which) -> Result<(ResultRecord<Config, Data>, CacheStatus, Config), FigureError> {
-    let cfg = config(ctx, which)?;
+/// Runs (or reads back) the experiment `which` at seed 1; the record holds the config it ran with.
+pub fn run(lab: &Lab, which: Which) -> Result<(ResultRecord<Config, Data>, CacheStatus), LabError> {
+    let cfg = config(lab, which)?;
     let seed = 1;
-    let (rec, status) = ctx.lab.cache.get_or_compute(id(which), &cfg, seed, &code_version(), || compute(&cfg, seed))?;
-    Ok((rec, status, cfg))
+    lab.cached("paths", id(which), &cfg, seed, || compute(&cfg, seed))
 }
 
-fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
-    (0..m.nrows()).map(|i| m.row(i).iter().copied().collect()).collect()
-}
-
-fn mat(r: &[Vec<f64>]) -> DMatrix<f64> {
-    DMatrix::from_fn(r.len(), r.len(), |i, j| r[i][j])
-}
-
-fn compute(cfg: &Config, seed: u64) -> Result<Data, FigureError> {
+/// Computes the experiment (no cache).
+pub fn compute(cfg: &Config, seed: u64) -> Result<Data, LabError> {
     let seeds = TaskSeeds::from_base(seed);
-    let th = MarkovTheory::new(cfg.task, cfg.net, seeds, cfg.tau).map_err(paths_err)?;
-    let gp_ref = |c: NetConfig| -> Result<f64, FigureError> {
+    let th = MarkovTheory::new(cfg.task, cfg.net, seeds, cfg.tau)?;
+    let gp_ref = |c: NetConfig| -> Result<f64, LabError> {
         let heads = cfg.task.heads(c, seeds.heads);
-        MarkovTheory::from_parts(cfg.task, c, heads, th.train.clone(), th.test.clone(), cfg.tau).gp_accuracy().map_err(paths_err)
+        Ok(MarkovTheory::from_parts(cfg.task, c, heads, th.train.clone(), th.test.clone(), cfg.tau).gp_accuracy()?)
     };
-    let gp_accuracy = th.gp_accuracy().map_err(paths_err)?;
+    let gp_accuracy = th.gp_accuracy()?;
     let gp_good = gp_ref(NetConfig::GoodOnly)?;
     let gp_good_denoising = gp_ref(NetConfig::GoodDenoising)?;
 
@@ -180,14 +169,14 @@ fn compute(cfg: &Config, seed: u64) -> Result<Data, FigureError> {
     let mut theory = Vec::new();
     let mut start: Option<OrderParams> = None;
     for &n in &cfg.widths {
-        let (r, p) = th.solve_width(n, start.as_ref()).map_err(paths_err)?;
+        let (r, p) = th.solve_width(n, start.as_ref())?;
         theory.push(r);
         start = Some(p);
     }
     let max_solve_s = theory.iter().map(|r| r.solve_s).fold(0.0, f64::max);
 
     // Analyses at the small width.
-    let (small, small_p) = th.solve_width(cfg.small_width, None).map_err(paths_err)?;
+    let (small, small_p) = th.solve_width(cfg.small_width, None)?;
     let u_small = &small_p.u[0];
     let n_pi = u_small.nrows();
     let y = DVector::from_vec(th.train.y.clone());
@@ -210,36 +199,26 @@ fn compute(cfg: &Config, seed: u64) -> Result<Data, FigureError> {
     for (layer, &h) in hpl.iter().enumerate() {
         for head in 0..h {
             let up = prune(u_small, &hpl, &[(layer, head)]);
-            let acc = if up.amax() == 0.0 { None } else { Some(th.evaluate(&up).map_err(paths_err)?.0) };
+            let acc = if up.amax() == 0.0 { None } else { Some(th.evaluate(&up)?.0) };
             pruning.push((layer, head, acc));
         }
     }
     let _ = small;
 
     // Gibbs samples.
-    let pb = attnlab_lab::progress::bar(cfg.gibbs.len() as u64, "  paths Gibbs {bar:30} {pos}/{len} widths {msg}");
+    let pb = crate::progress::bar(cfg.gibbs.len() as u64, "  paths Gibbs {bar:30} {pos}/{len} widths {msg}");
     let mut samples = Vec::new();
     for (k, &(n, kept, burn)) in cfg.gibbs.iter().enumerate() {
         pb.set_message(format!("N = {n}"));
         let t0 = std::time::Instant::now();
-        let (tr, tp) = th.solve_width(n as f64, None).map_err(paths_err)?;
-        let (acc_t, var_t, mean_t) = th.evaluate(&tp.u[0]).map_err(paths_err)?;
-        let arch = th.action(n as f64).map_err(paths_err)?.arch;
-        let gc = GibbsConfig::new(kept, burn, cfg.chains, attnlab_core::rng::child_seed(seed, 100 + k as u64)).map_err(paths_err)?;
-        let g = sample(&arch, &th.train_inputs, &th.train.y, &th.test_inputs, &th.test.y, cfg.tau, &gc).map_err(paths_err)?;
+        let (tr, tp) = th.solve_width(n as f64, None)?;
+        let (acc_t, var_t, mean_t) = th.evaluate(&tp.u[0])?;
+        let arch = th.action(n as f64)?.arch;
+        let gc = GibbsConfig::new(kept, burn, cfg.chains, attnlab_core::rng::child_seed(seed, 100 + k as u64))?;
+        let g = sample(&arch, &th.train_inputs, &th.train.y, &th.test_inputs, &th.test.y, cfg.tau, &gc)?;
         let ut = mat(&tr.u[0]);
         let us = mat(&g.u_mean);
-        let diff = &us - &ut;
-        let dn = diff.norm();
-        let tn = ut.norm();
-        let mut se2 = 0.0;
-        for i in 0..n_pi {
-            for j in 0..n_pi {
-                if dn > 0.0 {
-                    se2 += (diff[(i, j)] / dn).powi(2) * g.u_se[i][j].powi(2);
-                }
-            }
-        }
+        let (gap, gap_se) = rel_gap(&us, &ut, &g.u_se);
         samples.push(SampleSummary {
             width: n,
             u_theory: rows(&ut),
@@ -251,8 +230,8 @@ fn compute(cfg: &Config, seed: u64) -> Result<Data, FigureError> {
             corr: correlation(&g.test_mean, &mean_t),
             var_theory: var_t,
             var_samples: g.test_var.iter().sum::<f64>() / g.test_var.len() as f64,
-            rel_gap: dn / tn,
-            rel_gap_se: se2.sqrt() / tn,
+            rel_gap: gap,
+            rel_gap_se: gap_se,
             min_ess: g.min_ess,
             max_rhat: g.max_rhat,
             samples: kept,

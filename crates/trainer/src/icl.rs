@@ -1,8 +1,9 @@
-//! The image-free stand-in for Fig 3: a synthetic in-context classification task and the
-//! gradient-descent network of spec §5 "One-shot image classification" (learned input projection,
-//! L = 2 layers of H = 4 summed heads with scale 1/√(H N), q/k computed from the raw input x at every
-//! layer, no residual, no MLP, mean pooling, linear read-out), trained by Adam with the candle
-//! trainer's optimiser.
+//! The in-context network of the paths image-free stand-in for Fig 3 (spec paths §5 "One-shot
+//! image classification"): a synthetic in-context classification task and the gradient-descent
+//! network (learned input projection, L = 2 layers of H = 4 summed heads with scale 1/√(H N), q/k
+//! computed from the raw input x at every layer, no residual, no MLP, mean pooling, linear
+//! read-out), trained by the trainer's one loop ([`crate::train::step_loop`]) with its one optimiser
+//! ([`AdamW`] with weight decay 0, i.e. Adam; β2 = 0.999, ε = 1e-8) under a cosine decay to lr/10.
 //!
 //! Task (2-way, 1-shot, in context): two class prototypes c₁, c₂ ~ N(0, I_d) per episode; the
 //! sequence holds M tokens of each support item (noisy copies c + σ n, each tagged with its label's
@@ -11,12 +12,17 @@
 //! one-hot (+, −, ?)], so N0 = d + 3 and T = 3M.
 
 use attnlab_core::rng::seeded_rng;
-use candle_core::{D, DType, Device, Tensor, Var};
+use candle_core::{D, Device, Tensor, Var};
 use nalgebra::DMatrix;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
+
+use crate::TrainError;
+use crate::model::Param;
+use crate::optim::{AdamState, AdamW, CosineDecay};
+use crate::train::step_loop;
 
 /// The synthetic in-context task.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -168,17 +174,22 @@ impl Net {
         })
     }
 
-    fn params(&self) -> Vec<Var> {
+    /// The parameters in a fixed order (per layer and head: q, k; then V⁰, the V^{ℓ,h}, a); none
+    /// decays.
+    fn params(&self) -> Vec<Param> {
+        let p = |name: String, var: &Var| Param { name, var: var.clone(), decay: false };
         let mut out = Vec::new();
-        for (qs, ks) in self.q.iter().zip(&self.k) {
-            for (q, k) in qs.iter().zip(ks) {
-                out.push(q.clone());
-                out.push(k.clone());
+        for (l, (qs, ks)) in self.q.iter().zip(&self.k).enumerate() {
+            for (h, (q, k)) in qs.iter().zip(ks).enumerate() {
+                out.push(p(format!("q.{l}.{h}"), q));
+                out.push(p(format!("k.{l}.{h}"), k));
             }
         }
-        out.push(self.v0.clone());
-        out.extend(self.v.iter().flatten().cloned());
-        out.push(self.a.clone());
+        out.push(p("v0".into(), &self.v0));
+        for (l, vs) in self.v.iter().enumerate() {
+            out.extend(vs.iter().enumerate().map(|(h, v)| p(format!("v.{l}.{h}"), v)));
+        }
+        out.push(p("a".into(), &self.a));
         out
     }
 
@@ -224,88 +235,87 @@ impl Net {
     }
 }
 
-/// Trains the network on fresh episodes (MSE loss, Adam without weight decay).
-pub fn train(task: &IclTask, cfg: &GdConfig, seed: u64) -> candle_core::Result<GdWeights> {
+/// The optimiser: Adam (AdamW without weight decay), β = (0.9, 0.999), ε = 1e-8.
+pub const ADAM: AdamW = AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
+
+/// Trains the network on fresh episodes (MSE loss, [`ADAM`], [`CosineDecay`] from `cfg.lr`),
+/// initial weights from `seed` and episodes from `child_seed(seed, 1)`. A non-finite loss stops the
+/// training (the weights of the last finite step are returned; the loss curve ends there).
+pub fn train(task: &IclTask, cfg: &GdConfig, seed: u64) -> Result<GdWeights, TrainError> {
     let dev = Device::Cpu;
     let net = Net::init(cfg, task.n0(), seed, &dev)?;
     let params = net.params();
-    let (b1, b2, adam_eps) = (0.9f64, 0.999f64, 1e-8);
-    let mut m1: Vec<Tensor> = params.iter().map(|p| p.as_tensor().zeros_like()).collect::<candle_core::Result<_>>()?;
-    let mut m2: Vec<Tensor> = params.iter().map(|p| p.as_tensor().zeros_like()).collect::<candle_core::Result<_>>()?;
+    let mut opt = AdamState::new(ADAM, &params)?;
+    let sched = CosineDecay { lr: cfg.lr, total: cfg.steps };
     let mut rng = seeded_rng(attnlab_core::rng::child_seed(seed, 1));
     let mut curve = Vec::new();
-    for step in 0..cfg.steps {
-        let labels: Vec<f64> = (0..cfg.batch).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).collect();
-        let eps: Vec<DMatrix<f64>> = labels.iter().map(|&l| task.episode(l, &mut rng)).collect();
-        let x = batch_tensor(&eps, &dev)?;
-        let y = Tensor::from_vec(labels, cfg.batch, &dev)?;
-        let f = net.forward(&x, cfg, &[])?;
-        let loss = (f - y)?.sqr()?.mean_all()?;
-        if step % 50 == 0 || step + 1 == cfg.steps {
-            curve.push((step, loss.to_dtype(DType::F64)?.to_scalar::<f64>()?));
-        }
-        let grads = loss.backward()?;
-        // Cosine decay to lr/10 over the run.
-        let lr = cfg.lr * (0.55 + 0.45 * (std::f64::consts::PI * step as f64 / cfg.steps as f64).cos());
-        // Adam (no weight decay), every moment detached from the graph.
-        let t = (step + 1) as i32;
-        let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
-        for (i, p) in params.iter().enumerate() {
-            let Some(g) = grads.get(p.as_tensor()) else { continue };
-            let g = g.detach();
-            m1[i] = ((&m1[i] * b1)? + (&g * (1.0 - b1))?)?.detach();
-            m2[i] = ((&m2[i] * b2)? + (g.sqr()? * (1.0 - b2))?)?.detach();
-            let upd = ((&m1[i] / c1)? / ((&m2[i] / c2)?.sqrt()? + adam_eps)?)?;
-            p.set(&(p.as_tensor().detach() - (upd * lr)?)?.detach())?;
-        }
-    }
-    net.weights(curve)
+    step_loop(
+        &params,
+        &mut opt,
+        |i| sched.lr(i),
+        cfg.steps,
+        |_| {
+            let labels: Vec<f64> = (0..cfg.batch).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).collect();
+            let eps: Vec<DMatrix<f64>> = labels.iter().map(|&l| task.episode(l, &mut rng)).collect();
+            let x = batch_tensor(&eps, &dev)?;
+            let y = Tensor::from_vec(labels, cfg.batch, &dev)?;
+            let f = net.forward(&x, cfg, &[])?;
+            Ok((f - y)?.sqr()?.mean_all()?)
+        },
+        |step, loss| {
+            if step % 50 == 0 || step + 1 == cfg.steps {
+                curve.push((step, loss));
+            }
+        },
+    )?;
+    Ok(net.weights(curve)?)
 }
 
-/// Test accuracy of the trained network with heads `pruned` removed.
-pub fn accuracy(w: &GdWeights, task: &IclTask, cfg: &GdConfig, x: &[DMatrix<f64>], y: &[f64], pruned: &[(usize, usize)]) -> candle_core::Result<f64> {
+/// The trained network's outputs f(x) on episodes `x` with heads `pruned` ((layer, head)) removed.
+pub fn outputs(w: &GdWeights, task: &IclTask, cfg: &GdConfig, x: &[DMatrix<f64>], pruned: &[(usize, usize)]) -> Result<Vec<f64>, TrainError> {
     let dev = Device::Cpu;
     let net = Net::from_weights(w, cfg, task.n0(), &dev)?;
-    let f = net.forward(&batch_tensor(x, &dev)?, cfg, pruned)?.to_vec1::<f64>()?;
-    Ok(attnlab_paths::predict::accuracy(&f, y))
+    Ok(net.forward(&batch_tensor(x, &dev)?, cfg, pruned)?.to_vec1::<f64>()?)
 }
 
-/// The frozen bilinear attention weights W^{ℓ,h} = K^{ℓ,h}ᵀ Q^{ℓ,h}/√G (N0 × N0), so that
-/// logits[s, t] = x_sᵀ W x_t as in the theory (spec §1).
-pub fn frozen_heads(w: &GdWeights, task: &IclTask, cfg: &GdConfig) -> Vec<Vec<DMatrix<f64>>> {
-    let n0 = task.n0();
-    w.q.iter()
-        .zip(&w.k)
-        .map(|(qs, ks)| {
-            qs.iter()
-                .zip(ks)
-                .map(|(q, k)| {
-                    let qm = DMatrix::from_row_slice(cfg.g, n0, q);
-                    let km = DMatrix::from_row_slice(cfg.g, n0, k);
-                    km.transpose() * qm / (cfg.g as f64).sqrt()
-                })
-                .collect()
-        })
-        .collect()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The GD network's path overlaps U^{GD}_{ππ'} = w_π · w_π' with w_π = V^{1,h1}ᵀ ⋯ V^{L,hL}ᵀ a
-/// (unnormalised, spec §6 "Gradient-descent comparison"); paths row-major over (h1, …, hL).
-pub fn gd_overlaps(w: &GdWeights, cfg: &GdConfig) -> DMatrix<f64> {
-    let n = cfg.width;
-    let hpl = vec![cfg.heads; cfg.layers];
-    let n_pi: usize = hpl.iter().product();
-    let a = nalgebra::DVector::from_vec(w.a.clone());
-    let ws: Vec<nalgebra::DVector<f64>> = (0..n_pi)
-        .map(|pi| {
-            let mut v = a.clone();
-            for l in (0..cfg.layers).rev() {
-                let h = attnlab_paths::attention::head_of_path(&hpl, pi, l);
-                let m = DMatrix::from_row_slice(n, n, &w.v[l][h]);
-                v = m.transpose() * v;
-            }
-            v
-        })
-        .collect();
-    DMatrix::from_fn(n_pi, n_pi, |i, j| ws[i].dot(&ws[j]))
+    fn small() -> (IclTask, GdConfig) {
+        (IclTask { d: 4, m: 2, noise: 0.5 }, GdConfig { width: 6, g: 3, heads: 2, layers: 2, steps: 60, batch: 16, lr: 5e-3 })
+    }
+
+    #[test]
+    fn training_is_seeded_and_records_the_loss_every_50_steps() {
+        let (task, cfg) = small();
+        let a = train(&task, &cfg, 7).expect("train");
+        let b = train(&task, &cfg, 7).expect("train");
+        assert_eq!(a.a, b.a, "same seed, same weights");
+        assert_eq!(a.loss_curve, b.loss_curve);
+        assert_eq!(a.loss_curve.iter().map(|c| c.0).collect::<Vec<_>>(), [0, 50, 59]);
+    }
+
+    #[test]
+    fn training_lowers_the_held_out_error() {
+        let (task, cfg) = small();
+        let (x, y) = task.dataset(200, 3);
+        let mse = |steps: usize| {
+            let w = train(&task, &GdConfig { steps, lr: 1e-2, ..cfg }, 5).expect("train");
+            let f = outputs(&w, &task, &cfg, &x, &[]).expect("outputs");
+            f.iter().zip(&y).map(|(f, y)| (f - y).powi(2)).sum::<f64>() / y.len() as f64
+        };
+        let (before, after) = (mse(1), mse(300));
+        assert!(after < before, "held-out MSE {before} → {after}");
+    }
+
+    #[test]
+    fn pruning_every_head_of_a_layer_gives_zero_output() {
+        let (task, cfg) = small();
+        let w = train(&task, &GdConfig { steps: 1, ..cfg }, 1).expect("train");
+        let (x, _) = task.dataset(4, 2);
+        let f = outputs(&w, &task, &cfg, &x, &[(1, 0), (1, 1)]).expect("outputs");
+        assert_eq!(f, vec![0.0; 4]);
+        assert!(outputs(&w, &task, &cfg, &x, &[]).expect("outputs").iter().any(|v| *v != 0.0));
+    }
 }

@@ -1,0 +1,136 @@
+//! The image-free stand-in for Fig 3 (spec §5 "One-shot image classification" cannot run offline:
+//! it needs Omniglot/MNIST/FashionMNIST/CIFAR10 downloads), drawn from the lab's `standin`
+//! experiment with the judgements of its claims: a synthetic 2-way 1-shot in-context task; a
+//! 2-layer, 4-heads-per-layer network trained by gradient descent (the candle trainer); then the
+//! theory with those frozen heads: accuracy vs N (3b), the 16 × 16 U at N = 10 from theory, Gibbs
+//! samples and the GD network's own path overlaps (3c), head scores against the GD network's
+//! accuracy drop when a head is pruned (3e), and pruning heads in ascending score order (3f).
+
+use attnlab_lab::paths::claims::standin as claims;
+use attnlab_lab::paths::experiments::standin::{self as experiment, Config, Data};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::fig2::matrix_panel;
+use crate::plot::{dashed, legend, panel, seg};
+use crate::render::{DrawResult, Figure, render};
+use crate::style::okabe_ito;
+use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
+
+/// Draws Fig 3 (b, c, e, f) of the stand-in experiment in one figure.
+pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
+    let (rec, status) = experiment::run(&ctx.lab)?;
+    let (cfg, d) = (&rec.config, &rec.result);
+    let n = cfg.small_width;
+    let js = claims::judge(cfg, d, spec.id);
+    render(&IclFig { cfg, data: d }, &ctx.out_dir, spec.id)?;
+    Ok(FigureOutput {
+        judgements: js,
+        status,
+        record: serde_json::to_value(&rec)?,
+        caption: format!(
+            "Image-free stand-in for Fig 3 (the Omniglot task needs downloads; spec §5). Task: 2-way 1-shot in-context \
+             classification of Gaussian prototypes (d = {}, {} tokens per item, noise σ = {}); network: learned input \
+             projection, 2 layers × 4 heads (q/k from the raw input, G = {}), mean pooling, trained by Adam ({} steps, \
+             batch {}) with the candle trainer's optimiser. (a) Test accuracy vs N: theory with the frozen trained heads \
+             (dashed blue), GP (vermillion), Gibbs samples at N = {n} (black), the GD network itself (grey). \
+             (b–d) 16 × 16 U at N = {n}, paths (h1, h2) row-major: theory, Gibbs samples, GD overlaps aᵀV²V¹ \
+             (unnormalised; RdBu, symmetric limits). (e) Normalised head scores (bars, ascending) and the GD network's \
+             accuracy drop when that single head is pruned (dots). (f) GD accuracy after pruning heads in ascending score \
+             order (sum rescaled by (H − dropped)^(−1/2)).",
+            cfg.task.d, cfg.task.m, cfg.task.noise, cfg.gd.g, cfg.gd.steps, cfg.gd.batch
+        ),
+    })
+}
+
+struct IclFig<'a> {
+    cfg: &'a Config,
+    data: &'a Data,
+}
+
+impl Figure for IclFig<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1500, 960)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let d = self.data;
+        let (top, bottom) = root.split_vertically(480);
+        let tops = top.split_evenly((1, 3));
+        let bots = bottom.split_evenly((1, 3));
+        // (a) accuracy vs N.
+        let xs: Vec<f64> = d.theory.iter().map(|t| t.0).collect();
+        let (x0, x1) = (xs[0] * 0.8, xs[xs.len() - 1] * 1.25);
+        let mut vals: Vec<f64> = d.theory.iter().map(|t| t.1).collect();
+        vals.extend([d.gp_accuracy, d.gd_accuracy, d.acc_samples]);
+        let lo = vals.iter().copied().fold(1.0, f64::min) * 100.0 - 2.0;
+        let hi = (vals.iter().copied().fold(0.0, f64::max) * 100.0 + 2.0).min(100.5);
+        let mut ch = panel(&bots[0], "(a) accuracy vs N (frozen GD heads)", (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
+        ch.draw_series(LineSeries::new(vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)], okabe_ito::VERMILLION.stroke_width(2)))?
+            .label(format!("GP ({:.1}%)", 100.0 * d.gp_accuracy))
+            .legend(seg(okabe_ito::VERMILLION, 2));
+        ch.draw_series(LineSeries::new(vec![(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)], okabe_ito::GREY.stroke_width(2)))?
+            .label(format!("GD network ({:.1}%)", 100.0 * d.gd_accuracy))
+            .legend(seg(okabe_ito::GREY, 2));
+        let th: Vec<(f64, f64)> = d.theory.iter().map(|t| (t.0, 100.0 * t.1)).collect();
+        ch.draw_series(dashed(th.clone(), okabe_ito::BLUE, 2))?.label(format!("theory (τ = {})", d.tau)).legend(seg(okabe_ito::BLUE, 2));
+        ch.draw_series(th.iter().map(|&p| Cross::new(p, 6, okabe_ito::BLUE.stroke_width(2))))?;
+        ch.draw_series(std::iter::once(Circle::new((self.cfg.small_width as f64, 100.0 * d.acc_samples), 5, BLACK.filled())))?
+            .label("Gibbs samples")
+            .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.filled()));
+        legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+        // (b–d) U heat maps.
+        let names: Vec<String> = (0..16).map(|p| format!("{}{}", p / 4, p % 4)).collect();
+        let nm: Vec<&str> = names.iter().map(String::as_str).collect();
+        let order: Vec<usize> = (0..16).collect();
+        let n = self.cfg.small_width;
+        matrix_panel(&tops[0], &format!("(b) theory U, N = {n}"), &d.u_theory, &nm, &order)?;
+        matrix_panel(&tops[1], &format!("(c) Gibbs-sampled U, N = {n}"), &d.u_sampled, &nm, &order)?;
+        matrix_panel(&tops[2], "(d) GD network: aᵀV²V¹ overlaps", &d.u_gd, &nm, &order)?;
+        // (e) head scores and drops.
+        let k = d.head_scores.len();
+        let drops: Vec<f64> = d.single_prune.iter().map(|a| 100.0 * (d.gd_accuracy - a)).collect();
+        let dmax = drops.iter().copied().fold(1.0, f64::max) * 1.15;
+        let mut ch = ChartBuilder::on(&bots[1])
+            .caption("(e) head score vs GD drop", (crate::style::FONT, 18))
+            .margin(8)
+            .x_label_area_size(42)
+            .y_label_area_size(56)
+            .right_y_label_area_size(56)
+            .build_cartesian_2d(0.0..k as f64, 0.0..1.1)?
+            .set_secondary_coord(0.0..k as f64, 0.0..dmax);
+        let labels: Vec<String> = d.head_scores.iter().map(|h| format!("({}){}", h.layer + 1, h.head)).collect();
+        ch.configure_mesh()
+            .disable_mesh()
+            .x_labels(2 * k + 1)
+            .x_label_formatter(&|v| {
+                let i = v.floor() as usize;
+                if (v - v.floor() - 0.5).abs() < 1e-9 && i < labels.len() { labels[i].clone() } else { String::new() }
+            })
+            .y_desc("normalised head score")
+            .x_desc("head (layer)index, ascending score")
+            .label_style((crate::style::FONT, 12))
+            .axis_desc_style((crate::style::FONT, 14))
+            .draw()?;
+        ch.configure_secondary_axes().y_desc("accuracy drop when pruned (points)").label_style((crate::style::FONT, 12)).axis_desc_style((crate::style::FONT, 14)).draw()?;
+        ch.draw_series(d.head_scores.iter().enumerate().map(|(i, h)| Rectangle::new([(i as f64 + 0.2, 0.0), (i as f64 + 0.8, h.score)], okabe_ito::SKY.filled())))?
+            .label("head score (theory, N = 10)")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], okabe_ito::SKY.filled()));
+        ch.draw_secondary_series(drops.iter().enumerate().map(|(i, &v)| Circle::new((i as f64 + 0.5, v.max(0.0)), 5, okabe_ito::VERMILLION.filled())))?
+            .label("GD drop (right axis)")
+            .legend(|(x, y)| Circle::new((x + 6, y), 4, okabe_ito::VERMILLION.filled()));
+        ch.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(okabe_ito::GREY).label_font((crate::style::FONT, 12)).draw()?;
+        // (f) cumulative pruning.
+        let cum: Vec<(f64, f64)> = d.cumulative_prune.iter().enumerate().map(|(i, a)| (i as f64, 100.0 * a)).collect();
+        let lo = cum.iter().map(|p| p.1).fold(100.0, f64::min) - 3.0;
+        let mut ch = panel(&bots[2], "(f) GD accuracy, pruning in ascending score", -0.3..k as f64 + 0.3, lo.max(0.0)..101.0, "heads pruned", "test accuracy (%)")?;
+        ch.draw_series(LineSeries::new(cum.clone(), BLACK.stroke_width(2)))?.label("GD network").legend(seg(BLACK, 2));
+        ch.draw_series(cum.iter().map(|&p| Circle::new(p, 4, BLACK.filled())))?;
+        ch.draw_series(LineSeries::new(vec![(-0.3, 50.0), (k as f64 + 0.3, 50.0)], okabe_ito::GREY.stroke_width(1)))?.label("chance").legend(seg(okabe_ito::GREY, 1));
+        legend(&mut ch, SeriesLabelPosition::LowerLeft)?;
+        Ok(())
+    }
+}
