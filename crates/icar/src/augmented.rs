@@ -717,10 +717,6 @@ mod tests {
         (a.d, a.n, a.train_seqs, a.test_seqs, a.batch, a.epochs) = (2, 4, 16, 8, 8, 2);
         let o = train_augmented(&a);
         assert_eq!(serde_json::from_str::<AugOutcome>(&serde_json::to_string(&o).unwrap_or_default()).ok(), Some(o));
-        let mut na = crate::nonaugmented::NonAugConfig::reference(3);
-        (na.d, na.n, na.heads, na.train_seqs, na.test_seqs, na.batch, na.epochs) = (2, 4, 2, 16, 8, 8, 2);
-        let o = crate::nonaugmented::train_nonaug(&na);
-        assert_eq!(serde_json::from_str::<crate::nonaugmented::NonAugOutcome>(&serde_json::to_string(&o).unwrap_or_default()).ok(), Some(o));
     }
 
     #[test]

@@ -824,6 +824,16 @@ mod tests {
     }
 
     #[test]
+    fn outcomes_survive_a_json_round_trip() {
+        // The figure cache stores outcomes as JSON: a NaN would come back as null and make every
+        // cached record unreadable.
+        let mut na = NonAugConfig::reference(3);
+        (na.d, na.n, na.heads, na.train_seqs, na.test_seqs, na.batch, na.epochs) = (2, 4, 2, 16, 8, 8, 2);
+        let o = train_nonaug(&na);
+        assert_eq!(serde_json::from_str::<NonAugOutcome>(&serde_json::to_string(&o).unwrap_or_default()).ok(), Some(o));
+    }
+
+    #[test]
     fn configs_name_the_bad_field() {
         let field = |r: Result<NonAugConfig, IcarError>| r.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(NonAugConfig::new(5, 50, 64, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0).is_ok());

@@ -66,12 +66,10 @@ fn dependencies(root: &Path, name: &str) -> BTreeSet<String> {
         let line = line.trim();
         if line.starts_with('[') {
             in_deps = line == "[dependencies]";
-        } else if in_deps {
-            if let Some(dep) = line.strip_prefix("attnlab-") {
-                let dep: String = dep.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
-                if root.join("crates").join(&dep).join("Cargo.toml").is_file() {
-                    out.insert(dep);
-                }
+        } else if let Some(dep) = line.strip_prefix("attnlab-").filter(|_| in_deps) {
+            let dep: String = dep.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+            if root.join("crates").join(&dep).join("Cargo.toml").is_file() {
+                out.insert(dep);
             }
         }
     }

@@ -40,6 +40,9 @@ pub struct GibbsConfig {
     pub seed: u64,
 }
 
+/// (b_π, e_π): one vector per path π, as a sweep returns them.
+type PathVectors = (Vec<DVector<f64>>, Vec<DVector<f64>>);
+
 impl GibbsConfig {
     /// Checks samples ≥ 4, chains ≥ 1.
     pub fn new(samples: usize, burn_in: usize, chains: usize, seed: u64) -> Result<Self, PathsError> {
@@ -208,7 +211,7 @@ impl<'a> Chain<'a> {
     }
 
     /// One sweep a → V^L → … → V^1 → V⁰; returns (b_π, e_π) of the new state.
-    fn sweep(&mut self) -> Option<(Vec<DVector<f64>>, Vec<DVector<f64>>)> {
+    fn sweep(&mut self) -> Option<PathVectors> {
         let l = self.hpl.len();
         let n_pi: usize = self.hpl.iter().product();
         // Forward activations r^{(k)}_π, k = 0..=L+1 (input of block k: V⁰, V¹, …, V^L, a).

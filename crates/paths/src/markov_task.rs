@@ -60,7 +60,7 @@ impl MarkovTask {
         beta: f64,
     ) -> Result<Self, PathsError> {
         rules::at_least("n_f", n_f, 4)?;
-        if n_f % 2 != 0 {
+        if !n_f.is_multiple_of(2) {
             return Err(PathsError::shape("n_f", "must be even"));
         }
         rules::at_least("t_vis", t_vis, 2)?;

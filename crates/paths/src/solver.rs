@@ -179,11 +179,9 @@ pub fn solve(action: &Action, start: Option<&OrderParams>, opts: &SolverOptions)
         let mut accepted = None;
         for _ in 0..60 {
             let trial = &theta + &d * step;
-            if let Some(r) = pb.eval(&trial) {
-                if r.0 <= f + 1e-4 * step * slope {
-                    accepted = Some((trial, r));
-                    break;
-                }
+            if let Some(r) = pb.eval(&trial).filter(|r| r.0 <= f + 1e-4 * step * slope) {
+                accepted = Some((trial, r));
+                break;
             }
             step *= 0.5;
         }
@@ -239,13 +237,11 @@ pub fn solve(action: &Action, start: Option<&OrderParams>, opts: &SolverOptions)
         let mut improved = false;
         for _ in 0..30 {
             let trial = &theta + &d * step;
-            if let Some(r) = pb.eval(&trial) {
-                if r.2 < max_grad {
-                    theta = trial;
-                    (f, g, max_grad, ev) = r;
-                    improved = true;
-                    break;
-                }
+            if let Some(r) = pb.eval(&trial).filter(|r| r.2 < max_grad) {
+                theta = trial;
+                (f, g, max_grad, ev) = r;
+                improved = true;
+                break;
             }
             step *= 0.5;
         }

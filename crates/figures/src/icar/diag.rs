@@ -42,6 +42,9 @@ struct DiagFig<'a> {
     data: &'a Data,
 }
 
+/// One heat-map panel: title, row-major entries, rows, columns, which entries are shown, x and y labels.
+type MatrixPanel<'a> = (&'a str, &'a [f64], usize, usize, &'a dyn Fn(usize, usize) -> bool, &'a str, &'a str);
+
 impl Figure for DiagFig<'_> {
     fn size(&self) -> (u32, u32) {
         (1500, 820)
@@ -63,7 +66,7 @@ impl Figure for DiagFig<'_> {
         let pc: Vec<f64> = (0..n * n).map(|k| x.p[(k / n) * t + k % n]).collect();
         let all = |_: usize, _: usize| true;
         let mask = |i: usize, j: usize| j <= i + 1;
-        let panels: [(&str, &[f64], usize, usize, &dyn Fn(usize, usize) -> bool, &str, &str); 4] = [
+        let panels: [MatrixPanel<'_>; 4] = [
             ("A (query-key vectors)", &x.a, h, d, &all, "coordinate k", "head h"),
             ("B (value vectors)", &x.b, h, d, &all, "coordinate i", "head h"),
             ("BᵀA = C", c, d, d, &all, "k", "i"),
