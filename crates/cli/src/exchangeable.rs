@@ -154,15 +154,15 @@ pub fn execute(cmd: &ExchangeableCmd) -> anyhow::Result<(Value, bool)> {
     Ok((v, json))
 }
 
-/// `{slope, slope_ci, pass_interval, verdict}` of one fit; the verdict is the claim's judgement `j`
-/// (made in `attnlab_lab::exchangeable::claims` from this fit and `pass`).
-fn judged(fit: &SlopeFit, pass: [f64; 2], j: &Judgement) -> Value {
-    json!({ "slope": fit.slope, "slope_ci": fit.ci, "pass_interval": pass, "verdict": j.verdict.to_string() })
+/// `{slope, slope_ci, predicted, pass_interval, verdict}` of one fit; the verdict is the claim's
+/// judgement `j` (made in `attnlab_lab::exchangeable::claims` from this fit).
+fn judged(fit: &SlopeFit, j: &Judgement) -> Value {
+    json!({ "slope": fit.slope, "slope_ci": fit.ci, "predicted": j.predicted, "pass_interval": j.pass_interval, "verdict": j.verdict.to_string() })
 }
 
 /// Puts the headline fit's keys at the top level of `v`.
-fn headline(mut v: Value, fit: &SlopeFit, pass: [f64; 2], j: &Judgement) -> Value {
-    if let (Value::Object(m), Value::Object(h)) = (&mut v, judged(fit, pass, j)) {
+fn headline(mut v: Value, fit: &SlopeFit, j: &Judgement) -> Value {
+    if let (Value::Object(m), Value::Object(h)) = (&mut v, judged(fit, j)) {
         for (k, x) in h.into_iter().rev() {
             m.shift_insert(0, k, x);
         }
@@ -190,11 +190,10 @@ fn e1(a: &E1Args) -> anyhow::Result<Value> {
             "control": {
                 "description": "unbounded keys k ~ N(z, I), q ~ N(0, I), W = I, v = k",
                 "rmse": r.control_rmse,
-                "fit": judged(&r.control_fit, claims::e1::CONTROL, &claims::e1::control(&cfg, &r)),
+                "fit": judged(&r.control_fit, &claims::e1::control(&cfg, &r)),
             },
         }),
         &r.fit,
-        claims::e1::SLOPE,
         &claims::e1::slope(&cfg, &r),
     ))
 }
@@ -205,12 +204,11 @@ fn e2(a: &E2Args) -> anyhow::Result<Value> {
     let r = e2::run(&cfg, a.seed)?;
     let js = claims::e2::judge(&cfg, &r);
     let curves: Vec<Value> = (0..3)
-        .map(|c| json!({ "curve": claims::e2::CURVES[c], "rmse": r.rmse[c], "fit": judged(&r.fits[c], claims::e2::SLOPE, &js[c]) }))
+        .map(|c| json!({ "curve": claims::e2::CURVES[c], "rmse": r.rmse[c], "fit": judged(&r.fits[c], &js[c]) }))
         .collect();
     Ok(headline(
         json!({ "experiment": "E2", "w": cfg.w, "replicates": cfg.replicates, "seed": a.seed, "lens": r.lens, "curves": curves }),
         &r.fits[0],
-        claims::e2::SLOPE,
         &js[0],
     ))
 }
@@ -230,15 +228,14 @@ fn e3(a: &E3Args) -> anyhow::Result<Value> {
             "experiment": "E3",
             "seed": a.seed,
             "schedule": { "lens": cfg.schedule_lens, "rmse": r.schedule },
-            "bias": judged(&r.bias_fit, c::BIAS, &c::bias(&cfg, &r)),
-            "fluctuation": judged(&r.fluct_fit, c::FLUCTUATION, &c::fluctuation(&cfg, &r)),
-            "cme_nw": judged(&r.cme_gap_fit, c::CME_NW, &c::cme_nw(&cfg, &r)),
-            "cme_schedule": judged(&r.cme_schedule_fit, c::CME_SCHEDULE, &c::cme_schedule(&cfg, &r)),
+            "bias": judged(&r.bias_fit, &c::bias(&cfg, &r)),
+            "fluctuation": judged(&r.fluct_fit, &c::fluctuation(&cfg, &r)),
+            "cme_nw": judged(&r.cme_gap_fit, &c::cme_nw(&cfg, &r)),
+            "cme_schedule": judged(&r.cme_schedule_fit, &c::cme_schedule(&cfg, &r)),
             "argmin_w": argmin,
-            "argmin_slope": judged(&r.argmin_fit, c::ARGMIN, &c::argmin(&cfg, &r)),
+            "argmin_slope": judged(&r.argmin_fit, &c::argmin(&cfg, &r)),
         }),
         &r.schedule_fit,
-        c::SCHEDULE,
         &c::schedule(&cfg, &r),
     ))
 }
@@ -256,9 +253,9 @@ fn e4(a: &E4Args) -> anyhow::Result<Value> {
                 "len": p.len,
                 "w_opt": p.w_opt,
                 "param_err": p.param_err,
-                "param_fit": judged(&p.param_fit, c::PARAM, &c::param_slope(&cfg, &r, p)),
+                "param_fit": judged(&p.param_fit, &c::param_slope(&cfg, &r, p)),
                 "excess": p.excess.iter().map(|m| m.mean).collect::<Vec<_>>(),
-                "excess_fit": judged(&p.excess_fit, c::EXCESS, &c::excess_slope(&cfg, p)),
+                "excess_fit": judged(&p.excess_fit, &c::excess_slope(&cfg, p)),
                 "attention_gap": p.attn_gap.mean,
                 "ols_gap": p.ols_gap.mean,
             })
@@ -275,10 +272,9 @@ fn e4(a: &E4Args) -> anyhow::Result<Value> {
             "excess_ratio_max": r.excess_ratio_max,
             "excess_ratio_ci": r.excess_ratio_ci,
             "excess_ratio_verdict": c::excess_ratio(&cfg, &r).verdict.to_string(),
-            "ols_gap_fit": judged(&r.ols_gap_fit, c::OLS_GAP, &c::ols_control(&cfg, &r)),
+            "ols_gap_fit": judged(&r.ols_gap_fit, &c::ols_control(&cfg, &r)),
         }),
         &last.param_fit,
-        c::PARAM,
         &c::param_slope(&cfg, &r, last),
     ))
 }
@@ -314,10 +310,9 @@ fn e5(a: &E5Args) -> anyhow::Result<Value> {
             "n": cfg.n,
             "seed": a.seed,
             "ratios": ratios,
-            "strong_direction": judged(&r.fits[0], claims::e5::STRONG, &claims::e5::strong_slope(&cfg, &r)),
+            "strong_direction": judged(&r.fits[0], &claims::e5::strong_slope(&cfg, &r)),
         }),
         &r.fits[1],
-        claims::e5::WEAK,
         &claims::e5::weak_slope(&cfg, &r),
     ))
 }

@@ -1,6 +1,7 @@
 //! The `attnlab` command line: argument types (clap) and the commands, which return JSON values
 //! that `main` prints as JSON (`--json`) or as a readable table.
 
+pub mod check;
 pub mod exchangeable;
 pub mod icar;
 pub mod markov;
@@ -55,6 +56,8 @@ pub enum Paper {
     /// Zhang et al., attention via exchangeability and latent variable models: rate checks E1–E5.
     #[command(subcommand)]
     Exchangeable(exchangeable::ExchangeableCmd),
+    /// The verdict table of a results folder; exits 1 if any claim's verdict differs from a baseline.
+    Check(check::CheckArgs),
 }
 
 /// Runs a parsed command and returns its JSON result.
@@ -64,6 +67,7 @@ pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
         Paper::Paths(cmd) => paths::execute(cmd),
         Paper::Icar(cmd) => icar::execute(cmd),
         Paper::Exchangeable(cmd) => exchangeable::execute(cmd),
+        Paper::Check(_) => anyhow::bail!("`attnlab check` prints its own table and sets its exit status: run it with `check::run`"),
     }
 }
 

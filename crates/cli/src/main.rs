@@ -8,6 +8,23 @@ fn main() -> ExitCode {
     // Training keeps freed memory for reuse (process-wide, so the binary's choice).
     attnlab_kernels::alloc::keep_freed_memory();
     let cli = attnlab_cli::Cli::parse();
+    if let attnlab_cli::Paper::Check(args) = &cli.paper {
+        // 0: as the baseline; 1: some claim changed (each named); 2: unreadable input.
+        return match attnlab_cli::check::run(args) {
+            Ok(diffs) if diffs.is_empty() => ExitCode::SUCCESS,
+            Ok(diffs) => {
+                for d in &diffs {
+                    eprintln!("changed: {d}");
+                }
+                eprintln!("{} claim(s) differ from the baseline {}", diffs.len(), args.baseline.display());
+                ExitCode::from(1)
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match attnlab_cli::execute(&cli) {
         Ok((value, json)) => {
             if json {

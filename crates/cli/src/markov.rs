@@ -309,7 +309,7 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
     let name = if s.predicted_end == Endpoint::Global { "entropy_rate" } else { "unigram_loss" };
     // The same claim the figure `markov.canonical.sgd` judges, at this chain and these runs.
     let j = sgd_claims::judge_run(&run, &traces);
-    let (obs, verdict) = (j.observation, j.verdict);
+    let fl = s.final_loss();
     Ok(json!({
         "p": a.p, "q": a.q,
         "seed": a.seed, "seeds": a.seeds, "steps": a.steps, "lr": a.lr, "momentum": a.momentum,
@@ -317,14 +317,17 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
         "entropy_rate": t.entropy_rate,
         "unigram_loss": t.unigram_loss,
         "predicted": name,
-        "final_loss_mean": obs.value,
-        "final_loss_se": obs.se,
+        "final_loss_mean": fl.mean,
+        "final_loss_se": fl.se,
         "ended_global": s.ended_global,
         "ended_unigram": s.ended_unigram,
         "undecided": s.undecided,
         "diverged": s.diverged,
-        "verdict": verdict,
-        "tolerance": j.tolerance.half_width(j.prediction.value),
+        "ended_as_predicted": j.observed.value,
+        "ended_as_predicted_interval": j.observed.interval,
+        "interval_method": j.observed.method,
+        "pass_interval": j.pass_interval,
+        "verdict": j.verdict,
         "final_losses": s.final_losses,
         "units": "nats",
     }))

@@ -83,9 +83,10 @@ fn canonical_reports_the_flow_end() {
 
 #[test]
 fn sgd_small_init_lands_where_theory_says() {
-    let v = json(&["markov", "sgd", "--p", "0.5", "--q", "0.8", "--seeds", "4", "--steps", "3000", "--json"]);
+    let v = json(&["markov", "sgd", "--p", "0.5", "--q", "0.8", "--seeds", "20", "--steps", "3000", "--json"]);
     assert_eq!(v["predicted"], "unigram_loss");
-    assert_eq!(v["ended_unigram"], 4);
+    assert_eq!(v["ended_unigram"], 20);
+    // 20/20 runs: Wilson interval [0.84, 1] inside the pass interval [0.8, 1].
     assert_eq!(v["verdict"], "agrees");
     let v = json(&["markov", "sgd", "--p", "0.2", "--q", "0.3", "--seeds", "4", "--steps", "3000", "--json"]);
     assert_eq!(v["ended_global"], 4);

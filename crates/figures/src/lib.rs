@@ -3,7 +3,8 @@
 //! over the experiment.
 //!
 //! [`run`] regenerates the registry of figures into an output folder (default `figures/`), writes
-//! `results/<figure-id>.json` for each and assembles `REPORT.md` from all of them.
+//! `results/<figure-id>.json` for each and assembles `REPORT.md`, `verdicts.json` and `timings.csv`
+//! from all of them.
 
 pub mod exchangeable;
 pub mod icar;
@@ -44,6 +45,9 @@ pub enum FigureError {
     /// `--only` matched no figure.
     #[error("no figure id starts with `{0}`; known ids: {1}")]
     UnknownFigure(String, String),
+    /// A judged claim has no source or no rationale for its tolerance.
+    #[error("claim `{0}` has no source or no rationale for its pass interval (declare a `Rule` with a reason next to the claim)")]
+    Unexplained(String),
     /// An experiment failed (training, a solver, a bad config: the lab's error says which).
     #[error(transparent)]
     Lab(#[from] LabError),
@@ -98,6 +102,10 @@ pub struct FigureResult {
     pub caption: String,
     /// Mode it was made in.
     pub mode: Mode,
+    /// Made by a smoke run (`--fast`): it proves the pipeline runs, not the science; every
+    /// judgement below is labelled `smoke` too.
+    #[serde(default)]
+    pub smoke: bool,
     /// "reused (…)" or "rebuilt (…)".
     pub status: String,
     /// Wall time of this figure step (experiment or cache read, plus drawing), seconds.
@@ -181,8 +189,19 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
         let spinner = progress::figure_spinner(spec.id, k + 1, total, last_s);
         let out = (spec.run)(&ctx, spec);
         spinner.finish_and_clear();
-        let out = out?;
+        let mut out = out?;
+        // Every claim states where it comes from and why its pass interval is this wide.
+        if let Some(j) = out.judgements.iter().find(|j| j.claim.source.trim().is_empty() || j.rationale.trim().is_empty()) {
+            return Err(FigureError::Unexplained(j.claim.id.clone()));
+        }
+        // A fast run is a smoke run: every verdict it makes says so.
+        if opts.mode == Mode::Fast {
+            for j in &mut out.judgements {
+                j.smoke = true;
+            }
+        }
         let res = FigureResult {
+            smoke: opts.mode == Mode::Fast,
             id: spec.id.into(),
             title: spec.title.into(),
             caption: out.caption,
@@ -199,6 +218,7 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
         ran.push(res);
     }
     let wall = start.elapsed().as_secs_f64();
-    let report = report::write_report(&opts.out_dir, &specs, wall)?;
+    let report = report::write_report(&opts.out_dir, &specs)?;
+    report::write_timings(&opts.out_dir, &specs, wall)?;
     Ok(Summary { ran, report, wall_time_s: wall })
 }

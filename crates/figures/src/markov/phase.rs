@@ -4,7 +4,8 @@
 //! probabilities P̂(1 | 0), P̂(1 | 1) are from the chain's p and 1 − q — the per-cell statistics the
 //! claims judge (`claims::train::phase`). The theory boundary p+q = 1 is drawn.
 
-use attnlab_lab::markov::claims::train::phase::{self as claims, plateau, position, transition_error};
+use attnlab_lab::markov::claims::train::phase::{self as claims, CellVerdict, Row, plateau, position, transition_error};
+use attnlab_comparator::Verdict;
 use attnlab_lab::markov::experiments::train::TrainOutcome;
 use attnlab_lab::markov::experiments::train::phase::{self as experiment, Config, PhaseData};
 use plotters::coord::Shift;
@@ -23,16 +24,22 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (rec, status) = experiment::run(&ctx.lab)?;
     let js = claims::judge(&rec);
     let (cfg, data) = (&rec.config, &rec.result);
-    render(&PhaseFig { cfg, data }, &ctx.out_dir, spec.id)?;
+    let cells = claims::cells(cfg, data);
+    render(&PhaseFig { cfg, data, cells: &cells }, &ctx.out_dir, spec.id)?;
+    // Each cell's own judgement goes into the result file next to the experiment's record.
+    let mut record = serde_json::to_value(&rec)?;
+    record["cell_verdicts"] = serde_json::to_value(&cells)?;
     Ok(FigureOutput {
         judgements: js,
         status,
-        record: serde_json::to_value(&rec)?,
+        record,
         caption: "Top: where the final held-out loss sits between H* (0) and U (1), mean over seeds, per (p, q) \
                   cell; bottom: the fraction of the run spent on the plateau within 0.01 of U (1 = never left). \
                   Third row (F8): the larger of |P̂(1|0) − p| and |P̂(1|1) − (1 − q)| at the end (0 = the model predicts \
                   the chain's transitions; colour scale clipped at 0.2). Grey: U − H* < 0.03, too close to tell apart. Dashed white: the theory boundary p+q = 1; the \
-                  theorems predict 1 above it for the tied theory model and 0 everywhere else."
+                  theorems predict 1 above it for the tied theory model and 0 everywhere else. Markers on the first and third rows: \
+                  each cell's own verdict on the proportion of its runs that behave as predicted (Wilson 95% interval against ≥ 1/2): \
+                  white ring = agrees, black cross = disagrees, small grey dot = inconclusive. The claims count these cells."
             .into(),
     })
 }
@@ -43,6 +50,7 @@ type CellStat<'a> = &'a dyn Fn(&[TrainOutcome]) -> f64;
 struct PhaseFig<'a> {
     cfg: &'a Config,
     data: &'a PhaseData,
+    cells: &'a [CellVerdict],
 }
 
 impl Figure for PhaseFig<'_> {
@@ -71,6 +79,25 @@ impl Figure for PhaseFig<'_> {
                 let mut ch = panel(area, &format!("{name}: {label}"), 0.0..1.0, 0.0..1.0, "p = P(0→1)", "q = P(1→0)")?;
                 heatmap(&mut ch, g, g, |i, j| viridis(f(&self.data.cells[m][i][j])))?;
                 ch.draw_series(dashed(vec![(0.0, 1.0), (1.0, 0.0)], RGBColor(255, 255, 255), 2))?;
+                let judged = match row {
+                    0 => Some(Row::Loss),
+                    2 => Some(Row::F8),
+                    _ => None,
+                };
+                for c in self.cells.iter().filter(|c| Some(c.row) == judged && c.model == m) {
+                    let at = (c.p, c.q);
+                    match c.verdict {
+                        Verdict::Agrees => {
+                            ch.draw_series(std::iter::once(Circle::new(at, 5, WHITE.stroke_width(2))))?;
+                        }
+                        Verdict::Disagrees => {
+                            ch.draw_series(std::iter::once(Cross::new(at, 5, BLACK.stroke_width(3))))?;
+                        }
+                        Verdict::Inconclusive => {
+                            ch.draw_series(std::iter::once(Circle::new(at, 2, RGBColor(150, 150, 150).filled())))?;
+                        }
+                    }
+                }
             }
         }
         for (k, area) in bar_rows.iter().enumerate() {

@@ -2,10 +2,12 @@
 //! pass interval (its tolerance, fixed before the run) next to it. The figures and the CLI both
 //! call these; neither judges on its own.
 //!
-//! The paper has no numerical experiments; these are attnlab's own rate checks. A slope (or the E4
-//! ratio) agrees when its seeded bootstrap 95% CI lies inside the pass interval of spec §3
-//! (`attnlab_comparator::judge_interval`); where the spec states a law but no interval, the
-//! interval is attnlab's and the claim says so.
+//! The paper has no numerical experiments; these are attnlab's own checks of its theorems T1–T5
+//! (kind `theorem`) on the spec §3 models, plus controls. A slope (or the E4 ratio) is observed with
+//! its seeded bootstrap 95% CI (method `bootstrap`); *predicted* is the theorem's exponent, and the
+//! pass rule is declared as a `Rule` constant next to the claim with its rationale (the spec §3 pass
+//! criterion where there is one; where the spec states a law but no interval, attnlab's, and the
+//! rationale says so).
 //!
 //! | module | claim ids |
 //! |---|---|
@@ -21,30 +23,19 @@ pub mod e3;
 pub mod e4;
 pub mod e5;
 
-use attnlab_comparator::{Claim, Judgement, fmt_num};
+use attnlab_comparator::{Claim, Judgement, Kind, Observation, Rule};
 
 use super::experiments::{PAPER, SlopeFit};
 
-/// A slope claim judged by its bootstrap CI against the pass interval `pass`; the statement gets the
-/// observed CI and the pass interval appended.
-fn slope_claim(id: &str, statement: &str, section: &str, fit: &SlopeFit, n: usize, pass: [f64; 2], figure: &str) -> Judgement {
-    Judgement::interval(
-        Claim::new(
-            id,
-            PAPER,
-            format!(
-                "{statement}. Observed: bootstrap 95% CI [{}, {}], judged against the pass interval [{}, {}]",
-                fmt_num(fit.ci[0]),
-                fmt_num(fit.ci[1]),
-                fmt_num(pass[0]),
-                fmt_num(pass[1])
-            ),
-            section,
-        ),
-        fit.slope,
-        fit.ci,
-        n,
-        pass,
+/// A slope claim: the fit's bootstrap 95% CI (from `n` independent replicates) judged by `rule`
+/// around the theory's exponent `predicted` (None for a claim with no theory value).
+#[allow(clippy::too_many_arguments)]
+fn slope_claim(id: &str, kind: Kind, statement: &str, source: &str, fit: &SlopeFit, n: usize, predicted: Option<f64>, rule: Rule, figure: &str) -> Judgement {
+    Judgement::new(
+        Claim::new(id, PAPER, kind, statement, source),
+        predicted,
+        Observation::bootstrap(fit.slope, fit.ci, n),
+        rule,
         figure,
         "slope",
     )

@@ -26,7 +26,7 @@
 //!
 //! and, from `attnlab icar diagonal`, `icar.diagonal.floors.<case>.H<H>` for the model asked for.
 
-use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
+use attnlab_comparator::{Claim, Judgement, Kind, Observation, Rule};
 use attnlab_core::ResultRecord;
 use attnlab_icar::diagonal::Case;
 
@@ -38,6 +38,10 @@ pub const TOL: f64 = 1e-3;
 
 /// Band on the best per-row loss around the floor (also what counts as a restart "at the floor").
 pub const FLOOR_TOL: f64 = 0.01;
+/// The Fig 3 invariants: ±[`TOL`].
+pub const INVARIANT: Rule = Rule::abs(TOL, "deterministic GD on the exact loss, stopped after a fixed number of steps: 1e-3 allows the unfinished last digits");
+/// A loss floor: ±[`FLOOR_TOL`].
+pub const FLOOR: Rule = Rule::abs(FLOOR_TOL, "the best of several finite Adam restarts: 1% of a unit of per-row loss (floors are integers)");
 
 /// A Fig 3 run's setting in words, as the claims and the figure's caption state it.
 pub fn setting(cfg: &Config) -> String {
@@ -65,7 +69,7 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
     let setting = setting(cfg);
     let mut js = Vec::new();
     let mut claim = |suffix: &str, statement: String, section: &str, pred: f64, obs: f64, unit: &str| {
-        js.push(Judgement::new(Claim::new(&format!("{fig}.{suffix}"), PAPER, statement, section), pred, Observation::exact(obs), Tolerance::Absolute(TOL), fig, unit));
+        js.push(Judgement::new(Claim::new(&format!("{fig}.{suffix}"), PAPER, Kind::Theorem, statement, section), Some(pred), Observation::exact(obs), INVARIANT, fig, unit));
     };
     claim(
         "loss",
@@ -117,6 +121,7 @@ pub fn floor(p: &Point) -> Judgement {
         Claim::new(
             &format!("{FLOORS_ID}.{}.H{}", m.case().name(), m.heads()),
             PAPER,
+            Kind::Theorem,
             format!(
                 "{} W, d = {}, H = {}: minimal loss per row = max(d − {}H, 0) = {floor}; best of {} Adam restarts ({hits}/{} reach the floor; c·P[t,t+1] = {:.3}, P[t,t]/P[t,t+1] = {:.3})",
                 m.case().name(),
@@ -130,9 +135,9 @@ pub fn floor(p: &Point) -> Judgement {
             ),
             "§3b",
         ),
-        floor,
+        Some(floor),
         Observation::exact(p.best),
-        Tolerance::Absolute(FLOOR_TOL),
+        FLOOR,
         FLOORS_ID,
         "per row",
     )

@@ -15,7 +15,7 @@
 //!   `icar.pe-only.mu300.row28-sum`;
 //! - `icar.pe-only.frequency`.
 
-use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
+use attnlab_comparator::{Claim, Judgement, Kind, Observation, Rule};
 use attnlab_core::ResultRecord;
 
 use crate::icar::experiments::PAPER;
@@ -48,6 +48,17 @@ pub const SPEC_TABLE: [SpecRow; 4] = [
     SpecRow { mu: 300.0, stop: 474, p28_29: 0.141, p28_28: 0.131, p28_0: -0.041, row28_min: -0.041, row28_argmin: 0 },
 ];
 
+/// The stop iteration must equal the table's: GD from 0 is deterministic.
+pub const STOP: Rule = Rule::abs(0.0, "deterministic full-batch GD from 0 on the population Gram matrix: the same stopping epoch or a bug");
+/// A saved P entry against the table: ±0.005.
+pub const ENTRY: Rule = Rule::abs(0.005, "the table prints 3 decimals of a deterministic computation; ±0.005 allows its rounding and f32-vs-f64 drift");
+/// The argmin index must equal the table's.
+pub const ARGMIN: Rule = Rule::abs(0.0, "a deterministic index: equal or not");
+/// Row 28's sum in the spec's stated range.
+pub const ROW_SUM: Rule = Rule::within(0.965, 0.995, "spec §3c: early-stopped rows sum to 0.97–0.99 (the exact minimiser's 1), ±0.005 for the table's rounding");
+/// The frequency check (1 = holds).
+pub const HOLDS: Rule = Rule::abs(0.0, "a yes/no property: it holds or not");
+
 /// Row 28's minimum over entries 0..=28 and its index (P is 30×30 row-major).
 pub fn row_min(p: &[f64]) -> (usize, f64) {
     p[28 * 30..28 * 30 + 29].iter().copied().enumerate().fold((0, f64::MAX), |a, (i, v)| if v < a.1 { (i, v) } else { a })
@@ -62,10 +73,10 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
         let p = |i: usize, j: usize| f.p[i * 30 + j];
         let tag = format!("{ID}.mu{mu}");
         js.push(Judgement::new(
-            Claim::new(&format!("{tag}.stop"), PAPER, format!("μ = {mu}: GD from 0 at lr 0.5 stops (previous epoch's loss < 1e-3) at iteration {stop}"), "§3c, §5 table"),
-            stop as f64,
+            Claim::new(&format!("{tag}.stop"), PAPER, Kind::Reproduction, format!("μ = {mu}: GD from 0 at lr 0.5 stops (previous epoch's loss < 1e-3) at iteration {stop}"), "§3c, §5 table"),
+            Some(stop as f64),
             Observation::exact(f.stop_iteration as f64),
-            Tolerance::Absolute(0.0),
+            STOP,
             ID,
             "iterations",
         ));
@@ -76,28 +87,28 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             ("row28-min", "min over j ≤ 28 of P[28,j]", row28_min, row_min(&f.p).1),
         ] {
             js.push(Judgement::new(
-                Claim::new(&format!("{tag}.{name}"), PAPER, format!("μ = {mu}: {label} = {pred} (spec §5 table, population Gram matrix)"), "§3c, §5 table"),
-                pred,
+                Claim::new(&format!("{tag}.{name}"), PAPER, Kind::Reproduction, format!("μ = {mu}: {label} = {pred} (spec §5 table, population Gram matrix)"), "§3c, §5 table"),
+                Some(pred),
                 Observation::exact(obs),
-                Tolerance::Absolute(0.005),
+                ENTRY,
                 ID,
                 "",
             ));
         }
         js.push(Judgement::new(
-            Claim::new(&format!("{tag}.row28-argmin"), PAPER, format!("μ = {mu}: row 28's minimum over entries 0..28 sits at index {row28_argmin}"), "§3c, §5 table"),
-            row28_argmin as f64,
+            Claim::new(&format!("{tag}.row28-argmin"), PAPER, Kind::Reproduction, format!("μ = {mu}: row 28's minimum over entries 0..28 sits at index {row28_argmin}"), "§3c, §5 table"),
+            Some(row28_argmin as f64),
             Observation::exact(row_min(&f.p).0 as f64),
-            Tolerance::Absolute(0.0),
+            ARGMIN,
             ID,
             "index",
         ));
         let sum: f64 = (0..30).map(|j| p(28, j)).sum();
         js.push(Judgement::new(
-            Claim::new(&format!("{tag}.row28-sum"), PAPER, format!("μ = {mu}: row 28 (including the unsaved superdiagonal) sums to ≈ 0.97–0.99, near the exact minimiser's 1"), "§3c"),
-            0.98,
+            Claim::new(&format!("{tag}.row28-sum"), PAPER, Kind::Reproduction, format!("μ = {mu}: row 28 (including the unsaved superdiagonal) sums to ≈ 0.97–0.99, near the exact minimiser's 1"), "§3c"),
+            None,
             Observation::exact(sum),
-            Tolerance::Absolute(0.015),
+            ROW_SUM,
             ID,
             "",
         ));
@@ -106,10 +117,10 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
     let mins: Vec<usize> = data.fits.iter().map(|f| row_min(&f.p).0).collect();
     let decreasing = mins.windows(2).all(|w| w[1] < w[0]);
     js.push(Judgement::new(
-        Claim::new(&format!("{ID}.frequency"), PAPER, format!("the oscillation of row 28 slows as μ grows: the index of its minimum decreases strictly with μ (observed {mins:?}; 1 = yes)"), "§3c, Fig 6"),
-        1.0,
+        Claim::new(&format!("{ID}.frequency"), PAPER, Kind::Reproduction, format!("the oscillation of row 28 slows as μ grows: the index of its minimum decreases strictly with μ (observed {mins:?}; 1 = yes)"), "§3c, Fig 6"),
+        Some(1.0),
         Observation::exact(f64::from(u8::from(decreasing))),
-        Tolerance::Absolute(0.0),
+        HOLDS,
         ID,
         "",
     ));

@@ -6,7 +6,7 @@
 //! - `markov.chain.unigram-loss.p0.5-q0.8`, `markov.chain.unigram-loss.p0.2-q0.3`: that of the
 //!   unigram predictor is U (left out where π1 = 1/2: the check cannot fail there).
 
-use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
+use attnlab_comparator::{Claim, Judgement, Kind, Observation, Rule};
 use attnlab_core::ResultRecord;
 use attnlab_markov::chain::ChainTheory;
 
@@ -18,10 +18,10 @@ use crate::markov::experiments::chain::{Config, Data, ID};
 pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
     let (cfg, d) = (&rec.config, &rec.result);
     let mut js = vec![Judgement::new(
-        Claim::new("markov.chain.H-le-U", PAPER, "H* ≤ U on the whole (p, q) grid, with equality on p+q = 1 (max of H* − U over a 99×99 grid that contains the line)", "§3"),
-        0.0,
+        Claim::new("markov.chain.H-le-U", PAPER, Kind::Control, "identity (conditioning cannot raise entropy): H* ≤ U on the whole (p, q) grid, with equality on p+q = 1 (max of H* − U over a 99×99 grid that contains the line)", "§3"),
+        Some(0.0),
         Observation::exact(d.max_h_minus_u),
-        Tolerance::Absolute(1e-12),
+        Rule::abs(1e-12, "closed forms evaluated in f64: rounding only"),
         ID,
         "nats",
     )];
@@ -42,15 +42,16 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
                 Claim::new(
                     &format!("markov.chain.{id}.{tag}"),
                     PAPER,
+                    Kind::Control,
                     format!(
-                        "cross-entropy of the {predictor} on {} sampled stationary sequences of {} transitions = {symbol}",
+                        "sampler control: cross-entropy of the {predictor} on {} sampled stationary sequences of {} transitions = {symbol}",
                         cfg.sequences, cfg.seq_len
                     ),
                     "§3, §6",
                 ),
-                predicted,
+                Some(predicted),
                 Observation::mean(observed),
-                Tolerance::Absolute(0.01),
+                Rule::abs(0.01, "spec §6: the ±0.01-nat band every Markov loss claim uses"),
                 ID,
                 "nats",
             ));

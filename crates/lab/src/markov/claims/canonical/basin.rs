@@ -3,7 +3,12 @@
 //!   each initial (e, w) away from a basin boundary ends in the predicted basin;
 //! - `markov.canonical.energy`: E(e, w) is conserved along every trajectory.
 
-use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
+use attnlab_comparator::{Claim, Judgement, Kind, Observation, Rule};
+
+/// The basin claim: ≥ 98% of the points away from a boundary.
+pub const BASIN: Rule = Rule::abs(0.02, "the closed-form basins decide every point away from a boundary; 2% allows a slow flow stopped at t_max (fixed with the first version of the claim)");
+/// Energy drift along the flow.
+pub const ENERGY: Rule = Rule::abs(1e-4, "an adaptive ODE integrator (its rtol is in the result's config) over long flows; 1e-4 relative drift, fixed with the first version of the claim");
 use attnlab_core::ResultRecord;
 
 use crate::markov::claims::pq_tag;
@@ -25,6 +30,7 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             Claim::new(
                 &format!("markov.canonical.basin.{}", pq_tag(&p.chain)),
                 PAPER,
+                Kind::Theorem,
                 format!(
                     "gradient flow from each of {} initial (e, w) ends in the predicted basin (fraction that agree; {} points within {} of a basin boundary left out, {near_ok}/{near} of them agree too)",
                     away.len(),
@@ -33,9 +39,9 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
                 ),
                 "§3 Basins of attraction",
             ),
-            1.0,
-            Observation::fraction(ok, away.len()),
-            Tolerance::Absolute(0.02),
+            Some(1.0),
+            Observation::proportion(ok, away.len()),
+            BASIN,
             ID,
             "",
         ));
@@ -50,12 +56,13 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
         Claim::new(
             "markov.canonical.energy",
             PAPER,
+            Kind::Theorem,
             format!("E(e,w) = e² − w² − sign(w)ln|w| is conserved along gradient flow with b at b* (max relative drift over {n_flows} trajectories)"),
             "§3 Conserved energy",
         ),
-        0.0,
+        Some(0.0),
         Observation::exact(max_drift),
-        Tolerance::Absolute(1e-4),
+        ENERGY,
         ID,
         "",
     ));

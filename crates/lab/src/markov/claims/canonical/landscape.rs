@@ -7,7 +7,10 @@
 //! - `markov.canonical.curvature.p0.2-q0.3`, `markov.canonical.curvature.p0.5-q0.8`: the spec's
 //!   printed check values of that curvature at w = 0.
 
-use attnlab_comparator::{Claim, Judgement, Observation, Tolerance};
+use attnlab_comparator::{Claim, Judgement, Kind, Observation, Rule};
+
+/// An identity evaluated in f64.
+pub const ROUNDING: Rule = Rule::abs(1e-12, "a closed form evaluated in f64: rounding only");
 use attnlab_core::ResultRecord;
 
 use crate::markov::claims::pq_tag;
@@ -23,34 +26,34 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
     let all = |f: fn(&Panel) -> f64| d.panels.iter().map(f).fold(0.0, f64::max);
     let mut js = vec![
         Judgement::new(
-            Claim::new("markov.canonical.bstar", PAPER, "at the closed-form optimal bias b*(e,w), ∂L/∂b = 0 (max |∂L/∂b| over both grids)", "§3 Optimal bias"),
-            0.0,
+            Claim::new("markov.canonical.bstar", PAPER, Kind::Theorem, "at the closed-form optimal bias b*(e,w), ∂L/∂b = 0 (max |∂L/∂b| over both grids)", "§3 Optimal bias"),
+            Some(0.0),
             Observation::exact(all(|p| p.max_db_at_bstar)),
-            Tolerance::Absolute(1e-10),
+            Rule::abs(1e-10, "a closed form evaluated in f64; the derivative is a difference of O(1) terms"),
             ID,
             "",
         ),
         Judgement::new(
-            Claim::new("markov.canonical.global-set", PAPER, "L = H* on the global set c·e² = s*, b = ℓ0 + e²/2 (max |L − H*|)", "§3 Global-minimum set"),
-            0.0,
+            Claim::new("markov.canonical.global-set", PAPER, Kind::Theorem, "L = H* on the global set c·e² = s*, b = ℓ0 + e²/2 (max |L − H*|)", "§3 Global-minimum set"),
+            Some(0.0),
             Observation::exact(all(|p| p.max_err_global_set)),
-            Tolerance::Absolute(1e-12),
+            ROUNDING,
             ID,
             "nats",
         ),
         Judgement::new(
-            Claim::new("markov.canonical.unigram-set", PAPER, "L = U on the unigram set e = 0, b = ln(p/q) (max |L − U|)", "§3 Unigram critical set"),
-            0.0,
+            Claim::new("markov.canonical.unigram-set", PAPER, Kind::Theorem, "L = U on the unigram set e = 0, b = ln(p/q) (max |L − U|)", "§3 Unigram critical set"),
+            Some(0.0),
             Observation::exact(all(|p| p.max_err_unigram_set)),
-            Tolerance::Absolute(1e-12),
+            ROUNDING,
             ID,
             "nats",
         ),
         Judgement::new(
-            Claim::new("markov.canonical.curvature", PAPER, "∂²L/∂e² on the unigram set = 2(p+q−1)pq(1+2w|w|)/(p+q)² (max error of a central finite difference, h = 1e-4, over w ∈ [−2, 2])", "§3 Curvature"),
-            0.0,
+            Claim::new("markov.canonical.curvature", PAPER, Kind::Theorem, "∂²L/∂e² on the unigram set = 2(p+q−1)pq(1+2w|w|)/(p+q)² (max error of a central finite difference, h = 1e-4, over w ∈ [−2, 2])", "§3 Curvature"),
+            Some(0.0),
             Observation::exact(all(|p| p.max_err_curvature)),
-            Tolerance::Absolute(1e-6),
+            Rule::abs(1e-6, "a central finite difference with h = 1e-4 has error O(h²) = 1e-8 times the fourth derivative, plus rounding ε/h² ≈ 1e-8"),
             ID,
             "",
         ),
@@ -61,12 +64,13 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             Claim::new(
                 &format!("markov.canonical.curvature.{}", pq_tag(&panel.chain)),
                 PAPER,
-                format!("spec's printed e-curvature at (e, w) = (0, 0) for (p,q) = ({}, {})", panel.chain.p(), panel.chain.q()),
+                Kind::Control,
+                format!("control of the spec's printed value: e-curvature at (e, w) = (0, 0) for (p,q) = ({}, {})", panel.chain.p(), panel.chain.q()),
                 "§3 Curvature (check)",
             ),
-            printed,
+            Some(printed),
             Observation::exact(panel.fd_curvature_w0),
-            Tolerance::Absolute(5e-4),
+            Rule::abs(5e-4, "the spec prints 3 decimals: half a unit in the last place"),
             ID,
             "",
         ));

@@ -50,7 +50,8 @@ fn cell_config(cfg: &Config, arch: Arch, tying: bool, p: f64, q: f64, seed: u64)
 pub const SEED: u64 = 2000;
 
 /// The config at the lab's size: a 3×3 grid, N 16, 40 iterations, 1 seed (fast) or 10×10, N 32,
-/// 400 iterations, 2 seeds (full).
+/// 400 iterations, 4 seeds (full: each cell is judged on its own proportion of runs, and a Wilson
+/// interval needs n ≥ 4 to tell "all runs" from "at most half").
 pub fn config(lab: &Lab) -> Result<Config, LabError> {
     let fast = lab.fast();
     let n = if fast { 3 } else { 10 };
@@ -66,7 +67,7 @@ pub fn config(lab: &Lab) -> Result<Config, LabError> {
     Ok(Config {
         grid,
         models: vec![(Arch::Theory, true), (Arch::Theory, false), (Arch::Gpt, true), (Arch::Gpt, false)],
-        seeds: if fast { 1 } else { 2 },
+        seeds: if fast { 1 } else { 4 },
         base_gpt: base_gpt.check()?,
         base_theory: base_theory.check()?,
     })
