@@ -55,7 +55,7 @@ pub fn bias(cfg: &E3Config, d: &E3Result) -> Judgement {
             cfg.fit_min_w,
             fit_label(&d.bias_fit_all)
         ),
-        "§3 E3(i)",
+        "§3 E3(i); §1 T3",
         &d.bias_fit,
         cfg.bias_pairs,
         Some(BIAS_PREDICTED),
@@ -73,7 +73,7 @@ pub fn fluctuation(cfg: &E3Config, d: &E3Result) -> Judgement {
             "T3 variance: at L = {}, RMS of attn − m_wI grows like w^(1/4) (variance 1/(L·h), h = w^(-1/2)); slope over {} ≤ w ≤ {}",
             cfg.fluct_len, cfg.fit_min_w, cfg.fit_max_w
         ),
-        "§3 E3(ii)",
+        "§3 E3(ii); §1 T3",
         &d.fluct_fit,
         cfg.sweep_replicates,
         Some(FLUCTUATION_PREDICTED),
@@ -91,7 +91,7 @@ pub fn argmin(cfg: &E3Config, d: &E3Result) -> Judgement {
             "F3b: the minimiser of the total error to g moves right like L^(2/5) (NW bandwidth h ∝ L^(-1/5)): slope of ln argmin_w (parabola-refined on the half-octave w grid) against ln L over L ∈ {:?}",
             cfg.sweep_lens
         ),
-        "§3 E3 F3b",
+        "§3 E3 F3b; §1 T3",
         &d.argmin_fit,
         cfg.sweep_replicates,
         Some(ARGMIN_PREDICTED),
@@ -112,7 +112,7 @@ pub fn schedule(cfg: &E3Config, d: &E3Result) -> Judgement {
             cfg.schedule_lens[cfg.schedule_lens.len() - 1],
             cfg.schedule_replicates
         ),
-        "§3 E3(iii)",
+        "§3 E3(iii); §1 T3",
         &d.schedule_fit,
         cfg.schedule_replicates,
         Some(SCHEDULE_PREDICTED),
@@ -130,7 +130,7 @@ pub fn cme_nw(cfg: &E3Config, d: &E3Result) -> Judgement {
             "§2 link: RBF bandwidth {}, L = {}: RMS of normalised CME attention − Nadaraya–Watson is O(1/λ), slope in λ over {:?}",
             cfg.cme_h, cfg.cme_len, cfg.cme_lambdas
         ),
-        "§3 E3(iv), §2",
+        "§3 E3(iv), §2 (CME ↔ softmax link)",
         &d.cme_gap_fit,
         cfg.cme_replicates,
         Some(CME_NW_PREDICTED),
@@ -153,7 +153,7 @@ pub fn cme_schedule(cfg: &E3Config, d: &E3Result) -> Judgement {
             cfg.cme_schedule_lens[cfg.cme_schedule_lens.len() - 1],
             cfg.cme_schedule_replicates
         ),
-        "§3 E3(iv)",
+        "§3 E3(iv); §1 T3 (CME form)",
         &d.cme_schedule_fit,
         cfg.cme_schedule_replicates,
         Some(CME_SCHEDULE_PREDICTED),

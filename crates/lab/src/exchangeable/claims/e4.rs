@@ -69,7 +69,7 @@ pub fn excess_slope(cfg: &E4Config, pl: &E4Len) -> Judgement {
             "T4: excess risk ½R''(ln ŵ − ln w_L*)² of the one-parameter ERM falls like N^(-1) at L = {} (the paper's N^(-1/2) is an upper bound)",
             pl.len
         ),
-        "§3 E4, §5.3",
+        "§3 E4, §5.3; §1 T4",
         &pl.excess_fit,
         cfg.train_sets,
         Some(EXCESS_PREDICTED),
@@ -114,7 +114,7 @@ pub fn w_opt(cfg: &E4Config, pl: &E4Len) -> Option<Judgement> {
                     "the population-optimal temperature w_L* (argmin of the test risk on {} sequences, common random numbers) is within 0.15 of the label's w* = {} for L ≥ 64",
                     cfg.test_size, cfg.w_star
                 ),
-                "§3 E4",
+                "§3 E4; §1 T4",
             ),
             Some(cfg.w_star),
             // A minimiser on one large test set: its standard error by the delta method, normal.
