@@ -17,6 +17,20 @@ fn main() {
     let mut code = String::from("/// (paper, hash of the code its experiments run), from `build/source_hash.rs`.\npub(crate) const SOURCE_HASHES: &[(&str, &str)] = &[\n");
     for paper in source_hash::papers(&root) {
         let _ = writeln!(code, "    ({paper:?}, {:?}),", source_hash::hash(&root, &paper));
+        // Each hashed file by name too: a directory's scan alone missed a Cargo.toml edit once
+        // (the cache_key test caught the stale key).
+        for rel in source_hash::inputs(&root, &paper) {
+            println!("cargo:rerun-if-changed={}", root.join(rel).display());
+        }
+    }
+    // Dependency edges come from every crate's manifest.
+    if let Ok(dirs) = std::fs::read_dir(root.join("crates")) {
+        for d in dirs.flatten() {
+            let manifest = d.path().join("Cargo.toml");
+            if manifest.is_file() {
+                println!("cargo:rerun-if-changed={}", manifest.display());
+            }
+        }
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));

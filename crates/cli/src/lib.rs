@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod exchangeable;
+pub mod format;
 pub mod icar;
 pub mod markov;
 pub mod paths;
@@ -38,6 +39,11 @@ pub struct Cli {
     /// The paper.
     #[command(subcommand)]
     pub paper: Paper,
+    /// Output format: `table` (default), `json` (same as a command's `--json`), or one flat record
+    /// per run for loading many runs into pandas: `jsonl` (one JSON object per line) or `csv` (a
+    /// header line, then the row; nested keys dotted, e.g. `grad.de`).
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<format::Format>,
 }
 
 /// One subcommand per paper.
@@ -69,6 +75,19 @@ pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
         Paper::Exchangeable(cmd) => exchangeable::execute(cmd),
         Paper::Check(_) => anyhow::bail!("`attnlab check` prints its own table and sets its exit status: run it with `check::run`"),
     }
+}
+
+/// What every result records about the build that made it: attnlab's version, the git commit
+/// (null when not built from a checkout), a SHA-256 of the Cargo.lock it was built with, and the CPU
+/// kernel path the attention kernels dispatch to on this machine.
+pub fn provenance() -> serde_json::Value {
+    let nonempty = |s: &'static str| (!s.is_empty()).then_some(s);
+    serde_json::json!({
+        "attnlab_version": attnlab_core::CODE_VERSION,
+        "git_commit": nonempty(env!("ATTNLAB_GIT_COMMIT")),
+        "cargo_lock_sha256": nonempty(env!("ATTNLAB_CARGO_LOCK_SHA256")),
+        "cpu_kernel": attnlab_kernels::code_path(),
+    })
 }
 
 /// Renders a flat-ish JSON object as aligned `key  value` lines (nested objects indented).

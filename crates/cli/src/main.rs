@@ -26,17 +26,18 @@ fn main() -> ExitCode {
         };
     }
     match attnlab_cli::execute(&cli) {
-        Ok((value, json)) => {
-            if json {
-                match serde_json::to_string_pretty(&value) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return ExitCode::FAILURE;
-                    }
+        Ok((mut value, json)) => {
+            // Every result describes the build that made it.
+            if let (serde_json::Value::Object(m), serde_json::Value::Object(p)) = (&mut value, attnlab_cli::provenance()) {
+                m.extend(p);
+            }
+            let format = cli.format.unwrap_or(if json { attnlab_cli::format::Format::Json } else { attnlab_cli::format::Format::Table });
+            match attnlab_cli::format::render(&value, format) {
+                Ok(s) => print!("{s}"),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
                 }
-            } else {
-                print!("{}", attnlab_cli::render_text(&value));
             }
             ExitCode::SUCCESS
         }

@@ -271,6 +271,11 @@ fn canonical(a: &CanonicalArgs) -> anyhow::Result<Value> {
     let b_star = m.optimal_bias(e, w);
     let b = b_given.unwrap_or(b_star);
     let g = m.loss_grad(e, w, b);
+    if ![g.loss, g.de, g.dw, g.db].iter().all(|v| v.is_finite()) {
+        anyhow::bail!(
+            "invalid `e` = {e} / `w` = {w}: the loss or its gradient is not a finite number there (e² and w² must stay far below 1e308; |e|, |w| up to about 1e6 are meaningful)"
+        );
+    }
     let flow = gradient_flow(&m, e, w, &flow_cfg, 0);
     Ok(json!({
         "p": a.p, "q": a.q, "e": e, "w": w, "b": b,
@@ -372,7 +377,19 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
     if let Some(path) = &a.save_weights {
         run.save(path).with_context(|| format!("saving weights to {}", path.display()))?;
     }
+    // The chain in the words of the command line (p, q, states, order), then the run.
+    let (p, q, states, order) = match &out.config.data {
+        Data::Binary { chain, .. } => (chain.p(), Some(chain.q()), None, 1),
+        Data::Lagged { chain } => (chain.chain().p(), Some(chain.chain().q()), None, chain.order()),
+        Data::MultiState { chain } => (chain.p(), None, Some(chain.states()), 1),
+    };
     let mut v = json!({
+        "p": p,
+        "q": q,
+        "states": states,
+        "order": order,
+        "memory": out.config.memory,
+        "lr": out.config.lr,
         "model": arch.name(),
         "tying": out.config.tying,
         "layers": out.config.layers,
@@ -390,17 +407,23 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
         "ending": out.ending.name(),
         "plateau_entered": out.plateau.entered,
         "plateau_left": out.plateau.left,
+        // A number or null, never a string in a numeric column: null with `plateau_never_left`
+        // true when the run was still on the plateau at its end.
         "plateau_iters": match out.plateau.length() {
             PlateauLength::NeverEntered => json!(0),
-            PlateauLength::NeverLeft { .. } => json!("never"),
+            PlateauLength::NeverLeft { .. } => Value::Null,
             PlateauLength::Iters(n) => json!(n),
         },
+        "plateau_never_left": matches!(out.plateau.length(), PlateauLength::NeverLeft { .. }),
         "p1_given_0": out.p1_given_0,
         "p1_given_1": out.p1_given_1,
         "diverged_at": out.diverged_at,
         "attention_kernel": attnlab_kernels::code_path(),
         "wall_s": out.wall_s,
         "units": "nats",
+        // Every field that can change the numbers (the validated config, schedule and optimiser
+        // included), so the run can be repeated from its own output.
+        "config": serde_json::to_value(&out.config)?,
     });
     if a.curve {
         v["curve"] = serde_json::to_value(&out.curve)?;

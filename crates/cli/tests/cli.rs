@@ -126,3 +126,36 @@ fn train_reports_the_required_fields_and_rejects_bad_input() {
         assert!(err.contains(field) && !err.contains("panicked"), "{err}");
     }
 }
+
+/// The flow used to spin forever when e² overflowed (issue 15): it must answer, or refuse the
+/// input naming the field.
+#[test]
+fn canonical_answers_at_extreme_starts() {
+    let out = attnlab(&["markov", "canonical", "--p", "0.5", "--q", "0.8", "--e", "1e200", "--w", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`e`"), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&["markov", "canonical", "--p", "0.5", "--q", "0.8", "--e", "1e10", "--w", "1e10", "--json"]);
+    assert_eq!(v["gradient_flow"]["converged"], false);
+}
+
+/// `--format jsonl` and `--format csv` print one flat record, with the build's provenance and no
+/// string in a numeric column.
+#[test]
+fn flat_formats_for_tables() {
+    let out = attnlab(&["markov", "theory", "--p", "0.3", "--q", "0.5", "--format", "csv"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("chain,p,q,"), "{}", lines[0]);
+    assert!(lines[0].contains("attnlab_version") && lines[0].contains("cargo_lock_sha256"), "{}", lines[0]);
+    let out = attnlab(&["markov", "train", "--p", "0.5", "--q", "0.8", "--iters", "20", "--seq-len", "32", "--format", "jsonl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 1);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for key in ["p", "q", "order", "lr", "seed", "final_loss", "config.seq_len", "config.iters", "cpu_kernel"] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert!(v["plateau_iters"].is_null() || v["plateau_iters"].is_u64(), "{}", v["plateau_iters"]);
+}

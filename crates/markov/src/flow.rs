@@ -70,8 +70,16 @@ const E: [f64; 7] = [
     -1.0 / 40.0,
 ];
 
+/// Most step attempts (accepted or rejected) one integration may make.
+pub const MAX_ATTEMPTS: usize = 4_000_000;
+
 /// Integrates gradient flow from (e0, w0) until ‖∇L‖ < grad_tol or t = t_max, keeping at most
 /// `keep` evenly spread trajectory points (0 for none).
+///
+/// It always returns, and quickly: every attempt, accepted or rejected, counts towards
+/// [`MAX_ATTEMPTS`]; a non-finite field (e.g. e² overflowing at |e| ~ 1e155) stops it at once; a
+/// step size that is no longer a positive finite number, or that falls below 1e-12 of the time
+/// reached, stops it too. In each case `converged` is false.
 pub fn gradient_flow(model: &Canonical, e0: f64, w0: f64, cfg: &FlowConfig, keep: usize) -> FlowOutcome {
     let field = |y: [f64; 2]| {
         let g = model.reduced(y[0], y[1]);
@@ -86,8 +94,12 @@ pub fn gradient_flow(model: &Canonical, e0: f64, w0: f64, cfg: &FlowConfig, keep
     let mut drift: f64 = 0.0;
     let mut raw_path = vec![(e0, w0)];
     let mut converged = norm(k1) < cfg.grad_tol();
-    const MAX_STEPS: usize = 2_000_000;
-    while !converged && t < cfg.t_max() && steps < MAX_STEPS {
+    let mut attempts = 0usize;
+    while !converged && t < cfg.t_max() && attempts < MAX_ATTEMPTS {
+        attempts += 1;
+        if !(k1.iter().all(|v| v.is_finite()) && h.is_finite() && h > 1e-12 * t.max(1.0)) {
+            break;
+        }
         h = h.min(cfg.t_max() - t);
         let mut k = [[0.0; 2]; 7];
         k[0] = k1;
@@ -127,7 +139,14 @@ pub fn gradient_flow(model: &Canonical, e0: f64, w0: f64, cfg: &FlowConfig, keep
             }
             converged = norm(k1) < cfg.grad_tol();
         }
-        let factor = if err == 0.0 { 5.0 } else { (0.9 * err.powf(-0.2)).clamp(0.2, 5.0) };
+        // A NaN error estimate (a stage left the finite numbers) is a rejected step: shrink.
+        let factor = if err == 0.0 {
+            5.0
+        } else if err.is_nan() {
+            0.2
+        } else {
+            (0.9 * err.powf(-0.2)).clamp(0.2, 5.0)
+        };
         h *= if err <= 1.0 { factor } else { factor.min(1.0) };
     }
     let b = model.optimal_bias(y[0], y[1]);
@@ -197,5 +216,16 @@ mod tests {
         let m = Canonical::new(&BinaryChain::new(0.9, 0.9).unwrap());
         let out = gradient_flow(&m, 0.5, 0.5, &FlowConfig::default(), 0);
         assert_eq!(out.endpoint, Endpoint::Unigram, "{out:?}");
+    }
+
+    /// Starts where e² or the field overflow (the CLI hang of issue 15): the flow returns, not
+    /// converged, after a bounded number of attempts.
+    #[test]
+    fn flow_returns_from_overflowing_starts() {
+        let m = Canonical::new(&BinaryChain::new(0.5, 0.8).unwrap());
+        for (e, w) in [(1e200, 1.0), (1e10, 1e10), (1.0, 1e300), (-1e160, -1e160)] {
+            let out = gradient_flow(&m, e, w, &FlowConfig::default(), 0);
+            assert!(!out.converged || out.grad_norm.is_finite(), "({e}, {w}): {out:?}");
+        }
     }
 }
