@@ -33,6 +33,31 @@ pub enum MarkovCmd {
     /// model's P(x_{n+1}=1 | x_n).
     #[command(allow_negative_numbers = true)]
     Train(TrainArgs),
+    /// Evaluate weights saved by `markov train --save-weights`: the run is rebuilt from the file's
+    /// metadata (its validated config) and evaluated on held-out batches. With the training run's
+    /// seed (the default) these are the very batches of that run's final evaluation, so `final_loss`
+    /// comes back to the last bit; --seed draws other held-out batches, --p/--q another binary chain.
+    Eval(EvalArgs),
+}
+
+/// Arguments of `attnlab markov eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The safetensors file written by `markov train --save-weights`.
+    #[arg(long)]
+    pub weights: std::path::PathBuf,
+    /// Seed of the held-out batches [default: the training run's seed].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Evaluate on a binary chain with this p instead of the training chain's (give --q too).
+    #[arg(long, requires = "q")]
+    pub p: Option<f64>,
+    /// Evaluate on a binary chain with this q (give --p too).
+    #[arg(long, requires = "p")]
+    pub q: Option<f64>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Model choice on the command line.
@@ -200,7 +225,42 @@ pub fn execute(cmd: &MarkovCmd) -> anyhow::Result<(Value, bool)> {
         MarkovCmd::Canonical(a) => Ok((canonical(a)?, a.json)),
         MarkovCmd::Sgd(a) => Ok((sgd(a)?, a.json)),
         MarkovCmd::Train(a) => Ok((train(a)?, a.json)),
+        MarkovCmd::Eval(a) => Ok((eval(a)?, a.json)),
     }
+}
+
+fn eval(a: &EvalArgs) -> anyhow::Result<Value> {
+    use attnlab_trainer::{Data, Run, TrainSettings, train::reference_lines};
+    let saved = Run::load(&a.weights)?;
+    let mut settings: TrainSettings = saved.config.settings();
+    if let Some(seed) = a.seed {
+        settings.seed = seed;
+    }
+    if let (Some(p), Some(q)) = (a.p, a.q) {
+        if !matches!(settings.data, Data::Binary { .. }) {
+            anyhow::bail!("invalid `p`/`q`: the weights were trained on a {} chain, not a binary one", if matches!(settings.data, Data::MultiState { .. }) { "multi-state" } else { "lagged" });
+        }
+        settings.data = Data::binary(BinaryChain::new(p, q)?);
+    }
+    let config = settings.check()?;
+    // The same weights under the (possibly re-seeded) config.
+    let mut run = Run::load(&a.weights)?;
+    run.config = config;
+    let e = run.final_evaluation()?;
+    let (h_star, unigram, pi1) = reference_lines(&run.config.data);
+    Ok(json!({
+        "weights": a.weights.display().to_string(),
+        "seed": run.config.seed,
+        "final_loss": e.loss,
+        "final_loss_se": e.se,
+        "entropy_rate": h_star,
+        "unigram_loss": unigram,
+        "pi1": pi1,
+        "p1_given_0": e.p1_given_0,
+        "p1_given_1": e.p1_given_1,
+        "units": "nats",
+        "config": serde_json::to_value(&run.config)?,
+    }))
 }
 
 fn theory(a: &TheoryArgs) -> anyhow::Result<Value> {

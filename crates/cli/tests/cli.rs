@@ -159,3 +159,29 @@ fn flat_formats_for_tables() {
     }
     assert!(v["plateau_iters"].is_null() || v["plateau_iters"].is_u64(), "{}", v["plateau_iters"]);
 }
+
+/// Saved weights round-trip: `markov eval` on the file `markov train --save-weights` wrote gives
+/// back the run's final loss to the last bit (same held-out batches), and refuses a file that is
+/// not one of attnlab's.
+#[test]
+fn saved_weights_give_back_the_final_loss() {
+    let dir = std::env::temp_dir().join(format!("attnlab-weights-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("w.safetensors");
+    let f = file.to_str().unwrap();
+    for model in ["gpt", "theory"] {
+        let trained = json(&["markov", "train", "--p", "0.5", "--q", "0.8", "--model", model, "--iters", "30", "--seq-len", "32", "--seed", "7", "--save-weights", f, "--json"]);
+        let evaluated = json(&["markov", "eval", "--weights", f, "--json"]);
+        assert_eq!(evaluated["final_loss"].as_f64(), trained["final_loss"].as_f64(), "{model}: {evaluated} vs {trained}");
+        assert_eq!(evaluated["p1_given_0"].as_f64(), trained["p1_given_0"].as_f64(), "{model}");
+        assert_eq!(evaluated["config"]["seq_len"], 32);
+        // Other held-out batches give another (close) number.
+        let other = json(&["markov", "eval", "--weights", f, "--seed", "8", "--json"]);
+        assert_ne!(other["final_loss"].as_f64(), trained["final_loss"].as_f64());
+    }
+    std::fs::write(&file, b"not safetensors").unwrap();
+    let out = attnlab(&["markov", "eval", "--weights", f]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("w.safetensors"), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}

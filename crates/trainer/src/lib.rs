@@ -36,6 +36,14 @@ pub enum TrainError {
     /// A candle failure (a bug, not bad input).
     #[error("tensor error: {0}")]
     Candle(#[from] candle_core::Error),
+    /// A weights file could not be written or read back.
+    #[error("weights file {path}: {reason}")]
+    Weights {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl TrainConfig {

@@ -344,12 +344,53 @@ impl Run {
         })
     }
 
-    /// Saves the weights as safetensors.
+    /// Saves the weights as safetensors, with the validated config (`config`, JSON) and attnlab's
+    /// version (`attnlab_version`) in the file's metadata, so [`Run::load`] can rebuild the run.
     pub fn save(&self, path: &std::path::Path) -> Result<(), TrainError> {
-        let map: std::collections::HashMap<String, Tensor> =
-            self.model.params.iter().map(|p| (p.name.clone(), p.var.as_tensor().clone())).collect();
-        candle_core::safetensors::save(&map, path)?;
-        Ok(())
+        let err = |reason: String| TrainError::Weights { path: path.to_path_buf(), reason };
+        let tensors: Vec<(String, Tensor)> = self.model.params.iter().map(|p| (p.name.clone(), p.var.as_tensor().clone())).collect();
+        let mut meta = std::collections::HashMap::new();
+        meta.insert("attnlab_version".to_string(), attnlab_core::CODE_VERSION.to_string());
+        meta.insert("config".to_string(), serde_json::to_string(&self.config).map_err(|e| err(e.to_string()))?);
+        safetensors::serialize_to_file(tensors.iter().map(|(k, t)| (k.as_str(), t)), Some(meta), path).map_err(|e| err(e.to_string()))
+    }
+
+    /// Rebuilds a run from a file written by [`Run::save`]: its config from the metadata (checked
+    /// again), then every parameter from its tensor (a missing or misshapen one is an error).
+    pub fn load(path: &std::path::Path) -> Result<Self, TrainError> {
+        let err = |reason: String| TrainError::Weights { path: path.to_path_buf(), reason };
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| err(e.to_string()))?;
+        let config = meta
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get("config"))
+            .ok_or_else(|| err("no `config` in its metadata (not written by `attnlab markov train --save-weights`)".into()))?;
+        let config: TrainConfig = serde_json::from_str(config).map_err(|e| err(format!("its config: {e}")))?;
+        let run = Run::new(config)?;
+        let tensors = candle_core::safetensors::load_buffer(&bytes, &run.dev)?;
+        for p in &run.model.params {
+            let t = tensors.get(&p.name).ok_or_else(|| err(format!("no tensor `{}`", p.name)))?;
+            if t.dims() != p.var.as_tensor().dims() {
+                return Err(err(format!("tensor `{}` has shape {:?}, the config needs {:?}", p.name, t.dims(), p.var.as_tensor().dims())));
+            }
+            p.var.set(&t.to_dtype(p.var.as_tensor().dtype())?)?;
+        }
+        Ok(run)
+    }
+
+    /// The final evaluation of [`Run::train`] on the current weights: the same held-out batches
+    /// (the eval stream `child_seed(seed, 2)`, advanced past the batches the training-time
+    /// evaluations drew), so a run's saved weights give back its `final_loss` to the last bit.
+    pub fn final_evaluation(&self) -> Result<Eval, TrainError> {
+        let c = &self.config;
+        let mut eval_rng = seeded_rng(child_seed(c.seed, 2));
+        for _ in (0..c.iters).filter(|i| i % c.eval_every == 0) {
+            for _ in 0..c.eval_batches {
+                let _ = sample(&c.data, c.batch, c.seq_len, &mut eval_rng);
+            }
+        }
+        self.evaluate(c.iters, c.final_batches, c.probe, &mut eval_rng)
     }
 }
 
