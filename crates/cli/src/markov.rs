@@ -74,11 +74,16 @@ pub enum ModelArg {
 /// Arguments of `attnlab markov train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// p = P(0→1), in (0, 1) (with --states: the probability of leaving the current state).
+    /// Repeat a run from its own output: a JSON file written by `markov train --json` (its `config`
+    /// holds every field that can change the numbers; a bare config object works too). The other
+    /// run options are then ignored; --save-weights, --curve and the output format still apply.
     #[arg(long)]
-    pub p: f64,
+    pub config: Option<std::path::PathBuf>,
+    /// p = P(0→1), in (0, 1) (with --states: the probability of leaving the current state).
+    #[arg(long, required_unless_present = "config")]
+    pub p: Option<f64>,
     /// q = P(1→0), in (0, 1) (binary chains only).
-    #[arg(long, required_unless_present = "states")]
+    #[arg(long, required_unless_present_any = ["states", "config"])]
     pub q: Option<f64>,
     /// Weight tying (the default): GPT lm_head = wte; theory/MLP a = e.
     #[arg(long, overrides_with = "no_tying")]
@@ -398,12 +403,14 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
     }))
 }
 
-fn train(a: &TrainArgs) -> anyhow::Result<Value> {
-    use attnlab_trainer::{Arch, Data, PlateauLength, Run, TrainSettings};
+/// The run's settings from the command-line options (checked by the caller).
+fn settings_from_args(a: &TrainArgs) -> anyhow::Result<attnlab_trainer::TrainSettings> {
+    use attnlab_trainer::{Arch, Data, TrainSettings};
+    let p = a.p.context("--p is required without --config")?;
     let data = match (a.states, a.q) {
-        (Some(v), _) => Data::MultiState { chain: MultiStateChain::new(a.p, v)? },
+        (Some(v), _) => Data::MultiState { chain: MultiStateChain::new(p, v)? },
         (None, Some(q)) => {
-            let chain = BinaryChain::new(a.p, q)?;
+            let chain = BinaryChain::new(p, q)?;
             rules::at_least("order", a.order, 1)?;
             if a.order == 1 { Data::binary(chain) } else { Data::Lagged { chain: LaggedChain::stationary(chain, a.order)? } }
         }
@@ -415,8 +422,8 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
         ModelArg::Mlp => Arch::Mlp,
     };
     let defaults = TrainSettings::defaults(arch, data, a.seed);
-    // Every field the command line sets, then the one check every config goes through.
-    let cfg = TrainSettings {
+    // Every field the command line sets; the caller runs the one check every config goes through.
+    Ok(TrainSettings {
         tying: !a.no_tying,
         layers: a.layers,
         memory: a.memory,
@@ -428,8 +435,25 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
         eval_every: a.eval_every,
         eval_batches: a.eval_batches,
         ..defaults
-    }
-    .check()?;
+    })
+}
+
+/// The validated config of a run repeated from a file: the `config` of a `markov train --json`
+/// output, or a bare config object, checked like any other config.
+fn config_from_file(path: &std::path::Path) -> anyhow::Result<attnlab_trainer::TrainConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading --config {}", path.display()))?;
+    let v: Value = serde_json::from_str(&text).with_context(|| format!("--config {} is not JSON", path.display()))?;
+    let cfg = v.get("config").cloned().unwrap_or(v);
+    serde_json::from_value(cfg).with_context(|| format!("--config {}: not a valid `markov train` config", path.display()))
+}
+
+fn train(a: &TrainArgs) -> anyhow::Result<Value> {
+    use attnlab_trainer::{Data, PlateauLength, Run};
+    let cfg = match &a.config {
+        Some(path) => config_from_file(path)?,
+        None => settings_from_args(a)?.check()?,
+    };
+    let arch = cfg.arch;
     let mut run = Run::new(cfg)?;
     let bar = crate::progress_bar(run.config.iters as u64, format!("training {}", arch.name()), "it")?;
     let out = run.train(|_| bar.inc(1))?;

@@ -185,3 +185,24 @@ fn saved_weights_give_back_the_final_loss() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("w.safetensors"), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A run repeats from its own output: `markov train --config RUN.json` gives the same numbers.
+#[test]
+fn a_run_repeats_from_its_own_output() {
+    let dir = std::env::temp_dir().join(format!("attnlab-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("run.json");
+    let first = attnlab(&["markov", "train", "--p", "0.2", "--q", "0.3", "--model", "theory", "--iters", "25", "--seq-len", "32", "--seed", "3", "--lr", "0.004", "--json"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    std::fs::write(&file, &first.stdout).unwrap();
+    let first: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let again = json(&["markov", "train", "--config", file.to_str().unwrap(), "--json"]);
+    for key in ["final_loss", "final_loss_se", "p1_given_0", "lr", "seed", "iters", "model"] {
+        assert_eq!(again[key], first[key], "{key}");
+    }
+    std::fs::write(&file, r#"{"config": {"arch": "gpt"}}"#).unwrap();
+    let out = attnlab(&["markov", "train", "--config", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--config"), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
