@@ -87,7 +87,10 @@ fn markov(a: &MarkovArgs) -> anyhow::Result<Value> {
         anyhow::bail!("invalid `widths`: give at least one width");
     }
     for &w in &a.widths {
-        rules::positive("widths", w)?;
+        // A width counts units: N ≥ 1 (a positive N below 1 used to run and print nonsense).
+        if rules::positive("widths", w)? < 1.0 {
+            return Err(attnlab_core::ConfigError::new("widths", w, "must be at least 1 (a width counts units)").into());
+        }
     }
     rules::positive("tau", a.tau)?;
     let task = MarkovTask::spec(a.sigma_perp)?;
