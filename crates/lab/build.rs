@@ -16,10 +16,11 @@ fn main() {
     println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
     let mut code = String::from("/// (paper, hash of the code its experiments run), from `build/source_hash.rs`.\npub(crate) const SOURCE_HASHES: &[(&str, &str)] = &[\n");
     for paper in source_hash::papers(&root) {
-        let _ = writeln!(code, "    ({paper:?}, {:?}),", source_hash::hash(&root, &paper));
+        let inputs = source_hash::inputs(&root, &paper);
+        let _ = writeln!(code, "    ({paper:?}, {:?}),", source_hash::hash_files(&root, &inputs));
         // Each hashed file by name too: a directory's scan alone missed a Cargo.toml edit once
         // (the cache_key test caught the stale key).
-        for rel in source_hash::inputs(&root, &paper) {
+        for rel in inputs {
             println!("cargo:rerun-if-changed={}", root.join(rel).display());
         }
     }

@@ -108,12 +108,11 @@ fn run() -> anyhow::Result<()> {
                 opts.out_dir.display()
             );
             let summary = attnlab_figures::run(&opts).context("figures failed")?;
-            let js: Vec<_> = summary.ran.iter().flat_map(|r| r.judgements.clone()).collect();
             eprintln!(
                 "done in {:.1} s: {} figure(s), {} — report: {}",
                 summary.wall_time_s,
                 summary.ran.len(),
-                attnlab_figures::report::verdict_counts(&js),
+                attnlab_figures::report::verdict_counts(summary.ran.iter().flat_map(|r| &r.judgements)),
                 summary.report.display()
             );
             Ok(())

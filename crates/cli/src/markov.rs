@@ -236,8 +236,8 @@ pub fn execute(cmd: &MarkovCmd) -> anyhow::Result<(Value, bool)> {
 
 fn eval(a: &EvalArgs) -> anyhow::Result<Value> {
     use attnlab_trainer::{Data, Run, TrainSettings, train::reference_lines};
-    let saved = Run::load(&a.weights)?;
-    let mut settings: TrainSettings = saved.config.settings();
+    let mut run = Run::load(&a.weights)?;
+    let mut settings: TrainSettings = run.config.settings();
     if let Some(seed) = a.seed {
         settings.seed = seed;
     }
@@ -247,10 +247,8 @@ fn eval(a: &EvalArgs) -> anyhow::Result<Value> {
         }
         settings.data = Data::binary(BinaryChain::new(p, q)?);
     }
-    let config = settings.check()?;
     // The same weights under the (possibly re-seeded) config.
-    let mut run = Run::load(&a.weights)?;
-    run.config = config;
+    run.config = settings.check()?;
     let e = run.final_evaluation()?;
     let (h_star, unigram, pi1) = reference_lines(&run.config.data);
     Ok(json!({

@@ -51,7 +51,6 @@ pub enum FigureError {
     /// An experiment failed (training, a solver, a bad config: the lab's error says which).
     #[error(transparent)]
     Lab(#[from] LabError),
-
     /// A result could not be (de)serialised.
     #[error("serialisation: {0}")]
     Json(#[from] serde_json::Error),
@@ -218,7 +217,9 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
         ran.push(res);
     }
     let wall = start.elapsed().as_secs_f64();
-    let report = report::write_report(&opts.out_dir, &specs)?;
-    report::write_timings(&opts.out_dir, &specs, wall)?;
+    // Every stored result (this run's and earlier ones'), read once for the report and the timings.
+    let stored = report::stored_results(&opts.out_dir, &specs)?;
+    let report = report::write_report(&opts.out_dir, &stored)?;
+    report::write_timings(&opts.out_dir, &stored, wall)?;
     Ok(Summary { ran, report, wall_time_s: wall })
 }

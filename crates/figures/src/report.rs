@@ -11,7 +11,8 @@ use attnlab_comparator::{Judgement, Kind, Verdict, fmt_interval, fmt_num};
 use crate::{FigureError, FigureResult, FigureSpec, Mode};
 
 /// "3 agree, 1 disagree, 0 inconclusive" (smoke judgements are labelled so).
-pub fn verdict_counts(js: &[Judgement]) -> String {
+pub fn verdict_counts<'a>(js: impl IntoIterator<Item = &'a Judgement>) -> String {
+    let js: Vec<&Judgement> = js.into_iter().collect();
     let n = |v: Verdict| js.iter().filter(|j| j.verdict == v).count();
     let smoke = if js.iter().any(|j| j.smoke) { "smoke: " } else { "" };
     format!("{smoke}{} agree, {} disagree, {} inconclusive", n(Verdict::Agrees), n(Verdict::Disagrees), n(Verdict::Inconclusive))
@@ -22,8 +23,8 @@ pub fn counts_by_kind(js: &[&Judgement]) -> Vec<(Kind, String, usize)> {
     Kind::ALL
         .iter()
         .map(|&k| {
-            let of: Vec<Judgement> = js.iter().filter(|j| j.claim.kind == k).map(|j| (*j).clone()).collect();
-            (k, verdict_counts(&of), of.len())
+            let of: Vec<&Judgement> = js.iter().copied().filter(|j| j.claim.kind == k).collect();
+            (k, verdict_counts(of.iter().copied()), of.len())
         })
         .collect()
 }
@@ -70,10 +71,9 @@ fn claim_table(md: &mut String, rows: &[&Judgement]) {
     }
 }
 
-/// Reads every stored figure result (in registry order), writes `<out>/REPORT.md` and the baseline
-/// `<out>/verdicts.json` (one {"id", "kind", "verdict"} per claim, what `attnlab check` compares
-/// with), both atomically.
-pub fn write_report(out: &Path, specs: &[FigureSpec]) -> Result<PathBuf, FigureError> {
+/// Every stored figure result under `<out>/results/`, in registry order (a figure never run is
+/// left out).
+pub fn stored_results(out: &Path, specs: &[FigureSpec]) -> Result<Vec<FigureResult>, FigureError> {
     let mut results = Vec::new();
     for s in specs {
         let p = out.join("results").join(format!("{}.json", s.id));
@@ -81,6 +81,12 @@ pub fn write_report(out: &Path, specs: &[FigureSpec]) -> Result<PathBuf, FigureE
             results.push(serde_json::from_slice::<FigureResult>(&bytes)?);
         }
     }
+    Ok(results)
+}
+
+/// Writes `<out>/REPORT.md` and the baseline `<out>/verdicts.json` (one {"id", "kind", "verdict"}
+/// per claim, what `attnlab check` compares with) from the stored `results`, both atomically.
+pub fn write_report(out: &Path, results: &[FigureResult]) -> Result<PathBuf, FigureError> {
     let all: Vec<&Judgement> = results.iter().flat_map(|r| r.judgements.iter()).collect();
     let smoke = results.iter().any(|r| r.mode == Mode::Fast);
     let mut md = String::new();
@@ -128,7 +134,7 @@ pub fn write_report(out: &Path, specs: &[FigureSpec]) -> Result<PathBuf, FigureE
     let _ = writeln!(md, "\n## Controls\n\nSanity checks, negative controls and identities that hold by construction; they show the pipeline measures what it says, and confirm nothing about the papers.\n");
     claim_table(&mut md, &controls);
     let _ = writeln!(md, "\n## Figures\n");
-    for r in &results {
+    for r in results {
         let _ = writeln!(md, "### `{}` — {}\n", r.id, r.title);
         let _ = writeln!(md, "![{}]({}.png)\n", r.id, r.id);
         let _ = writeln!(md, "{}\n", r.caption);
@@ -161,14 +167,10 @@ pub fn write_report(out: &Path, specs: &[FigureSpec]) -> Result<PathBuf, FigureE
 
 /// Writes `<out>/timings.csv`: one row per stored figure result (figure id, mode, cache status,
 /// step wall time in seconds), kept out of REPORT.md so the report is deterministic.
-pub fn write_timings(out: &Path, specs: &[FigureSpec], total_wall_s: f64) -> Result<PathBuf, FigureError> {
+pub fn write_timings(out: &Path, results: &[FigureResult], total_wall_s: f64) -> Result<PathBuf, FigureError> {
     let mut csv = String::from("figure,mode,status,step_time_s\n");
-    for s in specs {
-        let p = out.join("results").join(format!("{}.json", s.id));
-        if let Ok(bytes) = std::fs::read(&p) {
-            let r = serde_json::from_slice::<FigureResult>(&bytes)?;
-            let _ = writeln!(csv, "{},{},\"{}\",{:.3}", r.id, mode_name(r.mode), r.status.replace('"', "'"), r.step_time_s);
-        }
+    for r in results {
+        let _ = writeln!(csv, "{},{},\"{}\",{:.3}", r.id, mode_name(r.mode), r.status.replace('"', "'"), r.step_time_s);
     }
     let _ = writeln!(csv, "total (this run),,,{total_wall_s:.3}");
     let path = out.join("timings.csv");

@@ -112,9 +112,14 @@ pub fn inputs(root: &Path, paper: &str) -> Vec<String> {
 /// FNV-1a over (relative path, contents) of every input of `paper`: stable across machines and
 /// checkouts, as 16 hex digits.
 pub fn hash(root: &Path, paper: &str) -> String {
+    hash_files(root, &inputs(root, paper))
+}
+
+/// The hash of [`hash`] over an already listed set of `inputs` (paths relative to `root`).
+pub fn hash_files(root: &Path, inputs: &[String]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for rel in inputs(root, paper) {
-        let bytes = std::fs::read(root.join(&rel)).unwrap_or_default();
+    for rel in inputs {
+        let bytes = std::fs::read(root.join(rel)).unwrap_or_default();
         for b in rel.bytes().chain([0u8]).chain(bytes) {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
