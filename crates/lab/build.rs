@@ -14,9 +14,10 @@ fn main() {
     let root = here.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_else(|| here.clone());
     println!("cargo:rerun-if-changed={}", root.join("crates").display());
     println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
-    let mut code = String::from("/// (paper, hash of the code its experiments run), from `build/source_hash.rs`.\npub(crate) const SOURCE_HASHES: &[(&str, &str)] = &[\n");
-    for paper in source_hash::papers(&root) {
-        let inputs = source_hash::inputs(&root, &paper);
+    let mut code = String::from("/// (paper or unit, hash of the code its experiments run), from `build/source_hash.rs`.\npub(crate) const SOURCE_HASHES: &[(&str, &str)] = &[\n");
+    let papers = source_hash::papers(&root).into_iter().map(|p| (source_hash::inputs(&root, &p), p));
+    let units = source_hash::UNITS.iter().map(|(n, _)| (source_hash::unit_inputs(&root, n), (*n).to_string()));
+    for (inputs, paper) in papers.chain(units) {
         let _ = writeln!(code, "    ({paper:?}, {:?}),", source_hash::hash_files(&root, &inputs));
         // Each hashed file by name too: a directory's scan alone missed a Cargo.toml edit once
         // (the cache_key test caught the stale key).

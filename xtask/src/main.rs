@@ -13,19 +13,29 @@ use clap::{Parser, Subcommand};
 #[command(name = "cargo xtask", about = "attnlab project tasks (run as `cargo xtask <task>`)")]
 struct Cli {
     #[command(subcommand)]
-    task: Task,
+    task: Command,
 }
 
 #[derive(Subcommand)]
-enum Task {
+enum Command {
     /// Regenerate every figure (SVG + PNG), figures/REPORT.md and figures/results/*.json.
     ///
-    /// Experiments are cached by a content hash of (config, seed, code version) under
-    /// figures/.cache; each figure prints whether it was rebuilt or reused, and why.
+    /// The work is a list of tasks — one per training run for the Markov training figures, one per
+    /// experiment otherwise — each cached by a content hash of (experiment, config, seed, code
+    /// version) under figures/.cache. Tasks run first, `--jobs` at a time, longest first, with an
+    /// estimate of the time left; then every figure draws from the cache and prints whether its
+    /// tasks were rebuilt or reused, and why. `--plan` lists the tasks without running anything;
+    /// `--slurm DIR` writes them for an `sbatch --array` instead.
     Figures {
-        /// Smaller grids and fewer replicates, same code (≤ 2 minutes on 2 cores once built).
-        #[arg(long)]
+        /// Smaller grids and fewer replicates, same code: the smoke run (≤ 1 minute on 2 cores
+        /// once built). Its verdicts say `smoke:`.
+        #[arg(long, conflicts_with = "quick")]
         fast: bool,
+        /// A laptop run: the Markov training figures at reduced sizes (N 256, 4 seeds, smaller
+        /// grids; every claim states the sizes it ran at), the other papers at full size. Without
+        /// --quick or --fast every experiment runs at the paper's sizes.
+        #[arg(long)]
+        quick: bool,
         /// Only figures whose id starts with ID (e.g. `markov.canonical.basin` or `markov`); repeatable.
         #[arg(long, value_name = "ID")]
         only: Vec<String>,
@@ -38,6 +48,49 @@ enum Task {
         /// List the figure ids and exit.
         #[arg(long)]
         list: bool,
+        /// List every task (figure, experiment, config, seed, key, estimated cost, cached or not)
+        /// without running anything.
+        #[arg(long)]
+        plan: bool,
+        /// With --plan: one JSON object per task, a line each (the format of tasks.jsonl).
+        #[arg(long, requires = "plan")]
+        json: bool,
+        /// Tasks run at a time (default: the number of cores; each task gets cores/jobs threads).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Cache folder (default: <out>/.cache). On a cluster, a folder every node can write.
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
+        /// Draw only from results already in the cache; fail naming every task whose result is
+        /// missing (what the final job of a Slurm submission runs).
+        #[arg(long)]
+        from_cache: bool,
+        /// Write DIR/tasks.jsonl and DIR/submit.sh (an sbatch array over the tasks, then a job
+        /// drawing the figures from the cache) instead of running; submit with `bash DIR/submit.sh`.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["plan", "from_cache"])]
+        slurm: Option<PathBuf>,
+        /// With --slurm: the partition of both jobs.
+        #[arg(long, requires = "slurm")]
+        partition: Option<String>,
+        /// With --slurm: the time limit of each array task (Slurm syntax, e.g. 01:00:00).
+        #[arg(long, requires = "slurm")]
+        time: Option<String>,
+        /// With --slurm: CPUs (threads) per array task.
+        #[arg(long, requires = "slurm", default_value_t = 1)]
+        cpus_per_task: usize,
+    },
+    /// Run one task of a tasks file (what each array task of a Slurm submission runs): line
+    /// `--index` (from 0) of FILE, into the cache folder `--cache`. A cached task returns at once;
+    /// a failed one exits 1 and writes <FILE's folder>/failed/<index>.txt naming it.
+    RunTask {
+        /// tasks.jsonl written by `figures --slurm` or `--plan --json`.
+        file: PathBuf,
+        /// Which task (0-based line number).
+        #[arg(long)]
+        index: usize,
+        /// Cache folder to read and write.
+        #[arg(long, value_name = "DIR")]
+        cache: PathBuf,
     },
     /// Speed benchmarks. `cargo xtask bench markov`: one training step of the GPT-style model at
     /// the reference shape (B 16, N 1024, d 8, 1 layer, tied, AdamW) — model step only (one fixed
@@ -87,24 +140,39 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<()> {
     match Cli::parse().task {
-        Task::Figures { fast, only, force, out, list } => {
+        Command::Figures { fast, quick, only, force, out, list, plan, json, jobs, cache, from_cache, slurm, partition, time, cpus_per_task } => {
             if list {
                 for s in attnlab_figures::registry() {
                     println!("{:<32} {}", s.id, s.title);
                 }
                 return Ok(());
             }
+            anyhow::ensure!(jobs != Some(0), "invalid `jobs` = 0: must be at least 1");
             let out_dir = out.unwrap_or_else(|| workspace_root().join("figures"));
             let opts = Options {
-                cache_dir: out_dir.join(".cache"),
+                cache_dir: cache.unwrap_or_else(|| attnlab_lab::task::default_cache(&out_dir)),
                 out_dir,
-                mode: if fast { Mode::Fast } else { Mode::Full },
+                mode: if fast {
+                    Mode::Fast
+                } else if quick {
+                    Mode::Quick
+                } else {
+                    Mode::Full
+                },
                 only,
                 force,
+                jobs: jobs.unwrap_or_else(attnlab_lab::task::available_cores),
+                from_cache,
             };
+            if plan {
+                return print_plan(&opts, json);
+            }
+            if let Some(dir) = slurm {
+                return write_slurm(&opts, &dir, attnlab_lab::slurm::SlurmOptions { partition, time, cpus_per_task });
+            }
             eprintln!(
                 "attnlab figures: {} mode → {}",
-                if fast { "fast" } else { "full" },
+                opts.mode.name(),
                 opts.out_dir.display()
             );
             let summary = attnlab_figures::run(&opts).context("figures failed")?;
@@ -117,7 +185,12 @@ fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Task::Bench { what, threads, steps, no_full_run, json, child } => {
+        Command::RunTask { file, index, cache } => {
+            let (task, status) = attnlab_lab::task::run_from_file(&file, index, &cache)?;
+            eprintln!("task {index}: {} — {status}", task.name());
+            Ok(())
+        }
+        Command::Bench { what, threads, steps, no_full_run, json, child } => {
             anyhow::ensure!(threads >= 1, "invalid `threads` = 0: must be at least 1");
             anyhow::ensure!(steps >= 1, "invalid `steps` = 0: must be at least 1");
             if !child {
@@ -137,6 +210,117 @@ fn run() -> anyhow::Result<()> {
             if what == "icar" { bench_icar(threads, steps, no_full_run, json) } else { bench_markov(threads, steps, no_full_run, json) }
         }
     }
+}
+
+/// The tasks of a figures run.
+fn tasks_of(opts: &Options) -> anyhow::Result<Vec<attnlab_lab::task::Task>> {
+    let lab = attnlab_lab::Lab { cache: attnlab_core::Cache::new(&opts.cache_dir, opts.force), mode: opts.mode };
+    let ids = attnlab_figures::selected_ids(&opts.only)?;
+    Ok(attnlab_lab::task::plan(&lab, ids.iter().copied())?)
+}
+
+/// `figures --plan`: every task, without running anything.
+fn print_plan(opts: &Options, json: bool) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let tasks = tasks_of(opts)?;
+    let mut text = String::new();
+    if json {
+        for t in &tasks {
+            let _ = writeln!(text, "{}", serde_json::to_string(t)?);
+        }
+        return print_out(&text);
+    }
+    let _ = writeln!(text, "{:>5}  {:<30} {:<26} {:>6}  {:<12} {:>9}  {:<6}  config", "index", "figure", "experiment", "seed", "key", "est. s", "cached");
+    for (i, t) in tasks.iter().enumerate() {
+        let figure = match t.figures.as_slice() {
+            [one] => one.clone(),
+            [first, rest @ ..] => format!("{first} (+{})", rest.len()),
+            [] => String::new(),
+        };
+        let _ = writeln!(
+            text,
+            "{i:>5}  {figure:<30} {:<26} {:>6}  {:<12} {:>9.1}  {:<6}  {}",
+            t.experiment,
+            t.seed,
+            &t.key[..12],
+            t.cost_s,
+            if t.cached { "yes" } else { "no" },
+            config_summary(&t.config)
+        );
+    }
+    let todo: Vec<&attnlab_lab::task::Task> = tasks.iter().filter(|t| !t.cached).collect();
+    let est: f64 = todo.iter().map(|t| t.cost_s).sum();
+    let _ = writeln!(
+        text,
+        "{} task(s), {} cached; to compute: {} task(s), about {} single-thread, about {} on {} job(s)",
+        tasks.len(),
+        tasks.len() - todo.len(),
+        todo.len(),
+        attnlab_lab::task::human_duration(est),
+        attnlab_lab::task::human_duration(est / opts.jobs as f64),
+        opts.jobs
+    );
+    print_out(&text)
+}
+
+/// Writes `text` to stdout; a closed pipe (`| head`) is not an error.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The fields of a training run's config a reader scans for (`--plan`'s last column); other
+/// experiments' configs are long: `--plan --json` has them whole.
+fn config_summary(c: &serde_json::Value) -> String {
+    let keys = ["arch", "tying", "layers", "d", "seq_len", "batch", "iters", "memory"];
+    if c.get("seq_len").is_none() || c.get("arch").is_none() {
+        return "(see --plan --json)".into();
+    }
+    let mut parts: Vec<String> = keys.iter().filter_map(|k| c.get(*k).filter(|v| !v.is_null()).map(|v| format!("{k}={v}"))).collect();
+    if let Some(data) = c.get("data") {
+        parts.push(format!("data={data}"));
+    }
+    parts.join(" ")
+}
+
+/// `figures --slurm DIR`: the tasks and the script submitting them.
+fn write_slurm(opts: &Options, dir: &std::path::Path, slurm: attnlab_lab::slurm::SlurmOptions) -> anyhow::Result<()> {
+    let tasks = tasks_of(opts)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let abs = |p: &std::path::Path| -> anyhow::Result<String> {
+        std::fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
+        Ok(p.canonicalize().with_context(|| format!("{}", p.display()))?.display().to_string())
+    };
+    let me = std::env::current_exe().context("own path")?.display().to_string();
+    let cache = abs(&opts.cache_dir)?;
+    let out = abs(&opts.out_dir)?;
+    let tasks_file = abs(dir)? + "/tasks.jsonl";
+    let mut last = vec![me.clone(), "figures".into(), "--from-cache".into(), "--cache".into(), cache.clone(), "--out".into(), out];
+    match opts.mode {
+        Mode::Fast => last.push("--fast".into()),
+        Mode::Quick => last.push("--quick".into()),
+        Mode::Full => {}
+    }
+    for o in &opts.only {
+        last.extend(["--only".into(), o.clone()]);
+    }
+    let jobs = attnlab_lab::slurm::Jobs {
+        name: "attnlab-figures".into(),
+        task_command: vec![me, "run-task".into(), tasks_file, "--cache".into(), cache],
+        final_command: last,
+    };
+    let script = attnlab_lab::slurm::write(dir, &tasks, &jobs, &slurm)?;
+    eprintln!(
+        "{} task(s) ({} cached) written to {}; submit with: bash {}",
+        tasks.len(),
+        tasks.iter().filter(|t| t.cached).count(),
+        dir.join("tasks.jsonl").display(),
+        script.display()
+    );
+    Ok(())
 }
 
 fn bench_icar(threads: usize, steps: usize, no_full_run: bool, json: bool) -> anyhow::Result<()> {

@@ -68,6 +68,22 @@ pub fn render(v: &Value, format: Format) -> Result<String, serde_json::Error> {
     })
 }
 
+/// A CSV table of many records: the header is the first record's flat keys (in its order), then
+/// one row per record (a key a record lacks is an empty field).
+pub fn csv_rows(records: &[Value]) -> String {
+    let flats: Vec<Map<String, Value>> = records.iter().map(flatten).collect();
+    let Some(first) = flats.first() else { return String::new() };
+    let header: Vec<&String> = first.keys().collect();
+    let mut out = header.iter().map(|k| csv_field(&Value::String((*k).clone()))).collect::<Vec<_>>().join(",");
+    out.push('\n');
+    for f in &flats {
+        let row: Vec<String> = header.iter().map(|k| f.get(*k).map_or_else(String::new, csv_field)).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +96,8 @@ mod tests {
         assert_eq!(flat.keys().collect::<Vec<_>>(), ["p", "grad.de", "grad.dw", "curve", "note"]);
         let csv = render(&v, Format::Csv).unwrap();
         assert_eq!(csv, "p,grad.de,grad.dw,curve,note\n0.5,1.0,,\"[1,2]\",\"a, \"\"b\"\"\"\n");
+        let table = csv_rows(&[v.clone(), json!({ "p": 0.25, "note": "x" })]);
+        assert_eq!(table, "p,grad.de,grad.dw,curve,note\n0.5,1.0,,\"[1,2]\",\"a, \"\"b\"\"\"\n0.25,,,,x\n");
         let jsonl = render(&v, Format::Jsonl).unwrap();
         assert_eq!(jsonl.lines().count(), 1);
         assert_eq!(serde_json::from_str::<Value>(&jsonl).unwrap()["grad.de"], 1.0);

@@ -7,6 +7,7 @@ pub mod format;
 pub mod icar;
 pub mod markov;
 pub mod paths;
+pub mod sweep;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -64,6 +65,27 @@ pub enum Paper {
     Exchangeable(exchangeable::ExchangeableCmd),
     /// The verdict table of a results folder; exits 1 if any claim's verdict differs from a baseline.
     Check(check::CheckArgs),
+    /// Run one task of a tasks file written by `markov sweep --slurm` or `cargo xtask figures
+    /// --slurm` (what each Slurm array task runs): line --index (from 0) into the cache folder
+    /// --cache. A cached task returns at once; a failed one exits 2 and writes
+    /// <FILE's folder>/failed/<index>.txt naming it.
+    RunTask(RunTaskArgs),
+}
+
+/// Arguments of `attnlab run-task`.
+#[derive(Debug, clap::Args)]
+pub struct RunTaskArgs {
+    /// The tasks file (tasks.jsonl).
+    pub file: std::path::PathBuf,
+    /// Which task: its 0-based line number (`$SLURM_ARRAY_TASK_ID`).
+    #[arg(long)]
+    pub index: usize,
+    /// Cache folder to read and write (shared by the nodes).
+    #[arg(long, value_name = "DIR")]
+    pub cache: std::path::PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs a parsed command and returns its JSON result.
@@ -73,6 +95,10 @@ pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
         Paper::Paths(cmd) => paths::execute(cmd),
         Paper::Icar(cmd) => icar::execute(cmd),
         Paper::Exchangeable(cmd) => exchangeable::execute(cmd),
+        Paper::RunTask(a) => {
+            let (task, status) = attnlab_lab::task::run_from_file(&a.file, a.index, &a.cache)?;
+            Ok((serde_json::json!({ "index": a.index, "task": task.name(), "status": status.to_string() }), a.json))
+        }
         Paper::Check(_) => anyhow::bail!("`attnlab check` prints its own table and sets its exit status: run it with `check::run`"),
     }
 }

@@ -38,6 +38,15 @@ pub enum MarkovCmd {
     /// seed (the default) these are the very batches of that run's final evaluation, so `final_loss`
     /// comes back to the last bit; --seed draws other held-out batches, --p/--q another binary chain.
     Eval(EvalArgs),
+    /// Train a grid of runs over (p, q) — tied, untied or both, several seeds per cell — here
+    /// (--jobs at a time, each run cached on its own, with an estimate of the time left) or on a
+    /// Slurm cluster (--slurm DIR writes the tasks and a submit script). Writes OUT/sweep.csv (one
+    /// row per run, columns named as the keys of `markov train --json`: p, q, seed, final_loss,
+    /// entropy_rate, unigram_loss, ending, plateau_iters, p1_given_0, …, config.*) and
+    /// OUT/sweep.svg/.png: where each cell's final loss sits between H* and U, with the theory
+    /// boundary p + q = 1.
+    #[command(allow_negative_numbers = true)]
+    Sweep(Box<crate::sweep::SweepArgs>),
 }
 
 /// Arguments of `attnlab markov eval`.
@@ -71,6 +80,83 @@ pub enum ModelArg {
     Mlp,
 }
 
+/// The model and training shape of a run (`markov train`) or of every run of a grid (`markov sweep`).
+#[derive(Debug, Clone, Args)]
+pub struct ShapeArgs {
+    /// Architecture.
+    #[arg(long, value_enum, default_value = "gpt")]
+    pub model: ModelArg,
+    /// Depth L (GPT only).
+    #[arg(long, default_value_t = 1)]
+    pub layers: usize,
+    /// Width d [default: 8 for gpt, 4 for theory/mlp].
+    #[arg(long)]
+    pub d: Option<usize>,
+    /// Sequence length N.
+    #[arg(long, default_value_t = 1024)]
+    pub seq_len: usize,
+    /// Batch size B.
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+    /// Iterations [default: 400 for gpt, 1000 for theory/mlp].
+    #[arg(long)]
+    pub iters: Option<usize>,
+    /// Peak learning rate of the OneCycle schedule.
+    #[arg(long, default_value_t = 2e-3)]
+    pub lr: f64,
+    /// Evaluate every this many iterations (on fresh batches).
+    #[arg(long, default_value_t = 10)]
+    pub eval_every: usize,
+}
+
+impl ShapeArgs {
+    /// The architecture.
+    pub fn arch(&self) -> attnlab_trainer::Arch {
+        use attnlab_trainer::Arch;
+        match self.model {
+            ModelArg::Gpt => Arch::Gpt,
+            ModelArg::Theory => Arch::Theory,
+            ModelArg::Mlp => Arch::Mlp,
+        }
+    }
+
+    /// The model's defaults on `data` with `seed`, with every field these options set (not checked:
+    /// the caller runs the one check every config goes through).
+    pub fn settings(&self, data: attnlab_trainer::Data, seed: u64) -> attnlab_trainer::TrainSettings {
+        use attnlab_trainer::TrainSettings;
+        let defaults = TrainSettings::defaults(self.arch(), data, seed);
+        TrainSettings {
+            layers: self.layers,
+            d: self.d.unwrap_or(defaults.d),
+            iters: self.iters.unwrap_or(defaults.iters),
+            seq_len: self.seq_len,
+            batch: self.batch,
+            lr: self.lr,
+            eval_every: self.eval_every,
+            ..defaults
+        }
+    }
+
+    /// These options as command-line words (to repeat a command).
+    pub fn to_args(&self) -> Vec<String> {
+        let model = match self.model {
+            ModelArg::Gpt => "gpt",
+            ModelArg::Theory => "theory",
+            ModelArg::Mlp => "mlp",
+        };
+        let mut v = vec!["--model".to_string(), model.to_string(), "--layers".into(), self.layers.to_string()];
+        if let Some(d) = self.d {
+            v.extend(["--d".into(), d.to_string()]);
+        }
+        v.extend(["--seq-len".into(), self.seq_len.to_string(), "--batch".into(), self.batch.to_string()]);
+        if let Some(i) = self.iters {
+            v.extend(["--iters".into(), i.to_string()]);
+        }
+        v.extend(["--lr".into(), self.lr.to_string(), "--eval-every".into(), self.eval_every.to_string()]);
+        v
+    }
+}
+
 /// Arguments of `attnlab markov train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -91,12 +177,6 @@ pub struct TrainArgs {
     /// Untied output layer.
     #[arg(long)]
     pub no_tying: bool,
-    /// Architecture.
-    #[arg(long, value_enum, default_value = "gpt")]
-    pub model: ModelArg,
-    /// Depth L (GPT only).
-    #[arg(long, default_value_t = 1)]
-    pub layers: usize,
     /// Order k of the lagged switching chain (spec §1); 1 = first order.
     #[arg(long, default_value_t = 1)]
     pub order: usize,
@@ -106,24 +186,9 @@ pub struct TrainArgs {
     /// Number of states V of the multi-state chain (stay with probability 1−p).
     #[arg(long, conflicts_with = "q")]
     pub states: Option<usize>,
-    /// Width d [default: 8 for gpt, 4 for theory/mlp].
-    #[arg(long)]
-    pub d: Option<usize>,
-    /// Sequence length N.
-    #[arg(long, default_value_t = 1024)]
-    pub seq_len: usize,
-    /// Batch size B.
-    #[arg(long, default_value_t = 16)]
-    pub batch: usize,
-    /// Iterations [default: 400 for gpt, 1000 for theory/mlp].
-    #[arg(long)]
-    pub iters: Option<usize>,
-    /// Peak learning rate of the OneCycle schedule.
-    #[arg(long, default_value_t = 2e-3)]
-    pub lr: f64,
-    /// Evaluate every this many iterations (on fresh batches).
-    #[arg(long, default_value_t = 10)]
-    pub eval_every: usize,
+    /// The model and its training.
+    #[command(flatten)]
+    pub shape: ShapeArgs,
     /// Fresh batches per evaluation.
     #[arg(long, default_value_t = 4)]
     pub eval_batches: usize,
@@ -231,6 +296,7 @@ pub fn execute(cmd: &MarkovCmd) -> anyhow::Result<(Value, bool)> {
         MarkovCmd::Sgd(a) => Ok((sgd(a)?, a.json)),
         MarkovCmd::Train(a) => Ok((train(a)?, a.json)),
         MarkovCmd::Eval(a) => Ok((eval(a)?, a.json)),
+        MarkovCmd::Sweep(a) => Ok((crate::sweep::run(a)?, a.json)),
     }
 }
 
@@ -403,7 +469,7 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
 
 /// The run's settings from the command-line options (checked by the caller).
 fn settings_from_args(a: &TrainArgs) -> anyhow::Result<attnlab_trainer::TrainSettings> {
-    use attnlab_trainer::{Arch, Data, TrainSettings};
+    use attnlab_trainer::{Data, TrainSettings};
     let p = a.p.context("--p is required without --config")?;
     let data = match (a.states, a.q) {
         (Some(v), _) => Data::MultiState { chain: MultiStateChain::new(p, v)? },
@@ -414,26 +480,8 @@ fn settings_from_args(a: &TrainArgs) -> anyhow::Result<attnlab_trainer::TrainSet
         }
         (None, None) => anyhow::bail!("give --q (binary chain) or --states (V-state chain)"),
     };
-    let arch = match a.model {
-        ModelArg::Gpt => Arch::Gpt,
-        ModelArg::Theory => Arch::Theory,
-        ModelArg::Mlp => Arch::Mlp,
-    };
-    let defaults = TrainSettings::defaults(arch, data, a.seed);
     // Every field the command line sets; the caller runs the one check every config goes through.
-    Ok(TrainSettings {
-        tying: !a.no_tying,
-        layers: a.layers,
-        memory: a.memory,
-        d: a.d.unwrap_or(defaults.d),
-        iters: a.iters.unwrap_or(defaults.iters),
-        seq_len: a.seq_len,
-        batch: a.batch,
-        lr: a.lr,
-        eval_every: a.eval_every,
-        eval_batches: a.eval_batches,
-        ..defaults
-    })
+    Ok(TrainSettings { tying: !a.no_tying, memory: a.memory, eval_batches: a.eval_batches, ..a.shape.settings(data, a.seed) })
 }
 
 /// The validated config of a run repeated from a file: the `config` of a `markov train --json`
@@ -446,7 +494,7 @@ fn config_from_file(path: &std::path::Path) -> anyhow::Result<attnlab_trainer::T
 }
 
 fn train(a: &TrainArgs) -> anyhow::Result<Value> {
-    use attnlab_trainer::{Data, PlateauLength, Run};
+    use attnlab_trainer::Run;
     let cfg = match &a.config {
         Some(path) => config_from_file(path)?,
         None => settings_from_args(a)?.check()?,
@@ -459,13 +507,25 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
     if let Some(path) = &a.save_weights {
         run.save(path).with_context(|| format!("saving weights to {}", path.display()))?;
     }
-    // The chain in the words of the command line (p, q, states, order), then the run.
+    let mut v = run_record(&out)?;
+    if a.curve {
+        v["curve"] = serde_json::to_value(&out.curve)?;
+    }
+    Ok(v)
+}
+
+/// The record of one training run, as `markov train --json` prints it and `markov sweep` writes
+/// each row of sweep.csv: the chain in the words of the command line (p, q, states, order), the
+/// run's settings, its results, and the whole validated config.
+pub fn run_record(out: &attnlab_trainer::TrainOutcome) -> anyhow::Result<Value> {
+    use attnlab_trainer::{Data, PlateauLength};
+    let arch = out.config.arch;
     let (p, q, states, order) = match &out.config.data {
         Data::Binary { chain, .. } => (chain.p(), Some(chain.q()), None, 1),
         Data::Lagged { chain } => (chain.chain().p(), Some(chain.chain().q()), None, chain.order()),
         Data::MultiState { chain } => (chain.p(), None, Some(chain.states()), 1),
     };
-    let mut v = json!({
+    Ok(json!({
         "p": p,
         "q": q,
         "states": states,
@@ -506,9 +566,5 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
         // Every field that can change the numbers (the validated config, schedule and optimiser
         // included), so the run can be repeated from its own output.
         "config": serde_json::to_value(&out.config)?,
-    });
-    if a.curve {
-        v["curve"] = serde_json::to_value(&out.curve)?;
-    }
-    Ok(v)
+    }))
 }

@@ -92,6 +92,46 @@ impl Cache {
         &self.dir
     }
 
+    /// Whether ignoring the cache (`--force`).
+    pub fn forced(&self) -> bool {
+        self.force
+    }
+
+    /// The same folder, reading what is there (`--force` off): after forced tasks ran, what draws
+    /// the figures reads their fresh results back instead of recomputing them.
+    pub fn reading(&self) -> Self {
+        Self { dir: self.dir.clone(), force: false }
+    }
+
+    /// The wall time (s) of the stored result of `key`, if one is stored and reads back (`--force`
+    /// ignored: this asks what is there).
+    pub fn stored_wall_time(&self, key: &CacheKey) -> Option<f64> {
+        #[derive(Deserialize)]
+        struct Head {
+            wall_time_s: f64,
+        }
+        let bytes = std::fs::read(self.entry_path(key)).ok()?;
+        serde_json::from_slice::<Head>(&bytes).ok().map(|h| h.wall_time_s)
+    }
+
+    /// Whether a result is stored for `key` and would be reused (false under `--force`).
+    pub fn has(&self, key: &CacheKey) -> bool {
+        self.has_digest(&key.digest())
+    }
+
+    /// Whether a result is stored under the content hash `digest` ([`CacheKey::digest`]) and would
+    /// be reused (false under `--force`).
+    pub fn has_digest(&self, digest: &str) -> bool {
+        !self.force && self.dir.join(format!("{digest}.json")).is_file()
+    }
+
+    /// The wall time of the last stored result of experiment `id` (any config), if any: what
+    /// the same experiment cost last time, as an estimate.
+    pub fn last_wall_time(&self, id: &str) -> Option<f64> {
+        let prev: CacheKey = std::fs::read(self.index_path(id)).ok().and_then(|b| serde_json::from_slice(&b).ok())?;
+        self.stored_wall_time(&prev)
+    }
+
     fn entry_path(&self, key: &CacheKey) -> PathBuf {
         self.dir.join(format!("{}.json", key.digest()))
     }
@@ -115,6 +155,40 @@ impl Cache {
         C: Serialize + DeserializeOwned + Clone,
         R: Serialize + DeserializeOwned,
     {
+        self.lookup(id, config, seed, code_version, true, compute)
+    }
+
+    /// [`get_or_compute`](Self::get_or_compute) for an experiment run many times with different
+    /// configs (one training run of a grid): no index of its last key is kept, since "what changed
+    /// since the last run of this id" means nothing there; a miss says only that this run is new.
+    pub fn get_or_compute_each<C, R, E>(
+        &self,
+        id: &str,
+        config: &C,
+        seed: u64,
+        code_version: &str,
+        compute: impl FnOnce() -> Result<R, E>,
+    ) -> Result<(ResultRecord<C, R>, CacheStatus), E>
+    where
+        C: Serialize + DeserializeOwned + Clone,
+        R: Serialize + DeserializeOwned,
+    {
+        self.lookup(id, config, seed, code_version, false, compute)
+    }
+
+    fn lookup<C, R, E>(
+        &self,
+        id: &str,
+        config: &C,
+        seed: u64,
+        code_version: &str,
+        indexed: bool,
+        compute: impl FnOnce() -> Result<R, E>,
+    ) -> Result<(ResultRecord<C, R>, CacheStatus), E>
+    where
+        C: Serialize + DeserializeOwned + Clone,
+        R: Serialize + DeserializeOwned,
+    {
         let key = CacheKey::new(id, config, seed, code_version);
         let path = self.entry_path(&key);
         let reason = if self.force {
@@ -127,7 +201,8 @@ impl Cache {
                     }
                     Err(e) => format!("cached file unreadable ({e})"),
                 },
-                Err(_) => self.miss_reason(&key),
+                Err(_) if indexed => self.miss_reason(&key),
+                Err(_) => "no cached result for this config and seed".into(),
             }
         };
         let start = Instant::now();
@@ -141,7 +216,8 @@ impl Cache {
             result,
         };
         // A cache that cannot be written is not fatal: the result is still correct.
-        if let Err(e) = write_json_atomic(&path, &record).and_then(|_| write_json_atomic(&self.index_path(id), &key)) {
+        let written = write_json_atomic(&path, &record).and_then(|()| if indexed { write_json_atomic(&self.index_path(id), &key) } else { Ok(()) });
+        if let Err(e) = written {
             eprintln!("warning: could not write cache entry {}: {e}", path.display());
         } else if let Err(e) = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<ResultRecord<C, R>>(&b).map(|_| ()).map_err(|e| e.to_string())) {
             // JSON has no NaN or ∞: such a value is stored as null and the record can never be reused.

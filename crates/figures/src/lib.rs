@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use attnlab_comparator::Judgement;
 use attnlab_core::{Cache, CacheStatus};
-use attnlab_lab::progress;
+use attnlab_lab::{progress, task};
 pub use attnlab_lab::{Lab, LabError, Mode};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -48,6 +48,18 @@ pub enum FigureError {
     /// A judged claim has no source or no rationale for its tolerance.
     #[error("claim `{0}` has no source or no rationale for its pass interval (declare a `Rule` with a reason next to the claim)")]
     Unexplained(String),
+    /// Tasks failed (each named by index, experiment, figures and key); the results of the others
+    /// are kept in the cache, so a rerun does only the failed ones.
+    #[error("{} task(s) failed; the others' results are kept in the cache:\n{}", .0.len(), .0.iter().map(|f| format!("  task {}: {}: {}", f.index, f.task, f.error)).collect::<Vec<_>>().join("\n"))]
+    Tasks(Vec<attnlab_lab::task::Failure>),
+    /// `--from-cache` found tasks without a stored result.
+    #[error("--from-cache: {} task(s) have no stored result in {cache} (did they fail?):\n{}", .missing.len(), .missing.join("\n"))]
+    NotCached {
+        /// The cache folder.
+        cache: String,
+        /// The missing tasks, by index and name.
+        missing: Vec<String>,
+    },
     /// An experiment failed (training, a solver, a bad config: the lab's error says which).
     #[error(transparent)]
     Lab(#[from] LabError),
@@ -107,8 +119,12 @@ pub struct FigureResult {
     pub smoke: bool,
     /// "reused (…)" or "rebuilt (…)".
     pub status: String,
-    /// Wall time of this figure step (experiment or cache read, plus drawing), seconds.
+    /// Wall time of this figure step (reading its experiments' results back and drawing), seconds.
     pub step_time_s: f64,
+    /// Single-thread seconds its experiment tasks took to compute (now or when first computed; a
+    /// task shared by several figures counts for each).
+    #[serde(default)]
+    pub compute_s: f64,
     /// Judged claims.
     pub judgements: Vec<Judgement>,
     /// The experiment record.
@@ -147,6 +163,11 @@ pub struct Options {
     pub only: Vec<String>,
     /// Ignore the cache.
     pub force: bool,
+    /// Tasks run at a time (each on `cores / jobs` threads).
+    pub jobs: usize,
+    /// Draw only from stored results: fail, naming them, if any task's result is missing (the
+    /// drawing job after a Slurm array).
+    pub from_cache: bool,
 }
 
 /// Summary of a run.
@@ -159,23 +180,41 @@ pub struct Summary {
     pub wall_time_s: f64,
 }
 
+/// The ids of the figures `--only` selects (every figure when empty), in report order; an
+/// `--only` prefix that matches nothing is an error listing the known ids.
+pub fn selected_ids(only: &[String]) -> Result<Vec<&'static str>, FigureError> {
+    let all: Vec<&'static str> = registry().iter().map(|s| s.id).collect();
+    if only.is_empty() {
+        return Ok(all);
+    }
+    let sel: Vec<&'static str> = all.iter().copied().filter(|id| only.iter().any(|o| id.starts_with(o.as_str()))).collect();
+    if sel.is_empty() {
+        return Err(FigureError::UnknownFigure(only.join(","), all.join(", ")));
+    }
+    Ok(sel)
+}
+
 /// Runs the selected figures, prints one line per figure (rebuilt/reused and why), writes
 /// `results/<id>.json` and regenerates REPORT.md from every stored figure result.
 pub fn run(opts: &Options) -> Result<Summary, FigureError> {
     let start = Instant::now();
     let specs = registry();
-    let selected: Vec<&FigureSpec> = if opts.only.is_empty() {
-        specs.iter().collect()
-    } else {
-        let sel: Vec<&FigureSpec> =
-            specs.iter().filter(|s| opts.only.iter().any(|o| s.id.starts_with(o.as_str()))).collect();
-        if sel.is_empty() {
-            let ids: Vec<&str> = specs.iter().map(|s| s.id).collect();
-            return Err(FigureError::UnknownFigure(opts.only.join(","), ids.join(", ")));
+    let ids = selected_ids(&opts.only)?;
+    let selected: Vec<&FigureSpec> = specs.iter().filter(|s| ids.contains(&s.id)).collect();
+    let lab = Lab { cache: Cache::new(&opts.cache_dir, opts.force), mode: opts.mode };
+    // Tasks first (N at a time, longest first), then every figure draws from the cache.
+    let plan = task::plan(&lab, selected.iter().map(|s| s.id))?;
+    if opts.from_cache {
+        let missing: Vec<String> = plan.iter().enumerate().filter(|(_, t)| !t.cached).map(|(i, t)| format!("  task {i}: {}", t.name())).collect();
+        if !missing.is_empty() {
+            return Err(FigureError::NotCached { cache: opts.cache_dir.display().to_string(), missing });
         }
-        sel
-    };
-    let ctx = Ctx { out_dir: opts.out_dir.clone(), lab: Lab { cache: Cache::new(&opts.cache_dir, opts.force), mode: opts.mode } };
+    }
+    let done = task::execute(&lab, &plan, opts.jobs);
+    if !done.failures.is_empty() {
+        return Err(FigureError::Tasks(done.failures));
+    }
+    let ctx = Ctx { out_dir: opts.out_dir.clone(), lab: Lab { cache: lab.cache.reading(), mode: opts.mode } };
     let results_dir = opts.out_dir.join("results");
     let mut ran = Vec::new();
     let total = selected.len();
@@ -199,14 +238,24 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
                 j.smoke = true;
             }
         }
+        // What its tasks did in this run (the drawing step itself only reads them back).
+        let mine: Vec<usize> = (0..plan.len()).filter(|&i| plan[i].figures.iter().any(|f| f == spec.id)).collect();
+        let ran_now: Vec<&(String, f64)> = mine.iter().filter_map(|&i| done.status[i].as_ref()).collect();
+        let compute_s: f64 = mine.iter().map(|&i| done.status[i].as_ref().map_or(plan[i].cost_s, |s| s.1)).sum();
+        let status = match ran_now.as_slice() {
+            [] => out.status.to_string(),
+            [one] if mine.len() == 1 => one.0.clone(),
+            [first, ..] => format!("rebuilt {} of {} tasks (first: {})", ran_now.len(), mine.len(), first.0),
+        };
         let res = FigureResult {
             smoke: opts.mode == Mode::Fast,
             id: spec.id.into(),
             title: spec.title.into(),
             caption: out.caption,
             mode: opts.mode,
-            status: out.status.to_string(),
+            status,
             step_time_s: t0.elapsed().as_secs_f64(),
+            compute_s,
             judgements: out.judgements,
             record: out.record,
         };

@@ -42,7 +42,8 @@ pub fn render(fig: &impl Figure, dir: &Path, id: &str) -> Result<Vec<PathBuf>, F
     attnlab_core::io::write_atomic(&svg_path, svg.as_bytes()).map_err(|e| FigureError::io(&svg_path, e))?;
 
     let png_path = dir.join(format!("{id}.png"));
-    let tmp = dir.join(format!(".tmp-{}-{id}.png", std::process::id()));
+    // A temporary name no other writer (process, host) can pick; renamed into place when whole.
+    let tmp = dir.join(format!(".tmp-{}-{id}.png", attnlab_core::io::unique_tag()));
     {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         root.fill(&WHITE).map_err(|e| draw_err(e.into()))?;

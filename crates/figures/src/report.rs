@@ -142,7 +142,7 @@ pub fn write_report(out: &Path, results: &[FigureResult]) -> Result<PathBuf, Fig
         let _ = writeln!(
             md,
             "*{} mode; seed {seed}. Files: `{}.svg`, `{}.png`, [`results/{}.json`](results/{}.json).*\n",
-            mode_name(r.mode),
+            r.mode.name(),
             r.id,
             r.id,
             r.id,
@@ -165,22 +165,15 @@ pub fn write_report(out: &Path, results: &[FigureResult]) -> Result<PathBuf, Fig
     Ok(path)
 }
 
-/// Writes `<out>/timings.csv`: one row per stored figure result (figure id, mode, cache status,
+/// Writes `<out>/timings.csv`: one row per stored figure result (figure id, mode, cache status, compute seconds of its tasks,
 /// step wall time in seconds), kept out of REPORT.md so the report is deterministic.
 pub fn write_timings(out: &Path, results: &[FigureResult], total_wall_s: f64) -> Result<PathBuf, FigureError> {
-    let mut csv = String::from("figure,mode,status,step_time_s\n");
+    let mut csv = String::from("figure,mode,status,compute_s,step_time_s\n");
     for r in results {
-        let _ = writeln!(csv, "{},{},\"{}\",{:.3}", r.id, mode_name(r.mode), r.status.replace('"', "'"), r.step_time_s);
+        let _ = writeln!(csv, "{},{},\"{}\",{:.3},{:.3}", r.id, r.mode.name(), r.status.replace('"', "'"), r.compute_s, r.step_time_s);
     }
-    let _ = writeln!(csv, "total (this run),,,{total_wall_s:.3}");
+    let _ = writeln!(csv, "total (this run),,,,{total_wall_s:.3}");
     let path = out.join("timings.csv");
     attnlab_core::io::write_atomic(&path, csv.as_bytes()).map_err(|e| FigureError::io(&path, e))?;
     Ok(path)
-}
-
-fn mode_name(m: Mode) -> &'static str {
-    match m {
-        Mode::Full => "full",
-        Mode::Fast => "fast",
-    }
 }

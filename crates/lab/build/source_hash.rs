@@ -11,6 +11,11 @@
 //!
 //! So editing a caption, a colour or a claim's tolerance reruns no experiment, and editing one
 //! paper's experiment or theory reruns only the papers whose experiments run that code.
+//!
+//! A [`UNITS`] entry keys a unit of work run with many configs (one Markov training run) more
+//! narrowly: its own file and the crates it names (with their dependencies) and `Cargo.lock` —
+//! not its paper's other experiment files, whose edits (a figure's grid, seeds) cannot move the
+//! numbers of a run whose whole config is in its key.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -76,11 +81,26 @@ fn dependencies(root: &Path, name: &str) -> BTreeSet<String> {
     out
 }
 
+/// Units keyed on their own: (name, the one file that computes it, relative to the root).
+pub const UNITS: &[(&str, &str)] = &[("markov.train.run", "crates/lab/src/markov/experiments/train/run.rs")];
+
+/// Every file the cache key of unit `name` ([`UNITS`]) covers, as paths relative to `root`, sorted.
+pub fn unit_inputs(root: &Path, name: &str) -> Vec<String> {
+    let files = UNITS.iter().filter(|(n, _)| *n == name).map(|(_, f)| root.join(f)).collect();
+    closure(root, files)
+}
+
 /// Every file the cache key of `paper` covers, as paths relative to `root`, sorted.
 pub fn inputs(root: &Path, paper: &str) -> Vec<String> {
     let mut files = Vec::new();
     rs_files(&root.join("crates/lab/src").join(paper).join("experiments"), &mut files);
     files.push(root.join("crates/lab/src/experiment.rs"));
+    closure(root, files)
+}
+
+/// `files`, the workspace crates they name and those crates' dependencies (every source file,
+/// manifest and build script), and `Cargo.lock`, relative to `root`, sorted.
+fn closure(root: &Path, mut files: Vec<PathBuf>) -> Vec<String> {
     let mut todo: Vec<String> = Vec::new();
     for f in &files {
         todo.extend(named_crates(root, &std::fs::read_to_string(f).unwrap_or_default()));

@@ -15,10 +15,30 @@ mod hashes {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
-    /// Every experiment at the spec's size.
+    /// Every experiment at the paper's size (the default of `cargo xtask figures`).
     Full,
+    /// A laptop run (`--quick`, at most 15 minutes on 2 cores): the Markov training figures at
+    /// reduced sizes (never below N 256 for a dynamics claim), each claim stating the sizes it ran
+    /// at; the other papers as in `Full`.
+    Quick,
     /// Fewer grid points / replicates, same code (the smoke run).
     Fast,
+}
+
+impl Mode {
+    /// One of three values by mode.
+    pub fn pick<T>(self, fast: T, quick: T, full: T) -> T {
+        match self {
+            Mode::Fast => fast,
+            Mode::Quick => quick,
+            Mode::Full => full,
+        }
+    }
+
+    /// The mode's name: `full`, `quick` or `fast`.
+    pub fn name(self) -> &'static str {
+        self.pick("fast", "quick", "full")
+    }
 }
 
 /// Where experiments run: the cache and the size.
@@ -26,7 +46,7 @@ pub enum Mode {
 pub struct Lab {
     /// Experiment cache.
     pub cache: Cache,
-    /// Full or fast.
+    /// Full, quick or fast.
     pub mode: Mode,
 }
 
@@ -52,6 +72,23 @@ impl Lab {
         R: Serialize + DeserializeOwned,
     {
         self.cache.get_or_compute(id, config, seed, &code_version(paper), compute)
+    }
+
+    /// [`cached`](Self::cached) for an experiment run with many configs (one training run of a
+    /// grid): no "last key" index, so a miss does not compare with an unrelated run.
+    pub fn cached_each<C, R, E>(
+        &self,
+        paper: &str,
+        id: &str,
+        config: &C,
+        seed: u64,
+        compute: impl FnOnce() -> Result<R, E>,
+    ) -> Result<(ResultRecord<C, R>, CacheStatus), E>
+    where
+        C: Serialize + DeserializeOwned + Clone,
+        R: Serialize + DeserializeOwned,
+    {
+        self.cache.get_or_compute_each(id, config, seed, &code_version(paper), compute)
     }
 }
 

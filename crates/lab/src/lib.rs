@@ -14,6 +14,8 @@ pub mod icar;
 pub mod markov;
 pub mod paths;
 pub mod progress;
+pub mod slurm;
+pub mod task;
 
 pub use experiment::{Lab, Mode, code_version};
 
@@ -38,6 +40,9 @@ pub enum LabError {
     /// A result could not be (de)serialised.
     #[error("serialisation: {0}")]
     Json(#[from] serde_json::Error),
+    /// A task could not be read, was planned by another build, or failed (the message names it).
+    #[error("{0}")]
+    Task(String),
     /// No experiment has this id.
     #[error("no experiment has id `{0}`")]
     UnknownExperiment(String),

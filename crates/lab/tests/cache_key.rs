@@ -38,8 +38,11 @@ impl Scratch {
         Self(dir)
     }
 
+    /// The key of every paper, then of every unit keyed on its own (a Markov training run).
     fn hashes(&self) -> Vec<(String, String)> {
-        source_hash::papers(&self.0).into_iter().map(|p| (p.clone(), source_hash::hash(&self.0, &p))).collect()
+        let papers = source_hash::papers(&self.0).into_iter().map(|p| (p.clone(), source_hash::hash(&self.0, &p)));
+        let units = source_hash::UNITS.iter().map(|(n, _)| ((*n).to_string(), source_hash::hash_files(&self.0, &source_hash::unit_inputs(&self.0, n))));
+        papers.chain(units).collect()
     }
 
     /// Appends a comment to `rel` and returns the papers whose key changed.
@@ -66,6 +69,10 @@ fn every_paper_has_a_key_and_the_build_baked_the_current_one() {
     let root = workspace();
     let papers = source_hash::papers(&root);
     assert_eq!(papers, ["exchangeable", "icar", "markov", "paths"]);
+    for (u, _) in source_hash::UNITS {
+        let baked = attnlab_lab::experiment::source_hashes().iter().find(|(q, _)| q == u).map(|(_, h)| *h);
+        assert_eq!(baked, Some(source_hash::hash_files(&root, &source_hash::unit_inputs(&root, u)).as_str()), "{u}: the baked hash is stale");
+    }
     for p in &papers {
         let baked = attnlab_lab::experiment::source_hashes().iter().find(|(q, _)| q == p).map(|(_, h)| *h);
         assert_eq!(baked, Some(source_hash::hash(&root, p).as_str()), "{p}: the baked hash is stale");
@@ -97,24 +104,31 @@ fn an_experiment_edit_reruns_only_the_papers_that_run_it() {
     for p in ["exchangeable", "icar", "markov", "paths"] {
         assert_eq!(s.touch(&format!("crates/lab/src/{p}/experiments/mod.rs")), [p], "lab {p} experiments");
     }
+    // A figure's list of runs (its grid, its seeds) is the paper's experiment, not the runs' code:
+    // runs already computed stay valid. The run's own file reruns every run (and the paper).
+    assert_eq!(s.touch("crates/lab/src/markov/experiments/train/phase.rs"), ["markov"]);
+    assert_eq!(s.touch("crates/lab/src/markov/experiments/train/run.rs"), ["markov", "markov.train.run"]);
     for p in ["exchangeable", "icar", "paths"] {
         assert_eq!(s.touch(&format!("crates/{p}/src/lib.rs")), [p], "{p} theory crate");
     }
     // The candle trainer links the Markov chains (its data), and the paths stand-in trains on the
     // trainer: the key follows crates, so a Markov theory edit reruns the paths experiments too.
-    assert_eq!(s.touch("crates/markov/src/lib.rs"), ["markov", "paths"], "markov theory crate");
-    assert_eq!(s.touch("crates/trainer/src/lib.rs"), ["markov", "paths"], "the candle trainer");
+    assert_eq!(s.touch("crates/markov/src/lib.rs"), ["markov", "paths", "markov.train.run"], "markov theory crate");
+    assert_eq!(s.touch("crates/trainer/src/lib.rs"), ["markov", "paths", "markov.train.run"], "the candle trainer");
     assert_eq!(s.touch("crates/lab/src/experiment.rs"), ["exchangeable", "icar", "markov", "paths"]);
-    assert_eq!(s.touch("crates/core/src/lib.rs"), ["exchangeable", "icar", "markov", "paths"]);
-    assert_eq!(s.touch("Cargo.lock"), ["exchangeable", "icar", "markov", "paths"]);
+    assert_eq!(s.touch("crates/core/src/lib.rs"), ["exchangeable", "icar", "markov", "paths", "markov.train.run"]);
+    assert_eq!(s.touch("Cargo.lock"), ["exchangeable", "icar", "markov", "paths", "markov.train.run"]);
 }
 
 /// An experiment may use only the shared run helpers and its own paper's experiment modules (plus
-/// workspace crates, which the key follows): anything else it used would escape the key.
+/// workspace crates, which the key follows): anything else it used would escape the key. The one
+/// exception is `crate::task`, the scheduler: experiments name their tasks with it (what to run,
+/// under which key), but nothing it does enters a result — a result is computed by the
+/// experiment's own code under `Lab::cached`, whose key covers that code.
 #[test]
 fn experiments_import_nothing_outside_the_key() {
     let root = workspace();
-    let allowed = ["crate::experiment", "crate::progress", "crate::LabError", "crate::Lab", "crate::Mode"];
+    let allowed = ["crate::experiment", "crate::progress", "crate::LabError", "crate::Lab", "crate::Mode", "crate::task::"];
     for p in source_hash::papers(&root) {
         for rel in source_hash::inputs(&root, &p).iter().filter(|r| r.contains(&format!("lab/src/{p}/experiments/"))) {
             let text = std::fs::read_to_string(root.join(rel)).expect("read");

@@ -29,7 +29,12 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
              batches, one line per seed; the grey line marks iteration {F13_ITERS}, where the reference's panel ends. \
              Right (F14): the first {side}×{side} of the attention matrix of seed 1 after training, on one held-out \
              sequence (row = query n, column = key i ≤ n; white = masked). Theory: the ratio decays towards 0 and row n \
-             is uniform, 1/n."
+             is uniform, 1/n. Sizes: theory model (§2a), tied, p = 0.2, q = 0.3, d {}, N {}, B {}, {} iterations, {} seeds.",
+            rec.config.runs.first().map_or(0, |c| c.d),
+            rec.config.runs.first().map_or(0, |c| c.seq_len),
+            rec.config.runs.first().map_or(0, |c| c.batch),
+            rec.config.runs.first().map_or(0, |c| c.iters),
+            rec.config.runs.len(),
         ),
     })
 }

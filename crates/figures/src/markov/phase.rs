@@ -40,7 +40,17 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
                   theorems predict 1 above it for the tied theory model and 0 everywhere else. Markers on the first and third rows: \
                   each cell's own verdict on the proportion of its runs that behave as predicted (Wilson 95% interval against ≥ 1/2): \
                   white ring = agrees, black cross = disagrees, small grey dot = inconclusive. The claims count these cells."
-            .into(),
+            .to_string()
+            + &format!(
+                " Sizes: theory model {n_t}×{n_t} grid, N {}, {} iterations; GPT-style {n_g}×{n_g} grid, N {}, {} iterations; d as the model's default, B 16, {} seeds per cell.",
+                cfg.base_theory.seq_len,
+                cfg.base_theory.iters,
+                cfg.base_gpt.seq_len,
+                cfg.base_gpt.iters,
+                cfg.seeds,
+                n_t = cfg.grids.first().map_or(0, Vec::len),
+                n_g = cfg.grids.last().map_or(0, Vec::len),
+            ),
     })
 }
 
@@ -65,10 +75,11 @@ impl Figure for PhaseFig<'_> {
         let (maps, bars) = root.split_horizontally(1800);
         let rows = maps.split_evenly((3, self.cfg.models.len()));
         let bar_rows = bars.split_evenly((3, 1));
-        let g = &self.cfg.grid;
         let err_row = |os: &[TrainOutcome]| transition_error(os) / ERR_SCALE;
         for (m, &(arch, tying)) in self.cfg.models.iter().enumerate() {
-            let name = format!("{} model, {}", arch.name(), if tying { "tied" } else { "untied" });
+            let g = &self.cfg.grids[m];
+            let b = self.cfg.base(arch);
+            let name = format!("{} model, {} (N {}, {} it., {} seeds/cell)", arch.name(), if tying { "tied" } else { "untied" }, b.seq_len, b.iters, self.cfg.seeds);
             let kinds: [(&str, CellStat<'_>); 3] = [
                 ("final loss: 0 = H*, 1 = U", &position),
                 ("plateau at U / run length", &plateau),

@@ -37,8 +37,34 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
                   P̂(x_{n+1} = 1 | state 0) at the first 100 occurrences of state 0 in one held-out sequence (the \
                   paper's 'est' panels), one line per seed; dashed: the chain's p (blue) and the unigram π1 \
                   (vermillion); judged on the mean over occurrences (±0.02, spec §6)."
-            .into(),
+            .to_string()
+            + &format!(" Sizes: {}.", sizes(&rec.config)),
     })
+}
+
+/// The sizes every group ran at, in words: "tied (gpt, d 8, L 1, N 1024, B 16, 400 iterations, 5 seeds); …".
+fn sizes(cfg: &Config) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for p in &cfg.panels {
+        for g in &p.groups {
+            if let Some(c) = g.runs.first() {
+                out.push(format!(
+                    "{} — {} ({}, d {}, L {}, N {}, B {}, {} iterations, {} seed{})",
+                    p.title,
+                    g.label,
+                    c.arch.name(),
+                    c.d,
+                    c.layers,
+                    c.seq_len,
+                    c.batch,
+                    c.iters,
+                    g.runs.len(),
+                    if g.runs.len() == 1 { "" } else { "s" }
+                ));
+            }
+        }
+    }
+    out.join("; ")
 }
 
 struct CurvesFig<'a> {

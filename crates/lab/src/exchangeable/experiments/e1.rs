@@ -26,10 +26,15 @@ pub const SEED: u64 = 601;
 /// The cached E1 record: config, seed, code version, wall time and [`E1Result`].
 pub type E1Record = ResultRecord<E1Config, E1Result>;
 
+/// The config at `mode`'s size.
+pub fn config(mode: Mode) -> E1Config {
+    E1Config::spec(if mode == Mode::Fast { 200 } else { 1000 })
+}
+
 /// E1 at the size of `lab`'s mode (fast: 200 replicates per L, full: the spec's 1000), from the
 /// cache when its config, seed and code are unchanged.
 pub fn cached(lab: &Lab) -> Result<(E1Record, CacheStatus), LabError> {
-    let cfg = E1Config::spec(if lab.mode == Mode::Fast { 200 } else { 1000 });
+    let cfg = config(lab.mode);
     lab.cached(PAPER, ID, &cfg, SEED, || run(&cfg, SEED).map_err(LabError::from))
 }
 

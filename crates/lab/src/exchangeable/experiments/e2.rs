@@ -24,10 +24,15 @@ pub const SEED: u64 = 602;
 /// The cached E2 record: config, seed, code version, wall time and [`E2Result`].
 pub type E2Record = ResultRecord<E2Config, E2Result>;
 
+/// The config at `mode`'s size.
+pub fn config(mode: Mode) -> E2Config {
+    E2Config::spec(if mode == Mode::Fast { 150 } else { 1000 })
+}
+
 /// E2 at the size of `lab`'s mode (fast: 150 replicates per L, full: 1000), from the cache when its
 /// config, seed and code are unchanged.
 pub fn cached(lab: &Lab) -> Result<(E2Record, CacheStatus), LabError> {
-    let cfg = E2Config::spec(if lab.mode == Mode::Fast { 150 } else { 1000 });
+    let cfg = config(lab.mode);
     lab.cached(PAPER, ID, &cfg, SEED, || run(&cfg, SEED).map_err(LabError::from))
 }
 

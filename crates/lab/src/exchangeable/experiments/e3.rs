@@ -34,7 +34,7 @@ pub type E3Record = ResultRecord<E3Config, E3Result>;
 pub fn config(mode: Mode) -> E3Config {
     match mode {
         Mode::Fast => E3Config::spec(0.2),
-        Mode::Full => {
+        Mode::Full | Mode::Quick => {
             let mut cfg = E3Config::spec(1.0);
             cfg.cme_schedule_replicates = 400;
             cfg.sweep_replicates = 4000;

@@ -34,7 +34,7 @@ pub type E4Record = ResultRecord<E4Config, E4Result>;
 pub fn config(mode: Mode) -> E4Config {
     match mode {
         Mode::Fast => E4Config::spec(10, 8000, 10),
-        Mode::Full => E4Config::spec(160, 40_000, 40),
+        Mode::Full | Mode::Quick => E4Config::spec(160, 40_000, 40),
     }
 }
 

@@ -23,13 +23,17 @@ pub mod e3;
 pub mod e4;
 pub mod e5;
 
-use attnlab_core::ConfigError;
+use attnlab_core::{CacheStatus, ConfigError};
 use attnlab_core::config::rules;
 use attnlab_core::rng::child_seed;
 use attnlab_exchangeable::fit::{BOOTSTRAP_RESAMPLES, bootstrap_slope, rms_of};
 
 /// A log-log slope with its seeded bootstrap 95% CI (the record type of every rate check).
 pub use attnlab_exchangeable::fit::SlopeFit;
+
+use crate::task::Task;
+use crate::Lab;
+use crate::LabError;
 
 /// The paper's name: its cache key and code version (`crate::experiment::code_version`).
 pub const PAPER: &str = "exchangeable";
@@ -84,6 +88,34 @@ fn rms_slope_where(x: &[f64], errs: &[Vec<f64>], keep: impl Fn(f64) -> bool, see
 
 fn rms(xs: &[f64]) -> f64 {
     (xs.iter().map(|x| x * x).sum::<f64>() / xs.len() as f64).sqrt()
+}
+
+/// The task of figure `figure` ([`Task`]): its experiment (the experiment id is the figure id).
+/// Cost estimates (single-thread seconds at full size) are from the last full run on 2 cores,
+/// doubled; a cached result's time replaces them.
+pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
+    let est = |full_s: f64| if lab.fast() { full_s / 10.0 } else { full_s };
+    let task = match figure {
+        e1::ID => Task::new(lab, PAPER, e1::ID, figure, &e1::config(lab.mode), e1::SEED, est(2.0))?,
+        e2::ID => Task::new(lab, PAPER, e2::ID, figure, &e2::config(lab.mode), e2::SEED, est(3.5))?,
+        e3::ID => Task::new(lab, PAPER, e3::ID, figure, &e3::config(lab.mode), e3::SEED, est(35.0))?,
+        e4::ID => Task::new(lab, PAPER, e4::ID, figure, &e4::config(lab.mode), e4::SEED, est(52.0))?,
+        e5::ID => Task::new(lab, PAPER, e5::ID, figure, &e5::E5Runs::for_mode(lab.mode), e5::SEED, est(4.0))?,
+        _ => return Err(LabError::UnknownExperiment(figure.into())),
+    };
+    Ok(vec![task])
+}
+
+/// Runs a task of this paper (planned by [`tasks`]) into the lab's cache.
+pub fn run_task(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
+    Ok(match task.experiment.as_str() {
+        e1::ID => e1::cached(lab)?.1,
+        e2::ID => e2::cached(lab)?.1,
+        e3::ID => e3::cached(lab)?.1,
+        e4::ID => e4::cached(lab)?.1,
+        e5::ID => e5::cached(lab)?.1,
+        other => return Err(LabError::UnknownExperiment(other.into())),
+    })
 }
 
 #[cfg(test)]

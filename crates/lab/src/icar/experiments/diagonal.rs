@@ -6,7 +6,8 @@
 //!   loss for both cases and H = 1..=d, against the floor max(d − H, 0) / max(d − 2H, 0) per row.
 
 use attnlab_core::{CacheStatus, ResultRecord};
-use attnlab_icar::diagonal::{Case, Diagonal, Fit, Invariants, Optimiser, Params, fit, fit_restarts, invariants};
+pub use attnlab_icar::diagonal::Case;
+use attnlab_icar::diagonal::{Diagonal, Fit, Invariants, Optimiser, Params, fit, fit_restarts, invariants};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 

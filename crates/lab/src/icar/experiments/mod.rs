@@ -14,5 +14,52 @@ pub mod nonaugmented;
 pub mod pe_only;
 pub mod tokens;
 
+use attnlab_core::CacheStatus;
+
+use crate::task::Task;
+use crate::Lab;
+use crate::LabError;
+
 /// The paper's name: its cache-key code version (`code_version`) and every claim's paper.
 pub const PAPER: &str = "icar";
+
+/// The task of figure `figure` ([`Task`]): its experiment. Cost estimates (single-thread seconds
+/// at full size) are from the last full run on 2 cores, doubled; a cached result's time replaces them.
+pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
+    use diagonal::Case;
+    let est = |full_s: f64| if lab.fast() { full_s / 10.0 } else { full_s };
+    let task = match figure {
+        diagonal::UNITARY_ID => Task::new(lab, PAPER, figure, figure, &diagonal::config(Case::Unitary)?, diagonal::SEED, est(0.1))?,
+        diagonal::ORTHOGONAL_ID => Task::new(lab, PAPER, figure, figure, &diagonal::config(Case::Orthogonal)?, diagonal::SEED, est(3.0))?,
+        diagonal::FLOORS_ID => Task::new(lab, PAPER, figure, figure, &diagonal::floors_config(lab)?, diagonal::FLOORS_SEED, est(26.0))?,
+        augmented::ID => {
+            let cfg = augmented::config(lab);
+            Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, est(93.0))?
+        }
+        augmented::ETA_ID => Task::new(lab, PAPER, figure, figure, &augmented::eta_config(lab)?, augmented::ETA_SEED, est(160.0))?,
+        nonaugmented::ID => {
+            let cfg = nonaugmented::config(lab);
+            Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, est(370.0))?
+        }
+        pe_only::ID => Task::new(lab, PAPER, figure, figure, &pe_only::config()?, pe_only::SEED, est(0.5))?,
+        tokens::ID => Task::new(lab, PAPER, figure, figure, &tokens::config(lab), tokens::SEED, est(0.4))?,
+        _ => return Err(LabError::UnknownExperiment(figure.into())),
+    };
+    Ok(vec![task])
+}
+
+/// Runs a task of this paper (planned by [`tasks`]) into the lab's cache.
+pub fn run_task(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
+    use diagonal::Case;
+    Ok(match task.experiment.as_str() {
+        diagonal::UNITARY_ID => diagonal::run(lab, Case::Unitary)?.1,
+        diagonal::ORTHOGONAL_ID => diagonal::run(lab, Case::Orthogonal)?.1,
+        diagonal::FLOORS_ID => diagonal::run_floors(lab)?.1,
+        augmented::ID => augmented::run(lab)?.1,
+        augmented::ETA_ID => augmented::run_eta(lab)?.1,
+        nonaugmented::ID => nonaugmented::run(lab)?.1,
+        pe_only::ID => pe_only::run(lab)?.1,
+        tokens::ID => tokens::run(lab)?.1,
+        other => return Err(LabError::UnknownExperiment(other.into())),
+    })
+}

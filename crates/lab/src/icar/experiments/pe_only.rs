@@ -10,6 +10,9 @@ use crate::icar::experiments::PAPER;
 use crate::Lab;
 use crate::LabError;
 
+/// The seed (gradient descent on the exact loss from a fixed start draws nothing at random).
+pub const SEED: u64 = 0;
+
 /// Experiment id.
 pub const ID: &str = "icar.pe-only";
 
@@ -43,5 +46,5 @@ pub fn compute(cfg: &Config) -> Data {
 /// The record (computed, or read from the cache; stored under seed 0).
 pub fn run(lab: &Lab) -> Result<(ResultRecord<Config, Data>, CacheStatus), LabError> {
     let cfg = config()?;
-    lab.cached(PAPER, ID, &cfg, 0, || Ok::<_, LabError>(compute(&cfg)))
+    lab.cached(PAPER, ID, &cfg, SEED, || Ok::<_, LabError>(compute(&cfg)))
 }

@@ -120,6 +120,9 @@ pub struct Data {
     pub max_solve_s: f64,
 }
 
+/// The seed of both experiments.
+pub const SEED: u64 = 1;
+
 /// The config of `which` in the lab's mode.
 pub fn config(lab: &Lab, which: Which) -> Result<Config, LabError> {
     let (net, sigma_perp) = match which {
@@ -149,8 +152,7 @@ pub fn id(which: Which) -> &'static str {
 /// Runs (or reads back) the experiment `which` at seed 1; the record holds the config it ran with.
 pub fn run(lab: &Lab, which: Which) -> Result<(ResultRecord<Config, Data>, CacheStatus), LabError> {
     let cfg = config(lab, which)?;
-    let seed = 1;
-    lab.cached("paths", id(which), &cfg, seed, || compute(&cfg, seed))
+    lab.cached(super::PAPER, id(which), &cfg, SEED, || compute(&cfg, SEED))
 }
 
 /// Computes the experiment (no cache).

@@ -8,7 +8,15 @@
 //!   network trained by gradient descent (the candle trainer), then theory, Gibbs samples, head
 //!   scores and pruning with its frozen heads.
 
+use attnlab_core::CacheStatus;
 use nalgebra::DMatrix;
+
+use crate::task::Task;
+use crate::Lab;
+use crate::LabError;
+
+/// The paper's name: its cache-key code version (`code_version`).
+pub const PAPER: &str = "paths";
 
 pub mod markov_task;
 pub mod standin;
@@ -38,4 +46,32 @@ fn rel_gap(us: &DMatrix<f64>, ut: &DMatrix<f64>, u_se: &[Vec<f64>]) -> (f64, f64
         }
     }
     (dn / tn, se2.sqrt() / tn)
+}
+
+/// The task of figure `figure` ([`Task`]): its experiment (the 4-path Markov task serves four
+/// figures). Cost estimates (single-thread seconds at full size) are from the last full run on 2
+/// cores, doubled; a cached result's time replaces them.
+pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
+    use markov_task::Which;
+    let est = |full_s: f64| if lab.fast() { full_s / 10.0 } else { full_s };
+    let task = match figure {
+        "paths.fig2c.accuracy" | "paths.fig2c.order" | "paths.fig2d.alignment" | "paths.kernels" => {
+            Task::new(lab, PAPER, markov_task::id(Which::Four), figure, &markov_task::config(lab, Which::Four)?, markov_task::SEED, est(45.0))?
+        }
+        "paths.fig2e.accuracy" => Task::new(lab, PAPER, markov_task::id(Which::Two), figure, &markov_task::config(lab, Which::Two)?, markov_task::SEED, est(28.0))?,
+        standin::ID => Task::new(lab, PAPER, standin::ID, figure, &standin::config(lab), standin::SEED, est(270.0))?,
+        _ => return Err(LabError::UnknownExperiment(figure.into())),
+    };
+    Ok(vec![task])
+}
+
+/// Runs a task of this paper (planned by [`tasks`]) into the lab's cache.
+pub fn run_task(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
+    use markov_task::Which;
+    Ok(match task.experiment.as_str() {
+        id if id == markov_task::id(Which::Four) => markov_task::run(lab, Which::Four)?.1,
+        id if id == markov_task::id(Which::Two) => markov_task::run(lab, Which::Two)?.1,
+        standin::ID => standin::run(lab)?.1,
+        other => return Err(LabError::UnknownExperiment(other.into())),
+    })
 }

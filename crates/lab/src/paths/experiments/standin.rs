@@ -93,6 +93,9 @@ pub struct Data {
     pub theory_prune: Vec<f64>,
 }
 
+/// The seed.
+pub const SEED: u64 = 3;
+
 /// The config in the lab's mode.
 pub fn config(lab: &Lab) -> Config {
     Config {
@@ -112,8 +115,7 @@ pub fn config(lab: &Lab) -> Config {
 /// Runs (or reads back) the experiment at seed 3; the record holds the config it ran with.
 pub fn run(lab: &Lab) -> Result<(ResultRecord<Config, Data>, CacheStatus), LabError> {
     let cfg = config(lab);
-    let seed = 3;
-    lab.cached("paths", ID, &cfg, seed, || compute(&cfg, seed))
+    lab.cached(super::PAPER, ID, &cfg, SEED, || compute(&cfg, SEED))
 }
 
 /// Test accuracy of the trained network with heads `pruned` removed.

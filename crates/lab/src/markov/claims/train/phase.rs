@@ -145,8 +145,8 @@ pub fn cells(cfg: &Config, data: &PhaseData) -> Vec<CellVerdict> {
     let mut out = Vec::new();
     for row in [Row::Loss, Row::F8] {
         for (m, &(_, tying)) in cfg.models.iter().enumerate() {
-            for (i, &p) in cfg.grid.iter().enumerate() {
-                for (j, &q) in cfg.grid.iter().enumerate() {
+            for (i, &p) in cfg.grids[m].iter().enumerate() {
+                for (j, &q) in cfg.grids[m].iter().enumerate() {
                     if (p + q - 1.0).abs() < 1e-9 {
                         continue;
                     }

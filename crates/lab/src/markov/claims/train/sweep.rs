@@ -1,8 +1,8 @@
 //! Claims of `markov.train.memory-sweep` (spec §4, §5 F11 \[inferred\]): on the order-2 lagged chain
 //! the final loss does not fall as the memory m grows (every pair m < m' has loss(m) ≤ loss(m') +
 //! [`SLACK`]), judged on the fraction of such pairs (1 ± 0.1), one claim per depth:
-//! - `markov.train.memory-sweep.L1.monotone` (both sizes), `markov.train.memory-sweep.L4.monotone`
-//!   (full size).
+//! - `markov.train.memory-sweep.L1.monotone` (every size), `markov.train.memory-sweep.L4.monotone`
+//!   (quick and full), `markov.train.memory-sweep.L8.monotone` (full).
 
 use attnlab_comparator::{Claim, Judgement, Kind, Observation, Rule};
 use attnlab_core::ResultRecord;

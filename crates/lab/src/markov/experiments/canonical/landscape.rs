@@ -12,6 +12,9 @@ use crate::markov::experiments::{PAPER, chain};
 use crate::Lab;
 use crate::LabError;
 
+/// The seed (the experiment draws nothing at random).
+pub const SEED: u64 = 0;
+
 /// Experiment id.
 pub const ID: &str = "markov.canonical.landscape";
 
@@ -151,5 +154,5 @@ pub fn config(lab: &Lab) -> Result<Config, LabError> {
 /// The record (computed, or read from the cache).
 pub fn run(lab: &Lab) -> Result<(ResultRecord<Config, Data>, CacheStatus), LabError> {
     let cfg = config(lab)?;
-    lab.cached(PAPER, ID, &cfg, 0, || Ok::<_, LabError>(compute(&cfg)))
+    lab.cached(PAPER, ID, &cfg, SEED, || Ok::<_, LabError>(compute(&cfg)))
 }

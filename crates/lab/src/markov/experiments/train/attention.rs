@@ -37,16 +37,17 @@ pub fn ratio_curve(o: &TrainOutcome) -> Vec<(f64, f64)> {
 /// The base seed; run s has seed SEED + s.
 pub const SEED: u64 = 3000;
 
-/// The config at the lab's size: N 32, 100 iterations, 2 seeds (fast) or N 256, 1000 iterations,
-/// 5 seeds (full); evaluated every 10 iterations.
+/// The config at the lab's size: N 1024 (paper scale: F13–F15 train at N 1024; quick N 256),
+/// 1000 iterations (F13 draws the first 200, F14 the attention at iteration 1000), 5 seeds (F13's
+/// 5 runs); fast (smoke): N 32, 100 iterations, 2 seeds. Evaluated every 10 iterations.
 pub fn config(lab: &Lab) -> Result<Config, LabError> {
-    let fast = lab.fast();
+    let m = lab.mode;
     let mut base = TrainSettings::defaults(Arch::Theory, Data::binary(chain(0.2, 0.3)?), 0);
-    base.seq_len = if fast { 32 } else { 256 };
-    base.iters = if fast { 100 } else { 1000 };
+    base.seq_len = m.pick(32, 256, 1024);
+    base.iters = m.pick(100, 1000, 1000);
     base.eval_every = 10;
     base.probe = true;
-    let seeds = if fast { 2 } else { 5 };
+    let seeds = m.pick(2, 5, 5);
     let runs = (0..seeds).map(|s| TrainSettings { seed: SEED + s, ..base.clone() }.check()).collect::<Result<Vec<_>, _>>()?;
     Ok(Config { runs })
 }
@@ -54,5 +55,5 @@ pub fn config(lab: &Lab) -> Result<Config, LabError> {
 /// The record (computed, or read from the cache).
 pub fn run(lab: &Lab) -> Result<(ResultRecord<Config, AttentionData>, CacheStatus), LabError> {
     let cfg = config(lab)?;
-    lab.cached(PAPER, ID, &cfg, SEED, || Ok::<_, LabError>(AttentionData { outcomes: train_all(&cfg.runs)? }))
+    lab.cached(PAPER, ID, &cfg, SEED, || Ok::<_, LabError>(AttentionData { outcomes: train_all(lab, &cfg.runs)? }))
 }

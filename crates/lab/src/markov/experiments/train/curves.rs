@@ -13,6 +13,7 @@ use super::train_all;
 use crate::markov::experiments::{PAPER, chain};
 use crate::Lab;
 use crate::LabError;
+use crate::Mode;
 
 /// The experiment ids, one per figure.
 pub const IDS: [&str; 5] = ["markov.train.theory", "markov.train.tying", "markov.train.depth", "markov.train.memory", "markov.train.states"];
@@ -51,59 +52,54 @@ pub struct CurvesData {
     pub outcomes: Vec<Vec<Vec<TrainOutcome>>>,
 }
 
-/// Sizes of the experiments by mode.
-struct Size {
-    seq_len: usize,
-    seeds: u64,
-    iters: fn(usize) -> usize,
+/// The run length of a figure at the lab's size: the paper's `iters` (fast: an eighth, at least 40).
+fn iters(lab: &Lab, paper: usize) -> usize {
+    lab.mode.pick((paper / 8).max(40), paper, paper)
 }
 
-/// Full mode: 5 seeds per group, as each group's claim is a proportion of runs (k/n with its Wilson
-/// interval needs n ≥ 4 before "all runs" can be told from "at most half"); the memory figure keeps
-/// [`MEMORY_SEEDS`] (the paper draws one run per curve).
-fn size(lab: &Lab) -> Size {
-    if lab.fast() {
-        Size { seq_len: 32, seeds: 1, iters: |i| (i / 8).max(40) }
-    } else {
-        Size { seq_len: 256, seeds: 5, iters: |i| i }
-    }
+/// Seeds per group: each group's claim is a proportion of runs, and k/n with its Wilson interval
+/// needs n ≥ 4 before "all runs" can be told from "at most half" — 5 at paper size (the issue that
+/// asked for paper scale: ≥ 5 wherever a claim is a proportion of runs), 4 in a quick run.
+fn seeds(lab: &Lab) -> u64 {
+    lab.mode.pick(1, 4, 5)
 }
-
-/// Seeds per memory curve in full mode (F9/F10).
-const MEMORY_SEEDS: u64 = 3;
 
 fn configs(base: &TrainConfig, seeds: u64) -> Vec<TrainConfig> {
     (0..seeds).map(|s| base.with_seed(1000 + s)).collect()
 }
 
-fn base(arch: Arch, data: Data, sz: &Size, iters: usize, tying: bool) -> TrainSettings {
+/// A run of `arch` on `data` at sequence length `seq_len` for `iters` steps, evaluated 50 times.
+fn base(arch: Arch, data: Data, seq_len: usize, iters: usize, tying: bool) -> TrainSettings {
     let mut c = TrainSettings::defaults(arch, data, 0);
-    c.seq_len = sz.seq_len;
-    c.iters = (sz.iters)(iters);
+    c.seq_len = seq_len;
+    c.iters = iters;
     c.tying = tying;
     c.eval_every = (c.iters / 50).max(1);
     c
 }
 
-fn group(label: &str, tag: &str, cfg: TrainSettings, sz: &Size) -> Result<Group, LabError> {
-    Ok(Group { label: label.into(), tag: tag.into(), runs: configs(&cfg.check()?, sz.seeds) })
+fn group(label: &str, tag: &str, cfg: TrainSettings, seeds: u64) -> Result<Group, LabError> {
+    Ok(Group { label: label.into(), tag: tag.into(), runs: configs(&cfg.check()?, seeds) })
 }
 
-/// The panels of experiment `id` at the lab's size.
+/// The panels of experiment `id` at the lab's size. Full: the sizes of the paper's figures (spec
+/// §2b, §4, §5): N 1024 (F3 N 512), d 8 (F9–F12 d 32), the paper's iterations, 5 seeds per group.
+/// Quick: N 256 (the smallest N at which a dynamics claim is made), d 8, 4 seeds. Fast (smoke):
+/// N 32, an eighth of the iterations, 1 seed. Every claim states the sizes it ran at.
 pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
-    let sz = size(lab);
+    let m = lab.mode;
+    let n = m.pick(32, 256, 1024);
+    let sd = seeds(lab);
     let c58 = Data::binary(chain(0.5, 0.8)?);
     let c23 = Data::binary(chain(0.2, 0.3)?);
     let panels = match id {
         "markov.train.depth" => {
+            // F3: N 512, L = 1, 2, 4, 8, 500 iterations (the smoke run stops at L = 4).
             let mut groups = Vec::new();
-            for l in [1usize, 2, 4] {
-                let mut c = base(Arch::Gpt, c58, &sz, 500, true);
-                // N = 128 instead of the figure's 512 (spec §7: with a stationary start the optimum
-                // is H* at every position, so the phenomenon does not depend on N).
-                c.seq_len = sz.seq_len / 2;
+            for l in m.pick(vec![1usize, 2, 4], vec![1, 2, 4, 8], vec![1, 2, 4, 8]) {
+                let mut c = base(Arch::Gpt, c58, m.pick(32, 256, 512), iters(lab, 500), true);
                 c.layers = l;
-                groups.push(group(&format!("L = {l}"), &format!("L{l}"), c, &sz)?);
+                groups.push(group(&format!("L = {l}"), &format!("L{l}"), c, sd)?);
             }
             vec![Panel { title: "GPT-style, tied, p = 0.5, q = 0.8 (F3)".into(), groups }]
         }
@@ -111,83 +107,80 @@ pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
             Panel {
                 title: "GPT-style, p = 0.2, q = 0.3 (F4)".into(),
                 groups: vec![
-                    group("tied", "p0.2-q0.3.tied", base(Arch::Gpt, c23, &sz, 400, true), &sz)?,
-                    group("untied", "p0.2-q0.3.untied", base(Arch::Gpt, c23, &sz, 400, false), &sz)?,
+                    group("tied", "p0.2-q0.3.tied", base(Arch::Gpt, c23, n, iters(lab, 400), true), sd)?,
+                    group("untied", "p0.2-q0.3.untied", base(Arch::Gpt, c23, n, iters(lab, 400), false), sd)?,
                 ],
             },
             Panel {
                 title: "GPT-style, p = 0.5, q = 0.8 (F6), 1000 iterations".into(),
                 groups: vec![
-                    group("tied", "p0.5-q0.8.tied", base(Arch::Gpt, c58, &sz, 1000, true), &sz)?,
-                    group("untied", "p0.5-q0.8.untied", base(Arch::Gpt, c58, &sz, 1000, false), &sz)?,
+                    group("tied", "p0.5-q0.8.tied", base(Arch::Gpt, c58, n, iters(lab, 1000), true), sd)?,
+                    group("untied", "p0.5-q0.8.untied", base(Arch::Gpt, c58, n, iters(lab, 1000), false), sd)?,
                 ],
             },
         ],
         "markov.train.theory" => {
+            // The theory model at the reference's Simple2 settings (d 4, N 1024, 1000 iterations);
+            // F15 (no attention): d 4, 1000 iterations, 5 runs.
             let c76 = Data::binary(chain(0.7, 0.6)?);
             let c1535 = Data::binary(chain(0.15, 0.35)?);
-            let th = |d, tying| {
-                let mut c = base(Arch::Theory, d, &sz, 1000, tying);
-                c.seq_len = sz.seq_len / 2;
-                c
-            };
-            let mlp = |tying| {
-                let mut c = base(Arch::Mlp, c58, &sz, 1000, tying);
-                c.seq_len = sz.seq_len / 2;
-                c
-            };
+            let th = |d, tying| base(Arch::Theory, d, n, iters(lab, 1000), tying);
+            let mlp = |tying| base(Arch::Mlp, c58, n, iters(lab, 1000), tying);
             vec![
                 Panel {
                     title: "theory model (§2a), p = 0.7, q = 0.6".into(),
-                    groups: vec![
-                        group("tied", "theory.p0.7-q0.6.tied", th(c76, true), &sz)?,
-                        group("untied", "theory.p0.7-q0.6.untied", th(c76, false), &sz)?,
-                    ],
+                    groups: vec![group("tied", "theory.p0.7-q0.6.tied", th(c76, true), sd)?, group("untied", "theory.p0.7-q0.6.untied", th(c76, false), sd)?],
                 },
-                Panel {
-                    title: "theory model (§2a), p = 0.15, q = 0.35".into(),
-                    groups: vec![group("tied", "theory.p0.15-q0.35.tied", th(c1535, true), &sz)?],
-                },
+                Panel { title: "theory model (§2a), p = 0.15, q = 0.35".into(), groups: vec![group("tied", "theory.p0.15-q0.35.tied", th(c1535, true), sd)?] },
                 Panel {
                     title: "no attention (F15), p = 0.5, q = 0.8".into(),
-                    groups: vec![
-                        group("tied", "mlp.p0.5-q0.8.tied", mlp(true), &sz)?,
-                        group("untied", "mlp.p0.5-q0.8.untied", mlp(false), &sz)?,
-                    ],
+                    groups: vec![group("tied", "mlp.p0.5-q0.8.tied", mlp(true), sd)?, group("untied", "mlp.p0.5-q0.8.untied", mlp(false), sd)?],
                 },
             ]
         }
         "markov.train.memory" => {
+            // F9: memory m = 2, 40, 80, 100 against full attention, L = 1; F10: full attention at
+            // L = 1, 4, 8. Paper: d 32, N 1024, 800 iterations, one run per curve — here
+            // MEMORY_SEEDS per F9 curve (each curve's claim is a proportion of runs) and one per
+            // F10 depth (its L = 4, 8 runs are the most expensive of the whole figure set).
             let lag = Data::Lagged { chain: LaggedChain::stationary(chain(0.2, 0.3)?, 2)? };
-            let msz = Size { seeds: sz.seeds.min(MEMORY_SEEDS), ..sz };
+            let d = m.pick(8, 8, 32);
+            let (it, msd) = (iters(lab, m.pick(500, 500, 800)), sd.min(MEMORY_SEEDS));
             let mut groups = Vec::new();
-            for m in [2usize, 40, 100] {
-                let mut c = base(Arch::Gpt, lag, &sz, 500, true);
-                c.memory = Some(m.min(c.seq_len));
-                groups.push(group(&format!("m = {m}"), &format!("m{m}"), c, &msz)?);
+            for mm in m.pick(vec![2usize, 40, 100], vec![2, 40, 80, 100], vec![2, 40, 80, 100]) {
+                let mut c = base(Arch::Gpt, lag, n, it, true);
+                c.d = d;
+                c.memory = Some(mm.min(c.seq_len));
+                groups.push(group(&format!("m = {mm}"), &format!("m{mm}"), c, msd)?);
             }
-            groups.push(group("full attention", "full", base(Arch::Gpt, lag, &sz, 500, true), &msz)?);
-            vec![Panel { title: "order-2 lagged chain, p = 0.2, q = 0.3, GPT-style L = 1 (F9/F10)".into(), groups }]
+            let mut full = base(Arch::Gpt, lag, n, it, true);
+            full.d = d;
+            groups.push(group("full attention", "full", full.clone(), msd)?);
+            let mut panels = vec![Panel { title: format!("order-2 lagged chain, p = 0.2, q = 0.3, GPT-style L = 1, d {d} (F9)"), groups }];
+            if m != Mode::Fast {
+                let mut deep = Vec::new();
+                for l in [4usize, 8] {
+                    let c = TrainSettings { layers: l, ..full.clone() };
+                    deep.push(group(&format!("full, L = {l}"), &format!("full.L{l}"), c, 1)?);
+                }
+                panels.push(Panel { title: format!("order-2 lagged chain, full attention, GPT-style L = 4, 8, d {d} (F10)"), groups: deep });
+            }
+            panels
         }
         "markov.train.states" => {
             // F16: V = 5 states, stay with probability 1 − p; the theory model (§2a with one
-            // embedding row and one output logit per state), d = 8. The reference trains 5000
-            // iterations at N = 1024; here N = 128 and 1000 iterations (spec §7).
+            // embedding row and one output logit per state), d = 8, 5000 iterations (quick: 1000).
             let mut out = Vec::new();
             for p in [0.1, 0.3, 0.6, 0.9] {
                 let data = Data::MultiState { chain: MultiStateChain::new(p, 5)? };
                 let th = |tying| {
-                    let mut c = base(Arch::Theory, data, &sz, 1000, tying);
+                    let mut c = base(Arch::Theory, data, n, m.pick(125, 1000, 5000), tying);
                     c.d = 8;
-                    c.seq_len = sz.seq_len / 2;
                     c
                 };
                 out.push(Panel {
                     title: format!("V = 5 states, p = {p} (F16), theory model"),
-                    groups: vec![
-                        group("tied", &format!("V5.p{p}.tied"), th(true), &sz)?,
-                        group("untied", &format!("V5.p{p}.untied"), th(false), &sz)?,
-                    ],
+                    groups: vec![group("tied", &format!("V5.p{p}.tied"), th(true), sd)?, group("untied", &format!("V5.p{p}.untied"), th(false), sd)?],
                 });
             }
             out
@@ -197,13 +190,21 @@ pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
     Ok(Config { panels })
 }
 
+/// Seeds per F9 memory curve (the paper draws one run per curve; 3 make each curve's claim a
+/// proportion that can disagree).
+const MEMORY_SEEDS: u64 = 3;
+
 /// The base seed recorded with the result (each run carries its own seed, 1000 + replicate).
 pub const SEED: u64 = 1000;
 
-/// Trains every run of every group (in parallel over runs).
-pub fn compute(cfg: &Config) -> Result<CurvesData, LabError> {
-    let flat: Vec<TrainConfig> = cfg.panels.iter().flat_map(|p| p.groups.iter().flat_map(|g| g.runs.clone())).collect();
-    let mut done = train_all(&flat)?.into_iter();
+/// Every run of every group, panel by panel.
+pub fn runs(cfg: &Config) -> Vec<TrainConfig> {
+    cfg.panels.iter().flat_map(|p| p.groups.iter().flat_map(|g| g.runs.clone())).collect()
+}
+
+/// Trains every run of every group (in parallel over runs, each cached on its own).
+pub fn compute(lab: &Lab, cfg: &Config) -> Result<CurvesData, LabError> {
+    let mut done = train_all(lab, &runs(cfg))?.into_iter();
     let outcomes = cfg
         .panels
         .iter()
@@ -215,5 +216,5 @@ pub fn compute(cfg: &Config) -> Result<CurvesData, LabError> {
 /// The record of experiment `id` (one of [`IDS`]; computed, or read from the cache).
 pub fn run(lab: &Lab, id: &str) -> Result<(ResultRecord<Config, CurvesData>, CacheStatus), LabError> {
     let cfg = config(lab, id)?;
-    lab.cached(PAPER, id, &cfg, SEED, || compute(&cfg))
+    lab.cached(PAPER, id, &cfg, SEED, || compute(lab, &cfg))
 }

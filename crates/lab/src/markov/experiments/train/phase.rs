@@ -16,10 +16,10 @@ pub const ID: &str = "markov.train.phase";
 /// The experiment's config.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
-    /// Grid values of p and q.
-    pub grid: Vec<f64>,
     /// (architecture, tying) of each column.
     pub models: Vec<(Arch, bool)>,
+    /// Per model, the grid values of p and of q (the same values for both).
+    pub grids: Vec<Vec<f64>>,
     /// Seeds per cell.
     pub seeds: u64,
     /// Template config (data and seed are replaced per cell).
@@ -49,46 +49,62 @@ fn cell_config(cfg: &Config, arch: Arch, tying: bool, p: f64, q: f64, seed: u64)
 /// The base seed; replicate s of every cell runs with seed SEED + s.
 pub const SEED: u64 = 2000;
 
-/// The config at the lab's size: a 3×3 grid, N 16, 40 iterations, 1 seed (fast) or 10×10, N 32,
-/// 400 iterations, 4 seeds (full: each cell is judged on its own proportion of runs, and a Wilson
-/// interval needs n ≥ 4 to tell "all runs" from "at most half").
+/// `n` evenly spaced values from 0.05 to 0.95 (rounded to 0.01).
+fn grid(n: usize) -> Vec<f64> {
+    (0..n).map(|k| 0.05 + 0.9 * k as f64 / (n - 1).max(1) as f64).map(|x| (x * 100.0_f64).round() / 100.0).collect()
+}
+
+/// The config at the lab's size, 4 seeds per cell (each cell is judged on its own proportion of
+/// runs, and a Wilson interval needs n ≥ 4 to tell "all runs" from "at most half"):
+/// - full (paper scale): the GPT-style model, tied and untied, on the paper's 5×5 grid at N 1024,
+///   400 iterations (F8); the theory model on a finer 10×10 grid at N 256, 1000 iterations (its
+///   trap is a property of the loss, T2, so N 256 suffices for where it ends);
+/// - quick: 3×3 grids, N 256, the same iterations;
+/// - fast (smoke): 3×3 grids, N 16, 40 iterations, 1 seed.
 pub fn config(lab: &Lab) -> Result<Config, LabError> {
-    let fast = lab.fast();
-    let n = if fast { 3 } else { 10 };
-    let grid: Vec<f64> = (0..n).map(|k| 0.05 + 0.9 * k as f64 / (n - 1) as f64).map(|x| (x * 100.0_f64).round() / 100.0).collect();
+    let m = lab.mode;
     let any = Data::binary(chain(0.5, 0.5)?);
     let mut base_gpt = TrainSettings::defaults(Arch::Gpt, any, 0);
     let mut base_theory = TrainSettings::defaults(Arch::Theory, any, 0);
-    for (b, iters) in [(&mut base_gpt, 400), (&mut base_theory, 400)] {
-        b.seq_len = if fast { 16 } else { 32 };
-        b.iters = if fast { 40 } else { iters };
+    base_gpt.seq_len = m.pick(16, 256, 1024);
+    base_gpt.iters = m.pick(40, 400, 400);
+    base_theory.seq_len = m.pick(16, 256, 256);
+    base_theory.iters = m.pick(40, 1000, 1000);
+    for b in [&mut base_gpt, &mut base_theory] {
         b.eval_every = (b.iters / 30).max(1);
     }
+    let (n_theory, n_gpt) = m.pick((3, 3), (3, 3), (10, 5));
     Ok(Config {
-        grid,
         models: vec![(Arch::Theory, true), (Arch::Theory, false), (Arch::Gpt, true), (Arch::Gpt, false)],
-        seeds: if fast { 1 } else { 4 },
+        grids: vec![grid(n_theory), grid(n_theory), grid(n_gpt), grid(n_gpt)],
+        seeds: m.pick(1, 4, 4),
         base_gpt: base_gpt.check()?,
         base_theory: base_theory.check()?,
     })
 }
 
-/// Trains every (model, p, q, seed) run (in parallel over runs).
-pub fn compute(cfg: &Config, seed: u64) -> Result<PhaseData, LabError> {
+/// Every (model, p, q, seed) run, replicate s of a cell with seed `seed` + s.
+pub fn runs(cfg: &Config, seed: u64) -> Result<Vec<TrainConfig>, LabError> {
     let mut all = Vec::new();
-    for &(arch, tying) in &cfg.models {
-        for &p in &cfg.grid {
-            for &q in &cfg.grid {
+    for (&(arch, tying), grid) in cfg.models.iter().zip(&cfg.grids) {
+        for &p in grid {
+            for &q in grid {
                 for s in 0..cfg.seeds {
                     all.push(cell_config(cfg, arch, tying, p, q, seed + s)?);
                 }
             }
         }
     }
-    let mut done = train_all(&all)?.into_iter();
-    let k = cfg.grid.len();
-    let cells = (0..cfg.models.len())
-        .map(|_| (0..k).map(|_| (0..k).map(|_| done.by_ref().take(cfg.seeds as usize).collect()).collect()).collect())
+    Ok(all)
+}
+
+/// Trains every (model, p, q, seed) run (in parallel over runs, each cached on its own).
+pub fn compute(lab: &Lab, cfg: &Config, seed: u64) -> Result<PhaseData, LabError> {
+    let mut done = train_all(lab, &runs(cfg, seed)?)?.into_iter();
+    let cells = cfg
+        .grids
+        .iter()
+        .map(|g| (0..g.len()).map(|_| (0..g.len()).map(|_| done.by_ref().take(cfg.seeds as usize).collect()).collect()).collect())
         .collect();
     Ok(PhaseData { cells })
 }
@@ -96,5 +112,5 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<PhaseData, LabError> {
 /// The record (computed, or read from the cache).
 pub fn run(lab: &Lab) -> Result<(ResultRecord<Config, PhaseData>, CacheStatus), LabError> {
     let cfg = config(lab)?;
-    lab.cached(PAPER, ID, &cfg, SEED, || compute(&cfg, SEED))
+    lab.cached(PAPER, ID, &cfg, SEED, || compute(lab, &cfg, SEED))
 }

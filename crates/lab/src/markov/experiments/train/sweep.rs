@@ -59,26 +59,25 @@ pub fn estimate(os: &[TrainOutcome]) -> Option<f64> {
 /// The base seed; replicate s runs with seed SEED + s.
 pub const SEED: u64 = 4000;
 
-/// The config at the lab's size: m ∈ {1, 8, full}, L = 1, N 32, 60 iterations (fast) or
-/// m ∈ {1, 2, 4, …, 64, full}, L = 1 (2 seeds) and 4 (1 seed), N 128, 500 iterations (full).
+/// The config at the lab's size. Full (paper scale, F11/F12): d 32, N 1024, 800 iterations, m ∈
+/// {2, 8, 32, 40, full} (F12's m values, and full attention), depth L = 1 (2 seeds), 4 and 8 (one
+/// run each, as the paper draws them). Quick: d 8, N 256, 500 iterations, the same m, L = 1 (2
+/// seeds) and 4 (1). Fast (smoke): m ∈ {1, 8, full}, L = 1, N 32, 60 iterations.
 pub fn config(lab: &Lab) -> Result<Config, LabError> {
-    let fast = lab.fast();
+    let mode = lab.mode;
     let lag = Data::Lagged { chain: LaggedChain::stationary(chain(0.2, 0.3)?, 2)? };
     let mut base = TrainSettings::defaults(Arch::Gpt, lag, 0);
-    base.seq_len = if fast { 32 } else { 128 };
-    base.iters = if fast { 60 } else { 500 };
+    base.d = mode.pick(8, 8, 32);
+    base.seq_len = mode.pick(32, 256, 1024);
+    base.iters = mode.pick(60, 500, 800);
     base.eval_every = (base.iters / 10).max(1);
-    let memories: Vec<Option<usize>> = if fast {
-        vec![Some(1), Some(8), None]
-    } else {
-        vec![Some(1), Some(2), Some(4), Some(8), Some(16), Some(32), Some(64), None]
-    };
-    let depths = if fast { vec![(1, 1)] } else { vec![(1, 2), (4, 1)] };
+    let memories: Vec<Option<usize>> = mode.pick(vec![Some(1), Some(8), None], vec![Some(2), Some(8), Some(32), Some(40), None], vec![Some(2), Some(8), Some(32), Some(40), None]);
+    let depths = mode.pick(vec![(1, 1)], vec![(1, 2), (4, 1)], vec![(1, 2), (4, 1), (8, 1)]);
     Ok(Config { memories, depths, base: base.check()? })
 }
 
-/// Trains every (depth, memory, seed) run (in parallel over runs).
-pub fn compute(cfg: &Config, seed: u64) -> Result<SweepData, LabError> {
+/// Every (depth, memory, seed) run, replicate s with seed `seed` + s.
+pub fn runs(cfg: &Config, seed: u64) -> Result<Vec<TrainConfig>, LabError> {
     let mut all = Vec::new();
     for &(layers, seeds) in &cfg.depths {
         for &memory in &cfg.memories {
@@ -87,7 +86,12 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<SweepData, LabError> {
             }
         }
     }
-    let mut done = train_all(&all)?.into_iter();
+    Ok(all)
+}
+
+/// Trains every (depth, memory, seed) run (in parallel over runs, each cached on its own).
+pub fn compute(lab: &Lab, cfg: &Config, seed: u64) -> Result<SweepData, LabError> {
+    let mut done = train_all(lab, &runs(cfg, seed)?)?.into_iter();
     let outcomes = cfg
         .depths
         .iter()
@@ -99,5 +103,5 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<SweepData, LabError> {
 /// The record (computed, or read from the cache).
 pub fn run(lab: &Lab) -> Result<(ResultRecord<Config, SweepData>, CacheStatus), LabError> {
     let cfg = config(lab)?;
-    lab.cached(PAPER, ID, &cfg, SEED, || compute(&cfg, SEED))
+    lab.cached(PAPER, ID, &cfg, SEED, || compute(lab, &cfg, SEED))
 }

@@ -1,0 +1,54 @@
+//! Tasks: a plan lists each unit of work once (a task two figures share names both), one task per
+//! training run for the Markov training figures; running a task stores its result under the
+//! planned key, so the next plan finds it cached; a task from another build is refused.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use attnlab_core::Cache;
+use attnlab_lab::task::{self, TRAIN_RUN};
+use attnlab_lab::{Lab, Mode};
+
+fn lab(name: &str) -> (Lab, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("attnlab-tasks-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    (Lab { cache: Cache::new(&dir, false), mode: Mode::Fast }, dir)
+}
+
+#[test]
+fn a_plan_lists_each_unit_once() {
+    let (lab, dir) = lab("plan");
+    let figures = ["paths.fig2c.accuracy", "paths.fig2c.order", "paths.kernels", "paths.fig2e.accuracy", "markov.train.phase", "markov.canonical.sgd"];
+    let plan = task::plan(&lab, figures).unwrap();
+    let mut keys: Vec<&str> = plan.iter().map(|t| t.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), plan.len(), "a key is planned twice");
+    let markov4 = plan.iter().find(|t| t.experiment == "paths.markov4").unwrap();
+    assert_eq!(markov4.figures, ["paths.fig2c.accuracy", "paths.fig2c.order", "paths.kernels"]);
+    // Fast phase grid: 3 × 3 cells, 4 models, 1 seed — one task per run, all distinct.
+    let phase: Vec<_> = plan.iter().filter(|t| t.figures == ["markov.train.phase"]).collect();
+    assert_eq!(phase.len(), 36);
+    assert!(phase.iter().all(|t| t.experiment == TRAIN_RUN && t.config.get("seq_len").is_some()));
+    assert!(plan.iter().all(|t| !t.cached && t.cost_s > 0.0));
+    assert!(task::plan(&lab, ["markov.nope"]).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_task_runs_under_its_planned_key_and_another_build_is_refused() {
+    let (lab, dir) = lab("run");
+    let plan = task::plan(&lab, ["markov.canonical.sgd", "markov.train.attention"]).unwrap();
+    let done = task::execute(&lab, &plan, 2);
+    assert!(done.failures.is_empty(), "{:?}", done.failures);
+    assert!(done.status.iter().all(Option::is_some), "every task ran");
+    let again = task::plan(&lab, ["markov.canonical.sgd", "markov.train.attention"]).unwrap();
+    assert!(again.iter().all(|t| t.cached), "what ran is stored under the planned keys");
+    assert_eq!(again.iter().map(|t| &t.key).collect::<Vec<_>>(), plan.iter().map(|t| &t.key).collect::<Vec<_>>());
+    let rerun = task::execute(&lab, &again, 1);
+    assert!(rerun.status.iter().all(Option::is_none), "cached tasks are not run again");
+    let mut foreign = plan[0].clone();
+    foreign.code_version = "0.0.0-another-build".into();
+    let e = task::run(&lab, &foreign).unwrap_err().to_string();
+    assert!(e.contains("another-build") && e.contains("plan again"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
