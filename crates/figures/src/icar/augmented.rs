@@ -32,9 +32,9 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         status,
         record: serde_json::to_value(&rec)?,
         caption: format!(
-            "Left: the trained key-query form WqᵀWk (rows: query features s_t, s_{{t−1}}, bias; columns: key features) — \
+            "Matrices: the first seed's run. Left: the trained key-query form WqᵀWk (rows: query features s_t, s_{{t−1}}, bias; columns: key features) — \
              the one-step-GD signature is a multiple of I in the (query s_t, key s_{{t−1}}) block and 0 elsewhere. Middle: the \
-             value map Ṽ (rows: value coordinates; columns: input features). Right: test MSE per epoch (black) with the spec \
+             value map Ṽ (rows: value coordinates; columns: input features). Right: test MSE per epoch (black: first seed; grey: the other seeds) with the spec \
              §5 reference predictors as dashed lines on the same Haar data: zero ({:.3}), copy-last ({:.3}), one-step GD \
              with one shared scalar ({:.4}) or one scalar per position ({:.4}), exact in-context least squares ({:.4}), and \
              the commuting-theory shared-scalar loss {:.4} (= {rel:.3}/d). Model and training as in the reference ({setting}).",
@@ -69,21 +69,25 @@ impl Figure for AugFig<'_> {
         let (mid, right) = rest.split_horizontally(470);
         let (lmap, lbar) = left.split_vertically(490);
         let (mmap, mbar) = mid.split_vertically(490);
-        let qk = &self.data.structure.qk;
+        let Some(first) = self.data.runs.first() else { return Ok(()) };
+        let qk = &first.structure.qk;
         let s = qk.iter().fold(0.0f64, |a, v| a.max(v.abs()));
         matrix_panel(&lmap, "WqᵀWk: query (s_t | s_{t−1} | 1) × key", qk, x, x, s, &|_, _| true, "key feature", "query feature")?;
         diverging_bar(&lbar, s, "")?;
         let o = l.offsets();
-        let v = &self.data.outcome.params[o[2]..o[3]];
+        let v = &first.outcome.params[o[2]..o[3]];
         let sv = v.iter().fold(0.0f64, |a, w| a.max(w.abs()));
         matrix_panel(&mmap, "value map Ṽ (columns: s_t | s_{t−1} | 1)", v, e, x, sv, &|_, _| true, "input feature", "value coordinate")?;
         diverging_bar(&mbar, sv, "")?;
-        let curve = &self.data.outcome.curve;
+        let curve = &first.outcome.curve;
         let r = &self.data.reference;
         let last = curve.last().map_or(1.0, |c| c.epoch as f64);
         let mut ch = panel(&right, "test MSE vs reference predictors", (1.0..last.max(2.0)).log_scale(), (0.008..0.6).log_scale(), "epoch", "MSE (mean over coordinates, positions)")?;
+        for other in &self.data.runs[1..] {
+            ch.draw_series(LineSeries::new(other.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)), okabe_ito::GREY.stroke_width(1)))?;
+        }
         ch.draw_series(LineSeries::new(curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)), okabe_ito::BLACK.stroke_width(2)))?
-            .label(format!("trained, test ({:.4})", self.data.outcome.test_mse))
+            .label(format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, first.outcome.test_mse))
             .legend(seg(okabe_ito::BLACK, 2));
         let rel = self.data.commuting_shared_rel;
         let lines = [

@@ -26,8 +26,15 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (cfg, data) = (&rec.config, &rec.result);
     let cells = claims::cells(cfg, data);
     render(&PhaseFig { cfg, data, cells: &cells }, &ctx.out_dir, spec.id)?;
+    // The result file keeps what is drawn and judged: each run's evaluation curve and held-out
+    // P̂ sequence (the bulk of the record, drawn nowhere here) stay in the cache's records.
+    let mut slim = rec.clone();
+    for o in slim.result.cells.iter_mut().flatten().flatten().flatten() {
+        o.curve.clear();
+        o.occurrences.clear();
+    }
     // Each cell's own judgement goes into the result file next to the experiment's record.
-    let mut record = serde_json::to_value(&rec)?;
+    let mut record = serde_json::to_value(&slim)?;
     record["cell_verdicts"] = serde_json::to_value(&cells)?;
     Ok(FigureOutput {
         judgements: js,
