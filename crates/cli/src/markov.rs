@@ -484,6 +484,43 @@ fn settings_from_args(a: &TrainArgs) -> anyhow::Result<attnlab_trainer::TrainSet
     Ok(TrainSettings { tying: !a.no_tying, memory: a.memory, eval_batches: a.eval_batches, ..a.shape.settings(data, a.seed) })
 }
 
+/// Bytes a training run needs, estimated: every activation of a step and its gradient kept for the
+/// backward pass (about 32·d floats per token and layer: q, k, v, attention output, two norms, the
+/// 4d-wide MLP in and out, residuals — twice, with gradients), the logits, f32, and a factor 3 for
+/// candle's intermediates; the parameters are negligible at these sizes.
+pub fn memory_estimate(c: &attnlab_trainer::TrainSettings) -> f64 {
+    let tokens = c.batch as f64 * c.seq_len as f64;
+    3.0 * 4.0 * tokens * (32.0 * c.d as f64 * c.layers as f64 + 16.0 + c.vocab() as f64)
+}
+
+/// The memory this machine has free (MemAvailable of /proc/meminfo), if it can tell.
+fn available_memory() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    line.split_whitespace().nth(1)?.parse::<f64>().ok().map(|kib| kib * 1024.0)
+}
+
+/// Refuses, up front and naming the field that grew most over its default, a run that would need
+/// more memory than the machine has free.
+pub fn fits_in_memory(c: &attnlab_trainer::TrainSettings) -> anyhow::Result<()> {
+    let (Some(free), need) = (available_memory(), memory_estimate(c)) else { return Ok(()) };
+    if need <= free {
+        return Ok(());
+    }
+    let d = attnlab_trainer::TrainSettings::defaults(c.arch, c.data, c.seed);
+    let ratios = [("seq_len", c.seq_len as f64 / d.seq_len as f64), ("batch", c.batch as f64 / d.batch as f64), ("d", c.d as f64 / d.d as f64), ("layers", c.layers as f64 / d.layers as f64)];
+    let field = ratios.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map_or("seq_len", |r| r.0);
+    anyhow::bail!(
+        "invalid `{field}`: a run with batch {}, seq_len {}, d {}, layers {} needs about {:.1} GiB of memory (estimated), and this machine has {:.1} GiB available",
+        c.batch,
+        c.seq_len,
+        c.d,
+        c.layers,
+        need / (1u64 << 30) as f64,
+        free / (1u64 << 30) as f64
+    )
+}
+
 /// The validated config of a run repeated from a file: the `config` of a `markov train --json`
 /// output, or a bare config object, checked like any other config.
 fn config_from_file(path: &std::path::Path) -> anyhow::Result<attnlab_trainer::TrainConfig> {
@@ -499,6 +536,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
         Some(path) => config_from_file(path)?,
         None => settings_from_args(a)?.check()?,
     };
+    fits_in_memory(&cfg)?;
     let arch = cfg.arch;
     let mut run = Run::new(cfg)?;
     let bar = crate::progress_bar(run.config.iters as u64, format!("training {}", arch.name()), "it")?;

@@ -136,7 +136,12 @@ fn plan_runs(a: &SweepArgs) -> anyhow::Result<Plan> {
                 let data = Data::binary(BinaryChain::new(p, q)?);
                 for s in 0..a.seeds {
                     let seed = a.seed.checked_add(s).context("invalid `seed`: seed + seeds overflows")?;
-                    runs.push(TrainSettings { tying, ..a.shape.settings(data, seed) }.check()?);
+                    let run = TrainSettings { tying, ..a.shape.settings(data, seed) }.check()?;
+                    if runs.is_empty() {
+                        // Every run has the same shape: one check of the memory it needs.
+                        crate::markov::fits_in_memory(&run)?;
+                    }
+                    runs.push(run);
                 }
             }
         }

@@ -211,7 +211,7 @@ fn a_run_repeats_from_its_own_output() {
 /// the exchangeable and paths ones (±1e300,
 /// 1e-300, the smallest subnormal, NaN, ±∞, ±0): each call exits 0, or 2 with the offending field
 /// named (`field` or --flag) — never a panic or a hang (a hang fails the test by timing out CI).
-/// Not yet covered: the ICAR commands, the other exchangeable fields and huge counts (issue 15).
+/// Not yet covered: the ICAR commands and the other exchangeable fields (issue 15); huge sizes: below.
 #[test]
 fn extreme_values_answer_or_name_the_field() {
     let values = ["1e300", "-1e300", "1e-300", "5e-324", "NaN", "inf", "-inf", "0", "-0"];
@@ -242,5 +242,23 @@ fn extreme_values_answer_or_name_the_field() {
             }
             assert!(!err.contains("panicked"), "{args:?}: {err}");
         }
+    }
+}
+
+/// Size fields that would need more memory than any machine has are refused up front, naming the
+/// field and giving the estimate — before any allocation, so the call answers at once.
+#[test]
+fn huge_sizes_are_refused_with_the_memory_estimate() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["markov", "train", "--p", "0.5", "--q", "0.8", "--seq-len", "1000000000000", "--iters", "1"], "`seq_len`"),
+        (&["markov", "train", "--p", "0.5", "--q", "0.8", "--batch", "1000000000000", "--iters", "1"], "`batch`"),
+        (&["markov", "train", "--p", "0.5", "--q", "0.8", "--d", "1000000000000", "--iters", "1"], "`d`"),
+        (&["markov", "sweep", "--p", "0.5", "--q", "0.5", "--seq-len", "1000000000000", "--out", "/nonexistent/never-written"], "`seq_len`"),
+    ];
+    for (args, field) in cases {
+        let out = attnlab(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(field) && err.contains("GiB"), "{args:?}: {err}");
     }
 }
