@@ -191,15 +191,11 @@ fn judge_group(id: &str, g: &Group, os: &[TrainOutcome], expect: Expect, kind: K
         Expect::Unigram => (first.unigram_loss, "U"),
     };
     let c = &first.config;
+    // The group and the sizes it ran at: "tied (gpt, d 8, L 1, N 1024, 400 iterations".
+    let shape = format!("{} ({}, d {}, L {}, N {}, {} iterations", g.label, c.arch.name(), c.d, c.layers, c.seq_len, c.iters);
     if let ([_], Some(loss), Some(se)) = (os, first.final_loss, first.final_loss_se) {
         let statement = format!(
-            "{} ({}, d {}, L {}, N {}, {} iterations, one run as in the paper): the final held-out loss sits at {name} = {target:.4} (H* = {:.4}, U = {:.4}); it is {loss:.4} ± {se:.4} (SE over {} held-out batches); {}",
-            g.label,
-            c.arch.name(),
-            c.d,
-            c.layers,
-            c.seq_len,
-            c.iters,
+            "{shape}, one run as in the paper): the final held-out loss sits at {name} = {target:.4} (H* = {:.4}, U = {:.4}); it is {loss:.4} ± {se:.4} (SE over {} held-out batches); {}",
             first.entropy_rate,
             first.unigram_loss,
             c.final_batches,
@@ -216,13 +212,7 @@ fn judge_group(id: &str, g: &Group, os: &[TrainOutcome], expect: Expect, kind: K
     }
     let hits = os.iter().filter(|o| o.ending == claimed_ending(expect)).count();
     let statement = format!(
-        "{} ({}, d {}, L {}, N {}, {} iterations, {} seeds): runs end at {name} = {target:.4} (within {} nats, spec §6; H* = {:.4}, U = {:.4}): {hits}/{} do; {}",
-        g.label,
-        c.arch.name(),
-        c.d,
-        c.layers,
-        c.seq_len,
-        c.iters,
+        "{shape}, {} seeds): runs end at {name} = {target:.4} (within {} nats, spec §6; H* = {:.4}, U = {:.4}): {hits}/{} do; {}",
         os.len(),
         BAND.pass_interval(Some(0.0))[1],
         first.entropy_rate,
