@@ -18,6 +18,8 @@ use attnlab_lab::exchangeable::experiments::SlopeFit;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
+use crate::limits::{REPLICATES, at_most};
+
 /// Exchangeability-paper commands.
 #[derive(Debug, Subcommand)]
 pub enum ExchangeableCmd {
@@ -171,6 +173,7 @@ fn headline(mut v: Value, fit: &SlopeFit, j: &Judgement) -> Value {
 }
 
 fn e1(a: &E1Args) -> anyhow::Result<Value> {
+    at_most("replicates", a.replicates as u64, 100_000, REPLICATES)?;
     let mut cfg = E1Config::spec(a.replicates);
     cfg.w = a.w;
     let r = e1::run(&cfg, a.seed)?;
@@ -199,6 +202,7 @@ fn e1(a: &E1Args) -> anyhow::Result<Value> {
 }
 
 fn e2(a: &E2Args) -> anyhow::Result<Value> {
+    at_most("replicates", a.replicates as u64, 100_000, REPLICATES)?;
     let mut cfg = E2Config::spec(a.replicates);
     cfg.w = a.w;
     let r = e2::run(&cfg, a.seed)?;
@@ -214,6 +218,9 @@ fn e2(a: &E2Args) -> anyhow::Result<Value> {
 }
 
 fn e3(a: &E3Args) -> anyhow::Result<Value> {
+    at_most("replicates", a.replicates as u64, 100_000, REPLICATES)?;
+    at_most("schedule_replicates", a.schedule_replicates as u64, 100_000, REPLICATES)?;
+    at_most("cme_replicates", a.cme_replicates as u64, 100_000, REPLICATES)?;
     let mut cfg = E3Config::spec(1.0);
     cfg.sweep_replicates = a.replicates;
     cfg.schedule_replicates = a.schedule_replicates;
@@ -241,6 +248,8 @@ fn e3(a: &E3Args) -> anyhow::Result<Value> {
 }
 
 fn e4(a: &E4Args) -> anyhow::Result<Value> {
+    at_most("train_sets", a.train_sets as u64, 100_000, REPLICATES)?;
+    at_most("test_size", a.test_size as u64, 10_000_000, "the test sequences would not fit in memory (about 80 bytes each per length)")?;
     let mut cfg = E4Config::spec(a.train_sets, a.test_size, a.train_sets);
     cfg.w_star = a.w_star;
     let r = e4::run(&cfg, a.seed)?;
@@ -280,6 +289,8 @@ fn e4(a: &E4Args) -> anyhow::Result<Value> {
 }
 
 fn e5(a: &E5Args) -> anyhow::Result<Value> {
+    at_most("n", a.n as u64, 10_000_000, "the pretraining sequences would not fit in memory")?;
+    at_most("len", a.len as u64, 1_000_000, "each sequence's tokens would not fit in memory")?;
     let mut cfg = E5Config::spec(a.n);
     cfg.w = a.w;
     cfg.len = a.len;

@@ -9,6 +9,8 @@ use attnlab_icar::head::{HeadTrain, train_head_with};
 use attnlab_lab::icar::claims;
 use attnlab_lab::icar::experiments::diagonal::Point;
 use clap::{Args, Subcommand};
+
+use crate::limits::at_most;
 use serde_json::{Value, json};
 
 /// ICAR commands.
@@ -92,11 +94,8 @@ pub struct DiagonalArgs {
 }
 
 /// Refuses sizes whose arrays would not fit in memory (the run would abort, not answer).
-fn fits_in_memory(field: &'static str, n: usize, max: usize, what: &str) -> anyhow::Result<()> {
-    if n > max {
-        return Err(attnlab_core::ConfigError::new(field, n, format!("must be at most {max}: {what} would not fit in memory")).into());
-    }
-    Ok(())
+fn fits_in_memory(field: &'static str, n: usize, max: u64, what: &str) -> anyhow::Result<()> {
+    at_most(field, n as u64, max, &format!("{what} would not fit in memory"))
 }
 
 /// Runs an ICAR command; returns (result, json?).
@@ -111,6 +110,9 @@ fn augmented(a: &AugmentedArgs) -> anyhow::Result<Value> {
     let s = Augmented::new(a.d, a.t, 1.0)?;
     fits_in_memory("d", a.d, 4096, "the d×d complex weights of every sequence's gradient")?;
     fits_in_memory("t", a.t, 1 << 20, "each sequence's T·d states")?;
+    fits_in_memory("eval_samples", a.eval_samples, 1_000_000, "the evaluation sequences (about 750 bytes each)")?;
+    at_most("steps", a.steps as u64, 10_000_000, "more Adam steps would run for days")?;
+    at_most("batch", a.batch as u64, 1_000_000, "a larger batch would run for days")?;
     let cfg = HeadTrain::new(s, a.steps, a.batch, 0.01, 0.1, a.eval_samples, a.seed)?;
     let t0 = std::time::Instant::now();
     let bar = crate::progress_bar(a.steps as u64, format!("training the augmented head (d = {}, T = {})", a.d, a.t), "steps")?;
@@ -152,9 +154,11 @@ fn diagonal(a: &DiagonalArgs) -> anyhow::Result<Value> {
     let m = Diagonal::new(case, a.d, a.heads, a.t)?;
     fits_in_memory("t", a.t, 10_000, "the T×T positional matrix P")?;
     fits_in_memory("d", a.d, 1 << 16, "the d×d matrix C = BᵀA")?;
-    fits_in_memory("heads", a.heads, (1 << 24) / a.d.max(1), "the H×d matrices A and B")?;
+    fits_in_memory("heads", a.heads, (1u64 << 24) / a.d.max(1) as u64, "the H×d matrices A and B")?;
     rules::at_least("iters", a.iters, 1)?;
     rules::at_least("restarts", a.restarts, 1)?;
+    at_most("iters", a.iters as u64, 100_000_000, "more iterations per restart would run for days")?;
+    at_most("restarts", a.restarts as u64, 100_000, "more restarts would run for days")?;
     let t0 = std::time::Instant::now();
     let bar = crate::progress_bar((a.restarts * a.iters) as u64, format!("fitting {} restarts", a.restarts), "iterations")?;
     let (best, losses) = fit_restarts_with(&m, a.restarts, a.iters, a.seed, &|| bar.inc(1));

@@ -5,6 +5,7 @@ pub mod check;
 pub mod exchangeable;
 pub mod format;
 pub mod icar;
+pub mod limits;
 pub mod markov;
 pub mod paths;
 pub mod sweep;

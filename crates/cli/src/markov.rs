@@ -9,6 +9,8 @@ use attnlab_markov::chain::{ChainTheory, LaggedTheory, MultiStateTheory};
 use attnlab_markov::flow::{Endpoint, gradient_flow};
 use attnlab_markov::sgd::{SgdRun, SgdSummary, run_all};
 use clap::{Args, Subcommand};
+
+use crate::limits::at_most;
 use serde_json::{Value, json};
 
 /// Markov-paper commands.
@@ -333,6 +335,7 @@ fn eval(a: &EvalArgs) -> anyhow::Result<Value> {
 }
 
 fn theory(a: &TheoryArgs) -> anyhow::Result<Value> {
+    at_most("order", a.order.unwrap_or(1) as u64, 100_000, "the order-k chain's per-memory losses would not fit in memory")?;
     let ln2 = std::f64::consts::LN_2;
     if let Some(v) = a.states {
         let chain = MultiStateChain::new(a.p, v)?;
@@ -434,6 +437,8 @@ fn canonical(a: &CanonicalArgs) -> anyhow::Result<Value> {
 }
 
 fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
+    at_most("seeds", a.seeds as u64, 1_000_000, "each seed's trajectory is kept; more would not fit in memory")?;
+    at_most("steps", a.steps as u64, 100_000_000, "more steps per seed would run for days")?;
     let chain = BinaryChain::new(a.p, a.q)?;
     let cfg = SgdConfig::new(a.lr, a.momentum, a.steps, a.init_std)?;
     let run = SgdRun::new(chain, cfg, a.b_init, a.seeds, 100)?;
@@ -503,6 +508,8 @@ fn available_memory() -> Option<f64> {
 /// Refuses, up front and naming the field that grew most over its default, a run that would need
 /// more memory than the machine has free.
 pub fn fits_in_memory(c: &attnlab_trainer::TrainSettings) -> anyhow::Result<()> {
+    at_most("iters", c.iters as u64, 10_000_000, "the per-step loss record grows by 8 bytes a step, and 10^7 steps already take days at the reference shape")?;
+    at_most("eval_batches", c.eval_batches as u64, 100_000, "the held-out batches of one evaluation would not fit in memory")?;
     let (Some(free), need) = (available_memory(), memory_estimate(c)) else { return Ok(()) };
     if need <= free {
         return Ok(());

@@ -262,3 +262,39 @@ fn huge_sizes_are_refused_with_the_memory_estimate() {
         assert!(err.contains(field) && err.contains("GiB"), "{args:?}: {err}");
     }
 }
+
+/// Huge counts in every count field of every command (10^12: memory no machine has, or a run of
+/// years) exit 2 at once naming the field and its bound — before, 15 of these aborted on a failed
+/// allocation or ran on past 10 s.
+#[test]
+fn huge_counts_name_the_field() {
+    const HUGE: &str = "1000000000000";
+    let cases: [(&[&str], &str); 20] = [
+        (&["icar", "augmented", "--d", "5", "--t", "10", "--steps", HUGE], "steps"),
+        (&["icar", "augmented", "--d", "5", "--t", "10", "--batch", HUGE], "batch"),
+        (&["icar", "augmented", "--d", "5", "--t", "10", "--eval-samples", HUGE], "eval_samples"),
+        (&["icar", "augmented", "--d", HUGE, "--t", "10"], "d"),
+        (&["icar", "augmented", "--d", "5", "--t", HUGE], "t"),
+        (&["icar", "diagonal", "--case", "unitary", "--d", "10", "--heads", "2", "--iters", HUGE], "iters"),
+        (&["icar", "diagonal", "--case", "unitary", "--d", "10", "--heads", "2", "--restarts", HUGE], "restarts"),
+        (&["exchangeable", "e1", "--replicates", HUGE], "replicates"),
+        (&["exchangeable", "e2", "--replicates", HUGE], "replicates"),
+        (&["exchangeable", "e3", "--schedule-replicates", HUGE], "schedule_replicates"),
+        (&["exchangeable", "e3", "--cme-replicates", HUGE], "cme_replicates"),
+        (&["exchangeable", "e4", "--train-sets", HUGE], "train_sets"),
+        (&["exchangeable", "e4", "--test-size", HUGE], "test_size"),
+        (&["exchangeable", "e5", "--n", HUGE], "n"),
+        (&["exchangeable", "e5", "--len", HUGE], "len"),
+        (&["markov", "sgd", "--p", "0.5", "--q", "0.8", "--seeds", HUGE], "seeds"),
+        (&["markov", "sgd", "--p", "0.5", "--q", "0.8", "--steps", HUGE], "steps"),
+        (&["markov", "train", "--p", "0.5", "--q", "0.8", "--iters", HUGE], "iters"),
+        (&["markov", "train", "--p", "0.5", "--q", "0.8", "--eval-batches", HUGE, "--iters", "2"], "eval_batches"),
+        (&["markov", "theory", "--p", "0.5", "--q", "0.5", "--order", HUGE], "order"),
+    ];
+    for (args, field) in cases {
+        let out = attnlab(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(&format!("`{field}`")) && err.contains("at most"), "{args:?}: {err}");
+    }
+}
