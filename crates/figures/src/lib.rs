@@ -14,6 +14,7 @@ pub mod plot;
 pub mod render;
 pub mod report;
 pub mod style;
+pub mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

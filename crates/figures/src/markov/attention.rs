@@ -11,6 +11,7 @@ use plotters::prelude::*;
 use crate::plot::{colorbar, heatmap, legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{okabe_ito, viridis};
+use crate::tidy::Tidy;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// Runs the figure: the probes' record and judgements from the lab, then draws.
@@ -20,6 +21,16 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let data = &rec.result;
     let side = data.outcomes.first().and_then(|o| o.attention.as_ref().map(Vec::len)).unwrap_or(0);
     render(&AttentionFig { data }, &ctx.out_dir, spec.id)?;
+    let mut t = Tidy::default();
+    for o in &data.outcomes {
+        t.series("F13", &format!("seed {}", o.config.seed), "iteration", "‖Attn out‖ / ‖x + Attn out‖", Some(o.config.seed), ratio_curve(o));
+    }
+    if let Some((o, att)) = data.outcomes.first().and_then(|o| o.attention.as_ref().map(|a| (o, a))) {
+        for (n, row) in att.iter().enumerate() {
+            t.series("F14", &format!("query n = {n}"), "key i", "attention weight", Some(o.config.seed), row.iter().enumerate().take(n + 1).map(|(i, &w)| (i as f64, w)));
+        }
+    }
+    t.write(&ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
         status,

@@ -14,6 +14,7 @@ use plotters::prelude::*;
 use crate::plot::{colorbar, dashed, heatmap, panel};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::viridis;
+use crate::tidy::Tidy;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// Upper end of the colour scale of the F8 row.
@@ -26,6 +27,23 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (cfg, data) = (&rec.config, &rec.result);
     let cells = claims::cells(cfg, data);
     render(&PhaseFig { cfg, data, cells: &cells }, &ctx.out_dir, spec.id)?;
+    // One row per cell and statistic: panel = model and statistic, series = q, x = p.
+    let mut t = Tidy::default();
+    for (m, &(arch, tying)) in cfg.models.iter().enumerate() {
+        let name = format!("{} model, {}", arch.name(), if tying { "tied" } else { "untied" });
+        let g = &cfg.grids[m];
+        let stats: [(&str, &'static str, CellStat<'_>); 3] = [
+            ("final loss", "final loss position: 0 = H*, 1 = U (mean over seeds)", &position),
+            ("plateau", "plateau at U / run length (mean over seeds)", &plateau),
+            ("F8", "max |P̂ − P| over states (mean over seeds)", &transition_error),
+        ];
+        for (stat, y_name, f) in stats {
+            for (j, &q) in g.iter().enumerate() {
+                t.series(&format!("{name}: {stat}"), &format!("q = {q}"), "p", y_name, None, g.iter().enumerate().map(|(i, &p)| (p, f(&data.cells[m][i][j]))));
+            }
+        }
+    }
+    t.write(&ctx.out_dir, spec.id)?;
     // The result file keeps what is drawn and judged: each run's evaluation curve and held-out
     // P̂ sequence (the bulk of the record, drawn nowhere here) stay in the cache's records.
     let mut slim = rec.clone();

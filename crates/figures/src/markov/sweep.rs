@@ -12,6 +12,7 @@ use plotters::prelude::*;
 use crate::plot::{dashed, legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
+use crate::tidy::Tidy;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// Runs the figure: the sweep's record and judgements from the lab, then draws.
@@ -21,6 +22,15 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (cfg, data) = (&rec.config, &rec.result);
     let n = cfg.base.seq_len;
     render(&SweepFig { cfg, data }, &ctx.out_dir, spec.id)?;
+    let mut t = Tidy::default();
+    for (&(layers, _), per_m) in cfg.depths.iter().zip(&data.outcomes) {
+        let series = format!("L = {layers}");
+        let at = |stat: Stat| cfg.memories.iter().zip(per_m).filter_map(|(&m, os)| stat(os).map(|v| (cfg.m_value(m), v))).collect::<Vec<_>>();
+        t.series("F11", &series, "memory m (full = N)", "final held-out loss (nats), mean over seeds", None, at(final_loss));
+        t.series("F12", &series, "memory m (full = N)", "P̂(x_{n+1} = 1 | x_{n−1} = 0), mean over occurrences and seeds", None, at(estimate));
+    }
+    t.write(&ctx.out_dir, spec.id)?;
+    let reduced = if n < 1024 { format!(" Smaller N than the reference's 1024 (N {n}; spec §7).") } else { String::new() };
     Ok(FigureOutput {
         judgements: js,
         status,
@@ -29,9 +39,11 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "Order-2 lagged chain, p = 0.2, q = 0.3, GPT-style model (d {}, N {n}, {} iterations). Left (F11): final held-out \
              loss against the memory m (m + 1 visible tokens; 'full' drawn at m = N), mean over seeds, one line per depth; \
              dashed: H* (blue) and U (vermillion). Right (F12): the mean predicted P̂(x_{{n+1}} = 1 | x_{{n−1}} = 0) at the \
-             first 100 occurrences in a held-out sequence; dashed: p = 0.2 (blue) and π1 = 0.4 (vermillion). Smaller N \
-             than the reference's 1024 (spec §7).",
-            cfg.base.d, cfg.base.iters
+             first 100 occurrences in a held-out sequence; dashed: p = 0.2 (blue) and π1 = 0.4 (vermillion). Depths and \
+             seeds: {}.{reduced}",
+            cfg.base.d,
+            cfg.base.iters,
+            cfg.depths.iter().map(|(l, s)| format!("L = {l}, {s} seed(s)")).collect::<Vec<_>>().join("; ")
         ),
     })
 }

@@ -14,6 +14,7 @@ use plotters::prelude::*;
 use crate::plot::{dashed, legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
+use crate::tidy::Tidy;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// Runs one of the curve figures (`markov.train.{theory,tying,depth,memory,states}`): the groups'
@@ -22,6 +23,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (rec, status) = experiment::run(&ctx.lab, spec.id)?;
     let js = claims::judge(&rec)?;
     render(&CurvesFig { cfg: &rec.config, data: &rec.result }, &ctx.out_dir, spec.id)?;
+    tidy(&rec.config, &rec.result).write(&ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
         status,
@@ -40,6 +42,28 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             .to_string()
             + &format!(" Sizes: {}.", sizes(&rec.config)),
     })
+}
+
+/// What the figure draws, one row per point: each run's evaluation curve, each setting's escape
+/// curve, each run's P̂ at the first occurrences of state 0, and the theory lines H*, U (and p, π1).
+fn tidy(cfg: &Config, data: &CurvesData) -> Tidy {
+    let mut t = Tidy::default();
+    for (p, outs) in cfg.panels.iter().zip(&data.outcomes) {
+        for (g, os) in p.groups.iter().zip(outs) {
+            for o in os {
+                let seed = Some(o.config.seed);
+                t.series(&p.title, &g.label, "iteration", "held-out loss (nats)", seed, o.curve.iter().map(|e| (e.iter as f64, e.loss)));
+                t.series(&p.title, &g.label, "occurrence of state 0", "P̂(x_{n+1} = 1 | state 0)", seed, o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)));
+            }
+            t.series(&p.title, &g.label, "iteration", "fraction of runs on the plateau at U (Kaplan–Meier)", None, claims::escape_curve(os));
+        }
+        if let Some(o) = outs.iter().flatten().next() {
+            let end = o.config.iters as f64;
+            t.series(&p.title, "H* (theory)", "iteration", "held-out loss (nats)", None, [(0.0, o.entropy_rate), (end, o.entropy_rate)]);
+            t.series(&p.title, "U (theory)", "iteration", "held-out loss (nats)", None, [(0.0, o.unigram_loss), (end, o.unigram_loss)]);
+        }
+    }
+    t
 }
 
 /// The sizes every group ran at, in words: "tied (gpt, d 8, L 1, N 1024, B 16, 400 iterations, 5 seeds); …".

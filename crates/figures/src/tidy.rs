@@ -1,0 +1,111 @@
+//! Tidy tables of what a figure draws: `results/<figure-id>.csv`, one row per plotted point, so
+//! pandas and matplotlib can redraw the figure. Columns, in this order: `panel`, `series`, `x_name`,
+//! `x`, `y_name`, `y`, `lo`, `hi` (the drawn interval, if any), `seed` (the run's, where a point is
+//! one run's). A missing or non-finite value is an empty field, never a string in a numeric column.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::FigureError;
+
+/// One plotted point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// The panel (its title or a short name).
+    pub panel: String,
+    /// The series within the panel (its legend label).
+    pub series: String,
+    /// What x is, with its unit.
+    pub x_name: &'static str,
+    /// x.
+    pub x: f64,
+    /// What y is, with its unit.
+    pub y_name: &'static str,
+    /// y.
+    pub y: f64,
+    /// The drawn interval around y, if any.
+    pub interval: Option<[f64; 2]>,
+    /// The run's seed, where the point is one run's.
+    pub seed: Option<u64>,
+}
+
+/// The rows of one figure's table.
+#[derive(Debug, Clone, Default)]
+pub struct Tidy {
+    rows: Vec<Point>,
+}
+
+/// One CSV field (RFC 4180 quoting).
+fn text(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// A number, or an empty field when it is not finite.
+fn num(v: f64) -> String {
+    if v.is_finite() { format!("{v}") } else { String::new() }
+}
+
+impl Tidy {
+    /// Adds a point.
+    pub fn push(&mut self, p: Point) {
+        self.rows.push(p);
+    }
+
+    /// Adds the points of one series: (x, y) pairs, no interval.
+    #[allow(clippy::too_many_arguments)]
+    pub fn series(&mut self, panel: &str, series: &str, x_name: &'static str, y_name: &'static str, seed: Option<u64>, points: impl IntoIterator<Item = (f64, f64)>) {
+        for (x, y) in points {
+            self.rows.push(Point { panel: panel.into(), series: series.into(), x_name, x, y_name, y, interval: None, seed });
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The CSV text.
+    pub fn csv(&self) -> String {
+        let mut s = String::from("panel,series,x_name,x,y_name,y,lo,hi,seed\n");
+        for r in &self.rows {
+            let (lo, hi) = r.interval.map_or((String::new(), String::new()), |[a, b]| (num(a), num(b)));
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{lo},{hi},{}",
+                text(&r.panel),
+                text(&r.series),
+                text(r.x_name),
+                num(r.x),
+                text(r.y_name),
+                num(r.y),
+                r.seed.map_or(String::new(), |v| v.to_string())
+            );
+        }
+        s
+    }
+
+    /// Writes `<out>/results/<id>.csv` (atomically).
+    pub fn write(&self, out: &Path, id: &str) -> Result<(), FigureError> {
+        let path = out.join("results").join(format!("{id}.csv"));
+        attnlab_core::io::write_atomic(&path, self.csv().as_bytes()).map_err(|e| FigureError::io(&path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_tidy_and_missing_values_empty() {
+        let mut t = Tidy::default();
+        t.series("a, b", "tied", "iteration", "loss (nats)", Some(3), [(0.0, 0.69), (10.0, f64::NAN)]);
+        t.push(Point { panel: "p".into(), series: "mean".into(), x_name: "m", x: 2.0, y_name: "loss", y: 0.5, interval: Some([0.4, 0.6]), seed: None });
+        assert_eq!(t.csv(), "panel,series,x_name,x,y_name,y,lo,hi,seed\n\"a, b\",tied,iteration,0,loss (nats),0.69,,,3\n\"a, b\",tied,iteration,10,loss (nats),,,,3\np,mean,m,2,loss,0.5,0.4,0.6,\n");
+        assert_eq!(t.len(), 3);
+    }
+}
