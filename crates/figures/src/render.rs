@@ -33,11 +33,18 @@ pub fn render(fig: &impl Figure, dir: &Path, id: &str) -> Result<Vec<PathBuf>, F
 
     let svg_path = dir.join(format!("{id}.svg"));
     let mut svg = String::new();
-    {
+    // The panel helpers note what they draw on the first pass: that is the figure's tidy table.
+    crate::tidy::start();
+    let drawn = (|| {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(|e| draw_err(e.into()))?;
         fig.draw(&root).map_err(draw_err)?;
-        root.present().map_err(|e| draw_err(e.into()))?;
+        root.present().map_err(|e| draw_err(e.into()))
+    })();
+    let table = crate::tidy::take();
+    drawn?;
+    if !table.is_empty() {
+        table.write(dir, id)?;
     }
     attnlab_core::io::write_atomic(&svg_path, svg.as_bytes()).map_err(|e| FigureError::io(&svg_path, e))?;
 

@@ -2,7 +2,12 @@
 //! pandas and matplotlib can redraw the figure. Columns, in this order: `panel`, `series`, `x_name`,
 //! `x`, `y_name`, `y`, `lo`, `hi` (the drawn interval, if any), `seed` (the run's, where a point is
 //! one run's). A missing or non-finite value is an empty field, never a string in a numeric column.
+//!
+//! A figure either builds its table from its data ([`Tidy::write`]), or draws with panel helpers
+//! that [`note`] each series as they draw it: [`crate::render::render`] records the notes of its
+//! first (SVG) pass and writes them, so the table holds exactly what was drawn.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -16,11 +21,11 @@ pub struct Point {
     /// The series within the panel (its legend label).
     pub series: String,
     /// What x is, with its unit.
-    pub x_name: &'static str,
+    pub x_name: String,
     /// x.
     pub x: f64,
     /// What y is, with its unit.
-    pub y_name: &'static str,
+    pub y_name: String,
     /// y.
     pub y: f64,
     /// The drawn interval around y, if any.
@@ -53,9 +58,9 @@ impl Tidy {
 
     /// Adds the points of one series: (x, y) pairs, no interval.
     #[allow(clippy::too_many_arguments)]
-    pub fn series(&mut self, panel: &str, series: &str, x_name: &'static str, y_name: &'static str, seed: Option<u64>, points: impl IntoIterator<Item = (f64, f64)>) {
+    pub fn series(&mut self, panel: &str, series: &str, x_name: &str, y_name: &str, seed: Option<u64>, points: impl IntoIterator<Item = (f64, f64)>) {
         for (x, y) in points {
-            self.rows.push(Point { panel: panel.into(), series: series.into(), x_name, x, y_name, y, interval: None, seed });
+            self.rows.push(Point { panel: panel.into(), series: series.into(), x_name: x_name.into(), x, y_name: y_name.into(), y, interval: None, seed });
         }
     }
 
@@ -79,9 +84,9 @@ impl Tidy {
                 "{},{},{},{},{},{},{lo},{hi},{}",
                 text(&r.panel),
                 text(&r.series),
-                text(r.x_name),
+                text(&r.x_name),
                 num(r.x),
-                text(r.y_name),
+                text(&r.y_name),
                 num(r.y),
                 r.seed.map_or(String::new(), |v| v.to_string())
             );
@@ -96,6 +101,29 @@ impl Tidy {
     }
 }
 
+thread_local! {
+    static RECORDER: RefCell<Option<Tidy>> = const { RefCell::new(None) };
+}
+
+/// Starts recording the points panel helpers [`note`] on this thread.
+pub(crate) fn start() {
+    RECORDER.with(|r| *r.borrow_mut() = Some(Tidy::default()));
+}
+
+/// Stops recording and returns what was noted.
+pub(crate) fn take() -> Tidy {
+    RECORDER.with(|r| r.borrow_mut().take()).unwrap_or_default()
+}
+
+/// Notes drawn points while a recording runs (nothing otherwise).
+pub(crate) fn note(points: impl FnOnce() -> Vec<Point>) {
+    RECORDER.with(|r| {
+        if let Some(t) = r.borrow_mut().as_mut() {
+            t.rows.extend(points());
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,7 +132,7 @@ mod tests {
     fn rows_are_tidy_and_missing_values_empty() {
         let mut t = Tidy::default();
         t.series("a, b", "tied", "iteration", "loss (nats)", Some(3), [(0.0, 0.69), (10.0, f64::NAN)]);
-        t.push(Point { panel: "p".into(), series: "mean".into(), x_name: "m", x: 2.0, y_name: "loss", y: 0.5, interval: Some([0.4, 0.6]), seed: None });
+        t.push(Point { panel: "p".into(), series: "mean".into(), x_name: "m".into(), x: 2.0, y_name: "loss".into(), y: 0.5, interval: Some([0.4, 0.6]), seed: None });
         assert_eq!(t.csv(), "panel,series,x_name,x,y_name,y,lo,hi,seed\n\"a, b\",tied,iteration,0,loss (nats),0.69,,,3\n\"a, b\",tied,iteration,10,loss (nats),,,,3\np,mean,m,2,loss,0.5,0.4,0.6,\n");
         assert_eq!(t.len(), 3);
     }

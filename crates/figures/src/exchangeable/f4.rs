@@ -100,6 +100,21 @@ impl Figure for F4<'_> {
             ("OLS on 2L flattened key coordinates (control)", okabe_ito::VERMILLION, ols),
         ] {
             let pts: Vec<(f64, f64)> = ls.iter().copied().zip(m.iter().map(|x| x.mean)).collect();
+            crate::tidy::note(|| {
+                ls.iter()
+                    .zip(&m)
+                    .map(|(&x, v)| crate::tidy::Point {
+                        panel: "(c) generalisation gap at N = 1024".into(),
+                        series: name.into(),
+                        x_name: "sequence length L".into(),
+                        x,
+                        y_name: "test − train risk (mean, 95% interval ±1.96 SE)".into(),
+                        y: v.mean,
+                        interval: Some([v.mean - 1.96 * v.se, v.mean + 1.96 * v.se]),
+                        seed: None,
+                    })
+                    .collect()
+            });
             ch.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?.label(name).legend(seg(color, 2));
             ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
             ch.draw_series(ls.iter().zip(&m).map(|(&x, v)| PathElement::new(vec![(x, v.mean - 1.96 * v.se), (x, v.mean + 1.96 * v.se)], color.stroke_width(2))))?;

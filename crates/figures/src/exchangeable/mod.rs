@@ -118,6 +118,23 @@ where
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 15))
         .draw()?;
+    crate::tidy::note(|| {
+        series
+            .iter()
+            .flat_map(|s| {
+                s.points.iter().enumerate().map(move |(i, &(x, y))| crate::tidy::Point {
+                    panel: caption.to_string(),
+                    series: s.label.clone(),
+                    x_name: x_desc.to_string(),
+                    x,
+                    y_name: y_desc.to_string(),
+                    y,
+                    interval: s.bars.as_ref().and_then(|b| b.get(i).copied()),
+                    seed: None,
+                })
+            })
+            .collect()
+    });
     for s in series {
         let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0 > 0.0 && p.1 > 0.0 && p.1.is_finite()).collect();
         if s.reference {
