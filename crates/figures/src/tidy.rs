@@ -115,6 +115,28 @@ pub(crate) fn take() -> Tidy {
     RECORDER.with(|r| r.borrow_mut().take()).unwrap_or_default()
 }
 
+/// Notes one drawn series of (x, y) points (no interval, no seed) while a recording runs.
+pub(crate) fn note_xy(panel: &str, series: &str, x_name: &str, y_name: &str, points: &[(f64, f64)]) {
+    note(|| {
+        points
+            .iter()
+            .map(|&(x, y)| Point { panel: panel.into(), series: series.into(), x_name: x_name.into(), x, y_name: y_name.into(), y, interval: None, seed: None })
+            .collect()
+    });
+}
+
+/// Notes a drawn matrix `m` (row-major, `rows` × `cols`): one row per entry, series "row i", x the
+/// column index, y the entry (entries not shown are left out).
+pub(crate) fn note_matrix(panel: &str, m: &[f64], rows: usize, cols: usize, shown: &dyn Fn(usize, usize) -> bool, x_name: &str, y_name: &str) {
+    note(|| {
+        (0..rows)
+            .flat_map(|i| (0..cols).map(move |j| (i, j)))
+            .filter(|&(i, j)| shown(i, j))
+            .map(|(i, j)| Point { panel: panel.into(), series: format!("row {i} ({y_name})"), x_name: x_name.into(), x: j as f64, y_name: "value".into(), y: m[i * cols + j], interval: None, seed: None })
+            .collect()
+    });
+}
+
 /// Notes drawn points while a recording runs (nothing otherwise).
 pub(crate) fn note(points: impl FnOnce() -> Vec<Point>) {
     RECORDER.with(|r| {

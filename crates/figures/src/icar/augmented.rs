@@ -83,6 +83,10 @@ impl Figure for AugFig<'_> {
         let r = &self.data.reference;
         let last = curve.last().map_or(1.0, |c| c.epoch as f64);
         let mut ch = panel(&right, "test MSE vs reference predictors", (1.0..last.max(2.0)).log_scale(), (0.008..0.6).log_scale(), "epoch", "MSE (mean over coordinates, positions)")?;
+        for r in &self.data.runs {
+            let pts: Vec<(f64, f64)> = r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect();
+            crate::tidy::note_xy("test MSE vs reference predictors", &format!("trained, seed {}", r.seed), "epoch", "test MSE", &pts);
+        }
         for other in &self.data.runs[1..] {
             ch.draw_series(LineSeries::new(other.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)), okabe_ito::GREY.stroke_width(1)))?;
         }
@@ -99,6 +103,7 @@ impl Figure for AugFig<'_> {
             ("exact in-context LS", r.exact_ls, okabe_ito::BLUE),
         ];
         for (name, y, col) in lines {
+            crate::tidy::note_xy("test MSE vs reference predictors", name, "epoch", "test MSE", &[(1.0, y), (last.max(2.0), y)]);
             ch.draw_series(dashed(vec![(1.0, y), (last.max(2.0), y)], col, 2))?.label(format!("{name} ({y:.4})")).legend(seg(col, 2));
         }
         legend(&mut ch, SeriesLabelPosition::UpperRight)?;

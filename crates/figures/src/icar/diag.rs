@@ -83,6 +83,8 @@ impl Figure for DiagFig<'_> {
         let lo = curve.iter().map(|p| p.1).filter(|v| *v > 0.0).fold(hi, f64::min).max(1e-16) / 2.0;
         let last = curve.last().map_or(1.0, |p| p.0 as f64 + 1.0);
         let mut ch = panel(&left, "exact loss along gradient descent", (1.0..last).log_scale(), (lo..hi).log_scale(), "iteration + 1", "loss (sum over rows)")?;
+        let pts: Vec<(f64, f64)> = curve.iter().map(|&(i, l)| (i as f64 + 1.0, l)).collect();
+        crate::tidy::note_xy("exact loss along gradient descent", "GD on the exact loss", "iteration + 1", "loss (sum over rows)", &pts);
         ch.draw_series(LineSeries::new(curve.iter().map(|&(i, l)| (i as f64 + 1.0, l.max(lo))), okabe_ito::BLACK.stroke_width(2)))?
             .label("GD on the exact loss")
             .legend(seg(okabe_ito::BLACK, 2));

@@ -59,11 +59,24 @@ impl Figure for EtaFig<'_> {
                 let d = th.d;
                 let col = COLORS[ci % COLORS.len()];
                 let theory: Vec<(f64, f64)> = th.t.iter().copied().zip(if k == 0 { &th.eta } else { &th.loss }.iter().copied()).collect();
+                crate::tidy::note_xy(title, &format!("d = {d} (theory)"), "context length T", ylab, &theory);
                 ch.draw_series(dashed(theory, col, 2))?.label(format!("d = {d}")).legend(seg(col, 2));
                 for (r, e) in self.cfg.runs.iter().zip(&self.data.evals).filter(|(r, _)| r.setting.d() == d) {
                     let m = if k == 0 { e.effective_eta } else { e.loss_paired };
                     let t = r.setting.t() as f64;
                     let u = 1.96 * m.se;
+                    crate::tidy::note(|| {
+                        vec![crate::tidy::Point {
+                            panel: title.into(),
+                            series: format!("d = {d} (trained, mean ± 1.96 SE)"),
+                            x_name: "context length T".into(),
+                            x: t,
+                            y_name: ylab.into(),
+                            y: m.mean,
+                            interval: Some([m.mean - u, m.mean + u]),
+                            seed: Some(r.seed),
+                        }]
+                    });
                     ch.draw_series(std::iter::once(Circle::new((t, m.mean.max(1e-3)), 5, col.filled())))?;
                     ch.draw_series(std::iter::once(PathElement::new(vec![(t, (m.mean - u).max(1e-3)), (t, m.mean + u)], col.stroke_width(2))))?;
                 }

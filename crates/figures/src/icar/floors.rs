@@ -58,6 +58,12 @@ impl Figure for FloorFig<'_> {
                 .label("every restart")
                 .legend(|(x, y)| Circle::new((x + 9, y), 2, okabe_ito::GREY.filled()));
             let theory: Vec<(f64, f64)> = pts.iter().map(|p| (p.model.heads() as f64, p.floor)).collect();
+            let title = format!("{} W, d = 10, T = 20", case.name());
+            let restarts: Vec<(f64, f64)> = pts.iter().flat_map(|p| p.per_row.iter().map(move |l| (p.model.heads() as f64, *l))).collect();
+            let best: Vec<(f64, f64)> = pts.iter().map(|p| (p.model.heads() as f64, p.best)).collect();
+            crate::tidy::note_xy(&title, "every restart", "number of heads H", "loss per row", &restarts);
+            crate::tidy::note_xy(&title, "theory floor", "number of heads H", "loss per row", &theory);
+            crate::tidy::note_xy(&title, "best restart", "number of heads H", "loss per row", &best);
             ch.draw_series(dashed(theory.clone(), okabe_ito::VERMILLION, 2))?
                 .label(if case == Case::Unitary { "theory max(d − H, 0)" } else { "theory max(d − 2H, 0)" })
                 .legend(seg(okabe_ito::VERMILLION, 2));

@@ -79,6 +79,7 @@ where
         .label_style((FONT, 11))
         .axis_desc_style((FONT, 12))
         .draw()?;
+    crate::tidy::note_matrix(title, m, rows, cols, shown, x_desc, y_desc);
     let scale = scale.max(1e-12);
     ch.draw_series((0..rows).flat_map(|i| (0..cols).map(move |j| (i, j))).map(|(i, j)| {
         let c = if shown(i, j) { diverging(m[i * cols + j] / scale) } else { RGBColor(225, 225, 225) };

@@ -70,6 +70,10 @@ impl Figure for NaFig<'_> {
         let o = &first.outcome;
         let last = o.curve.last().map_or(1.0, |c| c.epoch as f64).max(2.0);
         let mut ch = panel(&left, "test MSE, non-augmented model", (1.0..last).log_scale(), (0.02..0.5).log_scale(), "epoch", "MSE")?;
+        for r in &self.data.runs {
+            let pts: Vec<(f64, f64)> = r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect();
+            crate::tidy::note_xy("test MSE, non-augmented model", &format!("trained, seed {}", r.seed), "epoch", "MSE", &pts);
+        }
         for other in &self.data.runs[1..] {
             ch.draw_series(LineSeries::new(other.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)), okabe_ito::GREY.stroke_width(1)))?;
         }
@@ -77,6 +81,7 @@ impl Figure for NaFig<'_> {
             .label(format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, o.test_mse))
             .legend(seg(okabe_ito::BLACK, 2));
         for (name, y, col) in [("reference run, H = 64", REFERENCE_MSE, okabe_ito::VERMILLION), ("zero predictor", ZERO_MSE, okabe_ito::GREY), ("augmented, reference", REFERENCE_PLATEAU, okabe_ito::BLUE)] {
+            crate::tidy::note_xy("test MSE, non-augmented model", name, "epoch", "MSE", &[(1.0, y), (last, y)]);
             ch.draw_series(dashed(vec![(1.0, y), (last, y)], col, 2))?.label(format!("{name} ({y})")).legend(seg(col, 2));
         }
         legend(&mut ch, SeriesLabelPosition::UpperRight)?;
@@ -87,6 +92,10 @@ impl Figure for NaFig<'_> {
         let mut ch = panel(&map, &format!("softmax PE attention of query {} per head", n - 1), -0.5..n as f64 - 0.5, -0.5..h as f64 - 0.5, "key position", "head")?;
         let xs: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let ys: Vec<f64> = (0..h).map(|i| i as f64).collect();
+        for (head, row) in o.pe_last_row.iter().enumerate() {
+            let pts: Vec<(f64, f64)> = row.iter().enumerate().map(|(k, &w)| (k as f64, w)).collect();
+            crate::tidy::note_xy(&format!("softmax PE attention of query {} per head", n - 1), &format!("head {head}"), "key position", "attention weight", &pts);
+        }
         heatmap(&mut ch, &xs, &ys, |i, j| viridis(o.pe_last_row[j][i] / hi))?;
         colorbar(&bar, 0.0, hi, "weight", viridis)?;
         let m = &first.token_score;

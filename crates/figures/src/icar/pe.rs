@@ -66,6 +66,10 @@ impl Figure for PeFig<'_> {
         let mut ch = panel(&bottom, "row 28 of P (entries 0..28) against position", -0.5..28.5, lo..hi, "key position j", "P[28, j]")?;
         for (k, f) in self.data.fits.iter().enumerate() {
             let col = COLORS[k];
+            let row: Vec<(f64, f64)> = (0..29).map(|j| (j as f64, f.p[28 * 30 + j])).collect();
+            let r = SPEC_TABLE[k];
+            crate::tidy::note_xy("row 28 of P (entries 0..28) against position", &format!("μ = {}", r.mu), "key position j", "P[28, j]", &row);
+            crate::tidy::note_xy("row 28 of P (entries 0..28) against position", &format!("μ = {}, spec §5 table", r.mu), "key position j", "P[28, j]", &[(0.0, r.p28_0), (28.0, r.p28_28), (r.row28_argmin as f64, r.row28_min)]);
             ch.draw_series(LineSeries::new((0..29).map(|j| (j as f64, f.p[28 * 30 + j])), col.stroke_width(2)))?
                 .label(format!("μ = {}", SPEC_TABLE[k].mu))
                 .legend(seg(col, 2));

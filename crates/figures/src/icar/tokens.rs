@@ -67,6 +67,8 @@ impl Figure for TokFig<'_> {
         let mut ch = panel(root, "stand-in for Fig 4: AR(1) rollout MSE per window (MSE > 1e-12)", 0.0..hi, 0.0..top.max(1.0), "rollout MSE", "windows")?;
         for (h, col, name, s) in [(&ho, okabe_ito::BLUE, "original", &self.data.original), (&hs, okabe_ito::ORANGE, "shuffled", &self.data.shuffled)] {
             let n = claims::nonzero(s);
+            let centres: Vec<(f64, f64)> = h.iter().enumerate().map(|(k, c)| (hi * (k as f64 + 0.5) / bins as f64, *c as f64)).collect();
+            crate::tidy::note_xy("stand-in for Fig 4: AR(1) rollout MSE per window (MSE > 1e-12)", name, "rollout MSE (bin centre)", "windows", &centres);
             ch.draw_series(h.iter().enumerate().map(|(k, c)| {
                 let x0 = hi * k as f64 / bins as f64;
                 let x1 = hi * (k + 1) as f64 / bins as f64;

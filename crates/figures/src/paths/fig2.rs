@@ -31,7 +31,7 @@ pub fn accuracy4(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureErr
             "Test accuracy (1000 inputs) of the mean predictor vs width N on the hidden-Markov-chain task \
              (P = 100, T = 30 + bos, n_f = 200, τ = 0.01, β = 10). Dashed blue with crosses: theory (U solved \
              at each N). Black dots: blocked-Gibbs posterior samples of the finite-width network (2 chains; \
-             bars ±1.96 SE over chains). Vermillion: GP limit with all 4 paths (solid), good path only \
+             bars: t 95% interval over chains). Vermillion: GP limit with all 4 paths (solid), good path only \
              (dashed), good + denoising (dotted). The data are one draw of our own seeded generator, so the \
              numbers differ from the paper's (spec §8.5: an independent draw gave 82.7% GP, 94.9% at N = 10). \
              Largest single U solve: {:.3} s.",
@@ -53,7 +53,7 @@ pub fn accuracy2(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureErr
         caption: "Left: as Fig 2c for the 2-path network (layer 1 = [good, zero head (uniform)], layer 2 = \
                   [uniform]) with out-of-plane noise σ⊥ = 5. Dashed blue with crosses: theory; black dots: Gibbs \
                   samples; vermillion: GP limit. Right: the entries of U_1 vs N — theory dashed (g,g blue, d,d \
-                  green, g,d vermillion), sampled points with ±1.96 SE bars. The negative g–d weight cancels the \
+                  green, g,d vermillion), sampled points with t 95% bars over chains. The negative g–d weight cancels the \
                   noise the two paths share."
             .into(),
     })
@@ -92,6 +92,14 @@ impl Figure for AccuracyFig<'_> {
         let hi = (vals.iter().copied().fold(0.0, f64::max) * 100.0 + 1.5).min(100.5);
         let mut ch = panel(&left, self.title, (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
         let line = |v: f64| vec![(x0, 100.0 * v), (x1, 100.0 * v)];
+        // Gibbs intervals over independent chains: Student-t with chains − 1 degrees of freedom,
+        // as the claims judge them.
+        let t = attnlab_comparator::t95(self.cfg.chains.saturating_sub(1).max(1));
+        crate::tidy::note_xy(self.title, "GP, all paths", "width N", "test accuracy (%)", &line(d.gp_accuracy));
+        if self.ref_lines {
+            crate::tidy::note_xy(self.title, "GP, good path", "width N", "test accuracy (%)", &line(d.gp_good));
+            crate::tidy::note_xy(self.title, "GP, good + denoising", "width N", "test accuracy (%)", &line(d.gp_good_denoising));
+        }
         ch.draw_series(LineSeries::new(line(d.gp_accuracy), GP.stroke_width(2)))?
             .label(format!("GP, all paths ({:.1}%)", 100.0 * d.gp_accuracy))
             .legend(seg(GP, 2));
@@ -104,11 +112,16 @@ impl Figure for AccuracyFig<'_> {
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 2, y)], GP.stroke_width(2)));
         }
         let th: Vec<(f64, f64)> = d.theory.iter().map(|r| (r.width, 100.0 * r.test_accuracy)).collect();
+        crate::tidy::note_xy(self.title, "theory (U solved at each N)", "width N", "test accuracy (%)", &th);
         ch.draw_series(dashed(th.clone(), THEORY, 2))?.label("theory (U solved at each N)").legend(seg(THEORY, 2));
         ch.draw_series(th.iter().map(|&p| Cross::new(p, 6, THEORY.stroke_width(2))))?;
         for s in &d.samples {
             let m = MeanSe::of(&s.chain_accuracy);
-            let (x, y, e) = (s.width as f64, 100.0 * s.acc_samples, 100.0 * 1.96 * m.se);
+            let (x, y, e) = (s.width as f64, 100.0 * s.acc_samples, 100.0 * t * m.se);
+            let title = self.title;
+            crate::tidy::note(|| {
+                vec![crate::tidy::Point { panel: title.into(), series: "Gibbs samples (mean over chains, t 95% interval)".into(), x_name: "width N".into(), x, y_name: "test accuracy (%)".into(), y, interval: Some([y - e, y + e]), seed: None }]
+            });
             ch.draw_series(std::iter::once(PathElement::new(vec![(x, y - e), (x, y + e)], BLACK.stroke_width(2))))?;
         }
         ch.draw_series(d.samples.iter().map(|s| Circle::new((s.width as f64, 100.0 * s.acc_samples), 5, BLACK.filled())))?
@@ -124,11 +137,16 @@ impl Figure for AccuracyFig<'_> {
             let uhi = all.iter().copied().fold(1.0, f64::max) + 0.3;
             let mut ch = panel(&right, "order parameter U_1 (paths g, d)", (x0..x1).log_scale(), ulo..uhi, "width N (log scale)", "U entry")?;
             for ((i, j), name, col) in entries {
+                let theory: Vec<(f64, f64)> = d.theory.iter().map(|r| (r.width, r.u[0][i][j])).collect();
+                crate::tidy::note_xy("order parameter U_1 (paths g, d)", &format!("{name} theory"), "width N", "U entry", &theory);
                 ch.draw_series(dashed(d.theory.iter().map(|r| (r.width, r.u[0][i][j])), col, 2))?
                     .label(format!("{name} theory"))
                     .legend(seg(col, 2));
                 for s in &d.samples {
-                    let (x, y, e) = (s.width as f64, s.u_sampled[i][j], 1.96 * s.u_se[i][j]);
+                    let (x, y, e) = (s.width as f64, s.u_sampled[i][j], t * s.u_se[i][j]);
+                    crate::tidy::note(|| {
+                        vec![crate::tidy::Point { panel: "order parameter U_1 (paths g, d)".into(), series: format!("{name} sampled (mean over chains, t 95% interval)"), x_name: "width N".into(), x, y_name: "U entry".into(), y, interval: Some([y - e, y + e]), seed: None }]
+                    });
                     ch.draw_series(std::iter::once(PathElement::new(vec![(x, y - e), (x, y + e)], col.stroke_width(2))))?;
                     ch.draw_series(std::iter::once(Circle::new((x, y), 5, col.filled())))?;
                 }
@@ -169,6 +187,13 @@ where
 {
     let n = order.len();
     let lim = u.iter().flatten().fold(0.0f64, |a, v| a.max(v.abs()));
+    crate::tidy::note(|| {
+        order
+            .iter()
+            .flat_map(|&pa| order.iter().map(move |&pb| (pa, pb)))
+            .map(|(pa, pb)| crate::tidy::Point { panel: title.into(), series: format!("row path {}", names[pa]), x_name: "column path (index)".into(), x: pb as f64, y_name: "U entry".into(), y: u[pa][pb], interval: None, seed: None })
+            .collect()
+    });
     let mut ch = ChartBuilder::on(area)
         .caption(title, (FONT, 17))
         .margin(10)
@@ -274,6 +299,9 @@ impl Figure for AlignFig<'_> {
         let k = d.align_finite.len();
         let hi = d.align_finite.iter().chain(&d.align_gp).copied().fold(0.0, f64::max) * 1.1 + 1e-3;
         let mut ch = panel(root, "PC–label overlap (4 paths)", 0.0..k as f64 + 1.0, 0.0..hi, "principal component k", "|φ_kᵀ y| / √P")?;
+        let pcs = |v: &[f64]| v.iter().enumerate().map(|(i, &y)| (i as f64 + 1.0, y)).collect::<Vec<_>>();
+        crate::tidy::note_xy("PC–label overlap (4 paths)", &format!("finite width N = {}", self.width), "principal component k", "|φ_kᵀ y| / √P", &pcs(&d.align_finite));
+        crate::tidy::note_xy("PC–label overlap (4 paths)", "GP", "principal component k", "|φ_kᵀ y| / √P", &pcs(&d.align_gp));
         ch.draw_series(d.align_finite.iter().enumerate().map(|(i, &v)| {
             let x = i as f64 + 1.0;
             Rectangle::new([(x - 0.4, 0.0), (x, v)], okabe_ito::BLUE.filled())
@@ -348,6 +376,11 @@ impl Figure for KernelFig<'_> {
                 .y_label_formatter(&|v| example_label(n as f64 - *v))
                 .draw()?;
             let xs: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
+            // Rows and columns are the displayed examples 0–24, then 75–99 (index 25 = example 75).
+            for (r, row) in k.iter().enumerate() {
+                let pts: Vec<(f64, f64)> = row.iter().enumerate().map(|(c, &v)| (c as f64, v)).collect();
+                crate::tidy::note_xy(name, &format!("row {r}"), "column", "kernel entry", &pts);
+            }
             let mut c2 = ch;
             crate::plot::heatmap(&mut c2, &xs, &xs, |i, j| diverging(k[n - 1 - j][i], lim))?;
         }

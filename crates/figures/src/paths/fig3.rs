@@ -76,6 +76,11 @@ impl Figure for IclFig<'_> {
             .label(format!("GD network ({:.1}%)", 100.0 * d.gd_accuracy))
             .legend(seg(okabe_ito::GREY, 2));
         let th: Vec<(f64, f64)> = d.theory.iter().map(|t| (t.0, 100.0 * t.1)).collect();
+        let a = "(a) accuracy vs N (frozen GD heads)";
+        crate::tidy::note_xy(a, "GP", "width N", "test accuracy (%)", &[(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)]);
+        crate::tidy::note_xy(a, "GD network", "width N", "test accuracy (%)", &[(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)]);
+        crate::tidy::note_xy(a, &format!("theory (τ = {})", d.tau), "width N", "test accuracy (%)", &th);
+        crate::tidy::note_xy(a, "Gibbs samples", "width N", "test accuracy (%)", &[(self.cfg.small_width as f64, 100.0 * d.acc_samples)]);
         ch.draw_series(dashed(th.clone(), okabe_ito::BLUE, 2))?.label(format!("theory (τ = {})", d.tau)).legend(seg(okabe_ito::BLUE, 2));
         ch.draw_series(th.iter().map(|&p| Cross::new(p, 6, okabe_ito::BLUE.stroke_width(2))))?;
         ch.draw_series(std::iter::once(Circle::new((self.cfg.small_width as f64, 100.0 * d.acc_samples), 5, BLACK.filled())))?
@@ -93,6 +98,17 @@ impl Figure for IclFig<'_> {
         // (e) head scores and drops.
         let k = d.head_scores.len();
         let drops: Vec<f64> = d.single_prune.iter().map(|a| 100.0 * (d.gd_accuracy - a)).collect();
+        crate::tidy::note(|| {
+            d.head_scores
+                .iter()
+                .zip(&drops)
+                .enumerate()
+                .flat_map(|(i, (h, &drop))| {
+                    let at = |series: &str, y_name: &str, y: f64| crate::tidy::Point { panel: "(e) head score vs GD drop".into(), series: series.into(), x_name: format!("rank by ascending score (head ({}){})", h.layer + 1, h.head), x: i as f64, y_name: y_name.into(), y, interval: None, seed: None };
+                    [at("head score (theory, N = 10)", "normalised head score", h.score), at("GD drop", "accuracy drop when pruned (points)", drop)]
+                })
+                .collect()
+        });
         let dmax = drops.iter().copied().fold(1.0, f64::max) * 1.15;
         let mut ch = ChartBuilder::on(&bots[1])
             .caption("(e) head score vs GD drop", (crate::style::FONT, 18))
@@ -125,6 +141,7 @@ impl Figure for IclFig<'_> {
         ch.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(okabe_ito::GREY).label_font((crate::style::FONT, 12)).draw()?;
         // (f) cumulative pruning.
         let cum: Vec<(f64, f64)> = d.cumulative_prune.iter().enumerate().map(|(i, a)| (i as f64, 100.0 * a)).collect();
+        crate::tidy::note_xy("(f) GD accuracy, pruning in ascending score", "GD network", "heads pruned", "test accuracy (%)", &cum);
         let lo = cum.iter().map(|p| p.1).fold(100.0, f64::min) - 3.0;
         let mut ch = panel(&bots[2], "(f) GD accuracy, pruning in ascending score", -0.3..k as f64 + 0.3, lo.max(0.0)..101.0, "heads pruned", "test accuracy (%)")?;
         ch.draw_series(LineSeries::new(cum.clone(), BLACK.stroke_width(2)))?.label("GD network").legend(seg(BLACK, 2));
