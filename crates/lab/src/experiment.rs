@@ -17,9 +17,9 @@ mod hashes {
 pub enum Mode {
     /// Every experiment at the paper's size (the default of `cargo xtask figures`).
     Full,
-    /// A laptop run (`--quick`, at most 15 minutes on 2 cores): the Markov training figures at
-    /// reduced sizes (never below N 256 for a dynamics claim), each claim stating the sizes it ran
-    /// at; the other papers as in `Full`.
+    /// A laptop run (`--quick`): the Markov training figures at reduced sizes (never below N 256
+    /// for a dynamics claim) and ICAR Figs 5/7 with one seed, each claim stating the sizes it ran
+    /// at; everything else as in `Full`.
     Quick,
     /// Fewer grid points / replicates, same code (the smoke run).
     Fast,
