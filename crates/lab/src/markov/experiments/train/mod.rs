@@ -32,10 +32,10 @@ pub fn run_tasks(lab: &Lab, figure: &str, runs: &[TrainConfig]) -> Result<Vec<Ta
 }
 
 /// Estimated single-thread seconds of one training run on the reference machine (2-core x86 with
-/// AVX-512): a model fitted by eye to `markov train` timings of the issue that asked for paper
-/// scale (GPT-style, B 16, L 1: 24 ms per step at N 1024, d 8; 78 ms at d 32; 44 ms at d 32 with
-/// memory 40; 57 ms at N 512 with L 8) — cost ∝ B·N·L^0.8·(d/8)^0.85, the attention share (60 %)
-/// scaled by the mean attended window; evaluations cost a third of a step per batch. Used to
+/// AVX-512), from `markov train` timed alone at one thread (the GPT-style model, B 16, N 1024,
+/// lagged chain): 21.7 ms per step at d 8, L 1; 119 ms at d 32, L 1; 880 ms at d 32, L 8 — cost ∝
+/// B·N·L·(d/8)^1.23, the attention share (60 %) scaled by the mean attended window (memory m);
+/// the theory and MLP models at 0.8 of that; an evaluation batch costs a third of a step. Used to
 /// order tasks and estimate the time left, never to judge anything.
 pub fn estimated_cost_s(c: &TrainConfig) -> f64 {
     let n = c.seq_len as f64;
@@ -45,7 +45,7 @@ pub fn estimated_cost_s(c: &TrainConfig) -> f64 {
         Arch::Gpt => 1.0,
         Arch::Theory | Arch::Mlp => 0.8,
     };
-    let step_ms = 24.0 * model * (c.batch as f64 / 16.0) * (n / 1024.0) * (c.layers as f64).powf(0.8) * (c.d as f64 / 8.0).powf(0.85) * (0.4 + attention);
+    let step_ms = 21.7 * model * (c.batch as f64 / 16.0) * (n / 1024.0) * c.layers as f64 * (c.d as f64 / 8.0).powf(1.23) * (0.4 + attention);
     let evals = (c.iters / c.eval_every + 1) * c.eval_batches + c.final_batches;
     let steps = c.iters as f64 + evals as f64 / 3.0;
     0.05 + step_ms * steps / 1000.0
