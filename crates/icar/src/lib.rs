@@ -21,6 +21,11 @@ pub mod pe;
 pub use attnlab_core::ConfigError;
 pub use num_complex::Complex64 as C64;
 
+/// Chunks a batch's loss and gradient are split into for rayon, whatever the thread count: partial
+/// sums are added in chunk order, so a result does not depend on how many threads computed it (a
+/// per-thread split made the trained models differ in the last bits between 1 and 2 threads).
+pub const REDUCTION_CHUNKS: usize = 8;
+
 /// Errors of the ICAR crate: a rejected parameter (naming its field).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IcarError {

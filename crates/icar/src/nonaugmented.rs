@@ -621,7 +621,8 @@ fn batch_pass<T: Real, const W: usize, const D: usize, const E: usize, const Z: 
 ) -> Vec<(f64, Option<Acc<D, E, Z>>)> {
     let wt = Weights::<T, D, E, Z>::of_step(l, p, sh);
     let blocks = blocks::<T, W, D, Z>(seqs, n);
-    let chunk = blocks.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
+    // A fixed number of chunks, whatever the thread count (see `crate::REDUCTION_CHUNKS`).
+    let chunk = blocks.len().div_ceil(crate::REDUCTION_CHUNKS).max(1);
     blocks
         .par_chunks(chunk)
         .map(|ch| {
