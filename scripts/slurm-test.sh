@@ -42,13 +42,13 @@ echo "== figures: the same plan through Slurm"
 state="$(submit_and_wait "$work/fig-job")"
 [ "$state" = COMPLETED ] || { cat "$work/fig-job/logs/"*.out || true; fail "figures drawing job ended $state"; }
 n=0
-for f in "$work/local"/*.svg "$work/local"/*.png "$work/local/verdicts.json"; do
-  b="$(basename "$f")"
+for f in "$work/local"/*.svg "$work/local"/*.png "$work/local/verdicts.json" "$work/local"/results/*.csv; do
+  b="${f#"$work/local/"}"
   cmp -s "$f" "$work/slurm-out/$b" || fail "$b differs between the local and the Slurm run"
   n=$((n + 1))
 done
-[ "$n" -ge 7 ] || fail "only $n files compared"
-echo "   $n files identical (SVG, PNG, verdicts.json)"
+[ "$n" -ge 10 ] || fail "only $n files compared"
+echo "   $n files identical (SVG, PNG, verdicts.json, the figures' CSVs)"
 
 sweep=(markov sweep --model theory --p 0.2:0.8:3 --q 0.3,0.7 --tying both --seeds 2 --seq-len 32 --iters 40)
 
