@@ -18,7 +18,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Regenerate every figure (SVG + PNG), figures/REPORT.md and figures/results/*.json.
+    /// Regenerate every figure (SVG + PNG), figures/REPORT.md and figures/results/*.json and *.csv.
     ///
     /// The work is a list of tasks — one per training run for the Markov training figures, one per
     /// experiment otherwise — each cached by a content hash of (experiment, config, seed, code
@@ -31,9 +31,10 @@ enum Command {
         /// once built). Its verdicts say `smoke:`.
         #[arg(long, conflicts_with = "quick")]
         fast: bool,
-        /// A laptop run: the Markov training figures at reduced sizes (N 256, 4 seeds, smaller
-        /// grids; every claim states the sizes it ran at), the other papers at full size. Without
-        /// --quick or --fast every experiment runs at the paper's sizes.
+        /// A laptop run: the Markov training figures at reduced sizes (N 256, 4 seeds, 3×3 phase
+        /// grids) and ICAR Figs 5/7 with one seed (every claim states the sizes it ran at), the rest
+        /// at full size. Without --quick or --fast every experiment runs at the paper's sizes
+        /// (about 2 h on 2 cores from an empty cache: `--plan` estimates it).
         #[arg(long)]
         quick: bool,
         /// Only figures whose id starts with ID (e.g. `markov.canonical.basin` or `markov`); repeatable.
