@@ -149,6 +149,8 @@ fn run() -> anyhow::Result<()> {
                 return Ok(());
             }
             anyhow::ensure!(jobs != Some(0), "invalid `jobs` = 0: must be at least 1");
+            // Still single-threaded here: nothing above starts a thread.
+            attnlab_lab::task::candle_inline_for_jobs(jobs.unwrap_or_else(attnlab_lab::task::available_cores));
             let out_dir = out.unwrap_or_else(|| workspace_root().join("figures"));
             let opts = Options {
                 cache_dir: cache.unwrap_or_else(|| attnlab_lab::task::default_cache(&out_dir)),

@@ -217,6 +217,22 @@ pub fn execute(lab: &Lab, tasks: &[Task], jobs: usize) -> Executed {
     Executed { status: status.into_inner().unwrap_or_default(), failures, wall_s: start.elapsed().as_secs_f64() }
 }
 
+/// Makes candle run each op on the calling thread (`CANDLE_NUM_THREADS=1`) when `jobs` > 1 tasks
+/// share the cores, unless the user set `CANDLE_NUM_THREADS`. candle 0.11 sends its element-wise
+/// ops through one process-wide worker pool behind one lock, whose workers spin while they wait:
+/// two jobs then take turns on that lock and a spinning worker takes a core (measured: a V = 5,
+/// N 1024 run of 5000 steps took 467–695 s as one of two jobs against 85 s alone). The pool is
+/// built on candle's first op, from the environment; so this must be called at the start of
+/// `main`, before any thread is started.
+#[allow(unsafe_code)]
+pub fn candle_inline_for_jobs(jobs: usize) {
+    if jobs > 1 && std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        // SAFETY: called from `main` before the process starts any other thread (the binaries'
+        // contract above), so no thread can read or write the environment concurrently.
+        unsafe { std::env::set_var("CANDLE_NUM_THREADS", "1") };
+    }
+}
+
 /// The cores this process may use.
 pub fn available_cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
