@@ -90,8 +90,9 @@ struct Chain<'a> {
     u_norm: f64,
     tau: f64,
     y: &'a DVector<f64>,
-    /// Pre-kernels of the training inputs (the Gram matrices of the V⁰ block).
-    pre: PreKernels,
+    /// Pre-kernels of the training inputs (the Gram matrices of the V⁰ block), shared by the
+    /// chains (Π(Π+1)/2 · P² values: 392 MB at P = 600 and 16 paths).
+    pre: &'a PreKernels,
     /// X̃_πᵀ, N0 × P.
     xt: Vec<DMatrix<f64>>,
     v0: DMatrix<f64>,
@@ -102,6 +103,79 @@ struct Chain<'a> {
 
 fn gaussian(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> DMatrix<f64> {
     DMatrix::from_fn(rows, cols, |_, _| StandardNormal.sample(rng))
+}
+
+/// The block's Gram matrix BBᵀ (P × P, without τ): from the pre-kernels when given, else per head
+/// from pair products or, when `design_when_cheaper` and it is cheaper, from the design D_h.
+fn block_gram(head_of: &[usize], l: &[DVector<f64>], r: &[DMatrix<f64>], gram: Option<&PreKernels>, c: f64, p: usize, design_when_cheaper: bool) -> DMatrix<f64> {
+    let n_pi = head_of.len();
+    let mut g = DMatrix::<f64>::zeros(p, p);
+    if let Some(pk) = gram {
+        // r_π = X̃_πᵀ is fixed: the Gram matrices are the pre-kernels C_{ππ'}.
+        let n = pk.n_paths();
+        let mut w = DMatrix::zeros(n, n);
+        for a in 0..n_pi {
+            for b in 0..n_pi {
+                if head_of[a] == head_of[b] {
+                    w[(a, b)] = l[a].dot(&l[b]) * c * c;
+                }
+            }
+        }
+        g = pk.kernel(&w);
+    }
+    // Without pre-kernels, per head h either sum the pairs (π, π') of h, each an r_πᵀ r_π' product
+    // (P² · dim r each), or form the design D_h[μ, (i, j)] = Σ_{π∈h} l_π[i] r_π[j, μ] once and take
+    // D_h D_hᵀ (P² · dim l · dim r): the latter is cheaper when dim l is below the number of pairs
+    // — the read-out a (dim l = 1, all Π paths in one head: Π(Π+1)/2 pairs).
+    let dim_l = l.first().map_or(0, |v| v.len());
+    let heads = head_of.iter().copied().max().map_or(0, |h| h + 1);
+    let mut designed = vec![false; heads];
+    if gram.is_none() {
+        for (h, done) in designed.iter_mut().enumerate() {
+            let members: Vec<usize> = (0..n_pi).filter(|&a| head_of[a] == h).collect();
+            let pairs = members.len() * (members.len() + 1) / 2;
+            if !design_when_cheaper || members.is_empty() || dim_l >= pairs {
+                continue;
+            }
+            let dim_r = r[members[0]].nrows();
+            let mut d = DMatrix::<f64>::zeros(p, dim_l * dim_r);
+            for &a in &members {
+                for i in 0..dim_l {
+                    let li = l[a][i];
+                    if li == 0.0 {
+                        continue;
+                    }
+                    for j in 0..dim_r {
+                        let mut col = d.column_mut(i * dim_r + j);
+                        col.axpy(li, &r[a].row(j).transpose(), 1.0);
+                    }
+                }
+            }
+            g += (&d * d.transpose()) * (c * c);
+            *done = true;
+        }
+    }
+    for a in 0..n_pi {
+        if gram.is_some() {
+            break;
+        }
+        if designed[head_of[a]] {
+            continue;
+        }
+        for b in a..n_pi {
+            if head_of[a] != head_of[b] {
+                continue;
+            }
+            let coef = l[a].dot(&l[b]) * c * c;
+            let m = r[a].transpose() * &r[b];
+            if a == b {
+                g += m * coef;
+            } else {
+                g += (&m + m.transpose()) * coef;
+            }
+        }
+    }
+    g
 }
 
 /// One Matheron draw of a block of per-head weights (unit prior variance).
@@ -118,37 +192,7 @@ fn update_block(
 ) -> bool {
     let p = y.len();
     let n_pi = head_of.len();
-    let mut g = DMatrix::<f64>::zeros(p, p);
-    if let Some(pk) = gram {
-        // r_π = X̃_πᵀ is fixed: the Gram matrices are the pre-kernels C_{ππ'}.
-        let n = pk.n_paths();
-        let mut w = DMatrix::zeros(n, n);
-        for a in 0..n_pi {
-            for b in 0..n_pi {
-                if head_of[a] == head_of[b] {
-                    w[(a, b)] = l[a].dot(&l[b]) * c * c;
-                }
-            }
-        }
-        g = pk.kernel(&w);
-    }
-    for a in 0..n_pi {
-        if gram.is_some() {
-            break;
-        }
-        for b in a..n_pi {
-            if head_of[a] != head_of[b] {
-                continue;
-            }
-            let coef = l[a].dot(&l[b]) * c * c;
-            let m = r[a].transpose() * &r[b];
-            if a == b {
-                g += m * coef;
-            } else {
-                g += (&m + m.transpose()) * coef;
-            }
-        }
-    }
+    let mut g = block_gram(head_of, l, r, gram, c, p, true);
     for i in 0..p {
         g[(i, i)] += tau;
     }
@@ -176,7 +220,7 @@ fn update_block(
 }
 
 impl<'a> Chain<'a> {
-    fn new(arch: &Architecture, train: &PathInputs, y: &'a DVector<f64>, tau: f64, seed: u64) -> Self {
+    fn new(arch: &Architecture, train: &PathInputs, pre: &'a PreKernels, y: &'a DVector<f64>, tau: f64, seed: u64) -> Self {
         let mut rng = seeded_rng(seed);
         let hpl = arch.heads_per_layer().to_vec();
         let l = hpl.len();
@@ -201,7 +245,7 @@ impl<'a> Chain<'a> {
             u_norm: prod,
             tau,
             y,
-            pre: PreKernels::new(train),
+            pre,
             xt: train.z.iter().map(|z| z.transpose()).collect(),
             v0,
             v,
@@ -242,7 +286,7 @@ impl<'a> Chain<'a> {
         }
         // V⁰: single head, l_π = b_π.
         let mut v0 = [self.v0.clone()];
-        if !update_block(&mut v0, &single, &left, &r[0], Some(&self.pre), self.c, self.y, self.tau, &mut self.rng) {
+        if !update_block(&mut v0, &single, &left, &r[0], Some(self.pre), self.c, self.y, self.tau, &mut self.rng) {
             return None;
         }
         let [v0_new] = v0;
@@ -276,6 +320,7 @@ struct ChainOut {
 fn run_chain(
     arch: &Architecture,
     train: &PathInputs,
+    pre: &PreKernels,
     y: &DVector<f64>,
     test: &PathInputs,
     tau: f64,
@@ -283,7 +328,7 @@ fn run_chain(
     seed: u64,
     probe: usize,
 ) -> Result<ChainOut, PathsError> {
-    let mut ch = Chain::new(arch, train, y, tau, seed);
+    let mut ch = Chain::new(arch, train, pre, y, tau, seed);
     if !ch.n_check() {
         return Err(PathsError::shape("width", "every width must be a positive integer for sampling"));
     }
@@ -382,9 +427,10 @@ pub fn sample(
     rules::positive("tau", tau)?;
     let yv = DVector::from_vec(y.to_vec());
     let probe = 0;
+    let pre = PreKernels::new(train);
     let outs: Vec<ChainOut> = (0..cfg.chains)
         .into_par_iter()
-        .map(|k| run_chain(arch, train, &yv, test, tau, cfg, child_seed(cfg.seed, k as u64), probe))
+        .map(|k| run_chain(arch, train, &pre, &yv, test, tau, cfg, child_seed(cfg.seed, k as u64), probe))
         .collect::<Result<_, _>>()?;
     let n_pi = arch.n_paths();
     let total = (cfg.samples * cfg.chains) as f64;
@@ -502,5 +548,21 @@ mod tests {
         }).collect();
         assert!(ess(&y) < 200.0);
         assert!((split_rhat(&[x[..1000].to_vec(), x[1000..].to_vec()]) - 1.0).abs() < 0.05);
+    }
+
+    #[test]
+    fn the_design_gram_equals_the_sum_over_path_pairs() {
+        let mut rng = seeded_rng(5);
+        let p = 7;
+        // 6 paths: heads 0 (4 paths) and 1 (2 paths); dim l = 1 (designed for head 0 only) and 3.
+        let head_of = [0, 0, 1, 0, 1, 0];
+        let r: Vec<DMatrix<f64>> = (0..6).map(|_| gaussian(4, p, &mut rng)).collect();
+        for dim_l in [1, 3] {
+            let l: Vec<DVector<f64>> = (0..6).map(|_| DVector::from_fn(dim_l, |_, _| StandardNormal.sample(&mut rng))).collect();
+            let pairs = block_gram(&head_of, &l, &r, None, 0.6, p, false);
+            let designed = block_gram(&head_of, &l, &r, None, 0.6, p, true);
+            let gap = (&pairs - &designed).abs().max();
+            assert!(gap <= 1e-12 * (1.0 + pairs.abs().max()), "dim l {dim_l}: gap {gap}");
+        }
     }
 }

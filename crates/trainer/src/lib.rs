@@ -2,7 +2,7 @@
 //!
 //! - [`config`]: the checked [`TrainConfig`] (from [`TrainSettings::check`]) with the reference defaults.
 //! - [`model`]: theory (spec markov §2a), GPT-style (§2b) and attention-free (F15) models.
-//! - [`icl`]: the in-context network of the paths paper's Fig 3 stand-in (spec paths §1, §6).
+//! - the in-context network of the paths paper's Fig 3 stand-in lives in `attnlab-icl`, which trains it with this crate's loop and optimiser.
 //! - [`attention`]: fused causal attention (a candle `CustomOp3` with its own backward) over the
 //!   `attnlab_kernels` attention kernel.
 //! - [`ops`]: fused layer norm, GELU and cross-entropy (candle custom ops with their own backward).
@@ -16,7 +16,6 @@ pub mod attention;
 pub mod bench;
 pub mod config;
 pub mod exact;
-pub mod icl;
 pub mod model;
 pub mod ops;
 pub mod optim;

@@ -101,7 +101,7 @@ impl OneCycle {
 }
 
 /// Cosine decay from `lr` at step 0 to lr/10 at step `total` (no warm-up): the schedule of the paths
-/// in-context stand-in (the `icl` module).
+/// in-context stand-in (crate `attnlab-icl`).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CosineDecay {
     /// Initial learning rate.

@@ -29,16 +29,37 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         status,
         record: serde_json::to_value(&rec)?,
         caption: format!(
-            "Image-free stand-in for Fig 3 (the Omniglot task needs downloads; spec §5). Task: 2-way 1-shot in-context \
-             classification of Gaussian prototypes (d = {}, {} tokens per item, noise σ = {}); network: learned input \
-             projection, 2 layers × 4 heads (q/k from the raw input, G = {}), mean pooling, trained by Adam ({} steps, \
-             batch {}) with the candle trainer's optimiser. (a) Test accuracy vs N: theory with the frozen trained heads \
-             (dashed blue), GP (vermillion), Gibbs samples at N = {n} (black), the GD network itself (grey). \
-             (b–d) 16 × 16 U at N = {n}, paths (h1, h2) row-major: theory, Gibbs samples, GD overlaps aᵀV²V¹ \
-             (unnormalised; RdBu, symmetric limits). (e) Normalised head scores (bars, ascending) and the GD network's \
-             accuracy drop when that single head is pruned (dots). (f) GD accuracy after pruning heads in ascending score \
-             order (sum rescaled by (H − dropped)^(−1/2)).",
-            cfg.task.d, cfg.task.m, cfg.task.noise, cfg.gd.g, cfg.gd.steps, cfg.gd.batch
+            "Image-free stand-in for Fig 3 at the Omniglot setup's sizes (Omniglot needs downloads; spec §5). Task: \
+             2-way 1-shot in-context classification of synthetic images, new classes every episode: 3 images (2 labelled \
+             supports, 1 query) × {} patch tokens of {} features (T = {}, N0 = {}), each image its class prototype + \
+             σ·noise (σ = {}, fixed by the GD network's validation accuracy before theory and GP were compared), \
+             LayerNorm per patch, plus a sinusoidal patch-position encoding and a frozen random label embedding. \
+             Network: learned projection {} → {}, 2 layers × 4 heads (q/k from the raw input, G = {}), mean pooling, \
+             Adam ({} steps, batch {}, lr {} cosine-decayed). Theory on P = {} training episodes with the frozen \
+             trained heads, average pooling; accuracy on {} test episodes. (a) Test accuracy vs N: theory (dashed \
+             blue, τ = {} chosen on {} validation episodes at N = {n}), GP (vermillion, its own τ = {} chosen the same \
+             way), Gibbs samples at N = {n} ({} chains, black), the GD network itself (grey). (b–d) 16 × 16 U at N = {n}, \
+             paths (h1, h2) row-major: theory, Gibbs samples, GD overlaps aᵀV²V¹ (unnormalised; RdBu, symmetric \
+             limits). (e) Normalised head scores (bars, ascending) and the GD network's accuracy drop when that single \
+             head is pruned (dots). (f) GD accuracy after pruning heads in ascending score order (sum rescaled by \
+             (H − dropped)^(−1/2)).",
+            cfg.task.patches,
+            cfg.task.features,
+            cfg.task.t(),
+            cfg.task.n0(),
+            cfg.task.noise,
+            cfg.task.n0(),
+            cfg.gd.width,
+            cfg.gd.g,
+            cfg.gd.steps,
+            cfg.gd.batch,
+            cfg.gd.lr,
+            cfg.p_train,
+            cfg.p_test,
+            d.tau,
+            cfg.p_val,
+            d.gp_tau,
+            cfg.chains
         ),
     })
 }
@@ -70,7 +91,7 @@ impl Figure for IclFig<'_> {
         let hi = (vals.iter().copied().fold(0.0, f64::max) * 100.0 + 2.0).min(100.5);
         let mut ch = panel(&bots[0], "(a) accuracy vs N (frozen GD heads)", (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
         ch.draw_series(LineSeries::new(vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)], okabe_ito::VERMILLION.stroke_width(2)))?
-            .label(format!("GP ({:.1}%)", 100.0 * d.gp_accuracy))
+            .label(format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy))
             .legend(seg(okabe_ito::VERMILLION, 2));
         ch.draw_series(LineSeries::new(vec![(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)], okabe_ito::GREY.stroke_width(2)))?
             .label(format!("GD network ({:.1}%)", 100.0 * d.gd_accuracy))

@@ -77,11 +77,16 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
                 "paths.fig3.standin.theory-above-gp",
                 Kind::Reproduction,
                 format!(
-                    "image-free stand-in: with the GD-trained frozen heads, theory accuracy at N = {n} ({:.1}%) exceeds the GP accuracy ({:.1}%) on {} test examples (τ = {} chosen on a validation set); observed: the difference with its unpaired 95% interval",
+                    "image-free stand-in at the Omniglot setup's sizes (P = {}, T = {}, N0 = {}, 2 × 4 heads): with the GD-trained frozen heads, theory accuracy at N = {n} ({:.1}%) exceeds the GP accuracy ({:.1}%) on {} test episodes (theory τ = {}, GP τ = {}, each chosen on {} validation episodes); observed: the difference with its unpaired 95% interval",
+                    cfg.p_train,
+                    cfg.task.t(),
+                    cfg.task.n0(),
                     100.0 * th_small,
                     100.0 * d.gp_accuracy,
                     cfg.p_test,
-                    d.tau
+                    d.tau,
+                    d.gp_tau,
+                    cfg.p_val
                 ),
                 "§7 Fig 3b",
             ),
