@@ -36,7 +36,8 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
              LayerNorm per patch, plus a sinusoidal patch-position encoding and a frozen random label embedding. \
              Network: learned projection {} → {}, 2 layers × 4 heads (q/k from the raw input, G = {}), mean pooling, \
              Adam ({} steps, batch {}, lr {} cosine-decayed). Theory on P = {} training episodes with the frozen \
-             trained heads, average pooling; accuracy on {} test episodes. (a) Test accuracy vs N: theory (dashed \
+             trained heads, average pooling (each solve L-BFGS, at most {} iterations from its neighbour's solution; \
+             largest final max |∂(S/N)/∂U| {:.1e}); accuracy on {} test episodes. (a) Test accuracy vs N: theory (dashed \
              blue, τ = {} chosen on {} validation episodes at N = {n}), GP (vermillion, its own τ = {} chosen the same \
              way), Gibbs samples at N = {n} ({} chains, black), the GD network itself (grey). (b–d) 16 × 16 U at N = {n}, \
              paths (h1, h2) row-major: theory, Gibbs samples, GD overlaps aᵀV²V¹ (unnormalised; RdBu, symmetric \
@@ -55,6 +56,8 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             cfg.gd.batch,
             cfg.gd.lr,
             cfg.p_train,
+            attnlab_lab::paths::experiments::standin::SOLVER_ITERS,
+            d.solver_max_grad,
             cfg.p_test,
             d.tau,
             cfg.p_val,

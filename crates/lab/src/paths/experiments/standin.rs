@@ -54,6 +54,9 @@ pub struct Config {
 /// The experiment's data.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Data {
+    /// The largest final max |∂(S/N)/∂U| over every theory solve (L-BFGS, [`SOLVER_ITERS`]
+    /// iterations at most, target [`SOLVER_TOL`]).
+    pub solver_max_grad: f64,
     /// The trained weights.
     pub weights: GdWeights,
     /// GD network test accuracy (all heads).
@@ -150,6 +153,11 @@ pub fn config(lab: &Lab) -> Config {
     }
 }
 
+/// L-BFGS iterations per theory solve at most (each solve starts from its neighbour's solution).
+pub const SOLVER_ITERS: usize = 150;
+/// Target max |∂(S/N)/∂U| of a theory solve.
+pub const SOLVER_TOL: f64 = 1e-7;
+
 /// Adam steps of the GD network (batch 128, fresh episodes each step).
 pub const GD_STEPS: usize = 1500;
 /// Its peak learning rate (cosine decay to a tenth).
@@ -180,21 +188,30 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<Data, LabError> {
     let test_in = PathInputs::new(&xte, &heads, Readout::AveragePooling, 1.0);
     let kernels = PreKernels::new(&train_in);
     let y = DVector::from_vec(ytr.clone());
+    // Largest final max |∂(S/N)/∂U| over every solve, and whether all reached SOLVER_TOL.
+    let worst_grad = std::cell::Cell::new(0.0f64);
     let solve_at = |n: f64, tau: f64, start: Option<&OrderParams>| -> Result<OrderParams, LabError> {
         let arch = Architecture::equal_width(&hpl, n)?;
         let action = Action::new(arch, kernels.clone(), y.clone(), tau)?;
-        let opts = SolverOptions { newton_steps: 3, ..SolverOptions::default() };
-        Ok(solve(&action, start, &opts)?.params)
+        // At P 600 and 16 paths one evaluation of S and its gradient costs ≈ 0.25 s, and a Newton
+        // step (central differences over 136 entries) 272 of them: L-BFGS only, capped.
+        let opts = SolverOptions { max_iter: SOLVER_ITERS, grad_tol: SOLVER_TOL, newton_steps: 0, ..SolverOptions::default() };
+        let sol = solve(&action, start, &opts)?;
+        worst_grad.set(worst_grad.get().max(sol.max_grad));
+        Ok(sol.params)
     };
     let acc_on = |u: &DMatrix<f64>, tau: f64, x: &PathInputs, yy: &[f64]| -> Result<f64, LabError> {
         let p = Predictor::new(&train_in, &kernels, u, &y, tau)?;
         Ok(accuracy(&p.mean(x), yy))
     };
     // τ by validation accuracy at the small width.
+    // Each τ starts from the previous τ's solution.
     let mut val = Vec::new();
+    let mut small_at: Vec<OrderParams> = Vec::new();
     for &tau in &cfg.taus {
-        let p = solve_at(cfg.small_width as f64, tau, None)?;
+        let p = solve_at(cfg.small_width as f64, tau, small_at.last())?;
         val.push((tau, acc_on(&p.u[0], tau, &val_in, &yval)?));
+        small_at.push(p);
     }
     let best = |v: &[(f64, f64)]| v.iter().fold((cfg.taus[0], -1.0), |b, &(t, a)| if a > b.1 { (t, a) } else { b }).0;
     let tau = best(&val);
@@ -204,14 +221,15 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<Data, LabError> {
     let gp_val = cfg.taus.iter().map(|&t| Ok((t, acc_on(&identity, t, &val_in, &yval)?))).collect::<Result<Vec<_>, LabError>>()?;
     let gp_tau = best(&gp_val);
     let gp_accuracy = acc_on(&identity, gp_tau, &test_in, &yte)?;
+    let tau_index = cfg.taus.iter().position(|&t| t == tau).unwrap_or(0);
+    let small = small_at.swap_remove(tau_index);
     let mut theory = Vec::new();
-    let mut start = None;
+    let mut start: Option<OrderParams> = None;
     for &n in &cfg.widths {
-        let p = solve_at(n, tau, start.as_ref())?;
+        let p = if n == cfg.small_width as f64 { small.clone() } else { solve_at(n, tau, start.as_ref().or(Some(&small)))? };
         theory.push((n, acc_on(&p.u[0], tau, &test_in, &yte)?));
         start = Some(p);
     }
-    let small = solve_at(cfg.small_width as f64, tau, None)?;
     let ut = small.u[0].clone();
     let pred = Predictor::new(&train_in, &kernels, &ut, &y, tau)?;
     let mean_t = pred.mean(&test_in);
@@ -239,6 +257,7 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<Data, LabError> {
         }
     }
     Ok(Data {
+        solver_max_grad: worst_grad.get(),
         gd_accuracy: gd_acc,
         val,
         tau,
