@@ -179,16 +179,16 @@ impl Figure for IclFig<'_> {
 /// The result file without the trained weights (≈ 2.5 M numbers, 50 MB of JSON at the Omniglot
 /// sizes): they stay in the cache; the GD loss curve moves up to `result.gd_loss_curve`.
 fn slim(mut record: serde_json::Value) -> serde_json::Value {
-    if let Some(result) = record.get_mut("result").and_then(serde_json::Value::as_object_mut) {
-        if let Some(mut weights) = result.remove("weights") {
-            if let Some(curve) = weights.get_mut("loss_curve").map(serde_json::Value::take) {
-                result.insert("gd_loss_curve".into(), curve);
-            }
-            result.insert(
-                "weights".into(),
-                serde_json::Value::String("left out of this file (≈ 2.5 M numbers); kept in the cache: `cargo xtask figures --only paths.fig3` rebuilds them".into()),
-            );
+    if let Some(result) = record.get_mut("result").and_then(serde_json::Value::as_object_mut)
+        && let Some(mut weights) = result.remove("weights")
+    {
+        if let Some(curve) = weights.get_mut("loss_curve").map(serde_json::Value::take) {
+            result.insert("gd_loss_curve".into(), curve);
         }
+        result.insert(
+            "weights".into(),
+            serde_json::Value::String("left out of this file (≈ 2.5 M numbers); kept in the cache: `cargo xtask figures --only paths.fig3` rebuilds them".into()),
+        );
     }
     record
 }
