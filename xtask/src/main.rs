@@ -32,9 +32,10 @@ enum Command {
         #[arg(long, conflicts_with = "quick")]
         fast: bool,
         /// A laptop run: the Markov training figures at reduced sizes (N 256, 4 seeds, 3×3 phase
-        /// grids) and ICAR Figs 5/7 with one seed (every claim states the sizes it ran at), the rest
-        /// at full size. Without --quick or --fast every experiment runs at the paper's sizes
-        /// (about 2 h on 2 cores from an empty cache: `--plan` estimates it).
+        /// grids), ICAR Figs 5/7 with one seed and the paths Fig 3 stand-in with 600 Adam steps and
+        /// P 300 (every claim states the sizes it ran at), the rest at full size. Without --quick or
+        /// --fast every experiment runs at the paper's sizes (about 1 h 40 min on 2 cores from an
+        /// empty cache: `--plan` estimates it).
         #[arg(long)]
         quick: bool,
         /// Only figures whose id starts with ID (e.g. `markov.canonical.basin` or `markov`); repeatable.
