@@ -150,8 +150,9 @@ fn run() -> anyhow::Result<()> {
                 return Ok(());
             }
             anyhow::ensure!(jobs != Some(0), "invalid `jobs` = 0: must be at least 1");
+            let jobs = jobs.unwrap_or_else(attnlab_lab::task::available_cores);
             // Still single-threaded here: nothing above starts a thread.
-            attnlab_lab::task::candle_inline_for_jobs(jobs.unwrap_or_else(attnlab_lab::task::available_cores));
+            attnlab_lab::task::candle_inline_for_jobs(jobs);
             let out_dir = out.unwrap_or_else(|| workspace_root().join("figures"));
             let opts = Options {
                 cache_dir: cache.unwrap_or_else(|| attnlab_lab::task::default_cache(&out_dir)),
@@ -165,7 +166,7 @@ fn run() -> anyhow::Result<()> {
                 },
                 only,
                 force,
-                jobs: jobs.unwrap_or_else(attnlab_lab::task::available_cores),
+                jobs,
                 from_cache,
             };
             if plan {
