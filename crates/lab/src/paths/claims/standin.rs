@@ -71,19 +71,27 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
     let corr_s = correlation(&upper(&d.u_theory), &upper(&d.u_sampled));
     let flat2 = d.cumulative_prune.get(2).copied().unwrap_or(f64::NAN);
     let m = MeanSe::of(&d.chain_accuracy);
+    // The sizes every claim of the stand-in states.
+    let sizes = format!(
+        "P = {}, T = {}, N0 = {}, {} × {} heads, GD width {} trained {} steps, {} test episodes",
+        cfg.p_train,
+        cfg.task.t(),
+        cfg.task.n0(),
+        cfg.gd.layers,
+        cfg.gd.heads,
+        cfg.gd.width,
+        cfg.gd.steps,
+        cfg.p_test
+    );
     vec![
         Judgement::new(
             claim(
                 "paths.fig3.standin.theory-above-gp",
                 Kind::Reproduction,
                 format!(
-                    "image-free stand-in at the Omniglot setup's sizes (P = {}, T = {}, N0 = {}, 2 × 4 heads): with the GD-trained frozen heads, theory accuracy at N = {n} ({:.1}%) exceeds the GP accuracy ({:.1}%) on {} test episodes (theory τ = {}, GP τ = {}, each chosen on {} validation episodes); observed: the difference with its unpaired 95% interval",
-                    cfg.p_train,
-                    cfg.task.t(),
-                    cfg.task.n0(),
+                    "image-free stand-in ({sizes}): with the GD-trained frozen heads, theory accuracy at N = {n} ({:.1}%) exceeds the GP accuracy ({:.1}%) (theory τ = {}, GP τ = {}, each chosen on {} validation episodes); observed: the difference with its unpaired 95% interval",
                     100.0 * th_small,
                     100.0 * d.gp_accuracy,
-                    cfg.p_test,
                     d.tau,
                     d.gp_tau,
                     cfg.p_val
@@ -97,7 +105,7 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
             "accuracy difference",
         ),
         Judgement::new(
-            claim("paths.fig3.standin.samples-accuracy", Kind::Theorem, format!("Gibbs-sampled mean-predictor accuracy equals the theory's at N = {n} (16 paths; min ESS {:.0}, max split-R̂ {:.3})", d.diagnostics.0, d.diagnostics.1), "§6"),
+            claim("paths.fig3.standin.samples-accuracy", Kind::Theorem, format!("image-free stand-in ({sizes}): Gibbs-sampled mean-predictor accuracy equals the theory's at N = {n} ({} chains of {} + {} sweeps; min ESS {:.0}, max split-R̂ {:.3})", cfg.chains, cfg.gibbs.0, cfg.gibbs.1, d.diagnostics.0, d.diagnostics.1), "§6"),
             Some(th_small),
             Observation::t(d.acc_samples, m.se, m.n.saturating_sub(1), m.n),
             SAMPLES_ACCURACY,
@@ -105,7 +113,7 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
             "fraction",
         ),
         Judgement::new(
-            claim("paths.fig3.standin.samples-correlation", Kind::Theorem, format!("correlation of sampled and theory mean predictors at N = {n}"), "§6"),
+            claim("paths.fig3.standin.samples-correlation", Kind::Theorem, format!("image-free stand-in ({sizes}): correlation of sampled and theory mean predictors at N = {n} ({} chains)", cfg.chains), "§6"),
             Some(1.0),
             Observation::exact(d.corr),
             SAMPLES_CORRELATION,
@@ -113,7 +121,7 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
             "",
         ),
         Judgement::new(
-            claim("paths.fig3.standin.samples-U", Kind::Theorem, format!("sampled 16 × 16 U matches theory within 1.5/N at N = {n}: ‖U_s − U_t‖/‖U_t‖ (entry correlation {corr_s:.3})"), "§6, §10.10"),
+            claim("paths.fig3.standin.samples-U", Kind::Theorem, format!("image-free stand-in ({sizes}): sampled 16 × 16 U matches theory within 1.5/N at N = {n} ({} chains): ‖U_s − U_t‖/‖U_t‖ (entry correlation {corr_s:.3})", cfg.chains), "§6, §10.10"),
             Some(0.0),
             Observation::t(d.rel_gap.0, d.rel_gap.1, cfg.chains.saturating_sub(1), cfg.chains),
             Rule::abs(1.5 / n as f64, FINITE_N_GAP),
@@ -124,7 +132,7 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
             claim(
                 "paths.fig3c.gd-pattern",
                 Kind::Reproduction,
-                format!("image-free stand-in: the GD network's path overlaps show the theory's pattern: correlation of the off-diagonal |U| entries (different paths; theory N = {n} vs GD) = {corr_gd:.3} > 0.5 (the diagonal is left out: any two diagonal-dominant matrices correlate there)"),
+                format!("image-free stand-in ({sizes}): the GD network's path overlaps show the theory's pattern: correlation of the off-diagonal |U| entries (different paths; theory N = {n} vs GD) = {corr_gd:.3} > 0.5 (the diagonal is left out: any two diagonal-dominant matrices correlate there)"),
                 "§7 Fig 3c",
             ),
             Some(1.0),
@@ -136,7 +144,7 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
         check(
             "paths.fig3e.score-vs-drop",
             Kind::Reproduction,
-            format!("image-free stand-in: low head score ⇒ small accuracy drop when that head is pruned from the GD network: Spearman correlation of scores and drops = {rho:.3} > 0"),
+            format!("image-free stand-in ({sizes}): low head score ⇒ small accuracy drop when that head is pruned from the GD network: Spearman correlation of scores and drops = {rho:.3} > 0"),
             "§7 Fig 3e",
             rho > 0.0,
             fig,
@@ -146,10 +154,9 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
                 "paths.fig3f.flat",
                 Kind::Reproduction,
                 format!(
-                    "image-free stand-in: pruning the 2 lowest-score heads costs the GD network at most 2 points ({:.1}% → {:.1}% on {} test examples); observed: the drop with its unpaired 95% interval",
+                    "image-free stand-in ({sizes}): pruning the 2 lowest-score heads costs the GD network at most 2 points ({:.1}% → {:.1}%); observed: the drop with its unpaired 95% interval",
                     100.0 * d.gd_accuracy,
-                    100.0 * flat2,
-                    cfg.p_test
+                    100.0 * flat2
                 ),
                 "§7 Fig 3f",
             ),
