@@ -1,6 +1,20 @@
 //! Plot building blocks shared by the figures: panels, heat maps, colour bars, theory lines.
+//!
+//! House rules, which every figure follows through these helpers:
+//! - every axis and colour bar is labelled, with its unit ([`panel`], [`colorbar`]);
+//! - theory is dashed and in the legend ([`dashed`]); experiment is its runs' mean with a
+//!   Student-t 95% band, each run thin underneath ([`runs_with_mean`]), or points with intervals;
+//! - legends sit in the corner of the data area that covers the fewest drawn points
+//!   ([`legend_auto`]), or outside the charts in a row of their own ([`legend_row`]);
+//! - ticks include both ends of the data: linear panels keep room for the last label
+//!   ([`MARGIN_RIGHT`]), a tick at 0 reads "0" ([`tick_in`]); log axes get a tick at every
+//!   1–9 × 10^k and labels at 1, 2, 5 × 10^k ([`log_ticks`]);
+//! - one colour-blind-safe palette per kind of quantity: Okabe–Ito for lines, viridis for
+//!   magnitudes, RdBu (or blue–vermillion) for signed values ([`crate::style`]);
+//! - a figure is at most 1600 px wide, and text is at least 14 plotters units (11.3 px in the SVG,
+//!   about 12 px in the PNG).
 
-use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -37,20 +51,258 @@ where
     let mut chart = ChartBuilder::on(area)
         .caption(caption, (FONT, 18))
         .margin(8)
+        // Room for the last x tick label, which is centred on the right end of the axis (a
+        // narrower margin cut "1000" to "100").
+        .margin_right(MARGIN_RIGHT)
         .x_label_area_size(42)
-        .y_label_area_size(56)
+        .y_label_area_size(60)
         .build_cartesian_2d(x, y)?;
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    // A log axis gets its ticks from `log_ticks` (a tick at every 1–9 × 10^k, labels at 1, 2, 5).
+    let (x_log, y_log) = log_axes(&chart);
     chart
         .configure_mesh()
         .disable_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
-        .label_style((FONT, 13))
+        .x_labels(if x_log { 0 } else { 10 })
+        .y_labels(if y_log { 0 } else { 10 })
+        .x_label_formatter(&|v| if x_log { String::new() } else { tick_in(*v, &xr) })
+        .y_label_formatter(&|v| if y_log { String::new() } else { tick_in(*v, &yr) })
+        .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
         .draw()?;
+    log_ticks(area, &chart, x_log, y_log, 14)?;
     Ok(chart)
+}
+
+/// The ticks of a log axis over `lo..hi`: (value, labelled). A tick at every 1–9 × 10^k; labels at
+/// 1, 2, 5 × 10^k over at most 4 decades, at powers of 10 beyond; when that labels fewer than two
+/// ticks, every tick is labelled.
+pub fn log_tick_values(lo: f64, hi: f64) -> Vec<(f64, bool)> {
+    let (lo, hi) = (lo.min(hi), lo.max(hi));
+    if !(lo > 0.0 && hi.is_finite()) {
+        return Vec::new();
+    }
+    let decades = (hi / lo).log10();
+    let mut out = Vec::new();
+    let mut k = lo.log10().floor() as i32;
+    while 10f64.powi(k) <= hi * (1.0 + 1e-12) && out.len() < 400 {
+        for m in 1..=9 {
+            let v = f64::from(m) * 10f64.powi(k);
+            if v >= lo * (1.0 - 1e-12) && v <= hi * (1.0 + 1e-12) {
+                let major = if decades > 4.0 { m == 1 } else { matches!(m, 1 | 2 | 5) };
+                out.push((v, major));
+            }
+        }
+        k += 1;
+    }
+    if out.iter().filter(|t| t.1).count() < 2 {
+        for t in &mut out {
+            t.1 = true;
+        }
+    }
+    out
+}
+
+/// Draws the ticks and labels of the log axes of `chart` (built on `area`, with plotters' own
+/// labels off on those axes): plotters labelled nothing below 0.1 on a 0.03–0.3 axis.
+pub fn log_ticks<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    x_log: bool,
+    y_log: bool,
+    size: u32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    let (bx, by) = area.get_base_pixel();
+    let rel = |p: (i32, i32)| (p.0 - bx, p.1 - by);
+    if x_log {
+        for (v, major) in log_tick_values(xr.start, xr.end) {
+            let (px, py) = rel(chart.backend_coord(&(v, yr.start)));
+            let len = if major { 6 } else { 3 };
+            area.draw(&PathElement::new(vec![(px, py), (px, py + len)], BLACK.stroke_width(1)))?;
+            if major {
+                area.draw(&Text::new(tick(v), (px, py + 8), (FONT, size).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top))))?;
+            }
+        }
+    }
+    if y_log {
+        for (v, major) in log_tick_values(yr.start, yr.end) {
+            let (px, py) = rel(chart.backend_coord(&(xr.start, v)));
+            let len = if major { 6 } else { 3 };
+            area.draw(&PathElement::new(vec![(px - len, py), (px, py)], BLACK.stroke_width(1)))?;
+            if major {
+                area.draw(&Text::new(tick(v), (px - 9, py), (FONT, size).into_font().color(&BLACK).pos(Pos::new(HPos::Right, VPos::Center))))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether each axis of `chart` is logarithmic: a log axis maps the arithmetic middle of its range
+/// off the middle pixel.
+pub fn log_axes<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(chart: &ChartContext<'_, DB, Cartesian2d<X, Y>>) -> (bool, bool) {
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    let mid_x = chart.backend_coord(&(0.5 * (xr.start + xr.end), yr.start)).0;
+    let mid_y = chart.backend_coord(&(xr.start, 0.5 * (yr.start + yr.end))).1;
+    ((mid_x - (px.start + px.end) / 2).abs() > 3, (mid_y - (py.start + py.end) / 2).abs() > 3)
+}
+
+/// Right margin of every panel, in pixels (room for a tick label centred on the axis end).
+pub const MARGIN_RIGHT: u32 = 30;
+
+/// A tick label on a log axis spanning `range`: at 1, 2 and 5 × 10^k over at most 4 decades, at
+/// powers of 10 only beyond (else the labels run into each other).
+pub fn tick_log(v: f64, range: &std::ops::Range<f64>) -> String {
+    let decades = (range.end / range.start).abs().log10().abs();
+    if decades > 4.0 {
+        let m = v / 10f64.powf(v.log10().floor());
+        if v.is_finite() && v > 0.0 && ((m - 1.0).abs() < 1e-6 || (m - 10.0).abs() < 1e-5) { tick(v) } else { String::new() }
+    } else {
+        tick_125(v)
+    }
+}
+
+/// A tick label for log axes: the value when its leading digit is 1, 2 or 5, else nothing.
+pub fn tick_125(v: f64) -> String {
+    if !(v.is_finite() && v > 0.0) {
+        return String::new();
+    }
+    let m = v / 10f64.powf(v.log10().floor());
+    if [1.0, 2.0, 5.0, 10.0].iter().any(|d| (m - d).abs() < 1e-6 * d) { tick(v) } else { String::new() }
+}
+
+/// A tick label on an axis spanning `range`: a value within 1e-9 of the span from 0 on an axis
+/// through 0 is 0 (a tick computed as lo + k·step reads "−6e-17" otherwise).
+pub fn tick_in(v: f64, range: &std::ops::Range<f64>) -> String {
+    let span = (range.end - range.start).abs();
+    let through_zero = range.start.min(range.end) <= 0.0 && range.start.max(range.end) >= 0.0;
+    if through_zero && v.abs() <= 1e-9 * span { "0".into() } else { tick(v) }
+}
+
+/// Pixel points along `lines` (polylines in data coordinates), every ≈ 4 px along each segment,
+/// as a chart maps them.
+fn pixels<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &ChartContext<'_, DB, CT>,
+    lines: &[Vec<(f64, f64)>],
+) -> Vec<(i32, i32)> {
+    let mut out = Vec::new();
+    for line in lines {
+        let px: Vec<(i32, i32)> = line.iter().filter(|(x, y)| x.is_finite() && y.is_finite()).map(|p| chart.as_coord_spec().translate(p)).collect();
+        if let [only] = px.as_slice() {
+            out.push(*only);
+        }
+        for w in px.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let len = f64::from((b.0 - a.0).abs().max((b.1 - a.1).abs()).min(4000));
+            let steps = (len / 4.0).ceil().max(1.0) as i32;
+            for k in 0..=steps {
+                let t = f64::from(k) / f64::from(steps);
+                out.push(((f64::from(a.0) + t * f64::from(b.0 - a.0)).round() as i32, (f64::from(a.1) + t * f64::from(b.1 - a.1)).round() as i32));
+            }
+        }
+    }
+    out
+}
+
+/// The corner of `chart`'s plotting area where a legend box of `box_px` (width, height) covers
+/// the fewest drawn pixels of `lines`; ties go to the upper right, then upper left, lower right,
+/// lower left.
+pub fn empty_corner<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &ChartContext<'_, DB, CT>,
+    lines: &[Vec<(f64, f64)>],
+    box_px: (i32, i32),
+) -> SeriesLabelPosition {
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    let pts = pixels(chart, lines);
+    let (w, h) = (box_px.0 + 16, box_px.1 + 16);
+    let corners = [
+        (SeriesLabelPosition::UpperRight, xr.end - w, yr.start),
+        (SeriesLabelPosition::UpperLeft, xr.start, yr.start),
+        (SeriesLabelPosition::LowerRight, xr.end - w, yr.end - h),
+        (SeriesLabelPosition::LowerLeft, xr.start, yr.end - h),
+    ];
+    let covered = |x0: i32, y0: i32| pts.iter().filter(|&&(x, y)| x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h).count();
+    let mut best = (SeriesLabelPosition::UpperRight, usize::MAX);
+    for (pos, x0, y0) in corners {
+        let c = covered(x0, y0);
+        if c < best.1 {
+            best = (pos, c);
+        }
+    }
+    best.0
+}
+
+/// The pixel size of a legend box with these labels (12 px text, 18 px glyph).
+pub fn legend_box(labels: &[&str]) -> (i32, i32) {
+    let chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as i32;
+    (chars * 7 + 44, labels.len() as i32 * 20 + 10)
+}
+
+/// Draws the series legend of `chart` in the corner that covers the fewest of `lines` (the data
+/// drawn, in data coordinates), for a legend with these `labels`.
+pub fn legend_auto<'a, DB: DrawingBackend + 'a, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    lines: &[Vec<(f64, f64)>],
+    labels: &[&str],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let pos = empty_corner(chart, lines, legend_box(labels));
+    legend(chart, pos)
+}
+
+/// Pointwise mean and Student-t 95% interval of runs sampled at the same x (the shortest run's
+/// points; a point where any run is non-finite is skipped): (x, mean, lo, hi). One run gives its
+/// own values and no width.
+pub fn mean_t95(runs: &[Vec<(f64, f64)>]) -> Vec<(f64, f64, f64, f64)> {
+    let len = runs.iter().map(Vec::len).min().unwrap_or(0);
+    let n = runs.len();
+    let mut out = Vec::with_capacity(len);
+    for i in 0..len {
+        let ys: Vec<f64> = runs.iter().map(|r| r[i].1).collect();
+        if ys.iter().any(|y| !y.is_finite()) {
+            continue;
+        }
+        let m = ys.iter().sum::<f64>() / n as f64;
+        let half = if n > 1 {
+            let var = ys.iter().map(|y| (y - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+            attnlab_comparator::t95(n - 1) * (var / n as f64).sqrt()
+        } else {
+            0.0
+        };
+        out.push((runs[0][i].0, m, m - half, m + half));
+    }
+    out
+}
+
+/// Draws a group of runs the house way: each run thin and light, their pointwise mean thick with
+/// its Student-t 95% band (n runs, n − 1 degrees of freedom). The legend entry is the mean's.
+pub fn runs_with_mean<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, runs: &[Vec<(f64, f64)>], color: RGBColor, label: &str) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    for r in runs {
+        chart.draw_series(LineSeries::new(r.clone(), color.mix(0.35).stroke_width(1)))?;
+    }
+    let stats = mean_t95(runs);
+    if runs.len() > 1 && stats.len() > 1 {
+        let mut poly: Vec<(f64, f64)> = stats.iter().map(|s| (s.0, s.3)).collect();
+        poly.extend(stats.iter().rev().map(|s| (s.0, s.2)));
+        chart.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.22).filled())))?;
+    }
+    chart
+        .draw_series(LineSeries::new(stats.iter().map(|s| (s.0, s.1)), color.stroke_width(3)))?
+        .label(label.to_string())
+        .legend(seg(color, 3));
+    Ok(())
 }
 
 /// Fills a grid of cells centred at `xs` × `ys` with `color(i, j)` (i indexes xs, j ys).
@@ -119,8 +371,9 @@ where
         .disable_mesh()
         .disable_x_axis()
         .y_desc(label)
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 13))
+        .y_label_formatter(&|v| tick_in(*v, &(lo..hi)))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 14))
         .draw()?;
     let n = 100;
     chart.draw_series((0..n).map(|k| {
@@ -158,7 +411,7 @@ where
         .position(pos)
         .background_style(WHITE.mix(0.85))
         .border_style(okabe_ito::GREY)
-        .label_font((FONT, 12))
+        .label_font((FONT, 14))
         .draw()?;
     Ok(())
 }
@@ -191,6 +444,50 @@ pub fn finite_runs(points: impl IntoIterator<Item = (f64, f64)>) -> Vec<Vec<(f64
     runs
 }
 
+/// How a legend entry drawn outside a chart looks.
+#[derive(Debug, Clone, Copy)]
+pub enum Glyph {
+    /// A solid line of this width.
+    Line(RGBColor, u32),
+    /// A dashed line of this width (theory).
+    Dashed(RGBColor, u32),
+    /// A filled circle (sampled points).
+    Dot(RGBColor),
+    /// A filled square (an area or a heat-map colour).
+    Patch(RGBColor),
+}
+
+/// A legend as one row of entries in its own `area` (beside or below the charts, so it covers no
+/// data): each entry a glyph and its label, 12 px text, left to right, wrapping to a second row.
+pub fn legend_row<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(Glyph, &str)]) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let width = area.dim_in_pixel().0 as i32;
+    let (mut x, mut y) = (12, 8);
+    for (glyph, label) in entries {
+        let w = 34 + label.chars().count() as i32 * 7 + 24;
+        if x + w > width && x > 12 {
+            x = 12;
+            y += 20;
+        }
+        let mid = y + 7;
+        match *glyph {
+            Glyph::Line(c, t) => area.draw(&PathElement::new(vec![(x, mid), (x + 26, mid)], c.stroke_width(t)))?,
+            Glyph::Dashed(c, t) => {
+                for k in 0..3 {
+                    area.draw(&PathElement::new(vec![(x + 10 * k, mid), (x + 10 * k + 6, mid)], c.stroke_width(t)))?;
+                }
+            }
+            Glyph::Dot(c) => area.draw(&Circle::new((x + 13, mid), 4, c.filled()))?,
+            Glyph::Patch(c) => area.draw(&Rectangle::new([(x + 6, y), (x + 20, y + 14)], c.filled()))?,
+        }
+        area.draw(&Text::new(label.to_string(), (x + 32, y), (FONT, 14)))?;
+        x += w;
+    }
+    Ok(())
+}
+
 /// Writes a line of text at pixel position `pos` of `area`.
 pub fn text<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &str, pos: (i32, i32), size: u32) -> DrawResult
 where
@@ -211,6 +508,35 @@ mod tests {
         assert_eq!(tick(-2.5), "-2.5");
         assert_eq!(tick(0.0), "0");
         assert_eq!(tick(1e-5), "1e-5");
+    }
+
+    #[test]
+    fn log_ticks_label_every_decade_in_range() {
+        let t = log_tick_values(0.03, 0.3);
+        let labelled: Vec<f64> = t.iter().filter(|t| t.1).map(|t| t.0).collect();
+        assert_eq!(labelled.len(), 3, "{labelled:?}");
+        assert!((labelled[0] - 0.05).abs() < 1e-12 && (labelled[2] - 0.2).abs() < 1e-12);
+        assert!(t.iter().all(|t| t.0 >= 0.03 - 1e-12 && t.0 <= 0.3 + 1e-12));
+        let wide: Vec<f64> = log_tick_values(1e-6, 1e3).iter().filter(|t| t.1).map(|t| t.0).collect();
+        assert_eq!(wide.len(), 10);
+        assert!(log_tick_values(3.0, 4.0).iter().all(|t| t.1));
+    }
+
+    #[test]
+    fn ticks_near_zero_read_zero() {
+        assert_eq!(tick_in(-6e-17, &(-1.0..1.0)), "0");
+        assert_eq!(tick_in(1e-5, &(0.0..1e-4)), "1e-5");
+        assert_eq!(tick_in(1e-12, &(1e-13..1e-11)), "1e-12");
+    }
+
+    #[test]
+    fn mean_band_is_a_t_interval() {
+        let runs = vec![vec![(0.0, 1.0), (1.0, 2.0)], vec![(0.0, 3.0), (1.0, 2.0)], vec![(0.0, 2.0), (1.0, 2.0), (2.0, 9.0)]];
+        let s = mean_t95(&runs);
+        assert_eq!(s.len(), 2);
+        let half = attnlab_comparator::t95(2) * (1.0f64 / 3.0).sqrt();
+        assert!((s[0].1 - 2.0).abs() < 1e-12 && (s[0].3 - 2.0 - half).abs() < 1e-12);
+        assert_eq!((s[1].2, s[1].3), (2.0, 2.0));
     }
 
     #[test]

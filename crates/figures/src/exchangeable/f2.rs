@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         x_desc: "sequence length L",
         y_desc: "RMSE",
         series,
-        legend_pos: SeriesLabelPosition::LowerLeft,
+        x_ticks: None,
     };
     render(&fig, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {

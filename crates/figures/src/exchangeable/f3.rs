@@ -50,7 +50,8 @@ struct F3<'a> {
     cfg: &'a E3Config,
 }
 
-const L_COLORS: [RGBColor; 3] = [okabe_ito::SKY, okabe_ito::BLUE, okabe_ito::PURPLE];
+/// One colour per L in (b): three Okabe–Ito hues far apart (not shades of one).
+const L_COLORS: [RGBColor; 3] = [okabe_ito::BLUE, okabe_ito::ORANGE, okabe_ito::GREEN];
 
 impl Figure for F3<'_> {
     fn size(&self) -> (u32, u32) {
@@ -74,22 +75,35 @@ impl Figure for F3<'_> {
             &[
                 Series::data(format!("RMS bias, fit w ≥ {}: {}", cfg.fit_min_w, fit_label(&d.bias_fit)), okabe_ito::BLUE, bias),
                 Series::slope_through("slope −1 (theory)", okabe_ito::BLACK, &cfg.bias_ws, -1.0, &tail),
-            ],
-            SeriesLabelPosition::LowerLeft,
-        )?;
+            ], None)?;
         // (b) U-shape
         let mut s = Vec::new();
         for (k, sw) in d.sweeps.iter().enumerate() {
             let c = L_COLORS[k % 3];
-            s.push(Series::data(format!("total error, L = {} (min at w ≈ {})", sw.len, fmt_num(sw.argmin_w_refined)), c, points(&cfg.sweep_ws, &sw.total)));
-            s.push(Series::data(format!("fluctuation, L = {}", sw.len), crate::style::tint(c, 0.5), points(&cfg.sweep_ws, &sw.fluct)));
+            let total = points(&cfg.sweep_ws, &sw.total);
+            s.push(Series::data(format!("total error, L = {}", sw.len), c, total.clone()));
+            s.push(Series::thin(format!("fluctuation part, L = {}", sw.len), c, points(&cfg.sweep_ws, &sw.fluct)));
+            // The minimum the F3b claim is about: at the refined argmin, on the total-error curve
+            // (log-linear interpolation between grid points).
+            let w = sw.argmin_w_refined;
+            let y = total
+                .windows(2)
+                .find(|p| p[0].0 <= w && w <= p[1].0)
+                .map(|p| {
+                    let t = (w.ln() - p[0].0.ln()) / (p[1].0.ln() - p[0].0.ln());
+                    (p[0].1.ln() + t * (p[1].1.ln() - p[0].1.ln())).exp()
+                })
+                .or_else(|| total.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|p| p.1));
+            if let Some(y) = y {
+                s.push(Series::mark(format!("argmin, L = {}: w ≈ {}", sw.len, fmt_num(w)), c, (w, y)));
+            }
         }
         if let Some(sw) = d.sweeps.iter().find(|s| s.len == cfg.fluct_len) {
             let fitted: Vec<(f64, f64)> = points(&cfg.sweep_ws, &sw.fluct).into_iter().filter(|p| p.0 >= cfg.fit_min_w && p.0 <= cfg.fit_max_w).collect();
             let label = format!("w^(1/4) (theory); L = {}: {}", cfg.fluct_len, fit_label(&d.fluct_fit));
             s.push(Series::slope_through(label, okabe_ito::BLACK, &cfg.sweep_ws, 0.25, &fitted));
         }
-        loglog_panel(&areas[1], "(b) bias–variance U at L = 256, 1024, 4096", "inverse temperature w", "RMS error", &s, SeriesLabelPosition::UpperRight)?;
+        loglog_panel(&areas[1], "(b) bias–variance U at L = 256, 1024, 4096", "inverse temperature w", "RMS error", &s, None)?;
         // (c) schedules
         let xs = as_x(&cfg.schedule_lens);
         let sched = points(&xs, &d.schedule);
@@ -104,9 +118,7 @@ impl Figure for F3<'_> {
                 Series::data(format!("softmax, w_L = L^(2/5): {}", fit_label(&d.schedule_fit)), okabe_ito::BLUE, sched),
                 Series::data(format!("CME, λ_L = 0.1·L^(-1/2): {}", fit_label(&d.cme_schedule_fit)), okabe_ito::ORANGE, cme),
                 theory,
-            ],
-            SeriesLabelPosition::LowerLeft,
-        )?;
+            ], None)?;
         // (d) CME → NW
         let gap = points(&cfg.cme_lambdas, &d.cme_gap);
         let theory = Series::slope_through("slope −1 (theory O(1/λ))", okabe_ito::BLACK, &cfg.cme_lambdas, -1.0, &gap);
@@ -118,8 +130,6 @@ impl Figure for F3<'_> {
             &[
                 Series::data(format!("L = {}: {}", cfg.cme_len, fit_label(&d.cme_gap_fit)), okabe_ito::GREEN, gap),
                 theory,
-            ],
-            SeriesLabelPosition::LowerLeft,
-        )
+            ], None)
     }
 }

@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{Series, as_x, fit_label, loglog_panel, points};
-use crate::plot::{dashed, legend, panel, seg};
+use crate::plot::{dashed, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -21,7 +21,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (rec, status) = experiments::e4::cached(&ctx.lab)?;
     let (cfg, d) = (&rec.config, &rec.result);
     let js = claims::e4::judge(cfg, d);
-    render(&F4 { d }, &ctx.out_dir, spec.id)?;
+    render(&F4 { sets: cfg.train_sets, ols_sets: cfg.ols_sets, d }, &ctx.out_dir, spec.id)?;
     let wopt: Vec<String> = d.per_len.iter().map(|p| format!("L = {}: {:.3}", p.len, p.w_opt)).collect();
     Ok(FigureOutput {
         judgements: js,
@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "M1(a), q₀ = (1, 0), u = (0.6, 0.8), labels y = uᵀm_(3I)(q₀, z) + 0.1η; model f_w = uᵀattn_wI(q₀, K, K). \
              ERM over ln w: 25-point grid on [0.25, 16], then Brent to 1e-5. {} fresh training sets per (L, N); \
              one test set of {} sequences per L gives w_L* ({}) and the curvature R''_L. (a) RMS parameter \
-             error; (b) mean excess risk ½R''(ln ŵ − ln w_L*)² with ±1.96·SE bars; dashed: N^(-1/2) (the \
+             error; (b) mean excess risk ½R''(ln ŵ − ln w_L*)² with Student-t 95% bars; dashed: N^(-1/2) (the \
              theory's upper-bound rate) and N^(-1) (smooth parametric rate). (c) Generalisation gap (test − \
              train risk) at N = {}, attention vs OLS on the 2L flattened key coordinates ({} training sets); \
              dashed: a line ∝ L through the OLS gap at L = {}.",
@@ -46,12 +46,16 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
 }
 
 struct F4<'a> {
+    /// Training sets per cell (the intervals' n).
+    sets: usize,
+    /// Training sets of the generalisation-gap panel (its intervals' n).
+    ols_sets: usize,
     d: &'a E4Result,
 }
 
 impl Figure for F4<'_> {
     fn size(&self) -> (u32, u32) {
-        (1650, 600)
+        (1600, 600)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -66,10 +70,17 @@ impl Figure for F4<'_> {
             .per_len
             .iter()
             .enumerate()
-            .map(|(k, p)| Series::data(format!("L = {}: {}", p.len, fit_label(&p.param_fit)), COLORS[k % 3], points(&xs, &p.param_err)))
+            .map(|(k, p)| {
+                let mut se = Series::data(format!("L = {}: {}", p.len, fit_label(&p.param_fit)), COLORS[k % 3], points(&xs, &p.param_err));
+                // Per-point 95% intervals (a result computed before they were recorded has none).
+                if p.param_err_ci.len() == p.param_err.len() {
+                    se.bars = Some(p.param_err_ci.clone());
+                }
+                se
+            })
             .collect();
         s.push(Series::slope_through("N^(-1/2) (theory)", okabe_ito::BLACK, &xs, -0.5, &s[s.len() - 1].points));
-        loglog_panel(&areas[0], "(a) parameter error", "training sequences N", "RMS |ln ŵ − ln w_L*|", &s, SeriesLabelPosition::LowerLeft)?;
+        loglog_panel(&areas[0], "(a) parameter error", "training sequences N", "RMS |ln ŵ − ln w_L*|", &s, None)?;
         // (b) excess
         let mut s: Vec<Series> = d
             .per_len
@@ -81,20 +92,24 @@ impl Figure for F4<'_> {
                     COLORS[k % 3],
                     xs.iter().copied().zip(p.excess.iter().map(|m| m.mean)).collect(),
                 );
-                se.bars = Some(p.excess.iter().map(|m| [m.mean - 1.96 * m.se, m.mean + 1.96 * m.se]).collect());
+                // Student-t 95% interval of a mean over the training sets.
+                let t = attnlab_comparator::t95(self.sets.saturating_sub(1).max(1));
+                se.bars = Some(p.excess.iter().map(|m| [m.mean - t * m.se, m.mean + t * m.se]).collect());
                 se
             })
             .collect();
         s.push(Series::slope_through("N^(-1/2) (theory bound)", okabe_ito::BLACK, &xs, -0.5, &s[0].points));
         s.push(Series::slope_through("N^(-1) (parametric)", okabe_ito::GREY, &xs, -1.0, &s[0].points));
-        loglog_panel(&areas[1], "(b) excess risk", "training sequences N", "excess risk", &s, SeriesLabelPosition::LowerLeft)?;
+        loglog_panel(&areas[1], "(b) excess risk", "training sequences N", "excess risk", &s, None)?;
         // (c) generalisation gap vs L: linear y (the attention gap can be slightly negative).
         let ls: Vec<f64> = d.per_len.iter().map(|p| p.len as f64).collect();
-        let hi = d.per_len.iter().map(|p| p.ols_gap.mean + 1.96 * p.ols_gap.se).fold(0.0, f64::max) * 1.15;
-        let lo = d.per_len.iter().map(|p| p.attn_gap.mean - 1.96 * p.attn_gap.se).fold(0.0, f64::min) * 1.15 - 0.02 * hi;
+        let tg = attnlab_comparator::t95(self.ols_sets.saturating_sub(1).max(1));
+        let hi = d.per_len.iter().map(|p| p.ols_gap.mean + tg * p.ols_gap.se).fold(0.0, f64::max) * 1.15;
+        let lo = d.per_len.iter().map(|p| p.attn_gap.mean - tg * p.attn_gap.se).fold(0.0, f64::min) * 1.15 - 0.02 * hi;
         let mut ch = panel(&areas[2], "(c) generalisation gap at N = 1024", (ls[0] / 1.4..ls[ls.len() - 1] * 1.4).log_scale(), lo..hi, "sequence length L", "test − train risk")?;
         let attn: Vec<MeanSe> = d.per_len.iter().map(|p| p.attn_gap).collect();
         let ols: Vec<MeanSe> = d.per_len.iter().map(|p| p.ols_gap).collect();
+        let mut lines: Vec<Vec<(f64, f64)>> = Vec::new();
         for (name, color, m) in [
             ("attention (1 parameter)", okabe_ito::BLUE, attn),
             ("OLS on 2L flattened key coordinates (control)", okabe_ito::VERMILLION, ols),
@@ -108,22 +123,25 @@ impl Figure for F4<'_> {
                         series: name.into(),
                         x_name: "sequence length L".into(),
                         x,
-                        y_name: "test − train risk (mean, 95% interval ±1.96 SE)".into(),
+                        y_name: "test − train risk (mean, Student-t 95% interval)".into(),
                         y: v.mean,
-                        interval: Some([v.mean - 1.96 * v.se, v.mean + 1.96 * v.se]),
+                        interval: Some([v.mean - tg * v.se, v.mean + tg * v.se]),
                         seed: None,
                     })
                     .collect()
             });
             ch.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?.label(name).legend(seg(color, 2));
             ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
-            ch.draw_series(ls.iter().zip(&m).map(|(&x, v)| PathElement::new(vec![(x, v.mean - 1.96 * v.se), (x, v.mean + 1.96 * v.se)], color.stroke_width(2))))?;
+            ch.draw_series(ls.iter().zip(&m).map(|(&x, v)| PathElement::new(vec![(x, v.mean - tg * v.se), (x, v.mean + tg * v.se)], color.stroke_width(2))))?;
+            lines.extend(ls.iter().zip(&m).map(|(&x, v)| vec![(x, v.mean - tg * v.se), (x, v.mean + tg * v.se)]));
+            lines.push(pts);
         }
         let g0 = d.per_len[0].ols_gap.mean;
-        ch.draw_series(dashed(ls.iter().map(|&l| (l, g0 * l / ls[0])).collect::<Vec<_>>(), okabe_ito::BLACK, 2))?
-            .label(format!("∝ L; OLS ln-ln {}", fit_label(&d.ols_gap_fit)))
-            .legend(seg(okabe_ito::BLACK, 2));
-        legend(&mut ch, SeriesLabelPosition::UpperLeft)?;
+        let prop: Vec<(f64, f64)> = ls.iter().map(|&l| (l, g0 * l / ls[0])).collect();
+        let prop_label = format!("∝ L; OLS ln-ln {}", fit_label(&d.ols_gap_fit));
+        ch.draw_series(dashed(prop.clone(), okabe_ito::BLACK, 2))?.label(prop_label.clone()).legend(seg(okabe_ito::BLACK, 2));
+        lines.push(prop);
+        crate::plot::legend_auto(&mut ch, &lines, &["attention (1 parameter)", "OLS on 2L flattened key coordinates (control)", prop_label.as_str()])?;
         Ok(())
     }
 }

@@ -4,7 +4,6 @@
 
 use attnlab_lab::exchangeable::experiments::e5::E5Result;
 use attnlab_lab::exchangeable::{claims, experiments};
-use plotters::prelude::*;
 
 use super::{LogLogFigure, Series, fit_label};
 use crate::render::render;
@@ -22,7 +21,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         x_desc: "condition number κ of H",
         y_desc: "E_down / E_pre",
         series: ratio_series(&d.main),
-        legend_pos: SeriesLabelPosition::UpperLeft,
+        x_ticks: Some(d.main.per_kappa.iter().map(|k| k.kappa).collect()),
     };
     render(&fig, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {

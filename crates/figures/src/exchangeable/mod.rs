@@ -15,7 +15,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::FigureSpec;
-use crate::plot::{dashed, legend, seg, tick};
+use crate::plot::{dashed, seg};
 use crate::render::{DrawResult, Figure};
 use crate::style::FONT;
 
@@ -39,14 +39,25 @@ pub(crate) struct Series {
     pub bars: Option<Vec<[f64; 2]>>,
     /// Theory / reference lines are dashed and have no markers.
     pub reference: bool,
+    /// A secondary data series: a thin line with hollow markers (a component of a solid series of
+    /// the same colour).
+    pub thin: bool,
+    /// A single marked point (a diamond, e.g. a minimum the claim is about), no line.
+    pub mark: bool,
 }
 
 impl Series {
     pub fn data(label: impl Into<String>, color: RGBColor, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), color, points, bars: None, reference: false }
+        Self { label: label.into(), color, points, bars: None, reference: false, thin: false, mark: false }
     }
     pub fn reference(label: impl Into<String>, color: RGBColor, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), color, points, bars: None, reference: true }
+        Self { reference: true, ..Self::data(label, color, points) }
+    }
+    pub fn thin(label: impl Into<String>, color: RGBColor, points: Vec<(f64, f64)>) -> Self {
+        Self { thin: true, ..Self::data(label, color, points) }
+    }
+    pub fn mark(label: impl Into<String>, color: RGBColor, at: (f64, f64)) -> Self {
+        Self { mark: true, ..Self::data(label, color, vec![at]) }
     }
     /// The reference power law x^slope over the range of `xs`, through the geometric-mean point of
     /// `through` (the curve it is compared with).
@@ -87,7 +98,7 @@ pub(crate) fn loglog_panel<DB: DrawingBackend>(
     x_desc: &str,
     y_desc: &str,
     series: &[Series],
-    legend_pos: SeriesLabelPosition,
+    x_ticks: Option<&[f64]>,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -106,18 +117,23 @@ where
         .x_label_area_size(42)
         .y_label_area_size(56)
         .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())?;
-    // Log axes: label only the 1-2-5 ticks, so dense decades do not run into each other.
+    // Log axes: ticks and labels from `log_ticks` (plotters' own missed whole decades); with
+    // `x_ticks`, x is labelled exactly at those values.
     ch.configure_mesh()
         .disable_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
-        .x_labels(30)
-        .y_labels(30)
-        .x_label_formatter(&|v| nice_tick(*v))
-        .y_label_formatter(&|v| nice_tick(*v))
-        .label_style((FONT, 13))
+        .x_labels(if x_ticks.is_some() { 40 } else { 0 })
+        .y_labels(0)
+        .y_label_formatter(&|_| String::new())
+        .x_label_formatter(&|v| match x_ticks {
+            Some(ts) if ts.iter().any(|t| (v / t - 1.0).abs() < 1e-6) => crate::plot::tick(*v),
+            _ => String::new(),
+        })
+        .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
         .draw()?;
+    crate::plot::log_ticks(area, &ch, x_ticks.is_none(), true, 14)?;
     crate::tidy::note(|| {
         series
             .iter()
@@ -135,21 +151,38 @@ where
             })
             .collect()
     });
+    let mut lines = Vec::new();
     for s in series {
         let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0 > 0.0 && p.1 > 0.0 && p.1.is_finite()).collect();
         if s.reference {
-            ch.draw_series(dashed(pts, s.color, 2))?.label(s.label.clone()).legend(seg(s.color, 2));
+            ch.draw_series(dashed(pts.clone(), s.color, 2))?.label(s.label.clone()).legend(seg(s.color, 2));
+        } else if s.mark {
+            let c = s.color;
+            ch.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Polygon::new(vec![(0, -9), (9, 0), (0, 9), (-9, 0)], c.filled())))?
+                .label(s.label.clone())
+                .legend(move |(x, y)| Polygon::new(vec![(x + 9, y - 6), (x + 15, y), (x + 9, y + 6), (x + 3, y)], c.filled()));
+        } else if s.thin {
+            let c = s.color;
+            ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(1)))?.label(s.label.clone()).legend(move |(x, y)| {
+                EmptyElement::at((x, y)) + PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(1)) + Circle::new((9, 0), 3, c.stroke_width(1))
+            });
+            ch.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.stroke_width(1))))?;
         } else {
-            ch.draw_series(LineSeries::new(pts.clone(), s.color.stroke_width(2)))?.label(s.label.clone()).legend(seg(s.color, 2));
-            ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, s.color.filled())))?;
-            if let Some(b) = &s.bars {
-                ch.draw_series(s.points.iter().zip(b).filter(|(_, b)| b[0] > 0.0).map(|(p, b)| {
-                    PathElement::new(vec![(p.0, b[0]), (p.0, b[1])], s.color.stroke_width(2))
-                }))?;
-            }
+            let c = s.color;
+            ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?.label(s.label.clone()).legend(move |(x, y)| {
+                EmptyElement::at((x, y)) + PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(2)) + Circle::new((9, 0), 4, c.filled())
+            });
+            ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
         }
+        if let Some(b) = &s.bars {
+            let bars: Vec<Vec<(f64, f64)>> = s.points.iter().zip(b).filter(|(_, b)| b[0] > 0.0).map(|(p, b)| vec![(p.0, b[0]), (p.0, b[1])]).collect();
+            ch.draw_series(bars.iter().map(|b| PathElement::new(b.clone(), s.color.stroke_width(2))))?;
+            lines.extend(bars);
+        }
+        lines.push(pts);
     }
-    legend(&mut ch, legend_pos)?;
+    let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
+    crate::plot::legend_auto(&mut ch, &lines, &labels)?;
     Ok(())
 }
 
@@ -159,7 +192,8 @@ pub(crate) struct LogLogFigure<'a> {
     pub x_desc: &'a str,
     pub y_desc: &'a str,
     pub series: Vec<Series>,
-    pub legend_pos: SeriesLabelPosition,
+    /// Label the x axis exactly at these values (else at 1, 2, 5 × 10^k).
+    pub x_ticks: Option<Vec<f64>>,
 }
 
 impl Figure for LogLogFigure<'_> {
@@ -171,15 +205,6 @@ impl Figure for LogLogFigure<'_> {
     where
         DB::ErrorType: 'static,
     {
-        loglog_panel(root, self.caption, self.x_desc, self.y_desc, &self.series, self.legend_pos.clone())
+        loglog_panel(root, self.caption, self.x_desc, self.y_desc, &self.series, self.x_ticks.as_deref())
     }
-}
-
-/// A tick label for log axes: the value when its leading digit is 1, 2 or 5, else nothing.
-fn nice_tick(v: f64) -> String {
-    if !(v.is_finite() && v > 0.0) {
-        return String::new();
-    }
-    let m = v / 10f64.powf(v.log10().floor());
-    if [1.0, 2.0, 5.0].iter().any(|d| (m - d).abs() < 1e-6 * d) { tick(v) } else { String::new() }
 }

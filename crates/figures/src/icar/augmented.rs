@@ -11,7 +11,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{diverging_bar, matrix_panel};
-use crate::plot::{dashed, legend, panel, seg};
+use crate::plot::{dashed, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -55,7 +55,7 @@ struct AugFig<'a> {
 
 impl Figure for AugFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1650, 560)
+        (1600, 560)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -72,13 +72,13 @@ impl Figure for AugFig<'_> {
         let Some(first) = self.data.runs.first() else { return Ok(()) };
         let qk = &first.structure.qk;
         let s = qk.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        matrix_panel(&lmap, "WqᵀWk: query (s_t | s_{t−1} | 1) × key", qk, x, x, s, &|_, _| true, "key feature", "query feature")?;
-        diverging_bar(&lbar, s, "")?;
+        matrix_panel(&lmap, "WqᵀWk: query (sₜ | sₜ₋₁ | 1) × key", qk, x, x, s, &|_, _| true, "key feature", "query feature")?;
+        diverging_bar(&lbar, s, "entry of WqᵀWk")?;
         let o = l.offsets();
         let v = &first.outcome.params[o[2]..o[3]];
         let sv = v.iter().fold(0.0f64, |a, w| a.max(w.abs()));
-        matrix_panel(&mmap, "value map Ṽ (columns: s_t | s_{t−1} | 1)", v, e, x, sv, &|_, _| true, "input feature", "value coordinate")?;
-        diverging_bar(&mbar, sv, "")?;
+        matrix_panel(&mmap, "value map Ṽ (columns: sₜ | sₜ₋₁ | 1)", v, e, x, sv, &|_, _| true, "input feature", "value coordinate")?;
+        diverging_bar(&mbar, sv, "entry of Ṽ")?;
         let curve = &first.outcome.curve;
         let r = &self.data.reference;
         let last = curve.last().map_or(1.0, |c| c.epoch as f64);
@@ -96,17 +96,22 @@ impl Figure for AugFig<'_> {
         let rel = self.data.commuting_shared_rel;
         let lines = [
             ("zero", r.zero, okabe_ito::GREY),
-            ("copy-last", r.copy_last, okabe_ito::YELLOW),
+            ("copy-last", r.copy_last, okabe_ito::SKY),
             ("GD, shared scalar", r.gd_shared, okabe_ito::ORANGE),
             ("GD, per-position scalar", r.gd_per_position, okabe_ito::VERMILLION),
             ("commuting theory, shared scalar", rel / d as f64, okabe_ito::PURPLE),
             ("exact in-context LS", r.exact_ls, okabe_ito::BLUE),
         ];
+        let mut drawn: Vec<Vec<(f64, f64)>> =
+            self.data.runs.iter().map(|r| r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect()).collect();
+        let mut labels = vec![format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, first.outcome.test_mse)];
         for (name, y, col) in lines {
             crate::tidy::note_xy("test MSE vs reference predictors", name, "epoch", "test MSE", &[(1.0, y), (last.max(2.0), y)]);
             ch.draw_series(dashed(vec![(1.0, y), (last.max(2.0), y)], col, 2))?.label(format!("{name} ({y:.4})")).legend(seg(col, 2));
+            drawn.push(vec![(1.0, y), (last.max(2.0), y)]);
+            labels.push(format!("{name} ({y:.4})"));
         }
-        legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+        crate::plot::legend_auto(&mut ch, &drawn, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         Ok(())
     }
 }

@@ -75,7 +75,7 @@ impl Figure for DiagFig<'_> {
         for (k, (title, mat, r, cc, shown, xd, yd)) in panels.into_iter().enumerate() {
             let s = (0..r * cc).filter(|&q| shown(q / cc, q % cc)).map(|q| mat[q].abs()).fold(0.0, f64::max);
             matrix_panel(&cols[k], title, mat, r, cc, s, shown, xd, yd)?;
-            diverging_bar(&barcols[k], s, "")?;
+            diverging_bar(&barcols[k], s, &format!("entry of {}", title.split_whitespace().next().unwrap_or("the matrix")))?;
         }
         let (left, right) = bottom.split_horizontally(900);
         let curve = &self.data.fit.curve;

@@ -8,7 +8,7 @@ use attnlab_lab::icar::experiments::augmented::{self as experiment, EtaConfig, E
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{dashed, legend, panel, seg};
+use crate::plot::{Glyph, dashed, legend_auto, legend_row, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -38,29 +38,35 @@ struct EtaFig<'a> {
     data: &'a EtaData,
 }
 
-const COLORS: [RGBColor; 5] = [okabe_ito::BLUE, okabe_ito::ORANGE, okabe_ito::GREEN, okabe_ito::VERMILLION, okabe_ito::PURPLE];
+/// One colour per d (seven Okabe–Ito colours, yellow left out: too light on white).
+const COLORS: [RGBColor; 7] = [okabe_ito::BLACK, okabe_ito::ORANGE, okabe_ito::SKY, okabe_ito::GREEN, okabe_ito::BLUE, okabe_ito::VERMILLION, okabe_ito::PURPLE];
 
 impl Figure for EtaFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1300, 560)
+        (1300, 590)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let areas = root.split_evenly((1, 2));
+        let (top, key) = root.split_vertically(560);
+        let areas = top.split_evenly((1, 2));
         let tmin = self.cfg.runs.iter().map(|r| r.setting.t()).min().unwrap_or(2) as f64;
         let tmax = self.cfg.runs.iter().map(|r| r.setting.t()).max().unwrap_or(100) as f64;
         for (k, area) in areas.iter().enumerate() {
             let (title, ylab) = if k == 0 { ("step size: η* (theory) vs trained η_eff", "η") } else { ("loss: loss* (theory) vs trained", "E‖ŝ − s‖²") };
             let mut ch = panel(area, title, (tmin * 0.8..tmax * 1.25).log_scale(), (0.008..0.8).log_scale(), "context length T", ylab)?;
+            let mut lines = Vec::new();
+            let mut labels = Vec::new();
             for (ci, th) in self.data.theory.iter().enumerate() {
                 let d = th.d;
                 let col = COLORS[ci % COLORS.len()];
                 let theory: Vec<(f64, f64)> = th.t.iter().copied().zip(if k == 0 { &th.eta } else { &th.loss }.iter().copied()).collect();
                 crate::tidy::note_xy(title, &format!("d = {d} (theory)"), "context length T", ylab, &theory);
-                ch.draw_series(dashed(theory, col, 2))?.label(format!("d = {d}")).legend(seg(col, 2));
+                ch.draw_series(dashed(theory.clone(), col, 2))?.label(format!("d = {d}")).legend(seg(col, 2));
+                lines.push(theory);
+                labels.push(format!("d = {d}"));
                 for (r, e) in self.cfg.runs.iter().zip(&self.data.evals).filter(|(r, _)| r.setting.d() == d) {
                     let m = if k == 0 { e.effective_eta } else { e.loss_paired };
                     let t = r.setting.t() as f64;
@@ -79,10 +85,12 @@ impl Figure for EtaFig<'_> {
                     });
                     ch.draw_series(std::iter::once(Circle::new((t, m.mean.max(1e-3)), 5, col.filled())))?;
                     ch.draw_series(std::iter::once(PathElement::new(vec![(t, (m.mean - u).max(1e-3)), (t, m.mean + u)], col.stroke_width(2))))?;
+                    lines.push(vec![(t, (m.mean - u).max(1e-3)), (t, m.mean + u)]);
                 }
             }
-            legend(&mut ch, SeriesLabelPosition::LowerLeft)?;
+            legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         }
+        legend_row(&key, &[(Glyph::Dashed(okabe_ito::GREY, 2), "theory: η* = d/(T+d−2), loss* = (d−1)/(T+d−2)"), (Glyph::Dot(okabe_ito::GREY), "trained head: mean with its 95% interval (± 1.96 SE)")])?;
         Ok(())
     }
 }

@@ -76,8 +76,8 @@ where
         .y_labels(rows.min(10))
         .x_label_formatter(&|v| tick(v.round()))
         .y_label_formatter(&|v| tick(-v.round()))
-        .label_style((FONT, 11))
-        .axis_desc_style((FONT, 12))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 14))
         .draw()?;
     crate::tidy::note_matrix(title, m, rows, cols, shown, x_desc, y_desc);
     let scale = scale.max(1e-12);
@@ -93,8 +93,8 @@ pub(crate) fn diverging_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s
 where
     DB::ErrorType: 'static,
 {
-    let mut ch = ChartBuilder::on(area).margin(4).margin_left(40).margin_right(40).x_label_area_size(22).caption(label, (FONT, 12)).build_cartesian_2d(-scale..scale, 0.0..1.0)?;
-    ch.configure_mesh().disable_mesh().disable_y_axis().x_labels(5).x_label_formatter(&|v| tick(*v)).label_style((FONT, 11)).draw()?;
+    let mut ch = ChartBuilder::on(area).margin(4).margin_left(40).margin_right(40).x_label_area_size(22).caption(label, (FONT, 14)).build_cartesian_2d(-scale..scale, 0.0..1.0)?;
+    ch.configure_mesh().disable_mesh().disable_y_axis().x_labels(5).x_label_formatter(&|v| crate::plot::tick_in(*v, &(-scale..scale))).label_style((FONT, 14)).draw()?;
     let n = 100;
     ch.draw_series((0..n).map(|k| {
         let a = -scale + 2.0 * scale * k as f64 / n as f64;

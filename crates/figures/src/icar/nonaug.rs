@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{diverging_bar, matrix_panel};
-use crate::plot::{colorbar, dashed, heatmap, legend, panel, seg};
+use crate::plot::{colorbar, dashed, heatmap, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{okabe_ito, viridis};
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -57,15 +57,16 @@ struct NaFig<'a> {
 
 impl Figure for NaFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1650, 560)
+        (1600, 590)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let (left, rest) = root.split_horizontally(600);
-        let (mid, right) = rest.split_horizontally(600);
+        let (top, key) = root.split_vertically(560);
+        let (left, rest) = top.split_horizontally(580);
+        let (mid, right) = rest.split_horizontally(580);
         let Some(first) = self.data.runs.first() else { return Ok(()) };
         let o = &first.outcome;
         let last = o.curve.last().map_or(1.0, |c| c.epoch as f64).max(2.0);
@@ -77,14 +78,20 @@ impl Figure for NaFig<'_> {
         for other in &self.data.runs[1..] {
             ch.draw_series(LineSeries::new(other.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)), okabe_ito::GREY.stroke_width(1)))?;
         }
+        let mut lines: Vec<Vec<(f64, f64)>> =
+            self.data.runs.iter().map(|r| r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect()).collect();
+        let mut labels = vec![format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, o.test_mse)];
         ch.draw_series(LineSeries::new(o.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)), okabe_ito::BLACK.stroke_width(2)))?
-            .label(format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, o.test_mse))
+            .label(labels[0].clone())
             .legend(seg(okabe_ito::BLACK, 2));
         for (name, y, col) in [("reference run, H = 64", REFERENCE_MSE, okabe_ito::VERMILLION), ("zero predictor", ZERO_MSE, okabe_ito::GREY), ("augmented, reference", REFERENCE_PLATEAU, okabe_ito::BLUE)] {
             crate::tidy::note_xy("test MSE, non-augmented model", name, "epoch", "MSE", &[(1.0, y), (last, y)]);
-            ch.draw_series(dashed(vec![(1.0, y), (last, y)], col, 2))?.label(format!("{name} ({y})")).legend(seg(col, 2));
+            let label = format!("{name} ({y})");
+            ch.draw_series(dashed(vec![(1.0, y), (last, y)], col, 2))?.label(label.clone()).legend(seg(col, 2));
+            lines.push(vec![(1.0, y), (last, y)]);
+            labels.push(label);
         }
-        legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+        crate::plot::legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         let (map, bar) = mid.split_horizontally(490);
         let h = o.pe_last_row.len();
         let n = o.config.n;
@@ -97,13 +104,25 @@ impl Figure for NaFig<'_> {
             crate::tidy::note_xy(&format!("softmax PE attention of query {} per head", n - 1), &format!("head {head}"), "key position", "attention weight", &pts);
         }
         heatmap(&mut ch, &xs, &ys, |i, j| viridis(o.pe_last_row[j][i] / hi))?;
+        // The keys the §3b theory weights (offsets 0 and 1 from the query: the two latest tokens).
+        let (k0, k1) = (n as f64 - 2.5, n as f64 - 0.5);
+        for x in [k0, k1] {
+            ch.draw_series(dashed(vec![(x, -0.5), (x, h as f64 - 0.5)], WHITE, 2))?;
+        }
         colorbar(&bar, 0.0, hi, "weight", viridis)?;
         let m = &first.token_score;
         let z = o.config.d + 1;
         let (rmap, rbar) = right.split_vertically(490);
         let s = m.iter().fold(0.0f64, |a, v| a.max(v.abs()));
         matrix_panel(&rmap, "token score, head average (s | 1)", m, z, z, s, &|_, _| true, "key feature", "query feature")?;
-        diverging_bar(&rbar, s, "")?;
+        diverging_bar(&rbar, s, "token score entry")?;
+        crate::plot::legend_row(
+            &key,
+            &[(
+                crate::plot::Glyph::Dashed(okabe_ito::GREY, 2),
+                "middle: between the white dashes, the keys at offsets 0–1 (the two latest tokens) that the §3b theory weights for commuting W",
+            )],
+        )?;
         Ok(())
     }
 }

@@ -59,7 +59,7 @@ impl Figure for PeFig<'_> {
             let s = saved.iter().fold(0.0f64, |a, v| a.max(v.abs()));
             let mu = SPEC_TABLE[k].mu;
             matrix_panel(&cols[k], &format!("P, μ = {mu} (stop {})", f.stop_iteration), &saved, n, n, s, &|i, j| j <= i, "key j", "row t")?;
-            diverging_bar(&barcols[k], s, "")?;
+            diverging_bar(&barcols[k], s, "entry of P")?;
         }
         let lo = self.data.fits.iter().flat_map(|f| f.p[28 * 30..28 * 30 + 29].to_vec()).fold(0.0, f64::min) - 0.03;
         let hi = self.data.fits.iter().flat_map(|f| f.p[28 * 30..28 * 30 + 29].to_vec()).fold(0.0, f64::max) + 0.05;

@@ -8,9 +8,10 @@ use attnlab_lab::markov::experiments::train::attention::{self as experiment, Att
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{colorbar, heatmap, legend, panel, seg};
+use crate::paths::style::diverging;
+use crate::plot::{colorbar, dashed, heatmap, legend_auto, panel, seg};
 use crate::render::{DrawResult, Figure, render};
-use crate::style::{okabe_ito, viridis};
+use crate::style::okabe_ito;
 use crate::tidy::Tidy;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
@@ -38,9 +39,10 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         caption: format!(
             "Left (F13): ‖Attn out‖/‖x + Attn out‖ of the trained theory model, averaged over positions and held-out \
              batches, one line per seed; the grey line marks iteration {F13_ITERS}, where the reference's panel ends. \
-             Right (F14): the first {side}×{side} of the attention matrix of seed 1 after training, on one held-out \
-             sequence (row = query n, column = key i ≤ n; white = masked). Theory: the ratio decays towards 0 and row n \
-             is uniform, 1/n. Sizes: theory model (§2a), tied, p = 0.2, q = 0.3, d {}, N {}, B {}, {} iterations, {} seeds.",
+             Middle (F14): the first {side}×{side} of the attention matrix of the first seed after training, on one held-out \
+             sequence, as n × weight (row = query n, column = key i ≤ n; masked cells are blank): white = 1 is \
+             the uniform 1/n of the theory, red below it, blue above. Right: per query n, the range (min to max over its keys) \
+             of n × weight, with the uniform row (1) dashed. Theory: the ratio decays towards 0 and row n is uniform, 1/n. Sizes: theory model (§2a), tied, p = 0.2, q = 0.3, d {}, N {}, B {}, {} iterations, {} seeds.",
             rec.config.runs.first().map_or(0, |c| c.d),
             rec.config.runs.first().map_or(0, |c| c.seq_len),
             rec.config.runs.first().map_or(0, |c| c.batch),
@@ -58,33 +60,65 @@ const COLORS: [RGBColor; 5] = [okabe_ito::BLACK, okabe_ito::ORANGE, okabe_ito::G
 
 impl Figure for AttentionFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1300, 520)
+        (1600, 540)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let (left, right) = root.split_horizontally(660);
-        let (map_area, bar) = right.split_horizontally(560);
+        let (left, rest) = root.split_horizontally(560);
+        let (map_area, rest) = rest.split_horizontally(470);
+        let (bar, profile) = rest.split_horizontally(110);
         let os = &self.data.outcomes;
         let iters = os.iter().map(|o| o.config.iters).max().unwrap_or(1) as f64;
         let top = os.iter().flat_map(ratio_curve).map(|p| p.1).fold(0.01, f64::max) * 1.1;
         let mut ch = panel(&left, "F13: attention output / residual stream", 0.0..iters, 0.0..top, "iteration", "‖Attn out‖ / ‖x + Attn out‖")?;
+        let mut lines = Vec::new();
+        let mut labels = Vec::new();
         for (s, o) in os.iter().enumerate() {
             let col = COLORS[s % COLORS.len()];
-            ch.draw_series(LineSeries::new(ratio_curve(o), col.stroke_width(2)))?.label(format!("seed {}", s + 1)).legend(seg(col, 2));
+            let curve: Vec<(f64, f64)> = ratio_curve(o).into_iter().collect();
+            ch.draw_series(LineSeries::new(curve.clone(), col.stroke_width(2)))?.label(format!("seed {}", o.config.seed)).legend(seg(col, 2));
+            labels.push(format!("seed {}", o.config.seed));
+            lines.push(curve);
         }
         let x = F13_ITERS as f64;
         ch.draw_series(LineSeries::new(vec![(x, 0.0), (x, top)], okabe_ito::GREY.stroke_width(1)))?;
-        legend(&mut ch, SeriesLabelPosition::UpperRight)?;
-        let Some(att) = os.first().and_then(|o| o.attention.as_ref()) else { return Ok(()) };
+        lines.push(vec![(x, 0.0), (x, top)]);
+        legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let Some((o, att)) = os.first().and_then(|o| o.attention.as_ref().map(|a| (o, a))) else { return Ok(()) };
         let n = att.len();
-        let hi = att.iter().flatten().copied().fold(0.0, f64::max).max(1e-9);
+        // Colour: n × weight, so a uniform row (weight 1/n) is white at every n and a departure
+        // from 1/n shows as well in row 30 as in row 2.
         let idx: Vec<f64> = (1..=n).map(|i| i as f64).collect();
-        let mut ch = panel(&map_area, "F14: attention matrix after training (seed 1)", 0.5..n as f64 + 0.5, 0.5..n as f64 + 0.5, "key i", "query n")?;
-        heatmap(&mut ch, &idx, &idx, |i, j| if i > j { WHITE } else { viridis(att[j][i] / hi) })?;
-        colorbar(&bar, 0.0, hi, "attention weight", viridis)?;
+        let mut ch = panel(&map_area, &format!("F14: n × attention weight (seed {})", o.config.seed), 0.5..n as f64 + 0.5, 0.5..n as f64 + 0.5, "key i", "query n")?;
+        heatmap(&mut ch, &idx, &idx, |i, j| if i > j { WHITE } else { diverging(att[j][i] * (j + 1) as f64 - 1.0, 1.0) })?;
+        colorbar(&bar, 0.0, 2.0, "n × weight (1 = uniform, 1/n)", |t| diverging(2.0 * t - 1.0, 1.0))?;
+        // Row profile: each query's weights, scaled by n (min to max over its keys), against the
+        // theory's uniform row, n × 1/n = 1.
+        let rows: Vec<(f64, f64, f64)> = att
+            .iter()
+            .enumerate()
+            .map(|(j, r)| {
+                let ws = &r[..=j];
+                let k = (j + 1) as f64;
+                (k * ws.iter().copied().fold(f64::INFINITY, f64::min), k * ws.iter().copied().fold(0.0, f64::max), k)
+            })
+            .collect();
+        let (lo, hi) = rows.iter().fold((0.9f64, 1.1f64), |(a, b), r| (a.min(r.0), b.max(r.1)));
+        let pad = 0.08 * (hi - lo);
+        let mut ch = panel(&profile, "F14 rows: n × weights of query n", 0.0..n as f64 + 1.0, (lo - pad)..(hi + 2.5 * pad), "query n", "n × attention weight")?;
+        let bars: Vec<Vec<(f64, f64)>> = rows.iter().map(|&(a, b, x)| vec![(x, a), (x, b)]).collect();
+        ch.draw_series(bars.iter().map(|b| PathElement::new(b.clone(), okabe_ito::BLACK.stroke_width(3))))?
+            .label("row's min to max over keys (trained)")
+            .legend(seg(okabe_ito::BLACK, 3));
+        ch.draw_series(rows.iter().map(|&(a, b, x)| Circle::new((x, 0.5 * (a + b)), 2, okabe_ito::BLACK.filled())))?;
+        let uniform = vec![(0.0, 1.0), (n as f64 + 1.0, 1.0)];
+        ch.draw_series(dashed(uniform.clone(), okabe_ito::VERMILLION, 2))?.label("uniform row, 1/n (theory)").legend(seg(okabe_ito::VERMILLION, 2));
+        let mut lines = bars;
+        lines.push(uniform);
+        legend_auto(&mut ch, &lines, &["row's min to max over keys (trained)", "uniform row, 1/n (theory)"])?;
         Ok(())
     }
 }

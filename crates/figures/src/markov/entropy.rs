@@ -69,7 +69,7 @@ impl Figure for EntropyFig<'_> {
             let mut ch = panel(&plot_area, title, 0.0..1.0, 0.0..1.0, "p = P(0→1)", "q = P(1→0)")?;
             heatmap(&mut ch, &g, &g, |i, j| viridis(vals[i][j] / vmax))?;
             ch.draw_series(dashed(vec![(0.0, 1.0), (1.0, 0.0)], RGBColor(255, 255, 255), 2))?;
-            colorbar(&bar, 0.0, vmax, "", viridis)?;
+            colorbar(&bar, 0.0, vmax, "nats", viridis)?;
         }
         let slice_title = format!("slice q = {}: closed forms (dashed) vs Monte Carlo (markers)", self.cfg.slice_q);
         let mut ch = panel(&bottom, &slice_title, 0.0..1.0, 0.0..0.75, "p", "loss (nats)")?;

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::pq_caption;
-use crate::plot::{colorbar, dashed, finite_runs, heatmap, legend, panel, seg};
+use crate::plot::{Glyph, colorbar, dashed, finite_runs, heatmap, legend_row, panel};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito, viridis};
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -24,7 +24,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         status,
         record: serde_json::to_value(&rec)?,
         caption: "Colour: (L(e, w, b*) − H*)/(U − H*), so 0 is the entropy rate and 1 the unigram loss \
-                  (clipped at 2). Dashed sky blue: the global-minimum set c(w)e² = s*; solid vermillion: the \
+                  drawn as log₁₀ from −2, i.e. 1% of the way from H* to U and below, to the largest value on the grid; 0 = the unigram level). Dashed sky blue: the global-minimum set c(w)e² = s*; solid vermillion: the \
                   unigram set e = 0; thin dashed blue: w = −1/√2, where c(w) = 0; thin grey: level lines of the conserved energy E(e, w) = e² − w² − \
                   sign(w)ln|w|; dashed black: the separatrix E = E* ≈ −0.847 through the saddle (0, −1/√2). \
                   For (0.2, 0.3) (p+q < 1) the global set lies at w > −1/√2, for (0.5, 0.8) (p+q > 1) at w < −1/√2."
@@ -45,21 +45,28 @@ fn level_curve(line: &LevelLine, ws: &[f64], sign: f64) -> Vec<(f64, f64)> {
 
 impl Figure for LandscapeFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1300, 600)
+        (1400, 640)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let (main, bar) = root.split_horizontally(1200);
+        let (body, key) = root.split_vertically(600);
+        let (main, bar) = body.split_horizontally(1260);
         let areas = main.split_evenly((1, self.data.panels.len()));
         let (es, ws) = (self.cfg.e.points(), self.cfg.w.points());
         let wfine = &self.data.w_fine;
         let w_crit = self.data.w_crit;
+        // Colour: log₁₀ of the gap fraction from −2 (1% of the way from H* to U, and below) up to
+        // the largest value on the grid, so nothing is clipped above, the unigram level (0) sits
+        // mid-scale and the global set (−∞) at the floor.
+        let hi = self.data.panels.iter().flat_map(|p| p.gap_fraction.iter().flatten()).copied().filter(|g| g.is_finite()).fold(10.0, f64::max).log10();
+        const FLOOR: f64 = -2.0;
+        let cmap = move |g: f64| viridis((g.max(1e-300).log10().max(FLOOR) - FLOOR) / (hi - FLOOR));
         for (area, p) in areas.iter().zip(&self.data.panels) {
             let mut ch = panel(area, &pq_caption(&p.chain), -2.0..2.0, -2.5..2.5, "w (FFN weight)", "e (embedding)")?;
-            heatmap(&mut ch, &ws, &es, |i, j| viridis(p.gap_fraction[j][i] / 2.0))?;
+            heatmap(&mut ch, &ws, &es, |i, j| cmap(p.gap_fraction[j][i]))?;
             for line in &self.data.levels {
                 for sign in [1.0, -1.0] {
                     for run in finite_runs(level_curve(line, wfine, sign)) {
@@ -73,30 +80,31 @@ impl Figure for LandscapeFig<'_> {
                     .into_iter()
                     .map(|(w, e)| if w < 0.0 { (w, e) } else { (w, f64::NAN) })
                     .collect();
-                for (k, run) in finite_runs(sep).into_iter().enumerate() {
-                    let s = ch.draw_series(dashed(run, okabe_ito::BLACK, 2))?;
-                    if sign > 0.0 && k == 0 {
-                        s.label("separatrix E = E*").legend(seg(okabe_ito::BLACK, 2));
-                    }
+                for run in finite_runs(sep) {
+                    ch.draw_series(dashed(run, okabe_ito::BLACK, 2))?;
                 }
             }
-            ch.draw_series(LineSeries::new(vec![(-2.0, 0.0), (2.0, 0.0)], UNIGRAM.stroke_width(3)))?
-                .label("unigram set (L = U)")
-                .legend(seg(UNIGRAM, 3));
+            ch.draw_series(LineSeries::new(vec![(-2.0, 0.0), (2.0, 0.0)], UNIGRAM.stroke_width(3)))?;
             let glob = |sign: f64| wfine.iter().zip(&p.global_set_e).map(move |(&w, e)| match *e {
                 Some(e) if e <= 2.5 => (w, sign * e),
                 _ => (w, f64::NAN),
             });
-            for (k, run) in finite_runs(glob(1.0)).into_iter().chain(finite_runs(glob(-1.0))).enumerate() {
-                let s = ch.draw_series(dashed(run, okabe_ito::SKY, 3))?;
-                if k == 0 {
-                    s.label("global set (L = H*)").legend(seg(okabe_ito::SKY, 3));
-                }
+            for run in finite_runs(glob(1.0)).into_iter().chain(finite_runs(glob(-1.0))) {
+                ch.draw_series(dashed(run, okabe_ito::SKY, 3))?;
             }
             ch.draw_series(dashed(vec![(w_crit, -2.5), (w_crit, 2.5)], GLOBAL, 1))?;
-            legend(&mut ch, SeriesLabelPosition::LowerRight)?;
         }
-        colorbar(&bar, 0.0, 2.0, "(L − H*)/(U − H*)", viridis)?;
+        colorbar(&bar, FLOOR, hi, "log₁₀[(L − H*)/(U − H*)]  (≤ −2 drawn as −2)", viridis)?;
+        legend_row(
+            &key,
+            &[
+                (Glyph::Dashed(okabe_ito::SKY, 3), "global-minimum set, L = H* (theory)"),
+                (Glyph::Line(UNIGRAM, 3), "unigram set e = 0, L = U"),
+                (Glyph::Dashed(okabe_ito::BLACK, 2), "separatrix E = E*"),
+                (Glyph::Dashed(GLOBAL, 1), "w = −1/√2, c(w) = 0"),
+                (Glyph::Line(okabe_ito::GREY, 1), "level lines of the conserved energy E(e, w)"),
+            ],
+        )?;
         Ok(())
     }
 }

@@ -11,7 +11,7 @@ use attnlab_lab::markov::experiments::train::phase::{self as experiment, Config,
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{colorbar, dashed, heatmap, panel};
+use crate::plot::{Glyph, colorbar, dashed, heatmap, legend_row, panel, text};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::viridis;
 use crate::tidy::Tidy;
@@ -90,26 +90,29 @@ struct PhaseFig<'a> {
 
 impl Figure for PhaseFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1900, 1330)
+        (1600, 1330)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let (maps, bars) = root.split_horizontally(1800);
+        let (head, rest) = root.split_vertically(30);
+        let (body, key) = rest.split_vertically(1260);
+        let (maps, bars) = body.split_horizontally(1490);
         let rows = maps.split_evenly((3, self.cfg.models.len()));
         let bar_rows = bars.split_evenly((3, 1));
         let err_row = |os: &[TrainOutcome]| transition_error(os) / ERR_SCALE;
+        let mut sizes = Vec::new();
         for (m, &(arch, tying)) in self.cfg.models.iter().enumerate() {
             let g = &self.cfg.grids[m];
             let b = self.cfg.base(arch);
-            let name = format!("{} model, {} (N {}, {} it., {} seeds/cell)", arch.name(), if tying { "tied" } else { "untied" }, b.seq_len, b.iters, self.cfg.seeds);
-            let kinds: [(&str, CellStat<'_>); 3] = [
-                ("final loss: 0 = H*, 1 = U", &position),
-                ("plateau at U / run length", &plateau),
-                ("F8: max |P_model − P| over states", &err_row),
-            ];
+            let size = format!("{}: {}×{} grid, N {}, {} it., {} seeds/cell", arch.name(), g.len(), g.len(), b.seq_len, b.iters, self.cfg.seeds);
+            if !sizes.contains(&size) {
+                sizes.push(size);
+            }
+            let name = format!("{}, {}", arch.name(), if tying { "tied" } else { "untied" });
+            let kinds: [(&str, CellStat<'_>); 3] = [("final loss", &position), ("plateau at U", &plateau), ("F8: |P(model) − P|", &err_row)];
             for (row, (label, f)) in kinds.into_iter().enumerate() {
                 let area = &rows[row * self.cfg.models.len() + m];
                 let mut ch = panel(area, &format!("{name}: {label}"), 0.0..1.0, 0.0..1.0, "p = P(0→1)", "q = P(1→0)")?;
@@ -136,10 +139,20 @@ impl Figure for PhaseFig<'_> {
                 }
             }
         }
+        text(&head, &format!("Sizes — {}", sizes.join("; ")), (12, 8), 14)?;
+        let labels = ["final loss position (0 = H*, 1 = U), seed mean", "fraction of the run on the plateau at U", "max |P(model) − P| over states (clipped at 0.2)"];
         for (k, area) in bar_rows.iter().enumerate() {
             let hi = if k == 2 { ERR_SCALE } else { 1.0 };
-            colorbar(area, 0.0, hi, "", viridis)?;
+            colorbar(area, 0.0, hi, labels[k], viridis)?;
         }
+        legend_row(
+            &key,
+            &[
+                (Glyph::Dashed(crate::style::okabe_ito::GREY, 2), "p + q = 1, the theory boundary (drawn white on the maps)"),
+                (Glyph::Patch(RGBColor(200, 200, 200)), "U − H* < 0.03: too close to tell apart"),
+                (Glyph::Dot(crate::style::okabe_ito::GREY), "cell verdict: white ring = agrees, black cross = disagrees, grey dot = inconclusive"),
+            ],
+        )?;
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::pq_caption;
-use crate::plot::{dashed, legend, panel, seg};
+use crate::plot::{dashed, legend_auto, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -58,22 +58,21 @@ impl Figure for SgdFig<'_> {
                 "step + 1 (log scale)",
                 "exact loss (nats)",
             )?;
-            for (k, tr) in r.traces.iter().filter(|tr| !tr.diverged).enumerate() {
-                let s = ch.draw_series(LineSeries::new(
-                    tr.curve.iter().map(|&(s, l)| (s as f64 + 1.0, l)),
-                    okabe_ito::BLACK.mix(0.35).stroke_width(1),
-                ))?;
+            let runs: Vec<Vec<(f64, f64)>> = r.traces.iter().filter(|tr| !tr.diverged).map(|tr| tr.curve.iter().map(|&(s, l)| (s as f64 + 1.0, l)).collect()).collect();
+            let run_label = format!("SGD runs ({} seeds)", runs.len());
+            for (k, run) in runs.iter().enumerate() {
+                let s = ch.draw_series(LineSeries::new(run.clone(), okabe_ito::BLACK.mix(0.35).stroke_width(1)))?;
                 if k == 0 {
-                    s.label("SGD runs (20 seeds)").legend(seg(okabe_ito::BLACK, 1));
+                    s.label(run_label.clone()).legend(seg(okabe_ito::BLACK, 1));
                 }
             }
-            ch.draw_series(dashed(vec![(1.0, h), (steps + 1.0, h)], GLOBAL, 2))?
-                .label(format!("H* = {h:.4} (theory)"))
-                .legend(seg(GLOBAL, 2));
-            ch.draw_series(dashed(vec![(1.0, u), (steps + 1.0, u)], UNIGRAM, 2))?
-                .label(format!("U = {u:.4} (theory)"))
-                .legend(seg(UNIGRAM, 2));
-            legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+            let (hl, ul) = (format!("H* = {h:.4} (theory)"), format!("U = {u:.4} (theory)"));
+            ch.draw_series(dashed(vec![(1.0, h), (steps + 1.0, h)], GLOBAL, 2))?.label(hl.clone()).legend(seg(GLOBAL, 2));
+            ch.draw_series(dashed(vec![(1.0, u), (steps + 1.0, u)], UNIGRAM, 2))?.label(ul.clone()).legend(seg(UNIGRAM, 2));
+            let mut lines = runs;
+            lines.push(vec![(1.0, h), (steps + 1.0, h)]);
+            lines.push(vec![(1.0, u), (steps + 1.0, u)]);
+            legend_auto(&mut ch, &lines, &[run_label.as_str(), hl.as_str(), ul.as_str()])?;
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use attnlab_lab::markov::experiments::train::sweep::{self as experiment, Config,
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{dashed, legend, panel, seg};
+use crate::plot::{dashed, legend_auto, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::tidy::Tidy;
@@ -76,26 +76,34 @@ impl Figure for SweepFig<'_> {
         let xr = || (0.8..n as f64 * 1.25).log_scale();
         let panels: [StatPanel<'_>; 2] = [
             ("F11: final loss vs memory m", "held-out loss (nats)", final_loss, h, u, (format!("H* = {h:.3}"), format!("U = {u:.3}"))),
-            ("F12: model's P(1 | x_{n−1} = 0) vs memory m", "predicted probability", estimate, 0.2, pi1, ("p = 0.2".into(), format!("π1 = {pi1:.3}"))),
+            ("F12: model's P(1 | xₙ₋₁ = 0) vs memory m", "predicted probability", estimate, 0.2, pi1, ("p = 0.2".into(), format!("π₁ = {pi1:.3}"))),
         ];
         for (area, (title, ydesc, stat, lo_line, hi_line, (lo_label, hi_label))) in areas.iter().zip(panels) {
             let vals: Vec<f64> = self.data.outcomes.iter().flatten().filter_map(|os| stat(os)).chain([lo_line, hi_line]).collect();
             let (lo, hi) = vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
             let pad = 0.1 * (hi - lo).max(0.02);
             let mut ch = panel(area, title, xr(), (lo - pad)..(hi + pad), "memory m (log scale; right-most = full attention)", ydesc)?;
+            let mut lines = Vec::new();
+            let mut labels = Vec::new();
             for (k, (&(layers, seeds), per_m)) in self.cfg.depths.iter().zip(&self.data.outcomes).enumerate() {
                 let col = COLORS[k % COLORS.len()];
                 let pts: Vec<(f64, f64)> =
                     self.cfg.memories.iter().zip(per_m).filter_map(|(&m, os)| stat(os).map(|v| (self.cfg.m_value(m), v))).collect();
-                ch.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))?
-                    .label(format!("L = {layers} ({seeds} seed{})", if seeds == 1 { "" } else { "s" }))
-                    .legend(seg(col, 2));
-                ch.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, col.filled())))?;
+                let label = format!("L = {layers} ({seeds} seed{})", if seeds == 1 { "" } else { "s" });
+                ch.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))?.label(label.clone()).legend(seg(col, 2));
+                ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
+                lines.push(pts);
+                labels.push(label);
             }
             let (x0, x1) = (0.8, n as f64 * 1.25);
-            ch.draw_series(dashed(vec![(x0, lo_line), (x1, lo_line)], GLOBAL, 2))?.label(lo_label).legend(seg(GLOBAL, 2));
-            ch.draw_series(dashed(vec![(x0, hi_line), (x1, hi_line)], UNIGRAM, 2))?.label(hi_label).legend(seg(UNIGRAM, 2));
-            legend(&mut ch, SeriesLabelPosition::LowerRight)?;
+            let (lo_label, hi_label) = (format!("{lo_label} (theory)"), format!("{hi_label} (theory)"));
+            ch.draw_series(dashed(vec![(x0, lo_line), (x1, lo_line)], GLOBAL, 2))?.label(lo_label.clone()).legend(seg(GLOBAL, 2));
+            ch.draw_series(dashed(vec![(x0, hi_line), (x1, hi_line)], UNIGRAM, 2))?.label(hi_label.clone()).legend(seg(UNIGRAM, 2));
+            lines.push(vec![(x0, lo_line), (x1, lo_line)]);
+            lines.push(vec![(x0, hi_line), (x1, hi_line)]);
+            labels.push(lo_label);
+            labels.push(hi_label);
+            legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         }
         Ok(())
     }

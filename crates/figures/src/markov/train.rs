@@ -11,7 +11,7 @@ use attnlab_lab::markov::experiments::train::{TrainOutcome, is_lagged, true_p1_g
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{dashed, legend, panel, seg};
+use crate::plot::{dashed, legend_auto, mean_t95, panel, runs_with_mean, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::tidy::Tidy;
@@ -28,7 +28,8 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         judgements: js,
         status,
         record: serde_json::to_value(&rec)?,
-        caption: "Top: loss on fresh held-out batches during training, one thin line per seed, one colour per \
+        caption: "Top: loss on fresh held-out batches during training: each seed a thin line, the seeds' mean \
+                  thick with its Student-t 95% band (n seeds, n − 1 degrees of freedom); one colour and marker per \
                   setting. Dashed: H* (blue) and U (vermillion), the theory. The claim for each setting is \
                   the proportion of its seeds whose run ends where the paper says (spec §6: final loss within \
                   0.01 nats of H* or U), with its Wilson 95% interval, against a majority (≥ 1/2); the \
@@ -36,10 +37,11 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
                   escape curve of each setting, the fraction of its runs still on the plateau (within 0.01 of \
                   U since first reaching it) at each iteration; a run still there at its end is censored (a \
                   curve that ends above 0 ends on censored runs). Bottom row (binary data): the trained model's \
-                  P̂(x_{n+1} = 1 | state 0) at the first 100 occurrences of state 0 in one held-out sequence (the \
-                  paper's 'est' panels), one line per seed; dashed: the chain's p (blue) and the unigram π1 \
+                  P̂(xₙ₊₁ = 1 | state 0) at the first 100 occurrences of state 0 in one held-out sequence (the \
+                  paper's 'est' panels), thin per seed, thick their mean with its t band; dashed: the chain's p (blue) and the unigram π1 \
                   (vermillion); judged on the mean over occurrences (±0.02, spec §6)."
             .to_string()
+            + &spikes(&rec.config, &rec.result)
             + &format!(" Sizes: {}.", sizes(&rec.config)),
     })
 }
@@ -64,6 +66,38 @@ fn tidy(cfg: &Config, data: &CurvesData) -> Tidy {
         }
     }
     t
+}
+
+/// Transient spikes, in words: every evaluation after the first 10% of iterations where a seed's
+/// loss is more than 0.05 nats above both its neighbouring evaluations (a one-evaluation
+/// excursion, not a run that stays on a plateau; a rule fixed before the paper-scale figures were
+/// read, so that a caption never leaves a visible spike unexplained), or "" when there is none.
+fn spikes(cfg: &Config, data: &CurvesData) -> String {
+    let mut found = Vec::new();
+    for (p, outs) in cfg.panels.iter().zip(&data.outcomes) {
+        for (g, os) in p.groups.iter().zip(outs) {
+            for o in os {
+                let start = 0.1 * o.config.iters as f64;
+                let worst = o
+                    .curve
+                    .windows(3)
+                    .filter(|w| w[1].iter as f64 >= start && w[1].loss.is_finite() && w[1].loss > w[0].loss.max(w[2].loss) + 0.05)
+                    .max_by(|a, b| a[1].loss.total_cmp(&b[1].loss));
+                if let Some(w) = worst {
+                    found.push(format!("{} — {}, seed {}: loss {:.3} at iteration {}", p.title, g.label, o.config.seed, w[1].loss, w[1].iter));
+                }
+            }
+        }
+    }
+    if found.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Transient spikes (one evaluation more than 0.05 nats above both its neighbours, after the first 10% of \
+             iterations; drawn as recorded, the run's final loss is what the claims judge): {}.",
+            found.join("; ")
+        )
+    }
 }
 
 /// The sizes every group ran at, in words: "tied (gpt, d 8, L 1, N 1024, B 16, 400 iterations, 5 seeds); …".
@@ -107,7 +141,10 @@ impl CurvesFig<'_> {
 
 impl Figure for CurvesFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (620 * self.cfg.panels.len() as u32, if self.has_estimates() { 1300 } else { 900 })
+        // At most two settings side by side (a figure fits a 1600 px screen); more wrap below.
+        let n = self.cfg.panels.len() as u32;
+        let cols = n.clamp(1, 2);
+        (660 * cols, n.div_ceil(cols) * if self.has_estimates() { 1300 } else { 900 })
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -116,35 +153,46 @@ impl Figure for CurvesFig<'_> {
     {
         let n = self.cfg.panels.len();
         let rows = if self.has_estimates() { 3 } else { 2 };
-        let areas = root.split_evenly((rows, n));
-        for (((area, p), outs), k) in areas.iter().zip(&self.cfg.panels).zip(&self.data.outcomes).zip(0..) {
+        let cols = n.clamp(1, 2);
+        let areas = root.split_evenly((rows * n.div_ceil(cols), cols));
+        let at = |k: usize, row: usize| &areas[((k / cols) * rows + row) * cols + k % cols];
+        for ((p, outs), k) in self.cfg.panels.iter().zip(&self.data.outcomes).zip(0..) {
+            let area = at(k, 0);
             let first = &outs[0][0];
             let (h, u) = (first.entropy_rate, first.unigram_loss);
             let iters = outs.iter().flatten().map(|o| o.config.iters).max().unwrap_or(1) as f64;
-            let top = outs
+            // Every recorded loss is inside the axes, the starting loss included.
+            let (lo_data, hi_data) = outs
                 .iter()
                 .flatten()
-                .flat_map(|o| o.curve.iter().skip(1).map(|e| e.loss))
+                .flat_map(|o| o.curve.iter().map(|e| e.loss))
                 .filter(|x| x.is_finite())
-                .fold(u + 0.02, f64::max)
-                .min(u + 0.15);
-            let mut ch = panel(area, &p.title, 0.0..iters, (h - 0.03)..top, "iteration", "held-out loss (nats)")?;
+                .fold((h, u), |(a, b), x| (a.min(x), b.max(x)));
+            let pad = 0.04 * (hi_data - lo_data).max(0.01);
+            let mut ch = panel(area, &p.title, 0.0..iters, (lo_data - pad)..(hi_data + pad), "iteration", "held-out loss (nats)")?;
+            let mut lines = Vec::new();
+            let mut labels = Vec::new();
             for (k, (g, os)) in p.groups.iter().zip(outs).enumerate() {
                 let col = COLORS[k % COLORS.len()];
-                for (s, o) in os.iter().enumerate() {
-                    let pts: Vec<(f64, f64)> = o.curve.iter().filter(|e| e.loss.is_finite()).map(|e| (e.iter as f64, e.loss.min(top))).collect();
-                    let series = ch.draw_series(LineSeries::new(pts, col.mix(0.8).stroke_width(2)))?;
-                    if s == 0 {
-                        series.label(format!("{} ({} seeds)", g.label, os.len())).legend(seg(col, 2));
-                    }
-                }
+                let runs: Vec<Vec<(f64, f64)>> = os.iter().map(|o| o.curve.iter().map(|e| (e.iter as f64, e.loss)).collect()).collect();
+                let label = if os.len() > 1 { format!("{}: mean of {} seeds, 95% t band", g.label, os.len()) } else { format!("{} (1 seed)", g.label) };
+                runs_with_mean(&mut ch, &runs, col, &label)?;
+                markers(&mut ch, &mean_t95(&runs).iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(), k, col)?;
+                labels.push(label);
+                lines.extend(runs);
             }
-            ch.draw_series(dashed(vec![(0.0, h), (iters, h)], GLOBAL, 2))?.label(format!("H* = {h:.3}")).legend(seg(GLOBAL, 2));
-            ch.draw_series(dashed(vec![(0.0, u), (iters, u)], UNIGRAM, 2))?.label(format!("U = {u:.3}")).legend(seg(UNIGRAM, 2));
-            legend(&mut ch, SeriesLabelPosition::UpperRight)?;
-            self.draw_escape(&areas[n + k], p, outs, iters)?;
+            let hl = format!("H* = {h:.3} (theory)");
+            let ul = format!("U = {u:.3} (theory)");
+            ch.draw_series(dashed(vec![(0.0, h), (iters, h)], GLOBAL, 2))?.label(hl.clone()).legend(seg(GLOBAL, 2));
+            ch.draw_series(dashed(vec![(0.0, u), (iters, u)], UNIGRAM, 2))?.label(ul.clone()).legend(seg(UNIGRAM, 2));
+            lines.push(vec![(0.0, h), (iters, h)]);
+            lines.push(vec![(0.0, u), (iters, u)]);
+            labels.push(hl);
+            labels.push(ul);
+            legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
+            self.draw_escape(at(k, 1), p, outs, iters)?;
             if rows == 3 {
-                self.draw_estimates(&areas[2 * n + k], p, outs)?;
+                self.draw_estimates(at(k, 2), p, outs)?;
             }
         }
         Ok(())
@@ -157,14 +205,20 @@ impl CurvesFig<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let mut ch = panel(area, "escape from the plateau at U (Kaplan–Meier)", 0.0..iters, 0.0..1.05, "iteration", "fraction of runs still on the plateau")?;
+        // Headroom above 1 keeps the legend off the curves, which start at 1.
+        let mut ch = panel(area, "escape from the plateau at U (Kaplan–Meier)", 0.0..iters, -0.02..1.45, "iteration", "fraction of runs still on the plateau")?;
+        let mut lines = Vec::new();
+        let mut labels = Vec::new();
         for (k, (g, os)) in p.groups.iter().zip(outs).enumerate() {
             let col = COLORS[k % COLORS.len()];
-            ch.draw_series(LineSeries::new(claims::escape_curve(os), col.stroke_width(3)))?
-                .label(format!("{} ({} runs)", g.label, os.len()))
-                .legend(seg(col, 3));
+            let curve: Vec<(f64, f64)> = claims::escape_curve(os).into_iter().collect();
+            let label = format!("{} ({} runs)", g.label, os.len());
+            ch.draw_series(LineSeries::new(curve.clone(), col.stroke_width(3)))?.label(label.clone()).legend(seg(col, 3));
+            markers(&mut ch, &curve, k, col)?;
+            lines.push(curve);
+            labels.push(label);
         }
-        legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+        legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         Ok(())
     }
 
@@ -183,28 +237,58 @@ impl CurvesFig<'_> {
             .chain([truth, pi1])
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
         let pad = 0.1 * (hi - lo).max(0.05);
-        let cond = if is_lagged(&first.config) { "x_{n-k+1}" } else { "x_n" };
+        let cond = if is_lagged(&first.config) { "xₙ₋ₖ₊₁" } else { "xₙ" };
         let mut ch = panel(
             area,
-            &format!("model's P(x_{{n+1}} = 1 | {cond} = 0), held-out sequence"),
+            &format!("model's P(xₙ₊₁ = 1 | {cond} = 0), held-out sequence"),
             1.0..len,
             (lo - pad)..(hi + pad),
             "occurrence of state 0",
             "predicted probability",
         )?;
+        let mut lines = Vec::new();
+        let mut labels = Vec::new();
         for (k, (g, os)) in p.groups.iter().zip(outs).enumerate() {
             let col = COLORS[k % COLORS.len()];
-            for (s, o) in os.iter().enumerate() {
-                let pts: Vec<(f64, f64)> = o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)).collect();
-                let series = ch.draw_series(LineSeries::new(pts, col.mix(0.8).stroke_width(2)))?;
-                if s == 0 {
-                    series.label(g.label.clone()).legend(seg(col, 2));
-                }
-            }
+            let runs: Vec<Vec<(f64, f64)>> = os.iter().map(|o| o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)).collect()).collect();
+            let label = if os.len() > 1 { format!("{}: mean of {} seeds, 95% t band", g.label, os.len()) } else { g.label.clone() };
+            runs_with_mean(&mut ch, &runs, col, &label)?;
+            labels.push(label);
+            lines.extend(runs);
         }
-        ch.draw_series(dashed(vec![(1.0, truth), (len, truth)], GLOBAL, 2))?.label(format!("p = {truth}")).legend(seg(GLOBAL, 2));
-        ch.draw_series(dashed(vec![(1.0, pi1), (len, pi1)], UNIGRAM, 2))?.label(format!("π1 = {pi1:.3}")).legend(seg(UNIGRAM, 2));
-        legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+        let pl = format!("p = {truth} (truth)");
+        let il = format!("π₁ = {pi1:.3} (unigram)");
+        ch.draw_series(dashed(vec![(1.0, truth), (len, truth)], GLOBAL, 2))?.label(pl.clone()).legend(seg(GLOBAL, 2));
+        ch.draw_series(dashed(vec![(1.0, pi1), (len, pi1)], UNIGRAM, 2))?.label(il.clone()).legend(seg(UNIGRAM, 2));
+        lines.push(vec![(1.0, truth), (len, truth)]);
+        lines.push(vec![(1.0, pi1), (len, pi1)]);
+        labels.push(pl);
+        labels.push(il);
+        legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         Ok(())
     }
+}
+
+/// Marks a group's line with its own marker shape (circle, square, triangle, cross, diamond) at
+/// about 8 points, offset per group, so overlapping lines stay apart in print and for colour-blind
+/// readers.
+fn markers<DB: DrawingBackend>(ch: &mut crate::plot::Chart<'_, DB>, line: &[(f64, f64)], k: usize, col: RGBColor) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    if line.len() < 2 {
+        return Ok(());
+    }
+    let step = (line.len() / 8).max(1);
+    let offset = (k * step / 5).min(line.len() - 1);
+    let pts: Vec<(f64, f64)> = line.iter().skip(offset).step_by(step).copied().filter(|p| p.1.is_finite()).collect();
+    let style = col.filled();
+    match k % 5 {
+        0 => ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, style)))?,
+        1 => ch.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], style)))?,
+        2 => ch.draw_series(pts.iter().map(|&p| TriangleMarker::new(p, 5, style)))?,
+        3 => ch.draw_series(pts.iter().map(|&p| Cross::new(p, 4, col.stroke_width(2))))?,
+        _ => ch.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Polygon::new(vec![(0, -5), (5, 0), (0, 5), (-5, 0)], style)))?,
+    };
+    Ok(())
 }

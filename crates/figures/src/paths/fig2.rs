@@ -100,21 +100,25 @@ impl Figure for AccuracyFig<'_> {
             crate::tidy::note_xy(self.title, "GP, good path", "width N", "test accuracy (%)", &line(d.gp_good));
             crate::tidy::note_xy(self.title, "GP, good + denoising", "width N", "test accuracy (%)", &line(d.gp_good_denoising));
         }
-        ch.draw_series(LineSeries::new(line(d.gp_accuracy), GP.stroke_width(2)))?
-            .label(format!("GP, all paths ({:.1}%)", 100.0 * d.gp_accuracy))
-            .legend(seg(GP, 2));
+        // The GP limits are theory too: dashed, one colour each.
+        let mut lines: Vec<Vec<(f64, f64)>> = Vec::new();
+        let mut labels: Vec<String> = Vec::new();
+        let mut gp_lines = vec![(format!("GP, all paths ({:.1}%)", 100.0 * d.gp_accuracy), d.gp_accuracy, GP)];
         if self.ref_lines {
-            ch.draw_series(DashedLineSeries::new(line(d.gp_good), 10, 6, GP.stroke_width(2)))?
-                .label(format!("GP, good path ({:.1}%)", 100.0 * d.gp_good))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 7, y)], GP.stroke_width(2)));
-            ch.draw_series(DashedLineSeries::new(line(d.gp_good_denoising), 2, 4, GP.stroke_width(2)))?
-                .label(format!("GP, good + denoising ({:.1}%)", 100.0 * d.gp_good_denoising))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 2, y)], GP.stroke_width(2)));
+            gp_lines.push((format!("GP, good path ({:.1}%)", 100.0 * d.gp_good), d.gp_good, okabe_ito::GREEN));
+            gp_lines.push((format!("GP, good + denoising ({:.1}%)", 100.0 * d.gp_good_denoising), d.gp_good_denoising, okabe_ito::PURPLE));
+        }
+        for (label, v, col) in gp_lines {
+            ch.draw_series(dashed(line(v), col, 2))?.label(label.clone()).legend(seg(col, 2));
+            lines.push(line(v));
+            labels.push(label);
         }
         let th: Vec<(f64, f64)> = d.theory.iter().map(|r| (r.width, 100.0 * r.test_accuracy)).collect();
         crate::tidy::note_xy(self.title, "theory (U solved at each N)", "width N", "test accuracy (%)", &th);
         ch.draw_series(dashed(th.clone(), THEORY, 2))?.label("theory (U solved at each N)").legend(seg(THEORY, 2));
         ch.draw_series(th.iter().map(|&p| Cross::new(p, 6, THEORY.stroke_width(2))))?;
+        lines.push(th);
+        labels.push("theory (U solved at each N)".into());
         for s in &d.samples {
             let m = MeanSe::of(&s.chain_accuracy);
             let (x, y, e) = (s.width as f64, 100.0 * s.acc_samples, 100.0 * t * m.se);
@@ -123,36 +127,47 @@ impl Figure for AccuracyFig<'_> {
                 vec![crate::tidy::Point { panel: title.into(), series: "Gibbs samples (mean over chains, t 95% interval)".into(), x_name: "width N".into(), x, y_name: "test accuracy (%)".into(), y, interval: Some([y - e, y + e]), seed: None }]
             });
             ch.draw_series(std::iter::once(PathElement::new(vec![(x, y - e), (x, y + e)], BLACK.stroke_width(2))))?;
+            lines.push(vec![(x, y - e), (x, y + e)]);
         }
+        let sampled = format!("Gibbs samples (mean, t 95% interval, {} chains)", self.cfg.chains);
         ch.draw_series(d.samples.iter().map(|s| Circle::new((s.width as f64, 100.0 * s.acc_samples), 5, BLACK.filled())))?
-            .label(format!("Gibbs samples ({} chains)", self.cfg.chains))
+            .label(sampled.clone())
             .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.filled()));
-        legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+        labels.push(sampled);
+        crate::plot::legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         if let Some(right) = right {
             // U entries vs N (2-path network: g = 0, d = 1).
-            let entries = [((0, 0), "U_gg", THEORY), ((1, 1), "U_dd", okabe_ito::GREEN), ((0, 1), "U_gd", okabe_ito::VERMILLION)];
+            let entries = [((0, 0), "U(g, g)", THEORY), ((1, 1), "U(d, d)", okabe_ito::GREEN), ((0, 1), "U(g, d)", okabe_ito::VERMILLION)];
             let mut all: Vec<f64> = d.theory.iter().flat_map(|r| entries.iter().map(move |((i, j), _, _)| r.u[0][*i][*j])).collect();
             all.extend(d.samples.iter().flat_map(|s| entries.iter().map(move |((i, j), _, _)| s.u_sampled[*i][*j])));
             let ulo = all.iter().copied().fold(0.0, f64::min) - 0.3;
             let uhi = all.iter().copied().fold(1.0, f64::max) + 0.3;
-            let mut ch = panel(&right, "order parameter U_1 (paths g, d)", (x0..x1).log_scale(), ulo..uhi, "width N (log scale)", "U entry")?;
+            let title = "order parameter U₁ (paths g, d)";
+            let mut ch = panel(&right, title, (x0..x1).log_scale(), ulo..uhi, "width N (log scale)", "U entry")?;
+            let mut lines: Vec<Vec<(f64, f64)>> = Vec::new();
+            let mut labels: Vec<String> = Vec::new();
             for ((i, j), name, col) in entries {
                 let theory: Vec<(f64, f64)> = d.theory.iter().map(|r| (r.width, r.u[0][i][j])).collect();
-                crate::tidy::note_xy("order parameter U_1 (paths g, d)", &format!("{name} theory"), "width N", "U entry", &theory);
-                ch.draw_series(dashed(d.theory.iter().map(|r| (r.width, r.u[0][i][j])), col, 2))?
-                    .label(format!("{name} theory"))
-                    .legend(seg(col, 2));
+                crate::tidy::note_xy(title, &format!("{name} theory"), "width N", "U entry", &theory);
+                ch.draw_series(dashed(theory.clone(), col, 2))?.label(format!("{name}: theory (dashed), sampled (dots)")).legend(seg(col, 2));
+                labels.push(format!("{name}: theory (dashed), sampled (dots)"));
+                lines.push(theory);
                 for s in &d.samples {
                     let (x, y, e) = (s.width as f64, s.u_sampled[i][j], t * s.u_se[i][j]);
                     crate::tidy::note(|| {
-                        vec![crate::tidy::Point { panel: "order parameter U_1 (paths g, d)".into(), series: format!("{name} sampled (mean over chains, t 95% interval)"), x_name: "width N".into(), x, y_name: "U entry".into(), y, interval: Some([y - e, y + e]), seed: None }]
+                        vec![crate::tidy::Point { panel: title.into(), series: format!("{name} sampled (mean over chains, t 95% interval)"), x_name: "width N".into(), x, y_name: "U entry".into(), y, interval: Some([y - e, y + e]), seed: None }]
                     });
                     ch.draw_series(std::iter::once(PathElement::new(vec![(x, y - e), (x, y + e)], col.stroke_width(2))))?;
                     ch.draw_series(std::iter::once(Circle::new((x, y), 5, col.filled())))?;
+                    lines.push(vec![(x, y - e), (x, y + e)]);
                 }
             }
+            let sampled = format!("Gibbs samples: mean, t 95% interval ({} chains)", self.cfg.chains);
+            ch.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?.label(sampled.clone()).legend(|(x, y)| Circle::new((x + 9, y), 4, okabe_ito::GREY.filled()));
+            labels.push(sampled);
             ch.draw_series(LineSeries::new(vec![(x0, 0.0), (x1, 0.0)], okabe_ito::GREY.stroke_width(1)))?;
-            legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+            lines.push(vec![(x0, 0.0), (x1, 0.0)]);
+            crate::plot::legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         }
         Ok(())
     }
@@ -172,21 +187,27 @@ pub fn order(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> 
         status,
         record: serde_json::to_value(&rec)?,
         caption: "Order parameter U_1 (the weights of the path–path kernels in K), rows and columns in the \
-                  paper's order g, d, a1, a2. Top row: theory at N = 10, 100, 1000. Bottom row: the Gibbs-sampled \
-                  U = ⟨w_π·w_π'⟩/N at the sampled widths. Diverging RdBu scale (colour-blind safe) with symmetric \
-                  limits ±max|U| per panel; numbers in the cells. At small N the good and denoising paths get \
+                  paper's order g, d, a1, a2. One column per Gibbs-sampled width: the theory at that width above, the \
+                  Gibbs-sampled U = ⟨w_π·w_π'⟩/N below, on one diverging RdBu scale (colour-blind safe) with symmetric \
+                  limits ±max|U| of the column (colour bar underneath); the last column is the theory at the largest \
+                  width, where nothing was sampled. Numbers in the cells. At small N the good and denoising paths get \
                   large weights and a negative cross weight that cancels their shared noise; adversarial paths \
                   are suppressed; U → I as N grows."
             .into(),
     })
 }
 
-pub(crate) fn matrix_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, u: &[Vec<f64>], names: &[&str], order: &[usize]) -> DrawResult
+/// Largest |entry| of a matrix (a symmetric colour scale's limit).
+pub(crate) fn max_abs(u: &[Vec<f64>]) -> f64 {
+    u.iter().flatten().fold(0.0f64, |a, v| a.max(v.abs()))
+}
+
+/// A matrix of U (or overlaps) in path `order`, coloured on RdBu over ±`lim`, numbers in the cells.
+pub(crate) fn matrix_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, u: &[Vec<f64>], names: &[&str], order: &[usize], lim: f64) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     let n = order.len();
-    let lim = u.iter().flatten().fold(0.0f64, |a, v| a.max(v.abs()));
     crate::tidy::note(|| {
         order
             .iter()
@@ -211,7 +232,7 @@ where
         .y_labels(2 * n + 1)
         .x_label_formatter(&lab)
         .y_label_formatter(&|v| lab(&(n as f64 - v)))
-        .label_style((FONT, if n > 6 { 10 } else { 14 }))
+        .label_style((FONT, 14))
         .draw()?;
     let _ = ticks;
     for (a, &pa) in order.iter().enumerate() {
@@ -236,7 +257,7 @@ struct OrderFig<'a> {
 
 impl Figure for OrderFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1200, 820)
+        (390 * (self.data.samples.len().min(3) as u32 + 1), 900)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -245,21 +266,46 @@ impl Figure for OrderFig<'_> {
     {
         let d = self.data;
         let names: Vec<&str> = d.paths.iter().map(String::as_str).collect();
-        let rows = root.split_evenly((2, 3));
+        let (grid, bars) = root.split_vertically(830);
+        let cols = d.samples.len().min(3) + 1;
+        let cells = grid.split_evenly((2, cols));
+        let bar_areas = bars.split_evenly((1, cols));
+        // One column per sampled width: theory at that width above, the Gibbs samples below, one
+        // colour scale for both; the last column is the theory at the largest width (no samples).
         let mut k = 0;
-        for n in [10.0, 100.0, 1000.0] {
-            if let Some(r) = d.theory.iter().find(|r| r.width == n) {
-                matrix_panel(&rows[k], &format!("theory, N = {n}"), &r.u[0], &names, &ORDER4)?;
-                k += 1;
-            }
-        }
-        k = 3;
         for s in d.samples.iter().take(3) {
-            matrix_panel(&rows[k], &format!("Gibbs samples, N = {}", s.width), &s.u_sampled, &names, &ORDER4)?;
+            let lim = max_abs(&s.u_theory).max(max_abs(&s.u_sampled));
+            matrix_panel(&cells[k], &format!("theory, N = {}", s.width), &s.u_theory, &names, &ORDER4, lim)?;
+            matrix_panel(&cells[cols + k], &format!("Gibbs samples, N = {}", s.width), &s.u_sampled, &names, &ORDER4, lim)?;
+            hbar(&bar_areas[k], lim, &format!("U entry (N = {}); white = 0", s.width))?;
             k += 1;
+        }
+        if let Some(r) = d.theory.last() {
+            let lim = max_abs(&r.u[0]);
+            matrix_panel(&cells[k], &format!("theory, N = {}", r.width), &r.u[0], &names, &ORDER4, lim)?;
+            crate::plot::text(&cells[cols + k], &format!("N = {}: theory only", r.width), (40, 150), 15)?;
+            crate::plot::text(&cells[cols + k], "(no Gibbs samples at this width)", (40, 175), 14)?;
+            hbar(&bar_areas[k], lim, &format!("U entry (N = {}); white = 0", r.width))?;
         }
         Ok(())
     }
+}
+
+/// A horizontal colour bar of the RdBu scale over ±`lim`, labelled.
+pub(crate) fn hbar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lim: f64, label: &str) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let lim = lim.max(1e-12);
+    let mut ch = ChartBuilder::on(area).margin(4).margin_left(46).margin_right(30).x_label_area_size(20).caption(label, (FONT, 14)).build_cartesian_2d(-lim..lim, 0.0..1.0)?;
+    ch.configure_mesh().disable_mesh().disable_y_axis().x_labels(5).x_label_formatter(&|v| crate::plot::tick_in(*v, &(-lim..lim))).label_style((FONT, 14)).draw()?;
+    let n = 100;
+    ch.draw_series((0..n).map(|k| {
+        let a = -lim + 2.0 * lim * k as f64 / n as f64;
+        let b = -lim + 2.0 * lim * (k + 1) as f64 / n as f64;
+        Rectangle::new([(a, 0.0), (b, 1.0)], diverging((a + b) / 2.0, lim).filled())
+    }))?;
+    Ok(())
 }
 
 /// Fig 2d.
@@ -354,7 +400,7 @@ struct KernelFig<'a> {
 
 impl Figure for KernelFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1260, 860)
+        (1260, 960)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -362,16 +408,20 @@ impl Figure for KernelFig<'_> {
         DB::ErrorType: 'static,
     {
         let areas = root.split_evenly((2, 3));
-        for (area, (name, k)) in areas.iter().zip(&self.data.kernels) {
+        for (cell, (name, k)) in areas.iter().zip(&self.data.kernels) {
             let n = k.len();
             let lim = k.iter().flatten().fold(0.0f64, |a, v| a.max(v.abs()));
+            let h = cell.dim_in_pixel().1 as i32;
+            let (area, bar) = cell.split_vertically(h - 62);
+            hbar(&bar, lim, "kernel entry (RdBu, white = 0)")?;
+            let area = &area;
             let mut ch = ChartBuilder::on(area)
                 .caption(format!("{name} (±{lim:.3})"), (FONT, 16))
                 .margin(10)
                 .x_label_area_size(28)
                 .y_label_area_size(52)
                 .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)?;
-            ch.configure_mesh().disable_mesh().x_desc("example").y_desc("example").label_style((FONT, 11)).axis_desc_style((FONT, 12)).x_labels(11).y_labels(11)
+            ch.configure_mesh().disable_mesh().x_desc("example").y_desc("example").label_style((FONT, 14)).axis_desc_style((FONT, 14)).x_labels(11).y_labels(11)
                 .x_label_formatter(&|v| example_label(*v))
                 .y_label_formatter(&|v| example_label(n as f64 - *v))
                 .draw()?;

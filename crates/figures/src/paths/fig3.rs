@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::fig2::matrix_panel;
-use crate::plot::{dashed, legend, panel, seg};
+use crate::plot::{dashed, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
              Adam ({} steps, batch {}, lr {} cosine-decayed). Theory on P = {} training episodes with the frozen \
              trained heads, average pooling (each solve L-BFGS, at most {} iterations from its neighbour's solution; \
              largest final max |∂(S/N)/∂U| {:.1e}); accuracy on {} test episodes. (a) Test accuracy vs N: theory (dashed \
-             blue, τ = {} chosen on {} validation episodes at N = {n}), GP (vermillion, its own τ = {} chosen the same \
+             blue, τ = {} chosen on {} validation episodes at N = {n}), GP (dashed vermillion, its own τ = {} chosen the same \
              way), Gibbs samples at N = {n} ({} chains, black), the GD network itself (grey). (b–d) 16 × 16 U at N = {n}, \
              paths (h1, h2) row-major: theory, Gibbs samples, GD overlaps aᵀV²V¹ (unnormalised; RdBu, symmetric \
              limits). (e) Normalised head scores (bars, ascending) and the GD network's accuracy drop when that single \
@@ -91,9 +91,9 @@ impl Figure for IclFig<'_> {
         let mut vals: Vec<f64> = d.theory.iter().map(|t| t.1).collect();
         vals.extend([d.gp_accuracy, d.gd_accuracy, d.acc_samples]);
         let lo = vals.iter().copied().fold(1.0, f64::min) * 100.0 - 2.0;
-        let hi = (vals.iter().copied().fold(0.0, f64::max) * 100.0 + 2.0).min(100.5);
+        let hi = (vals.iter().copied().fold(0.0, f64::max) * 100.0 + 2.0).min(100.0);
         let mut ch = panel(&bots[0], "(a) accuracy vs N (frozen GD heads)", (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
-        ch.draw_series(LineSeries::new(vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)], okabe_ito::VERMILLION.stroke_width(2)))?
+        ch.draw_series(dashed(vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)], okabe_ito::VERMILLION, 2))?
             .label(format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy))
             .legend(seg(okabe_ito::VERMILLION, 2));
         ch.draw_series(LineSeries::new(vec![(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)], okabe_ito::GREY.stroke_width(2)))?
@@ -110,15 +110,22 @@ impl Figure for IclFig<'_> {
         ch.draw_series(std::iter::once(Circle::new((self.cfg.small_width as f64, 100.0 * d.acc_samples), 5, BLACK.filled())))?
             .label("Gibbs samples")
             .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.filled()));
-        legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+        let lines = vec![
+            vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)],
+            vec![(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)],
+            th.clone(),
+            vec![(self.cfg.small_width as f64, 100.0 * d.acc_samples)],
+        ];
+        let labels = [format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy), format!("GD network ({:.1}%)", 100.0 * d.gd_accuracy), format!("theory (τ = {})", d.tau), "Gibbs samples".to_string()];
+        crate::plot::legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         // (b–d) U heat maps.
         let names: Vec<String> = (0..16).map(|p| format!("{}{}", p / 4, p % 4)).collect();
         let nm: Vec<&str> = names.iter().map(String::as_str).collect();
         let order: Vec<usize> = (0..16).collect();
         let n = self.cfg.small_width;
-        matrix_panel(&tops[0], &format!("(b) theory U, N = {n}"), &d.u_theory, &nm, &order)?;
-        matrix_panel(&tops[1], &format!("(c) Gibbs-sampled U, N = {n}"), &d.u_sampled, &nm, &order)?;
-        matrix_panel(&tops[2], "(d) GD network: aᵀV²V¹ overlaps", &d.u_gd, &nm, &order)?;
+        matrix_panel(&tops[0], &format!("(b) theory U, N = {n}"), &d.u_theory, &nm, &order, super::fig2::max_abs(&d.u_theory))?;
+        matrix_panel(&tops[1], &format!("(c) Gibbs-sampled U, N = {n}"), &d.u_sampled, &nm, &order, super::fig2::max_abs(&d.u_sampled))?;
+        matrix_panel(&tops[2], "(d) GD network: aᵀV²V¹ overlaps", &d.u_gd, &nm, &order, super::fig2::max_abs(&d.u_gd))?;
         // (e) head scores and drops.
         let k = d.head_scores.len();
         let drops: Vec<f64> = d.single_prune.iter().map(|a| 100.0 * (d.gd_accuracy - a)).collect();
@@ -152,26 +159,27 @@ impl Figure for IclFig<'_> {
             })
             .y_desc("normalised head score")
             .x_desc("head (layer)index, ascending score")
-            .label_style((crate::style::FONT, 12))
+            .label_style((crate::style::FONT, 14))
             .axis_desc_style((crate::style::FONT, 14))
             .draw()?;
-        ch.configure_secondary_axes().y_desc("accuracy drop when pruned (points)").label_style((crate::style::FONT, 12)).axis_desc_style((crate::style::FONT, 14)).draw()?;
+        ch.configure_secondary_axes().y_desc("accuracy drop when pruned (points)").label_style((crate::style::FONT, 14)).axis_desc_style((crate::style::FONT, 14)).draw()?;
         ch.draw_series(d.head_scores.iter().enumerate().map(|(i, h)| Rectangle::new([(i as f64 + 0.2, 0.0), (i as f64 + 0.8, h.score)], okabe_ito::SKY.filled())))?
             .label("head score (theory, N = 10)")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], okabe_ito::SKY.filled()));
         ch.draw_secondary_series(drops.iter().enumerate().map(|(i, &v)| Circle::new((i as f64 + 0.5, v.max(0.0)), 5, okabe_ito::VERMILLION.filled())))?
             .label("GD drop (right axis)")
             .legend(|(x, y)| Circle::new((x + 6, y), 4, okabe_ito::VERMILLION.filled()));
-        ch.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(okabe_ito::GREY).label_font((crate::style::FONT, 12)).draw()?;
+        ch.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(okabe_ito::GREY).label_font((crate::style::FONT, 14)).draw()?;
         // (f) cumulative pruning.
         let cum: Vec<(f64, f64)> = d.cumulative_prune.iter().enumerate().map(|(i, a)| (i as f64, 100.0 * a)).collect();
         crate::tidy::note_xy("(f) GD accuracy, pruning in ascending score", "GD network", "heads pruned", "test accuracy (%)", &cum);
         let lo = cum.iter().map(|p| p.1).fold(100.0, f64::min) - 3.0;
-        let mut ch = panel(&bots[2], "(f) GD accuracy, pruning in ascending score", -0.3..k as f64 + 0.3, lo.max(0.0)..101.0, "heads pruned", "test accuracy (%)")?;
+        // The axis reaches down to chance (50%), so the chance line is always drawn, and stops at 100%.
+        let mut ch = panel(&bots[2], "(f) GD accuracy, pruning in ascending score", -0.3..k as f64 + 0.3, lo.clamp(0.0, 47.0)..100.0, "heads pruned", "test accuracy (%)")?;
         ch.draw_series(LineSeries::new(cum.clone(), BLACK.stroke_width(2)))?.label("GD network").legend(seg(BLACK, 2));
         ch.draw_series(cum.iter().map(|&p| Circle::new(p, 4, BLACK.filled())))?;
-        ch.draw_series(LineSeries::new(vec![(-0.3, 50.0), (k as f64 + 0.3, 50.0)], okabe_ito::GREY.stroke_width(1)))?.label("chance").legend(seg(okabe_ito::GREY, 1));
-        legend(&mut ch, SeriesLabelPosition::LowerLeft)?;
+        ch.draw_series(LineSeries::new(vec![(-0.3, 50.0), (k as f64 + 0.3, 50.0)], okabe_ito::GREY.stroke_width(1)))?.label("chance (50%)").legend(seg(okabe_ito::GREY, 1));
+        crate::plot::legend_auto(&mut ch, &[cum.clone(), vec![(-0.3, 50.0), (k as f64 + 0.3, 50.0)]], &["GD network", "chance (50%)"])?;
         Ok(())
     }
 }

@@ -13,7 +13,7 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{PAPER, SlopeFit, boot_seed, len_grid, lens_ok, replicate_seed, rms, rms_slope};
+use super::{PAPER, SlopeFit, boot_seed, len_grid, lens_ok, replicate_seed, rms, rms_ci, rms_slope};
 use crate::Lab;
 use crate::LabError;
 use crate::Mode;
@@ -76,6 +76,10 @@ pub struct E1Result {
     pub lens: Vec<usize>,
     /// RMSE_L of attn − m_W(q, z) (bounded keys).
     pub rmse: Vec<f64>,
+    /// A 95% interval of each RMSE (Student-t on the mean squared error over the replicates,
+    /// square-rooted).
+    #[serde(default)]
+    pub rmse_ci: Vec<[f64; 2]>,
     /// Slope over all L.
     pub fit: SlopeFit,
     /// Slope over L ≥ 64 (first two L dropped, spec §5.6). Descriptive only: E1's claim is judged
@@ -83,6 +87,9 @@ pub struct E1Result {
     pub fit_tail: SlopeFit,
     /// RMSE_L of the unbounded-key control.
     pub control_rmse: Vec<f64>,
+    /// A 95% interval of each control RMSE (as `rmse_ci`).
+    #[serde(default)]
+    pub control_rmse_ci: Vec<[f64; 2]>,
     /// Control slope over all L.
     pub control_fit: SlopeFit,
 }
@@ -151,9 +158,11 @@ pub fn run(cfg: &E1Config, seed: u64) -> Result<E1Result, ExchError> {
     Ok(E1Result {
         lens: cfg.lens.clone(),
         rmse: errs.iter().map(|e| rms(e)).collect(),
+        rmse_ci: errs.iter().map(|e| rms_ci(e)).collect(),
         fit,
         fit_tail,
         control_rmse: control.iter().map(|e| rms(e)).collect(),
+        control_rmse_ci: control.iter().map(|e| rms_ci(e)).collect(),
         control_fit,
     })
 }

@@ -15,7 +15,7 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{PAPER, SlopeFit, boot_seed, lens_ok, replicate_seed, rms, rms_slope};
+use super::{PAPER, SlopeFit, boot_seed, lens_ok, replicate_seed, rms, rms_ci, rms_slope};
 use crate::Lab;
 use crate::LabError;
 use crate::Mode;
@@ -178,6 +178,10 @@ pub struct E4Len {
     pub risk_opt: f64,
     /// Per N: RMS |ln ŵ − ln w_L*| over the training sets.
     pub param_err: Vec<f64>,
+    /// A 95% interval of each `param_err` (Student-t on the mean squared error over the training
+    /// sets, square-rooted).
+    #[serde(default)]
+    pub param_err_ci: Vec<[f64; 2]>,
     /// Per N: mean excess ½R''(ln ŵ − ln w_L*)² with its SE.
     pub excess: Vec<MeanSe>,
     /// Slope of the parameter error in N.
@@ -239,6 +243,7 @@ pub fn run(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
         let ln_w_opt_se = MeanSe::of(&derivs).se / curvature;
 
         let mut param_err = Vec::new();
+        let mut param_err_ci = Vec::new();
         let mut excess = Vec::new();
         let mut exc_cells: Vec<Vec<f64>> = Vec::new();
         let mut perr_cells: Vec<Vec<f64>> = Vec::new();
@@ -263,6 +268,7 @@ pub fn run(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
             let d: Vec<f64> = rows.iter().map(|r| r.0 - lw_opt).collect();
             let exc: Vec<f64> = d.iter().map(|x| 0.5 * curvature * x * x).collect();
             param_err.push(rms(&d));
+            param_err_ci.push(rms_ci(&d));
             excess.push(MeanSe::of(&exc));
             exc_cells.push(exc);
             perr_cells.push(d);
@@ -285,6 +291,7 @@ pub fn run(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
             curvature,
             risk_opt,
             param_err,
+            param_err_ci,
             excess,
             param_fit,
             excess_fit,

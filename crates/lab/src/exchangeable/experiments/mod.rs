@@ -23,7 +23,7 @@ pub mod e3;
 pub mod e4;
 pub mod e5;
 
-use attnlab_core::{CacheStatus, ConfigError};
+use attnlab_core::{CacheStatus, ConfigError, MeanSe};
 use attnlab_core::config::rules;
 use attnlab_core::rng::child_seed;
 use attnlab_exchangeable::fit::{BOOTSTRAP_RESAMPLES, bootstrap_slope, rms_of};
@@ -88,6 +88,15 @@ fn rms_slope_where(x: &[f64], errs: &[Vec<f64>], keep: impl Fn(f64) -> bool, see
 
 fn rms(xs: &[f64]) -> f64 {
     (xs.iter().map(|x| x * x).sum::<f64>() / xs.len() as f64).sqrt()
+}
+
+/// A 95% interval for the RMS of `xs`: the Student-t interval of the mean of x² (n − 1 degrees of
+/// freedom), its ends square-rooted (a lower end below 0 becomes 0). `[rms, rms]` for one value.
+fn rms_ci(xs: &[f64]) -> [f64; 2] {
+    let sq: Vec<f64> = xs.iter().map(|x| x * x).collect();
+    let m = MeanSe::of(&sq);
+    let half = if xs.len() > 1 { attnlab_comparator::t95(xs.len() - 1) * m.se } else { 0.0 };
+    [(m.mean - half).max(0.0).sqrt(), (m.mean + half).sqrt()]
 }
 
 /// The task of figure `figure` ([`Task`]): its experiment (the experiment id is the figure id).

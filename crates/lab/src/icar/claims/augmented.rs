@@ -9,7 +9,7 @@
 //!
 //! The trained theoretical heads (`icar.augmented.eta`): for each (d, T) of the grid, the
 //! gauge-invariant step size η_eff = η* = d/(T+d−2) (`.eta`) and the loss = loss* = (d−1)/(T+d−2)
-//! (`.loss`), for d ∈ {2, 3, 5, 8, 10} and T ∈ {10, 20, 50, 100}:
+//! (`.loss`), for d ∈ {2, 3, 4, 5, 6, 8, 10} (the spec §5 table) and T ∈ {10, 20, 50, 100}:
 //! - `icar.augmented.eta.d2-T10.eta`, `icar.augmented.eta.d2-T10.loss`,
 //!   `icar.augmented.eta.d2-T20.eta`, `icar.augmented.eta.d2-T20.loss`,
 //!   `icar.augmented.eta.d2-T50.eta`, `icar.augmented.eta.d2-T50.loss`,

@@ -122,8 +122,8 @@ pub struct EtaData {
     pub theory: Vec<EtaTheory>,
 }
 
-/// The full grid's dimensions.
-pub const DS: [usize; 5] = [2, 3, 5, 8, 10];
+/// The full grid's dimensions: every d of the spec §5 table.
+pub const DS: [usize; 7] = [2, 3, 4, 5, 6, 8, 10];
 /// The full grid's context lengths.
 pub const TS: [usize; 4] = [10, 20, 50, 100];
 /// The seed the η grid's record is stored under (each run has its own seed 1000 + 1000·d + T).
