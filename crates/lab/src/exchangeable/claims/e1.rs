@@ -80,9 +80,11 @@ mod tests {
         let d = E1Result {
             lens: cfg.lens.clone(),
             rmse: vec![1.0; cfg.lens.len()],
+            rmse_ci: Vec::new(),
             fit: fit(-0.58, [-0.60, -0.56]),
             fit_tail: fit(-0.50, [-0.52, -0.48]),
             control_rmse: vec![1.0; cfg.lens.len()],
+            control_rmse_ci: Vec::new(),
             control_fit: fit(-0.3, [-0.32, -0.28]),
         };
         let j = slope(&cfg, &d);
