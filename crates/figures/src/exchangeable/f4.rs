@@ -14,7 +14,8 @@ use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
-const COLORS: [RGBColor; 3] = [okabe_ito::SKY, okabe_ito::BLUE, okabe_ito::PURPLE];
+/// One colour per L: three Okabe–Ito hues far apart (as in F3).
+const COLORS: [RGBColor; 3] = [okabe_ito::BLUE, okabe_ito::ORANGE, okabe_ito::GREEN];
 
 /// Draws the figure from E4's record and judgements.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {

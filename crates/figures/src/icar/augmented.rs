@@ -67,8 +67,8 @@ impl Figure for AugFig<'_> {
         let (e, x) = (l.e(), l.x());
         let (left, rest) = root.split_horizontally(470);
         let (mid, right) = rest.split_horizontally(470);
-        let (lmap, lbar) = left.split_vertically(490);
-        let (mmap, mbar) = mid.split_vertically(490);
+        let (lmap, lbar) = left.split_vertically(470);
+        let (mmap, mbar) = mid.split_vertically(470);
         let Some(first) = self.data.runs.first() else { return Ok(()) };
         let qk = &first.structure.qk;
         let s = qk.iter().fold(0.0f64, |a, v| a.max(v.abs()));

@@ -47,7 +47,7 @@ type MatrixPanel<'a> = (&'a str, &'a [f64], usize, usize, &'a dyn Fn(usize, usiz
 
 impl Figure for DiagFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1500, 820)
+        (1500, 860)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -56,7 +56,7 @@ impl Figure for DiagFig<'_> {
     {
         let m = &self.cfg.model;
         let x = &self.data.fit.params;
-        let (top, bottom) = root.split_vertically(500);
+        let (top, bottom) = root.split_vertically(540);
         let (maps, bars) = top.split_vertically(440);
         let cols = maps.split_evenly((1, 4));
         let barcols = bars.split_evenly((1, 4));

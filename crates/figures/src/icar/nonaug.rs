@@ -112,7 +112,7 @@ impl Figure for NaFig<'_> {
         colorbar(&bar, 0.0, hi, "weight", viridis)?;
         let m = &first.token_score;
         let z = o.config.d + 1;
-        let (rmap, rbar) = right.split_vertically(490);
+        let (rmap, rbar) = right.split_vertically(470);
         let s = m.iter().fold(0.0f64, |a, v| a.max(v.abs()));
         matrix_panel(&rmap, "token score, head average (s | 1)", m, z, z, s, &|_, _| true, "key feature", "query feature")?;
         diverging_bar(&rbar, s, "token score entry")?;

@@ -42,14 +42,14 @@ const COLORS: [RGBColor; 4] = [okabe_ito::BLUE, okabe_ito::ORANGE, okabe_ito::GR
 
 impl Figure for PeFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1600, 820)
+        (1600, 860)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let (top, bottom) = root.split_vertically(440);
+        let (top, bottom) = root.split_vertically(480);
         let (maps, bars) = top.split_vertically(390);
         let cols = maps.split_evenly((1, 4));
         let barcols = bars.split_evenly((1, 4));

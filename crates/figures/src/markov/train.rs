@@ -168,8 +168,10 @@ impl Figure for CurvesFig<'_> {
                 .flat_map(|o| o.curve.iter().map(|e| e.loss))
                 .filter(|x| x.is_finite())
                 .fold((h, u), |(a, b), x| (a.min(x), b.max(x)));
-            let pad = 0.04 * (hi_data - lo_data).max(0.01);
-            let mut ch = panel(area, &p.title, 0.0..iters, (lo_data - pad)..(hi_data + pad), "iteration", "held-out loss (nats)")?;
+            let span = (hi_data - lo_data).max(0.01);
+            // Headroom above the data for the legend (the curves start high on the left, so the
+            // upper right is where it fits).
+            let mut ch = panel(area, &p.title, 0.0..iters, (lo_data - 0.04 * span)..(hi_data + 0.7 * span), "iteration", "held-out loss (nats)")?;
             let mut lines = Vec::new();
             let mut labels = Vec::new();
             for (k, (g, os)) in p.groups.iter().zip(outs).enumerate() {
@@ -237,6 +239,8 @@ impl CurvesFig<'_> {
             .chain([truth, pi1])
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
         let pad = 0.1 * (hi - lo).max(0.05);
+        // Headroom above the data for the legend.
+        let hi = hi + 3.0 * pad;
         let cond = if is_lagged(&first.config) { "xₙ₋ₖ₊₁" } else { "xₙ" };
         let mut ch = panel(
             area,
