@@ -384,6 +384,23 @@ where
     Ok(())
 }
 
+/// A horizontal colour bar for signed values over ±`lim`, labelled: `cmap` gets v/lim ∈ [−1, 1].
+pub fn signed_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lim: f64, label: &str, cmap: impl Fn(f64) -> RGBColor) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let lim = lim.max(1e-12);
+    let mut ch = ChartBuilder::on(area).margin(4).margin_left(40).margin_right(40).x_label_area_size(22).caption(label, (FONT, 14)).build_cartesian_2d(-lim..lim, 0.0..1.0)?;
+    ch.configure_mesh().disable_mesh().disable_y_axis().x_labels(5).x_label_formatter(&|v| tick_in(*v, &(-lim..lim))).label_style((FONT, 14)).draw()?;
+    let n = 100;
+    ch.draw_series((0..n).map(|k| {
+        let a = -lim + 2.0 * lim * k as f64 / n as f64;
+        let b = -lim + 2.0 * lim * (k + 1) as f64 / n as f64;
+        Rectangle::new([(a, 0.0), (b, 1.0)], cmap((a + b) / 2.0 / lim).filled())
+    }))?;
+    Ok(())
+}
+
 /// Style of a theory line: dashed, in `color`.
 pub fn dashed<I>(points: I, color: RGBColor, width: u32) -> DashedLineSeries<std::vec::IntoIter<(f64, f64)>, i32>
 where

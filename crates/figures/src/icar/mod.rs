@@ -93,15 +93,7 @@ pub(crate) fn diverging_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s
 where
     DB::ErrorType: 'static,
 {
-    let mut ch = ChartBuilder::on(area).margin(4).margin_left(40).margin_right(40).x_label_area_size(22).caption(label, (FONT, 14)).build_cartesian_2d(-scale..scale, 0.0..1.0)?;
-    ch.configure_mesh().disable_mesh().disable_y_axis().x_labels(5).x_label_formatter(&|v| crate::plot::tick_in(*v, &(-scale..scale))).label_style((FONT, 14)).draw()?;
-    let n = 100;
-    ch.draw_series((0..n).map(|k| {
-        let a = -scale + 2.0 * scale * k as f64 / n as f64;
-        let b = -scale + 2.0 * scale * (k + 1) as f64 / n as f64;
-        Rectangle::new([(a, 0.0), (b, 1.0)], diverging((a + b) / 2.0 / scale).filled())
-    }))?;
-    Ok(())
+    crate::plot::signed_bar(area, scale, label, diverging)
 }
 
 /// Largest |entry| of a matrix (for a symmetric colour scale).

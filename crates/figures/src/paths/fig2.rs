@@ -296,16 +296,7 @@ pub(crate) fn hbar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lim: f64, 
 where
     DB::ErrorType: 'static,
 {
-    let lim = lim.max(1e-12);
-    let mut ch = ChartBuilder::on(area).margin(4).margin_left(46).margin_right(30).x_label_area_size(20).caption(label, (FONT, 14)).build_cartesian_2d(-lim..lim, 0.0..1.0)?;
-    ch.configure_mesh().disable_mesh().disable_y_axis().x_labels(5).x_label_formatter(&|v| crate::plot::tick_in(*v, &(-lim..lim))).label_style((FONT, 14)).draw()?;
-    let n = 100;
-    ch.draw_series((0..n).map(|k| {
-        let a = -lim + 2.0 * lim * k as f64 / n as f64;
-        let b = -lim + 2.0 * lim * (k + 1) as f64 / n as f64;
-        Rectangle::new([(a, 0.0), (b, 1.0)], diverging((a + b) / 2.0, lim).filled())
-    }))?;
-    Ok(())
+    crate::plot::signed_bar(area, lim, label, |t| diverging(t, 1.0))
 }
 
 /// Fig 2d.
