@@ -18,10 +18,18 @@
 //!   `icar.augmented.eta.d3-T20.eta`, `icar.augmented.eta.d3-T20.loss`,
 //!   `icar.augmented.eta.d3-T50.eta`, `icar.augmented.eta.d3-T50.loss`,
 //!   `icar.augmented.eta.d3-T100.eta`, `icar.augmented.eta.d3-T100.loss`;
+//! - `icar.augmented.eta.d4-T10.eta`, `icar.augmented.eta.d4-T10.loss`,
+//!   `icar.augmented.eta.d4-T20.eta`, `icar.augmented.eta.d4-T20.loss`,
+//!   `icar.augmented.eta.d4-T50.eta`, `icar.augmented.eta.d4-T50.loss`,
+//!   `icar.augmented.eta.d4-T100.eta`, `icar.augmented.eta.d4-T100.loss`;
 //! - `icar.augmented.eta.d5-T10.eta`, `icar.augmented.eta.d5-T10.loss`,
 //!   `icar.augmented.eta.d5-T20.eta`, `icar.augmented.eta.d5-T20.loss`,
 //!   `icar.augmented.eta.d5-T50.eta`, `icar.augmented.eta.d5-T50.loss`,
 //!   `icar.augmented.eta.d5-T100.eta`, `icar.augmented.eta.d5-T100.loss`;
+//! - `icar.augmented.eta.d6-T10.eta`, `icar.augmented.eta.d6-T10.loss`,
+//!   `icar.augmented.eta.d6-T20.eta`, `icar.augmented.eta.d6-T20.loss`,
+//!   `icar.augmented.eta.d6-T50.eta`, `icar.augmented.eta.d6-T50.loss`,
+//!   `icar.augmented.eta.d6-T100.eta`, `icar.augmented.eta.d6-T100.loss`;
 //! - `icar.augmented.eta.d8-T10.eta`, `icar.augmented.eta.d8-T10.loss`,
 //!   `icar.augmented.eta.d8-T20.eta`, `icar.augmented.eta.d8-T20.loss`,
 //!   `icar.augmented.eta.d8-T50.eta`, `icar.augmented.eta.d8-T50.loss`,
