@@ -9,6 +9,7 @@
 pub mod exchangeable;
 pub mod icar;
 pub mod markov;
+pub mod outline;
 pub mod paths;
 pub mod plot;
 pub mod render;

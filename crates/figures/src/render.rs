@@ -1,4 +1,5 @@
-//! Rendering: every figure is drawn twice from the same code, to SVG and to PNG, written atomically.
+//! Rendering: every figure is drawn twice from the same code, to SVG (text as glyph outlines) and to
+//! PNG, and converted from that SVG to PDF; every file written atomically.
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +25,8 @@ pub trait Figure {
         DB::ErrorType: 'static;
 }
 
-/// Draws `fig` to `<dir>/<id>.svg` and `<dir>/<id>.png` (atomically) and returns both paths.
+/// Draws `fig` to `<dir>/<id>.svg` and `<dir>/<id>.png`, converts the SVG to `<dir>/<id>.pdf` (all
+/// written atomically) and returns the three paths.
 pub fn render(fig: &impl Figure, dir: &Path, id: &str) -> Result<Vec<PathBuf>, FigureError> {
     register_fonts();
     std::fs::create_dir_all(dir).map_err(|e| FigureError::io(dir, e))?;
@@ -46,7 +48,11 @@ pub fn render(fig: &impl Figure, dir: &Path, id: &str) -> Result<Vec<PathBuf>, F
     if !table.is_empty() {
         table.write(dir, id)?;
     }
+    let svg = crate::outline::outline_text(&svg);
     attnlab_core::io::write_atomic(&svg_path, svg.as_bytes()).map_err(|e| FigureError::io(&svg_path, e))?;
+    let pdf_path = dir.join(format!("{id}.pdf"));
+    let pdf = pdf_of_svg(&svg).map_err(|e| FigureError::Draw(format!("{id}: PDF: {e}")))?;
+    attnlab_core::io::write_atomic(&pdf_path, &pdf).map_err(|e| FigureError::io(&pdf_path, e))?;
 
     let png_path = dir.join(format!("{id}.png"));
     // A temporary name no other writer (process, host) can pick; renamed into place when whole.
@@ -58,5 +64,13 @@ pub fn render(fig: &impl Figure, dir: &Path, id: &str) -> Result<Vec<PathBuf>, F
         root.present().map_err(|e| draw_err(e.into()))?;
     }
     std::fs::rename(&tmp, &png_path).map_err(|e| FigureError::io(&png_path, e))?;
-    Ok(vec![svg_path, png_path])
+    Ok(vec![svg_path, png_path, pdf_path])
+}
+
+/// The PDF of an SVG (one page of the SVG's size, 1 px = 1 pt), by svg2pdf. The SVG's text must
+/// already be outlines ([`crate::outline::outline_text`]): svg2pdf is built without fonts.
+pub fn pdf_of_svg(svg: &str) -> Result<Vec<u8>, String> {
+    use svg2pdf::usvg;
+    let tree = usvg::Tree::from_str(svg, &usvg::Options::default()).map_err(|e| e.to_string())?;
+    svg2pdf::to_pdf(&tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions::default()).map_err(|e| e.to_string())
 }

@@ -5,7 +5,7 @@ use std::sync::Once;
 
 /// DejaVu Sans (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`), embedded so that
 /// figures render identically on machines without system fonts.
-static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+pub(crate) static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// The font family name every figure asks for.
 pub const FONT: &str = "sans-serif";

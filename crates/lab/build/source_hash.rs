@@ -7,7 +7,9 @@
 //! - for every workspace crate those files name (`attnlab_x` → `crates/x`), and every workspace crate
 //!   that one depends on (its `[dependencies]`, transitively): its `Cargo.toml`, `build.rs` and every
 //!   `.rs` file under its `src/`;
-//! - `Cargo.lock` (a dependency bump can move numbers).
+//! - of `Cargo.lock`, the entries of the packages those crates and the lab crate itself build on
+//!   (a dependency bump can move numbers), found by walking the lock's own dependency lists; a
+//!   dependency added or bumped only for the figures (a font library, say) reruns nothing.
 //!
 //! So editing a caption, a colour or a claim's tolerance reruns no experiment, and editing one
 //! paper's experiment or theory reruns only the papers whose experiments run that code.
@@ -135,11 +137,115 @@ pub fn hash(root: &Path, paper: &str) -> String {
     hash_files(root, &inputs(root, paper))
 }
 
-/// The hash of [`hash`] over an already listed set of `inputs` (paths relative to `root`).
+/// The package name a crate's `Cargo.toml` declares (`name = "…"` under `[package]`).
+fn package_name(manifest: &str) -> Option<String> {
+    let mut in_package = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+        } else if in_package && let Some(v) = line.strip_prefix("name").map(str::trim_start).and_then(|l| l.strip_prefix('=')) {
+            return Some(v.trim().trim_matches('"').to_string());
+        }
+    }
+    None
+}
+
+/// One `[[package]]` entry of `Cargo.lock`: name, version, source and checksum (empty for a
+/// workspace package), and its dependencies as (name, version if the lock names one).
+struct LockEntry {
+    name: String,
+    version: String,
+    source: String,
+    checksum: String,
+    deps: Vec<(String, Option<String>)>,
+}
+
+fn lock_entries(lock: &str) -> Vec<LockEntry> {
+    let field = |text: &str, key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key).and_then(|v| v.trim_start().strip_prefix('=')).map(|v| v.trim().trim_matches('"').to_string()))
+            .unwrap_or_default()
+    };
+    lock.split("[[package]]")
+        .skip(1)
+        .map(|text| {
+            let deps = text
+                .split_once("dependencies = [")
+                .map(|(_, rest)| rest.split(']').next().unwrap_or_default())
+                .unwrap_or_default()
+                .split(',')
+                .map(|d| d.trim().trim_matches('"'))
+                .filter(|d| !d.is_empty())
+                .map(|d| {
+                    let mut parts = d.split(' ');
+                    (parts.next().unwrap_or_default().to_string(), parts.next().map(String::from))
+                })
+                .collect();
+            LockEntry {
+                name: field(text, "name"),
+                version: field(text, "version"),
+                source: field(text, "source"),
+                checksum: field(text, "checksum"),
+                deps,
+            }
+        })
+        .collect()
+}
+
+/// The part of `Cargo.lock` a key covers: the entries of `roots` (workspace package names) and of
+/// every package they depend on, transitively, except workspace packages outside `roots`. Written
+/// canonically (sorted by name and version, each dependency as `name version`), so that what the
+/// lock leaves implicit — it names a dependency's version only once two versions of it are locked —
+/// does not change the key when an unrelated package brings in a second version.
+pub fn lock_closure(lock: &str, roots: &BTreeSet<String>) -> String {
+    let entries = lock_entries(lock);
+    let find = |name: &str, version: Option<&String>| -> Vec<usize> {
+        (0..entries.len()).filter(|&i| entries[i].name == name && version.is_none_or(|v| *v == entries[i].version)).collect()
+    };
+    let mut keep = vec![false; entries.len()];
+    let mut todo: Vec<usize> = roots.iter().flat_map(|r| find(r, None)).collect();
+    while let Some(i) = todo.pop() {
+        let e = &entries[i];
+        if keep[i] || (e.source.is_empty() && !roots.contains(&e.name)) {
+            continue;
+        }
+        keep[i] = true;
+        for (n, v) in &e.deps {
+            todo.extend(find(n, v.as_ref()));
+        }
+    }
+    let mut kept: Vec<&LockEntry> = entries.iter().zip(keep).filter(|(_, k)| *k).map(|(e, _)| e).collect();
+    kept.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    let mut out = String::new();
+    for e in kept {
+        let deps: Vec<String> = e
+            .deps
+            .iter()
+            .map(|(n, v)| {
+                let version = v.clone().or_else(|| find(n, None).first().map(|&j| entries[j].version.clone())).unwrap_or_default();
+                format!("{n} {version}")
+            })
+            .collect();
+        out.push_str(&format!("{} {} {} {}\n  {}\n", e.name, e.version, e.source, e.checksum, deps.join(", ")));
+    }
+    out
+}
+
+/// The hash of [`hash`] over an already listed set of `inputs` (paths relative to `root`). Of
+/// `Cargo.lock` it hashes [`lock_closure`] of the workspace crates among the inputs and the lab
+/// crate.
 pub fn hash_files(root: &Path, inputs: &[String]) -> String {
+    let mut roots: BTreeSet<String> = BTreeSet::from(["attnlab-lab".to_string()]);
+    for rel in inputs.iter().filter(|r| r.starts_with("crates/") && r.ends_with("/Cargo.toml")) {
+        roots.extend(package_name(&std::fs::read_to_string(root.join(rel)).unwrap_or_default()));
+    }
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for rel in inputs {
-        let bytes = std::fs::read(root.join(rel)).unwrap_or_default();
+        let bytes = if rel == "Cargo.lock" {
+            lock_closure(&std::fs::read_to_string(root.join(rel)).unwrap_or_default(), &roots).into_bytes()
+        } else {
+            std::fs::read(root.join(rel)).unwrap_or_default()
+        };
         for b in rel.bytes().chain([0u8]).chain(bytes) {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);

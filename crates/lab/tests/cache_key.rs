@@ -1,6 +1,7 @@
 //! The cache key covers exactly the code an experiment runs: editing a caption, a claim or another
 //! paper's experiment changes no paper's key; editing a paper's experiment, theory or the trainer
-//! changes exactly the keys of the papers that run it; Cargo.lock changes them all.
+//! changes exactly the keys of the papers that run it; a dependency bump in Cargo.lock changes the
+//! keys of the papers built on that dependency, and a dependency of the figures alone changes none.
 
 use std::path::{Path, PathBuf};
 
@@ -47,14 +48,33 @@ impl Scratch {
 
     /// Appends a comment to `rel` and returns the papers whose key changed.
     fn touch(&self, rel: &str) -> Vec<String> {
+        self.edit(rel, |text| text.push_str("\n// edited by the cache-key test\n"))
+    }
+
+    /// Edits `rel` with `f` and returns the papers (and units) whose key changed.
+    fn edit(&self, rel: &str, f: impl FnOnce(&mut String)) -> Vec<String> {
         let before = self.hashes();
         let path = self.0.join(rel);
         assert!(path.is_file(), "{rel} is missing: update this test to the current layout");
         let mut text = std::fs::read_to_string(&path).expect("read");
-        text.push_str("\n// edited by the cache-key test\n");
+        let old = text.clone();
+        f(&mut text);
+        assert_ne!(text, old, "the edit of {rel} changed nothing: update this test to the current file");
         std::fs::write(&path, text).expect("write");
         let after = self.hashes();
         before.iter().zip(&after).filter(|(a, b)| a.1 != b.1).map(|(a, _)| a.0.clone()).collect()
+    }
+
+    /// Bumps the version of package `name` in Cargo.lock (its entry and every dependency list that
+    /// names that version) and returns the papers whose key changed.
+    fn bump(&self, name: &str) -> Vec<String> {
+        self.edit("Cargo.lock", |lock| {
+            let head = format!("name = \"{name}\"\nversion = \"");
+            let at = lock.find(&head).unwrap_or_else(|| panic!("{name} is not in Cargo.lock")) + head.len();
+            let version = lock[at..].split('"').next().unwrap_or_default().to_string();
+            *lock = lock.replace(&format!("{head}{version}\""), &format!("{head}{version}-bumped\""));
+            *lock = lock.replace(&format!("\"{name} {version}\""), &format!("\"{name} {version}-bumped\""));
+        })
     }
 }
 
@@ -117,7 +137,47 @@ fn an_experiment_edit_reruns_only_the_papers_that_run_it() {
     assert_eq!(s.touch("crates/trainer/src/lib.rs"), ["markov", "paths", "markov.train.run"], "the candle trainer");
     assert_eq!(s.touch("crates/lab/src/experiment.rs"), ["exchangeable", "icar", "markov", "paths"]);
     assert_eq!(s.touch("crates/core/src/lib.rs"), ["exchangeable", "icar", "markov", "paths", "markov.train.run"]);
-    assert_eq!(s.touch("Cargo.lock"), ["exchangeable", "icar", "markov", "paths", "markov.train.run"]);
+}
+
+#[test]
+fn a_lock_change_reruns_the_papers_built_on_that_dependency_only() {
+    let s = Scratch::new("lock");
+    // A comment is not a dependency.
+    assert_eq!(s.touch("Cargo.lock"), Vec::<String>::new());
+    // serde_json: every paper stores its results with it (through the lab crate).
+    assert_eq!(s.bump("serde_json"), ["exchangeable", "icar", "markov", "paths", "markov.train.run"]);
+    // candle-core: the trainer's, so the Markov runs and the paths stand-in that trains on it.
+    assert_eq!(s.bump("candle-core"), ["markov", "paths", "markov.train.run"]);
+    // A package only the figures use (the font outliner of the SVGs) reruns nothing, and neither
+    // does a new dependency of the figures crate.
+    assert_eq!(s.bump("plotters"), Vec::<String>::new());
+    assert_eq!(
+        s.edit("Cargo.lock", |lock| {
+            let at = lock.find("name = \"attnlab-figures\"").expect("attnlab-figures in Cargo.lock");
+            let deps = lock[at..].find("dependencies = [\n").expect("its dependency list") + at + "dependencies = [\n".len();
+            lock.insert_str(deps, " \"a-new-figure-dependency\",\n");
+        }),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn the_lock_closure_follows_dependency_lists_and_versions() {
+    let lock = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"0.1.0\"\ndependencies = [\n \"b 1.0.0\",\n \"w\",\n]\n\n\
+        [[package]]\nname = \"b\"\nversion = \"1.0.0\"\nsource = \"registry+x\"\n\n\
+        [[package]]\nname = \"b\"\nversion = \"2.0.0\"\nsource = \"registry+x\"\n\n\
+        [[package]]\nname = \"w\"\nversion = \"0.1.0\"\ndependencies = [\n \"c\",\n]\n\n\
+        [[package]]\nname = \"c\"\nversion = \"3.0.0\"\nsource = \"registry+x\"\n";
+    let roots = |r: &[&str]| r.iter().map(|s| (*s).to_string()).collect::<std::collections::BTreeSet<_>>();
+    let packages = |text: String| text.lines().filter(|l| !l.starts_with(' ')).map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>();
+    // `b 1.0.0` only (not b 2.0.0); the workspace package w is left out unless it is a root.
+    assert_eq!(packages(source_hash::lock_closure(lock, &roots(&["a"]))), ["a 0.1.0", "b 1.0.0"]);
+    assert_eq!(packages(source_hash::lock_closure(lock, &roots(&["a", "w"]))), ["a 0.1.0", "b 1.0.0", "c 3.0.0", "w 0.1.0"]);
+    // The lock names a dependency's version only when two are locked: the same resolution, written
+    // with or without it, is the same closure.
+    let implicit = "[[package]]\nname = \"a\"\nversion = \"0.1.0\"\ndependencies = [\n \"b\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"1.0.0\"\nsource = \"registry+x\"\n";
+    let explicit = format!("{}\n[[package]]\nname = \"b\"\nversion = \"2.0.0\"\nsource = \"registry+x\"\n", implicit.replace("\"b\",", "\"b 1.0.0\","));
+    assert_eq!(source_hash::lock_closure(implicit, &roots(&["a"])), source_hash::lock_closure(&explicit, &roots(&["a"])));
 }
 
 /// An experiment may use only the shared run helpers and its own paper's experiment modules (plus
