@@ -203,6 +203,17 @@ mod tests {
     }
 
     #[test]
+    fn the_same_svg_gives_the_same_pdf_bytes() {
+        // Several embedded images: svg2pdf lists them in hash-map order, which varies per map.
+        let img = "<image x=\"0\" y=\"0\" width=\"2\" height=\"2\" href=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==\"/>";
+        let svg = format!("<svg width=\"60\" height=\"20\" viewBox=\"0 0 60 20\" xmlns=\"http://www.w3.org/2000/svg\">{}</svg>", (0..8).map(|i| img.replace("x=\"0\"", &format!("x=\"{}\"", 5 * i))).collect::<String>());
+        let first = crate::render::pdf_of_svg(&svg).expect("converts");
+        for _ in 0..5 {
+            assert!(crate::render::pdf_of_svg(&svg).expect("converts") == first, "PDF bytes differ between two conversions");
+        }
+    }
+
+    #[test]
     fn svg_without_text_is_unchanged() {
         let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect x=\"0\"/></svg>";
         assert_eq!(outline_text(svg), svg);

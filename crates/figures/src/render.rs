@@ -72,5 +72,52 @@ pub fn render(fig: &impl Figure, dir: &Path, id: &str) -> Result<Vec<PathBuf>, F
 pub fn pdf_of_svg(svg: &str) -> Result<Vec<u8>, String> {
     use svg2pdf::usvg;
     let tree = usvg::Tree::from_str(svg, &usvg::Options::default()).map_err(|e| e.to_string())?;
-    svg2pdf::to_pdf(&tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions::default()).map_err(|e| e.to_string())
+    let pdf = svg2pdf::to_pdf(&tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions::default()).map_err(|e| e.to_string())?;
+    Ok(sorted_resource_entries(pdf))
+}
+
+/// `pdf` with each run of consecutive resource-dictionary lines (`/xo3 10 0 R`) sorted, outside
+/// streams. svg2pdf writes a page's resources in hash-map order, which changes from run to run;
+/// sorting whole lines in place keeps every byte offset (the xref table stays valid) and makes the
+/// same figure the same file every time.
+fn sorted_resource_entries(mut pdf: Vec<u8>) -> Vec<u8> {
+    let is_entry = |line: &[u8]| {
+        let t = line.trim_ascii();
+        t.first() == Some(&b'/') && t.ends_with(b" 0 R") && t.iter().filter(|&&b| b == b' ').count() == 3
+    };
+    let mut lines: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for (i, &b) in pdf.iter().enumerate() {
+        if b == b'\n' {
+            lines.push((start, i));
+            start = i + 1;
+        }
+    }
+    let mut in_stream = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = &pdf[lines[i].0..lines[i].1];
+        if in_stream {
+            in_stream = line != b"endstream";
+            i += 1;
+            continue;
+        }
+        if line == b"stream" {
+            in_stream = true;
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < lines.len() && is_entry(&pdf[lines[j].0..lines[j].1]) {
+            j += 1;
+        }
+        if j > i + 1 {
+            let (from, to) = (lines[i].0, lines[j - 1].1);
+            let mut run: Vec<Vec<u8>> = lines[i..j].iter().map(|&(a, b)| pdf[a..b].to_vec()).collect();
+            run.sort();
+            pdf[from..to].copy_from_slice(&run.join(&b'\n'));
+        }
+        i = j.max(i + 1);
+    }
+    pdf
 }
