@@ -111,6 +111,8 @@ where
     let yhi = all().map(|p| p.1).chain(bars()).fold(0.0, f64::max);
     let (xlo, xhi) = (xlo / 1.25, xhi * 1.25);
     let (ylo, yhi) = (ylo / 1.6, yhi * 1.6);
+    let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
+    let yhi = legend_headroom(area, (xlo, xhi), (ylo, yhi), all().chain(series.iter().filter_map(|s| s.bars.as_ref().map(|b| (s, b))).flat_map(|(s, b)| s.points.iter().zip(b).map(|(p, b)| (p.0, b[1])))), &labels);
     let mut ch = ChartBuilder::on(area)
         .caption(caption, (FONT, 18))
         .margin(8)
@@ -181,9 +183,39 @@ where
         }
         lines.push(pts);
     }
-    let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
     crate::plot::legend_auto(&mut ch, &lines, &labels)?;
     Ok(())
+}
+
+/// The top of a log-log panel's y range that leaves the legend a free corner: `yhi` itself when a
+/// corner of the plot area is free of `points` for a legend of `labels`, otherwise raised so the
+/// data stays below the legend's height (at most 60% of the plot height).
+fn legend_headroom<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (xlo, xhi): (f64, f64),
+    (ylo, yhi): (f64, f64),
+    points: impl Iterator<Item = (f64, f64)>,
+    labels: &[&str],
+) -> f64 {
+    let (w, h) = area.dim_in_pixel();
+    // The plot area: the panel less its y labels (56), x labels (42), caption (≈ 26) and margins.
+    let (pw, ph) = (f64::from(w) - 56.0 - 16.0, f64::from(h) - 42.0 - 16.0 - 26.0);
+    let (bw, bh) = crate::plot::legend_box(labels);
+    let (bw, bh) = (f64::from(bw + 16), f64::from(bh + 16));
+    if pw <= bw || ph <= bh {
+        return yhi;
+    }
+    let pts: Vec<(f64, f64)> = points.filter(|p| p.0 > 0.0 && p.1 > 0.0).map(|p| ((p.0 / xlo).ln() / (xhi / xlo).ln() * pw, (yhi / p.1).ln() / (yhi / ylo).ln() * ph)).collect();
+    let free = |left: bool, top: bool| {
+        !pts.iter().any(|&(x, y)| (if left { x <= bw } else { x >= pw - bw }) && (if top { y <= bh } else { y >= ph - bh }))
+    };
+    if [(true, true), (false, true), (true, false), (false, false)].into_iter().any(|(l, t)| free(l, t)) {
+        return yhi;
+    }
+    let ymax = pts.iter().map(|p| p.1).fold(ph, f64::min);
+    let data_span = (yhi / ylo).ln() * (1.0 - ymax / ph);
+    let share = (bh / ph).min(0.6);
+    (ylo.ln() + data_span / (1.0 - share)).exp().max(yhi)
 }
 
 /// A figure of one log-log panel (F1, F2, F5), its series built by the figure's `run`.
