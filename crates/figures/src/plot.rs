@@ -410,6 +410,22 @@ where
     DashedLineSeries::new(pts, 7, 5, color.stroke_width(width))
 }
 
+/// A theory reference line from `ends[0]` to `ends[1]`: dashed, in `color`, with `label` in the
+/// legend as a plain segment (the house rule: theory dashed and in the legend).
+pub fn theory_line<'a, DB: DrawingBackend + 'a, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    ends: [(f64, f64); 2],
+    color: RGBColor,
+    width: u32,
+    label: impl Into<String>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart.draw_series(dashed(ends, color, width))?.label(label).legend(seg(color, width));
+    Ok(())
+}
+
 /// A legend glyph: a short line segment in `color` (dashes are too short to show at legend size).
 pub fn seg(color: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(width))

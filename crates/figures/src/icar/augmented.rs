@@ -11,7 +11,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{diverging_bar, matrix_panel};
-use crate::plot::{dashed, panel, seg};
+use crate::plot::{panel, seg, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -107,7 +107,7 @@ impl Figure for AugFig<'_> {
         let mut labels = vec![format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, first.outcome.test_mse)];
         for (name, y, col) in lines {
             crate::tidy::note_xy("test MSE vs reference predictors", name, "epoch", "test MSE", &[(1.0, y), (last.max(2.0), y)]);
-            ch.draw_series(dashed(vec![(1.0, y), (last.max(2.0), y)], col, 2))?.label(format!("{name} ({y:.4})")).legend(seg(col, 2));
+            theory_line(&mut ch, [(1.0, y), (last.max(2.0), y)], col, 2, format!("{name} ({y:.4})"))?;
             drawn.push(vec![(1.0, y), (last.max(2.0), y)]);
             labels.push(format!("{name} ({y:.4})"));
         }

@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{diverging_bar, matrix_panel, max_abs};
-use crate::plot::{dashed, legend, panel, seg, text};
+use crate::plot::{legend, panel, seg, text, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -89,7 +89,7 @@ impl Figure for DiagFig<'_> {
             .label("GD on the exact loss")
             .legend(seg(okabe_ito::BLACK, 2));
         let init = (m.rows() * m.d()) as f64;
-        ch.draw_series(dashed(vec![(1.0, init), (last, init)], okabe_ito::GREY, 1))?.label(format!("(T−1)·d = {init} (loss at C = 0)")).legend(seg(okabe_ito::GREY, 1));
+        theory_line(&mut ch, [(1.0, init), (last, init)], okabe_ito::GREY, 1, format!("(T−1)·d = {init} (loss at C = 0)"))?;
         legend(&mut ch, SeriesLabelPosition::LowerLeft)?;
         let inv = &self.data.invariants;
         let lines = [

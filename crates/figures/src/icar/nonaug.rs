@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{diverging_bar, matrix_panel};
-use crate::plot::{colorbar, dashed, heatmap, panel, seg};
+use crate::plot::{colorbar, dashed, heatmap, panel, seg, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{okabe_ito, viridis};
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -87,7 +87,7 @@ impl Figure for NaFig<'_> {
         for (name, y, col) in [("reference run, H = 64", REFERENCE_MSE, okabe_ito::VERMILLION), ("zero predictor", ZERO_MSE, okabe_ito::GREY), ("augmented, reference", REFERENCE_PLATEAU, okabe_ito::BLUE)] {
             crate::tidy::note_xy("test MSE, non-augmented model", name, "epoch", "MSE", &[(1.0, y), (last, y)]);
             let label = format!("{name} ({y})");
-            ch.draw_series(dashed(vec![(1.0, y), (last, y)], col, 2))?.label(label.clone()).legend(seg(col, 2));
+            theory_line(&mut ch, [(1.0, y), (last, y)], col, 2, label.clone())?;
             lines.push(vec![(1.0, y), (last, y)]);
             labels.push(label);
         }

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::pq_caption;
-use crate::plot::{dashed, legend_auto, panel, seg};
+use crate::plot::{legend_auto, panel, seg, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -67,8 +67,8 @@ impl Figure for SgdFig<'_> {
                 }
             }
             let (hl, ul) = (format!("H* = {h:.4} (theory)"), format!("U = {u:.4} (theory)"));
-            ch.draw_series(dashed(vec![(1.0, h), (steps + 1.0, h)], GLOBAL, 2))?.label(hl.clone()).legend(seg(GLOBAL, 2));
-            ch.draw_series(dashed(vec![(1.0, u), (steps + 1.0, u)], UNIGRAM, 2))?.label(ul.clone()).legend(seg(UNIGRAM, 2));
+            theory_line(&mut ch, [(1.0, h), (steps + 1.0, h)], GLOBAL, 2, hl.clone())?;
+            theory_line(&mut ch, [(1.0, u), (steps + 1.0, u)], UNIGRAM, 2, ul.clone())?;
             let mut lines = runs;
             lines.push(vec![(1.0, h), (steps + 1.0, h)]);
             lines.push(vec![(1.0, u), (steps + 1.0, u)]);

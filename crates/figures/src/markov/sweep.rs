@@ -9,7 +9,7 @@ use attnlab_lab::markov::experiments::train::sweep::{self as experiment, Config,
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{dashed, legend_auto, panel, seg};
+use crate::plot::{legend_auto, panel, seg, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::tidy::Tidy;
@@ -97,8 +97,8 @@ impl Figure for SweepFig<'_> {
             }
             let (x0, x1) = (0.8, n as f64 * 1.25);
             let (lo_label, hi_label) = (format!("{lo_label} (theory)"), format!("{hi_label} (theory)"));
-            ch.draw_series(dashed(vec![(x0, lo_line), (x1, lo_line)], GLOBAL, 2))?.label(lo_label.clone()).legend(seg(GLOBAL, 2));
-            ch.draw_series(dashed(vec![(x0, hi_line), (x1, hi_line)], UNIGRAM, 2))?.label(hi_label.clone()).legend(seg(UNIGRAM, 2));
+            theory_line(&mut ch, [(x0, lo_line), (x1, lo_line)], GLOBAL, 2, lo_label.clone())?;
+            theory_line(&mut ch, [(x0, hi_line), (x1, hi_line)], UNIGRAM, 2, hi_label.clone())?;
             lines.push(vec![(x0, lo_line), (x1, lo_line)]);
             lines.push(vec![(x0, hi_line), (x1, hi_line)]);
             labels.push(lo_label);

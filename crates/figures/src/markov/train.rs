@@ -11,7 +11,7 @@ use attnlab_lab::markov::experiments::train::{TrainOutcome, is_lagged, true_p1_g
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{dashed, legend_auto, mean_t95, panel, runs_with_mean, seg};
+use crate::plot::{legend_auto, mean_t95, panel, runs_with_mean, seg, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::tidy::Tidy;
@@ -185,8 +185,8 @@ impl Figure for CurvesFig<'_> {
             }
             let hl = format!("H* = {h:.3} (theory)");
             let ul = format!("U = {u:.3} (theory)");
-            ch.draw_series(dashed(vec![(0.0, h), (iters, h)], GLOBAL, 2))?.label(hl.clone()).legend(seg(GLOBAL, 2));
-            ch.draw_series(dashed(vec![(0.0, u), (iters, u)], UNIGRAM, 2))?.label(ul.clone()).legend(seg(UNIGRAM, 2));
+            theory_line(&mut ch, [(0.0, h), (iters, h)], GLOBAL, 2, hl.clone())?;
+            theory_line(&mut ch, [(0.0, u), (iters, u)], UNIGRAM, 2, ul.clone())?;
             lines.push(vec![(0.0, h), (iters, h)]);
             lines.push(vec![(0.0, u), (iters, u)]);
             labels.push(hl);
@@ -262,8 +262,8 @@ impl CurvesFig<'_> {
         }
         let pl = format!("p = {truth} (truth)");
         let il = format!("π₁ = {pi1:.3} (unigram)");
-        ch.draw_series(dashed(vec![(1.0, truth), (len, truth)], GLOBAL, 2))?.label(pl.clone()).legend(seg(GLOBAL, 2));
-        ch.draw_series(dashed(vec![(1.0, pi1), (len, pi1)], UNIGRAM, 2))?.label(il.clone()).legend(seg(UNIGRAM, 2));
+        theory_line(&mut ch, [(1.0, truth), (len, truth)], GLOBAL, 2, pl.clone())?;
+        theory_line(&mut ch, [(1.0, pi1), (len, pi1)], UNIGRAM, 2, il.clone())?;
         lines.push(vec![(1.0, truth), (len, truth)]);
         lines.push(vec![(1.0, pi1), (len, pi1)]);
         labels.push(pl);
