@@ -38,7 +38,8 @@ enum Command {
         /// 5 h 30 min to 6 h on 2 cores from an empty cache: `--plan` estimates it per task).
         #[arg(long)]
         quick: bool,
-        /// Only figures whose id starts with ID (e.g. `markov.canonical.basin` or `markov`); repeatable.
+        /// Only figures whose id starts with ID (e.g. `markov.train` or `markov`), or, when ID is a whole
+        /// figure id (`markov.train.memory`), that figure alone; repeatable.
         #[arg(long, value_name = "ID")]
         only: Vec<String>,
         /// Ignore cached results and recompute everything selected.

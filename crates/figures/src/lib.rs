@@ -182,14 +182,17 @@ pub struct Summary {
     pub wall_time_s: f64,
 }
 
-/// The ids of the figures `--only` selects (every figure when empty), in report order; an
-/// `--only` prefix that matches nothing is an error listing the known ids.
+/// The ids of the figures `--only` selects (every figure when empty), in report order: a value
+/// that is a figure's whole id selects that figure alone (`markov.train.memory` is not also
+/// `markov.train.memory-sweep`), any other value every figure whose id starts with it. A value
+/// that matches nothing is an error listing the known ids.
 pub fn selected_ids(only: &[String]) -> Result<Vec<&'static str>, FigureError> {
     let all: Vec<&'static str> = registry().iter().map(|s| s.id).collect();
     if only.is_empty() {
         return Ok(all);
     }
-    let sel: Vec<&'static str> = all.iter().copied().filter(|id| only.iter().any(|o| id.starts_with(o.as_str()))).collect();
+    let picks = |id: &str, o: &str| if all.contains(&o) { id == o } else { id.starts_with(o) };
+    let sel: Vec<&'static str> = all.iter().copied().filter(|id| only.iter().any(|o| picks(id, o))).collect();
     if sel.is_empty() {
         return Err(FigureError::UnknownFigure(only.join(","), all.join(", ")));
     }
@@ -273,4 +276,22 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
     let report = report::write_report(&opts.out_dir, &stored)?;
     report::write_timings(&opts.out_dir, &stored, wall)?;
     Ok(Summary { ran, report, wall_time_s: wall })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::selected_ids;
+
+    fn sel(only: &[&str]) -> Vec<&'static str> {
+        selected_ids(&only.iter().map(|s| (*s).to_string()).collect::<Vec<_>>()).expect("selects")
+    }
+
+    #[test]
+    fn only_takes_a_whole_id_alone_and_anything_else_as_a_prefix() {
+        assert_eq!(sel(&["markov.train.memory"]), ["markov.train.memory"]);
+        assert_eq!(sel(&["markov.train.memory-sweep"]), ["markov.train.memory-sweep"]);
+        assert_eq!(sel(&["markov.train.mem"]), ["markov.train.memory", "markov.train.memory-sweep"]);
+        assert!(sel(&["markov"]).len() > 10 && sel(&["markov"]).iter().all(|id| id.starts_with("markov.")));
+        assert!(selected_ids(&["nonsense".to_string()]).is_err());
+    }
 }

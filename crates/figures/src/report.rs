@@ -141,12 +141,10 @@ pub fn write_report(out: &Path, results: &[FigureResult]) -> Result<PathBuf, Fig
         let seed = r.record.get("seed").and_then(|v| v.as_u64()).map_or("-".into(), |s| s.to_string());
         let _ = writeln!(
             md,
-            "*{} mode; seed {seed}. Files: `{}.svg`, `{}.png`, [`results/{}.json`](results/{}.json).*\n",
+            "*{} mode; seed {seed}. Files: [`{id}.svg`]({id}.svg), [`{id}.png`]({id}.png), [`{id}.pdf`]({id}.pdf), [`results/{id}.json`](results/{id}.json){csv}.*\n",
             r.mode.name(),
-            r.id,
-            r.id,
-            r.id,
-            r.id
+            id = r.id,
+            csv = if out.join("results").join(format!("{}.csv", r.id)).is_file() { format!(", [`results/{}.csv`](results/{}.csv)", r.id, r.id) } else { String::new() },
         );
     }
     let _ = writeln!(md, "## Pre-registered tolerances\n");

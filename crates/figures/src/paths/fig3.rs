@@ -74,7 +74,7 @@ struct IclFig<'a> {
 
 impl Figure for IclFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1500, 960)
+        (1500, 1020)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -82,7 +82,7 @@ impl Figure for IclFig<'_> {
         DB::ErrorType: 'static,
     {
         let d = self.data;
-        let (top, bottom) = root.split_vertically(480);
+        let (top, bottom) = root.split_vertically(540);
         let tops = top.split_evenly((1, 3));
         let bots = bottom.split_evenly((1, 3));
         // (a) accuracy vs N.
@@ -91,7 +91,9 @@ impl Figure for IclFig<'_> {
         let mut vals: Vec<f64> = d.theory.iter().map(|t| t.1).collect();
         vals.extend([d.gp_accuracy, d.gd_accuracy, d.acc_samples]);
         let lo = vals.iter().copied().fold(1.0, f64::min) * 100.0 - 2.0;
-        let hi = (vals.iter().copied().fold(0.0, f64::max) * 100.0 + 2.0).min(100.0);
+        let hi = vals.iter().copied().fold(0.0, f64::max) * 100.0 + 2.0;
+        // Headroom above the data for the legend (four entries), within 100%.
+        let hi = (hi + 0.45 * (hi - lo)).min(100.0);
         let mut ch = panel(&bots[0], "(a) accuracy vs N (frozen GD heads)", (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
         ch.draw_series(dashed(vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)], okabe_ito::VERMILLION, 2))?
             .label(format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy))
@@ -123,9 +125,19 @@ impl Figure for IclFig<'_> {
         let nm: Vec<&str> = names.iter().map(String::as_str).collect();
         let order: Vec<usize> = (0..16).collect();
         let n = self.cfg.small_width;
-        matrix_panel(&tops[0], &format!("(b) theory U, N = {n}"), &d.u_theory, &nm, &order, super::fig2::max_abs(&d.u_theory))?;
-        matrix_panel(&tops[1], &format!("(c) Gibbs-sampled U, N = {n}"), &d.u_sampled, &nm, &order, super::fig2::max_abs(&d.u_sampled))?;
-        matrix_panel(&tops[2], "(d) GD network: aᵀV²V¹ overlaps", &d.u_gd, &nm, &order, super::fig2::max_abs(&d.u_gd))?;
+        // Theory and samples share one colour scale (they are compared entry by entry); the GD
+        // overlaps, a different quantity, have their own. Each map has its labelled colour bar.
+        let shared = super::fig2::max_abs(&d.u_theory).max(super::fig2::max_abs(&d.u_sampled));
+        let maps = [
+            (format!("(b) theory U, N = {n}"), &d.u_theory, shared, format!("U entry (theory, N = {n}); white = 0")),
+            (format!("(c) Gibbs-sampled U, N = {n}"), &d.u_sampled, shared, format!("U entry (Gibbs samples, N = {n}); white = 0")),
+            ("(d) GD network: aᵀV²V¹ overlaps".to_string(), &d.u_gd, super::fig2::max_abs(&d.u_gd), "overlap aᵀV²V¹ (GD network); white = 0".to_string()),
+        ];
+        for (area, (title, u, lim, bar)) in tops.iter().zip(&maps) {
+            let (map, bar_area) = area.split_vertically(480);
+            matrix_panel(&map, title, u, &nm, &order, *lim)?;
+            super::fig2::hbar(&bar_area, *lim, bar)?;
+        }
         // (e) head scores and drops.
         let k = d.head_scores.len();
         let drops: Vec<f64> = d.single_prune.iter().map(|a| 100.0 * (d.gd_accuracy - a)).collect();
