@@ -144,7 +144,10 @@ pub fn write_report(out: &Path, results: &[FigureResult]) -> Result<PathBuf, Fig
             "*{} mode; seed {seed}. Files: [`{id}.svg`]({id}.svg), [`{id}.png`]({id}.png), [`{id}.pdf`]({id}.pdf), [`results/{id}.json`](results/{id}.json){csv}.*\n",
             r.mode.name(),
             id = r.id,
-            csv = if out.join("results").join(format!("{}.csv", r.id)).is_file() { format!(", [`results/{}.csv`](results/{}.csv)", r.id, r.id) } else { String::new() },
+            csv = [".csv", ".csv.gz"]
+                .iter()
+                .find(|ext| out.join("results").join(format!("{}{ext}", r.id)).is_file())
+                .map_or(String::new(), |ext| format!(", [`results/{id}{ext}`](results/{id}{ext})", id = r.id)),
         );
     }
     let _ = writeln!(md, "## Pre-registered tolerances\n");

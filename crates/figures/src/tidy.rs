@@ -3,7 +3,8 @@
 //! `x`, `y_name`, `y`, `lo`, `hi` (the drawn interval, if any), `seed` (the run's, where a point is
 //! one run's). A missing or non-finite value is an empty field, never a string in a numeric column.
 //!
-//! A figure either builds its table from its data ([`Tidy::write`]), or draws with panel helpers
+//! A figure either builds its table from its data ([`Tidy::write`]; [`Tidy::write_gz`] for the four
+//! dense-grid figures, whose table is `results/<figure-id>.csv.gz`), or draws with panel helpers
 //! that [`note`] each series as they draw it: [`crate::render::render`] records the notes of its
 //! first (SVG) pass and writes them, so the table holds exactly what was drawn.
 
@@ -99,6 +100,18 @@ impl Tidy {
         let path = out.join("results").join(format!("{id}.csv"));
         attnlab_core::io::write_atomic(&path, self.csv().as_bytes()).map_err(|e| FigureError::io(&path, e))
     }
+
+    /// Writes `<out>/results/<id>.csv.gz` (atomically): the same table gzip-compressed, for the
+    /// figures whose drawn data (fine grids, flow paths, per-seed traces) would make a plain CSV of
+    /// several MB. `pandas.read_csv` reads it as it is. The gzip header carries no time or name,
+    /// so the same table gives the same bytes.
+    pub fn write_gz(&self, out: &Path, id: &str) -> Result<(), FigureError> {
+        use std::io::Write as _;
+        let path = out.join("results").join(format!("{id}.csv.gz"));
+        let mut gz = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::best());
+        let bytes = gz.write_all(self.csv().as_bytes()).and_then(|()| gz.finish()).map_err(|e| FigureError::io(&path, e))?;
+        attnlab_core::io::write_atomic(&path, &bytes).map_err(|e| FigureError::io(&path, e))
+    }
 }
 
 thread_local! {
@@ -149,6 +162,23 @@ pub(crate) fn note(points: impl FnOnce() -> Vec<Point>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gzip_table_reads_back_as_the_csv_and_is_deterministic() {
+        use std::io::Read as _;
+        let mut t = Tidy::default();
+        t.series("a", "e = 0.5", "w", "gap", None, [(0.0, 1.0), (0.5, f64::NAN)]);
+        let dir = std::env::temp_dir().join(format!("attnlab-tidy-gz-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("results")).unwrap();
+        t.write_gz(&dir, "x").unwrap();
+        let first = std::fs::read(dir.join("results/x.csv.gz")).unwrap();
+        t.write_gz(&dir, "x").unwrap();
+        assert_eq!(std::fs::read(dir.join("results/x.csv.gz")).unwrap(), first, "same table, same bytes");
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&first[..]).read_to_string(&mut text).unwrap();
+        assert_eq!(text, t.csv());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn rows_are_tidy_and_missing_values_empty() {

@@ -13,6 +13,7 @@ use super::pq_caption;
 use crate::plot::{dashed, finite_runs, heatmap, legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito, tint};
+use crate::tidy::Tidy;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// Runs the figure: the flows' record and judgements from the lab, then draws.
@@ -22,19 +23,71 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let n = rec.config.e.points().len();
     let d = &rec.result;
     render(&BasinFig { cfg: &rec.config, data: d }, &ctx.out_dir, spec.id)?;
+    table(&rec.config, d).write_gz(&ctx.out_dir, spec.id)?;
+    // The result file keeps every point's judged outcome; the drawn trajectories are in the table
+    // (and the whole record in the cache).
+    let mut slim = rec.clone();
+    for pt in slim.result.panels.iter_mut().flat_map(|p| &mut p.points) {
+        pt.flow.path.clear();
+    }
     Ok(FigureOutput {
         judgements: js,
         status,
-        record: serde_json::to_value(&rec)?,
+        record: serde_json::to_value(&slim)?,
         caption: format!(
             "Background (theory): the predicted basin of each initial point — light blue: global set \
              (loss H*), light vermillion: unigram set (loss U). Markers (experiment): where gradient flow \
              (Dormand–Prince 5(4), rtol 1e-10, b held at b*) from a {n}×{n} grid actually ends — blue \
              circle: H*, vermillion circle: U, grey: undecided at t = 10⁵; a black cross marks a \
              disagreement. Thin lines: sampled trajectories. Dashed black: the separatrix E = E*; \
-             dashed blue: w = −1/√2."
+             dashed blue: w = −1/√2. The points, paths and lines are in results/markov.canonical.basin.csv.gz; the \
+             background's {f}×{f} map is `predicted.rows` in the result file.",
+            f = d.w_fine.len()
         ),
     })
+}
+
+/// The drawn data, tidy (`results/<id>.csv.gz`), per chain: every initial point (x = w, y = e) in
+/// the series of where its flow ended, again in the series of its predicted basin (theory) and, if
+/// the two differ, in "disagrees"; each sampled trajectory as its own series; the separatrix's two
+/// branches and w = −1/√2. (The background map is in the result file, `predicted.rows`.)
+fn table(cfg: &experiment::Config, d: &Data) -> Tidy {
+    const W: &str = "w";
+    const E: &str = "e";
+    let mut t = Tidy::default();
+    let (es, ws) = (cfg.e.points(), cfg.w.points());
+    let start = |k: usize| (ws[k % ws.len()], es[k / ws.len()]);
+    for p in &d.panels {
+        let name = pq_caption(&p.chain);
+        for (k, pt) in p.points.iter().enumerate() {
+            let ended = match pt.flow.endpoint {
+                Endpoint::Global => "flow ends at H*",
+                Endpoint::Unigram => "flow ends at U",
+                Endpoint::Undecided => "flow undecided at t_max",
+                Endpoint::Degenerate => "flow ends where H* = U",
+            };
+            let predicted = match pt.predicted {
+                Basin::Global => "predicted basin: global set (theory)",
+                Basin::Unigram => "predicted basin: unigram set (theory)",
+                Basin::Degenerate => "predicted basin: none, H* = U (theory)",
+            };
+            t.series(&name, ended, "initial w", "initial e", None, [start(k)]);
+            t.series(&name, predicted, "initial w", "initial e", None, [start(k)]);
+            if !pt.agrees() {
+                t.series(&name, "disagrees with the predicted basin", "initial w", "initial e", None, [start(k)]);
+            }
+            if !pt.flow.path.is_empty() {
+                let (w0, e0) = start(k);
+                t.series(&name, &format!("trajectory from (w, e) = ({w0}, {e0})"), W, E, None, pt.flow.path.iter().map(|&(e, w)| (w, e)));
+            }
+        }
+        for (sign, branch) in [(1.0, "e > 0"), (-1.0, "e < 0")] {
+            let sep = d.w_fine.iter().zip(&d.separatrix_e).filter_map(|(&w, e)| e.filter(|_| w < 0.0).map(|e| (w, sign * e)));
+            t.series(&name, &format!("separatrix E = E* (theory), {branch}"), W, E, None, sep);
+        }
+        t.series(&name, "w = −1/√2 (theory)", W, E, None, [(d.w_crit, cfg.e.lo()), (d.w_crit, cfg.e.hi())]);
+    }
+    t
 }
 
 struct BasinFig<'a> {

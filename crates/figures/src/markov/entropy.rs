@@ -11,6 +11,7 @@ use plotters::prelude::*;
 use crate::plot::{colorbar, dashed, heatmap, legend, panel, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito, viridis};
+use crate::tidy::{Point, Tidy};
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// Runs the figure: the chain's record and judgements from the lab, then draws.
@@ -19,19 +20,65 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let js = claims::judge(&rec);
     let (cfg, d) = (&rec.config, &rec.result);
     render(&EntropyFig { cfg, data: d }, &ctx.out_dir, spec.id)?;
+    table(cfg, d).write_gz(&ctx.out_dir, spec.id)?;
+    // The result file keeps what is judged; the drawn (p, q) maps are in the table (and the whole
+    // record in the cache).
+    let mut slim = rec.clone();
+    slim.result.entropy_rate.clear();
+    slim.result.unigram_loss.clear();
     Ok(FigureOutput {
         judgements: js,
         status,
-        record: serde_json::to_value(&rec)?,
+        record: serde_json::to_value(&slim)?,
         caption: format!(
             "Left and middle: H* and U (nats) over the (p, q) square; dashed white: p+q = 1, where H* = U \
              (the kernel has no memory). Right (U − H*): the gap a unigram-stuck model leaves. Bottom: \
              the slice q = {} — dashed lines are the closed forms H* (blue) and U (vermillion); markers \
              are Monte-Carlo cross-entropies of the bigram and unigram predictors on {} sampled stationary \
-             sequences of {} transitions (error bars: 95%).",
+             sequences of {} transitions (error bars: 95%). The maps and the slice are in \
+             results/markov.chain.entropy.csv.gz.",
             cfg.slice_q, cfg.sequences, cfg.seq_len
         ),
     })
+}
+
+/// The drawn data, tidy (`results/<id>.csv.gz`): the H*, U and U − H* maps as series "q = …" over
+/// x = p, and the slice q = `slice_q`: the closed forms and the two Monte-Carlo cross-entropies with
+/// their drawn 95% intervals.
+fn table(cfg: &Config, d: &Data) -> Tidy {
+    let mut t = Tidy::default();
+    let g = cfg.grid.points();
+    type Entry<'a> = &'a dyn Fn(usize, usize) -> f64;
+    let maps: [(&str, Entry<'_>); 3] = [
+        ("H* (nats)", &|i, j| d.entropy_rate[i][j]),
+        ("U (nats)", &|i, j| d.unigram_loss[i][j]),
+        ("U − H* (nats)", &|i, j| d.unigram_loss[i][j] - d.entropy_rate[i][j]),
+    ];
+    for (title, v) in maps {
+        for (j, &q) in g.iter().enumerate() {
+            t.series(title, &format!("q = {q}"), "p", title, None, g.iter().enumerate().map(|(i, &p)| (p, v(i, j))));
+        }
+    }
+    let slice = format!("slice q = {}", cfg.slice_q);
+    t.series(&slice, "H* (theory)", "p", "loss (nats)", None, d.slice_theory.iter().map(|s| (s.p, s.entropy_rate)));
+    t.series(&slice, "U (theory)", "p", "loss (nats)", None, d.slice_theory.iter().map(|s| (s.p, s.unigram_loss)));
+    let z = attnlab_comparator::Z95;
+    for (series, pick) in [("bigram predictor, sampled", 0), ("unigram predictor, sampled", 1)] {
+        for pt in &d.slice {
+            let m = if pick == 0 { pt.bigram } else { pt.unigram };
+            t.push(Point {
+                panel: slice.clone(),
+                series: series.into(),
+                x_name: "p".into(),
+                x: pt.chain.p(),
+                y_name: "loss (nats)".into(),
+                y: m.mean,
+                interval: Some([m.mean - z * m.se, m.mean + z * m.se]),
+                seed: None,
+            });
+        }
+    }
+    t
 }
 
 struct EntropyFig<'a> {

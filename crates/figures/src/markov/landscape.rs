@@ -11,6 +11,7 @@ use super::pq_caption;
 use crate::plot::{Glyph, colorbar, dashed, finite_runs, heatmap, legend_row, panel};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito, viridis};
+use crate::tidy::Tidy;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// Runs the figure: the landscape's record and judgements from the lab, then draws.
@@ -19,17 +20,63 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let js = claims::judge(&rec);
     let d = &rec.result;
     render(&LandscapeFig { cfg: &rec.config, data: d }, &ctx.out_dir, spec.id)?;
+    table(&rec.config, d).write_gz(&ctx.out_dir, spec.id)?;
+    // The result file keeps what is judged; the drawn grids and level lines are in the table
+    // (and the whole record in the cache).
+    let mut slim = rec.clone();
+    for p in &mut slim.result.panels {
+        p.gap_fraction.clear();
+    }
+    for l in &mut slim.result.levels {
+        l.e.clear();
+    }
     Ok(FigureOutput {
         judgements: js,
         status,
-        record: serde_json::to_value(&rec)?,
+        record: serde_json::to_value(&slim)?,
         caption: "Colour: (L(e, w, b*) − H*)/(U − H*), so 0 is the entropy rate and 1 the unigram loss \
                   drawn as log₁₀ from −2, i.e. 1% of the way from H* to U and below, to the largest value on the grid; 0 = the unigram level). Dashed sky blue: the global-minimum set c(w)e² = s*; solid vermillion: the \
                   unigram set e = 0; thin dashed blue: w = −1/√2, where c(w) = 0; thin grey: level lines of the conserved energy E(e, w) = e² − w² − \
                   sign(w)ln|w|; dashed black: the separatrix E = E* ≈ −0.847 through the saddle (0, −1/√2). \
-                  For (0.2, 0.3) (p+q < 1) the global set lies at w > −1/√2, for (0.5, 0.8) (p+q > 1) at w < −1/√2."
+                  For (0.2, 0.3) (p+q < 1) the global set lies at w > −1/√2, for (0.5, 0.8) (p+q > 1) at w < −1/√2. \
+                  The drawn grid and lines are in results/markov.canonical.landscape.csv.gz."
             .into(),
     })
+}
+
+/// The drawn data, tidy (`results/<id>.csv.gz`): per chain the colour grid as series "e = …"
+/// over x = w with y the gap fraction (L − H*)/(U − H*) (not its log: the colour scale's log and
+/// floor are the drawing's), and the global-minimum set's two branches; for both panels the level
+/// lines, the separatrix, the unigram set and w = −1/√2 as (w, e) curves.
+fn table(cfg: &Config, d: &Data) -> Tidy {
+    const W: &str = "w (FFN weight)";
+    const E: &str = "e (embedding)";
+    let mut t = Tidy::default();
+    let (es, ws) = (cfg.e.points(), cfg.w.points());
+    let both = "both panels";
+    for p in &d.panels {
+        let name = pq_caption(&p.chain);
+        for (j, &e) in es.iter().enumerate() {
+            t.series(&format!("{name}: colour"), &format!("e = {e}"), W, "(L − H*)/(U − H*)", None, ws.iter().zip(&p.gap_fraction[j]).map(|(&w, &g)| (w, g)));
+        }
+        for (sign, branch) in [(1.0, "e > 0"), (-1.0, "e < 0")] {
+            let pts = d.w_fine.iter().zip(&p.global_set_e).filter_map(|(&w, e)| e.map(|e| (w, sign * e)));
+            t.series(&name, &format!("global-minimum set c(w)e² = s* (theory), {branch}"), W, E, None, pts);
+        }
+    }
+    let curve = |t: &mut Tidy, line: &LevelLine, series: &str, keep: &dyn Fn(f64) -> bool| {
+        for (sign, branch) in [(1.0, "e > 0"), (-1.0, "e < 0")] {
+            let pts: Vec<(f64, f64)> = level_curve(line, &d.w_fine, sign).into_iter().filter(|&(w, e)| e.is_finite() && keep(w)).collect();
+            t.series(both, &format!("{series}, {branch}"), W, E, None, pts);
+        }
+    };
+    for line in &d.levels {
+        curve(&mut t, line, &format!("level line E(e, w) = {}", line.level), &|_| true);
+    }
+    curve(&mut t, &d.separatrix, &format!("separatrix E = E* = {}", d.separatrix.level), &|w| w < 0.0);
+    t.series(both, "unigram set e = 0", W, E, None, [(cfg.w.lo(), 0.0), (cfg.w.hi(), 0.0)]);
+    t.series(both, "w = −1/√2, c(w) = 0", W, E, None, [(d.w_crit, cfg.e.lo()), (d.w_crit, cfg.e.hi())]);
+    t
 }
 
 struct LandscapeFig<'a> {

@@ -11,6 +11,7 @@ use super::pq_caption;
 use crate::plot::{legend_auto, panel, seg, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
+use crate::tidy::Tidy;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// Runs the figure: the SGD runs' record and judgements from the lab, then draws.
@@ -19,15 +20,41 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let js = claims::judge(&rec);
     let d = &rec.result;
     render(&SgdFig { data: d }, &ctx.out_dir, spec.id)?;
+    table(d).write_gz(&ctx.out_dir, spec.id)?;
+    // The result file keeps each run's judged end; the drawn loss curves are in the table (and the
+    // whole record in the cache).
+    let mut slim = rec.clone();
+    for tr in slim.result.results.iter_mut().flat_map(|r| &mut r.traces) {
+        tr.curve.clear();
+    }
     Ok(FigureOutput {
         judgements: js,
         status,
-        record: serde_json::to_value(&rec)?,
+        record: serde_json::to_value(&slim)?,
         caption: "Exact population loss along SGD with momentum (lr 0.01, μ 0.9, full gradient of the \
                   exact loss) from e, w ~ N(0, 0.1²), b = 0; one thin line per seed (20 seeds). Dashed: \
-                  H* (blue) and U (vermillion). The theory predicts H* for p+q < 1 and U for p+q > 1."
+                  H* (blue) and U (vermillion). The theory predicts H* for p+q < 1 and U for p+q > 1. \
+                  The curves are in results/markov.canonical.sgd.csv.gz."
             .into(),
     })
+}
+
+/// The drawn data, tidy (`results/<id>.csv.gz`), per chain: each run that did not diverge as
+/// series "SGD run" with its seed (x = step + 1, as drawn on the log axis), and H* and U.
+fn table(d: &Data) -> Tidy {
+    const X: &str = "step + 1";
+    const Y: &str = "exact loss (nats)";
+    let mut t = Tidy::default();
+    for r in &d.results {
+        let name = pq_caption(&r.run.chain);
+        for tr in r.traces.iter().filter(|tr| !tr.diverged) {
+            t.series(&name, "SGD run", X, Y, Some(tr.seed), tr.curve.iter().map(|&(s, l)| (s as f64 + 1.0, l)));
+        }
+        let end = r.run.sgd.steps() as f64 + 1.0;
+        t.series(&name, "H* (theory)", X, Y, None, [(1.0, r.entropy_rate), (end, r.entropy_rate)]);
+        t.series(&name, "U (theory)", X, Y, None, [(1.0, r.unigram_loss), (end, r.unigram_loss)]);
+    }
+    t
 }
 
 struct SgdFig<'a> {
