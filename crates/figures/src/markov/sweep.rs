@@ -1,7 +1,7 @@
 //! Figure `markov.train.memory-sweep` (spec markov §4, §5 F11 and F12): on the order-2 lagged chain,
 //! the final loss and the predicted P̂(1 | x_{n−1} = 0) of the GPT-style model as the memory mask m
-//! grows from 1 (only the lagged symbol and itself visible) to full causal attention, for depth 1 and
-//! 4, from the lab's record; the monotonicity claims come from `claims::train::sweep`.
+//! grows from 1 (only the lagged symbol and itself visible) to full causal attention, for depths 1, 4
+//! and 8, from the lab's record; the monotonicity claims come from `claims::train::sweep`.
 
 use attnlab_lab::markov::claims::train::sweep as claims;
 use attnlab_lab::markov::experiments::train::TrainOutcome;
@@ -9,7 +9,7 @@ use attnlab_lab::markov::experiments::train::sweep::{self as experiment, Config,
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{legend_auto, panel, seg, theory_line};
+use crate::plot::{Glyph, legend_row, panel, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::tidy::Tidy;
@@ -62,13 +62,15 @@ const COLORS: [RGBColor; 3] = [okabe_ito::BLACK, okabe_ito::ORANGE, okabe_ito::G
 
 impl Figure for SweepFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1240, 480)
+        (1240, 530)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
+        // The theory lines span the whole x range, so no corner of a panel is free: each panel's
+        // legend is a row below it.
         let areas = root.split_evenly((1, 2));
         let n = self.cfg.base.seq_len;
         let Some(first) = self.data.outcomes.first().and_then(|d| d.first()).and_then(|m| m.first()) else { return Ok(()) };
@@ -79,31 +81,27 @@ impl Figure for SweepFig<'_> {
             ("F12: model's P(1 | xₙ₋₁ = 0) vs memory m", "predicted probability", estimate, 0.2, pi1, ("p = 0.2".into(), format!("π₁ = {pi1:.3}"))),
         ];
         for (area, (title, ydesc, stat, lo_line, hi_line, (lo_label, hi_label))) in areas.iter().zip(panels) {
+            let (plot_area, key) = area.split_vertically(area.dim_in_pixel().1 - 50);
             let vals: Vec<f64> = self.data.outcomes.iter().flatten().filter_map(|os| stat(os)).chain([lo_line, hi_line]).collect();
             let (lo, hi) = vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
             let pad = 0.1 * (hi - lo).max(0.02);
-            let mut ch = panel(area, title, xr(), (lo - pad)..(hi + pad), "memory m (log scale; right-most = full attention)", ydesc)?;
-            let mut lines = Vec::new();
+            let mut ch = panel(&plot_area, title, xr(), (lo - pad)..(hi + pad), "memory m (log scale; right-most = full attention)", ydesc)?;
             let mut labels = Vec::new();
             for (k, (&(layers, seeds), per_m)) in self.cfg.depths.iter().zip(&self.data.outcomes).enumerate() {
                 let col = COLORS[k % COLORS.len()];
                 let pts: Vec<(f64, f64)> =
                     self.cfg.memories.iter().zip(per_m).filter_map(|(&m, os)| stat(os).map(|v| (self.cfg.m_value(m), v))).collect();
-                let label = format!("L = {layers} ({seeds} seed{})", if seeds == 1 { "" } else { "s" });
-                ch.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))?.label(label.clone()).legend(seg(col, 2));
+                ch.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))?;
                 ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
-                lines.push(pts);
-                labels.push(label);
+                labels.push((Glyph::Line(col, 2), format!("L = {layers} ({seeds} seed{})", if seeds == 1 { "" } else { "s" })));
             }
             let (x0, x1) = (0.8, n as f64 * 1.25);
             let (lo_label, hi_label) = (format!("{lo_label} (theory)"), format!("{hi_label} (theory)"));
             theory_line(&mut ch, [(x0, lo_line), (x1, lo_line)], GLOBAL, 2, lo_label.clone())?;
             theory_line(&mut ch, [(x0, hi_line), (x1, hi_line)], UNIGRAM, 2, hi_label.clone())?;
-            lines.push(vec![(x0, lo_line), (x1, lo_line)]);
-            lines.push(vec![(x0, hi_line), (x1, hi_line)]);
-            labels.push(lo_label);
-            labels.push(hi_label);
-            legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
+            labels.push((Glyph::Dashed(GLOBAL, 2), lo_label));
+            labels.push((Glyph::Dashed(UNIGRAM, 2), hi_label));
+            legend_row(&key, &labels.iter().map(|(g, l)| (*g, l.as_str())).collect::<Vec<_>>())?;
         }
         Ok(())
     }
