@@ -283,9 +283,17 @@ pub fn mean_t95(runs: &[Vec<(f64, f64)>]) -> Vec<(f64, f64, f64, f64)> {
     out
 }
 
-/// Draws a group of runs the house way: each run thin and light, their pointwise mean thick with
-/// its Student-t 95% band (n runs, n − 1 degrees of freedom). The legend entry is the mean's.
-pub fn runs_with_mean<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, runs: &[Vec<(f64, f64)>], color: RGBColor, label: &str) -> DrawResult
+/// Draws a group of runs the house way: each run thin and light, their pointwise mean `width` px
+/// thick with its Student-t 95% band (n runs, n − 1 degrees of freedom), the band clipped to
+/// `clip` (a probability's band stays in [0, 1]). The legend entry is the mean's.
+pub fn runs_with_mean<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    runs: &[Vec<(f64, f64)>],
+    color: RGBColor,
+    width: u32,
+    clip: (f64, f64),
+    label: &str,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -294,14 +302,14 @@ where
     }
     let stats = mean_t95(runs);
     if runs.len() > 1 && stats.len() > 1 {
-        let mut poly: Vec<(f64, f64)> = stats.iter().map(|s| (s.0, s.3)).collect();
-        poly.extend(stats.iter().rev().map(|s| (s.0, s.2)));
+        let mut poly: Vec<(f64, f64)> = stats.iter().map(|s| (s.0, s.3.clamp(clip.0, clip.1))).collect();
+        poly.extend(stats.iter().rev().map(|s| (s.0, s.2.clamp(clip.0, clip.1))));
         chart.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.22).filled())))?;
     }
     chart
-        .draw_series(LineSeries::new(stats.iter().map(|s| (s.0, s.1)), color.stroke_width(3)))?
+        .draw_series(LineSeries::new(stats.iter().map(|s| (s.0, s.1)), color.stroke_width(width)))?
         .label(label.to_string())
-        .legend(seg(color, 3));
+        .legend(seg(color, width));
     Ok(())
 }
 
@@ -411,7 +419,7 @@ where
 }
 
 /// A theory reference line from `ends[0]` to `ends[1]`: dashed, in `color`, with `label` in the
-/// legend as a plain segment (the house rule: theory dashed and in the legend).
+/// legend as a dashed segment (the house rule: theory dashed and in the legend).
 pub fn theory_line<'a, DB: DrawingBackend + 'a, CT: CoordTranslate<From = (f64, f64)>>(
     chart: &mut ChartContext<'a, DB, CT>,
     ends: [(f64, f64); 2],
@@ -422,13 +430,18 @@ pub fn theory_line<'a, DB: DrawingBackend + 'a, CT: CoordTranslate<From = (f64, 
 where
     DB::ErrorType: 'static,
 {
-    chart.draw_series(dashed(ends, color, width))?.label(label).legend(seg(color, width));
+    chart.draw_series(dashed(ends, color, width))?.label(label).legend(dseg(color, width));
     Ok(())
 }
 
-/// A legend glyph: a short line segment in `color` (dashes are too short to show at legend size).
+/// A legend glyph: a short solid line segment in `color` (an experiment's line).
 pub fn seg(color: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(width))
+}
+
+/// A legend glyph for a dashed (theory) line: three dashes in `color` over the same 18 px as [`seg`].
+pub fn dseg(color: RGBColor, width: u32) -> impl Fn((i32, i32)) -> plotters::element::DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
+    move |(x, y)| plotters::element::DashedPathElement::new(vec![(x, y), (x + 18, y)], 4, 3, color.stroke_width(width))
 }
 
 /// Draws the series legend of `chart` in a standard style at `pos`.
@@ -488,6 +501,40 @@ pub enum Glyph {
     Dot(RGBColor),
     /// A filled square (an area or a heat-map colour).
     Patch(RGBColor),
+    /// A solid line of this width carrying marker shape `k` of [`marker_shape`] (a group that is
+    /// told apart by its marker as well as its colour).
+    Marked(RGBColor, u32, usize),
+}
+
+/// Marker shape `k % 5` (circle, square, triangle, cross, diamond) in `col` at pixel `(x, y)`.
+pub fn marker_shape<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, k: usize, col: RGBColor, (x, y): (i32, i32)) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let style = col.filled();
+    match k % 5 {
+        0 => area.draw(&Circle::new((x, y), 4, style))?,
+        1 => area.draw(&Rectangle::new([(x - 4, y - 4), (x + 4, y + 4)], style))?,
+        2 => area.draw(&TriangleMarker::new((x, y), 5, style))?,
+        3 => area.draw(&Cross::new((x, y), 4, col.stroke_width(2)))?,
+        _ => area.draw(&Polygon::new(vec![(x, y - 5), (x + 5, y), (x, y + 5), (x - 5, y)], style))?,
+    }
+    Ok(())
+}
+
+/// The height in px that [`legend_row`] needs for `labels` in an area `width` px wide (rows of 20 px
+/// plus margins), so a figure can size the area before drawing.
+pub fn legend_row_height(width: u32, labels: &[&str]) -> u32 {
+    let (mut x, mut rows) = (12, 1);
+    for l in labels {
+        let w = 34 + l.chars().count() as i32 * 7 + 24;
+        if x + w > width as i32 && x > 12 {
+            x = 12;
+            rows += 1;
+        }
+        x += w;
+    }
+    rows * 20 + 16
 }
 
 /// A legend as one row of entries in its own `area` (beside or below the charts, so it covers no
@@ -514,6 +561,10 @@ where
             }
             Glyph::Dot(c) => area.draw(&Circle::new((x + 13, mid), 4, c.filled()))?,
             Glyph::Patch(c) => area.draw(&Rectangle::new([(x + 6, y), (x + 20, y + 14)], c.filled()))?,
+            Glyph::Marked(c, t, k) => {
+                area.draw(&PathElement::new(vec![(x, mid), (x + 26, mid)], c.stroke_width(t)))?;
+                marker_shape(area, k, c, (x + 13, mid))?;
+            }
         }
         area.draw(&Text::new(label.to_string(), (x + 32, y), (FONT, 14)))?;
         x += w;

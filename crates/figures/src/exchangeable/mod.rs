@@ -15,7 +15,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::FigureSpec;
-use crate::plot::{dashed, seg};
+use crate::plot::{dashed, dseg};
 use crate::render::{DrawResult, Figure};
 use crate::style::FONT;
 
@@ -157,7 +157,7 @@ where
     for s in series {
         let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0 > 0.0 && p.1 > 0.0 && p.1.is_finite()).collect();
         if s.reference {
-            ch.draw_series(dashed(pts.clone(), s.color, 2))?.label(s.label.clone()).legend(seg(s.color, 2));
+            ch.draw_series(dashed(pts.clone(), s.color, 2))?.label(s.label.clone()).legend(dseg(s.color, 2));
         } else if s.mark {
             let c = s.color;
             ch.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Polygon::new(vec![(0, -9), (9, 0), (0, 9), (-9, 0)], c.filled())))?

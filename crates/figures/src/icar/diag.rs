@@ -85,9 +85,24 @@ impl Figure for DiagFig<'_> {
         let mut ch = panel(&left, "exact loss along gradient descent", (1.0..last).log_scale(), (lo..hi).log_scale(), "iteration + 1", "loss (sum over rows)")?;
         let pts: Vec<(f64, f64)> = curve.iter().map(|&(i, l)| (i as f64 + 1.0, l)).collect();
         crate::tidy::note_xy("exact loss along gradient descent", "GD on the exact loss", "iteration + 1", "loss (sum over rows)", &pts);
-        ch.draw_series(LineSeries::new(curve.iter().map(|&(i, l)| (i as f64 + 1.0, l.max(lo))), okabe_ito::BLACK.stroke_width(2)))?
-            .label("GD on the exact loss")
-            .legend(seg(okabe_ito::BLACK, 2));
+        // Near the end the loss is at round-off (a difference of O(100) terms in f64): a value ≤ 0
+        // has no place on a log axis, so the line breaks there and the point is marked at the floor.
+        let positive = curve.iter().map(|&(i, l)| (i as f64 + 1.0, if l > 0.0 { l } else { f64::NAN }));
+        for (k, run) in crate::plot::finite_runs(positive).into_iter().enumerate() {
+            let s = ch.draw_series(LineSeries::new(run, okabe_ito::BLACK.stroke_width(2)))?;
+            if k == 0 {
+                s.label("GD on the exact loss").legend(seg(okabe_ito::BLACK, 2));
+            }
+        }
+        // A positive value between two non-positive ones is a run of one point: a dot.
+        let isolated = (0..curve.len()).filter(|&k| curve[k].1 > 0.0 && (k == 0 || curve[k - 1].1 <= 0.0) && curve.get(k + 1).is_none_or(|p| p.1 <= 0.0));
+        ch.draw_series(isolated.map(|k| Circle::new((curve[k].0 as f64 + 1.0, curve[k].1), 3, okabe_ito::BLACK.filled())))?;
+        let nonpos: Vec<(f64, f64)> = curve.iter().filter(|p| p.1 <= 0.0).map(|&(i, _)| (i as f64 + 1.0, lo)).collect();
+        if !nonpos.is_empty() {
+            ch.draw_series(nonpos.iter().map(|&p| TriangleMarker::new(p, 5, okabe_ito::VERMILLION.stroke_width(2))))?
+                .label("loss ≤ 0 at round-off (drawn on the axis)")
+                .legend(|(x, y)| TriangleMarker::new((x + 9, y), 5, okabe_ito::VERMILLION.stroke_width(2)));
+        }
         let init = (m.rows() * m.d()) as f64;
         theory_line(&mut ch, [(1.0, init), (last, init)], okabe_ito::GREY, 1, format!("(T−1)·d = {init} (loss at C = 0)"))?;
         legend(&mut ch, SeriesLabelPosition::LowerLeft)?;

@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::paths::style::diverging;
-use crate::plot::{colorbar, dashed, heatmap, legend_auto, panel, seg};
+use crate::plot::{colorbar, dashed, heatmap, legend_auto, panel, dseg, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::tidy::Tidy;
@@ -115,7 +115,7 @@ impl Figure for AttentionFig<'_> {
             .legend(seg(okabe_ito::BLACK, 3));
         ch.draw_series(rows.iter().map(|&(a, b, x)| Circle::new((x, 0.5 * (a + b)), 2, okabe_ito::BLACK.filled())))?;
         let uniform = vec![(0.0, 1.0), (n as f64 + 1.0, 1.0)];
-        ch.draw_series(dashed(uniform.clone(), okabe_ito::VERMILLION, 2))?.label("uniform row, 1/n (theory)").legend(seg(okabe_ito::VERMILLION, 2));
+        ch.draw_series(dashed(uniform.clone(), okabe_ito::VERMILLION, 2))?.label("uniform row, 1/n (theory)").legend(dseg(okabe_ito::VERMILLION, 2));
         let mut lines = bars;
         lines.push(uniform);
         legend_auto(&mut ch, &lines, &["row's min to max over keys (trained)", "uniform row, 1/n (theory)"])?;

@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::pq_caption;
-use crate::plot::{dashed, finite_runs, heatmap, legend, panel, seg};
+use crate::plot::{dashed, finite_runs, heatmap, legend, panel, dseg, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito, tint};
 use crate::tidy::Tidy;
@@ -143,7 +143,7 @@ impl Figure for BasinFig<'_> {
             }
             ch.draw_series(dashed(vec![(w_crit, -2.1), (w_crit, 2.1)], GLOBAL, 2))?
                 .label("w = −1/√2 (theory)")
-                .legend(seg(GLOBAL, 2));
+                .legend(dseg(GLOBAL, 2));
             ch.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
                 .label("flow ends at H*")
                 .legend(|(x, y)| Circle::new((x + 9, y), 4, GLOBAL.filled()));

@@ -8,7 +8,7 @@ use attnlab_lab::markov::experiments::chain::{self as experiment, Config, Data};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{colorbar, dashed, heatmap, legend, panel, seg};
+use crate::plot::{colorbar, dashed, heatmap, legend, panel, dseg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito, viridis};
 use crate::tidy::{Point, Tidy};
@@ -124,13 +124,13 @@ impl Figure for EntropyFig<'_> {
         let theory = &self.data.slice_theory;
         ch.draw_series(dashed(theory.iter().map(|t| (t.p, t.entropy_rate)), GLOBAL, 2))?
             .label("H* (theory)")
-            .legend(seg(GLOBAL, 2));
+            .legend(dseg(GLOBAL, 2));
         ch.draw_series(dashed(theory.iter().map(|t| (t.p, t.unigram_loss)), UNIGRAM, 2))?
             .label("U (theory)")
-            .legend(seg(UNIGRAM, 2));
+            .legend(dseg(UNIGRAM, 2));
         ch.draw_series(dashed(vec![(1.0 - q, 0.0), (1.0 - q, 0.75)], okabe_ito::GREY, 1))?
             .label("p + q = 1")
-            .legend(seg(okabe_ito::GREY, 1));
+            .legend(dseg(okabe_ito::GREY, 1));
         let z = attnlab_comparator::Z95;
         for (sel, col, shape_label) in [
             (0usize, GLOBAL, "bigram predictor, sampled"),

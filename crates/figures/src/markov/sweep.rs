@@ -62,7 +62,7 @@ const COLORS: [RGBColor; 3] = [okabe_ito::BLACK, okabe_ito::ORANGE, okabe_ito::G
 
 impl Figure for SweepFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1240, 530)
+        (1240, 560)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -81,7 +81,7 @@ impl Figure for SweepFig<'_> {
             ("F12: model's P(1 | xₙ₋₁ = 0) vs memory m", "predicted probability", estimate, 0.2, pi1, ("p = 0.2".into(), format!("π₁ = {pi1:.3}"))),
         ];
         for (area, (title, ydesc, stat, lo_line, hi_line, (lo_label, hi_label))) in areas.iter().zip(panels) {
-            let (plot_area, key) = area.split_vertically(area.dim_in_pixel().1 - 50);
+            let (plot_area, key) = area.split_vertically(area.dim_in_pixel().1 - 72);
             let vals: Vec<f64> = self.data.outcomes.iter().flatten().filter_map(|os| stat(os)).chain([lo_line, hi_line]).collect();
             let (lo, hi) = vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
             let pad = 0.1 * (hi - lo).max(0.02);
@@ -89,16 +89,23 @@ impl Figure for SweepFig<'_> {
             let mut labels = Vec::new();
             for (k, (&(layers, seeds), per_m)) in self.cfg.depths.iter().zip(&self.data.outcomes).enumerate() {
                 let col = COLORS[k % COLORS.len()];
-                let pts: Vec<(f64, f64)> =
-                    self.cfg.memories.iter().zip(per_m).filter_map(|(&m, os)| stat(os).map(|v| (self.cfg.m_value(m), v))).collect();
-                ch.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))?;
-                ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
+                // Masked runs joined by a line; full attention (drawn at m = N) is a separate
+                // point with no line to it, since no m between the largest mask and N was run.
+                let at = |full: bool| -> Vec<(f64, f64)> {
+                    self.cfg.memories.iter().zip(per_m).filter(|(m, _)| m.is_none() == full).filter_map(|(&m, os)| stat(os).map(|v| (self.cfg.m_value(m), v))).collect()
+                };
+                let (masked, full) = (at(false), at(true));
+                ch.draw_series(LineSeries::new(masked.clone(), col.stroke_width(2)))?;
+                ch.draw_series(masked.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
+                ch.draw_series(full.iter().map(|&p| EmptyElement::at(p) + Rectangle::new([(-5, -5), (5, 5)], col.filled())))?;
                 labels.push((Glyph::Line(col, 2), format!("L = {layers} ({seeds} seed{})", if seeds == 1 { "" } else { "s" })));
             }
             let (x0, x1) = (0.8, n as f64 * 1.25);
             let (lo_label, hi_label) = (format!("{lo_label} (theory)"), format!("{hi_label} (theory)"));
             theory_line(&mut ch, [(x0, lo_line), (x1, lo_line)], GLOBAL, 2, lo_label.clone())?;
             theory_line(&mut ch, [(x0, hi_line), (x1, hi_line)], UNIGRAM, 2, hi_label.clone())?;
+            let full_label = format!("square: full attention, drawn at m = N = {n}");
+            labels.push((Glyph::Patch(okabe_ito::GREY), full_label));
             labels.push((Glyph::Dashed(GLOBAL, 2), lo_label));
             labels.push((Glyph::Dashed(UNIGRAM, 2), hi_label));
             legend_row(&key, &labels.iter().map(|(g, l)| (*g, l.as_str())).collect::<Vec<_>>())?;

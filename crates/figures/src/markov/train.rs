@@ -11,7 +11,7 @@ use attnlab_lab::markov::experiments::train::{TrainOutcome, is_lagged, true_p1_g
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{legend_auto, mean_t95, panel, runs_with_mean, seg, theory_line};
+use crate::plot::{Glyph, legend_row, mean_t95, panel, runs_with_mean, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::tidy::Tidy;
@@ -133,10 +133,52 @@ struct CurvesFig<'a> {
 const COLORS: [RGBColor; 5] = [okabe_ito::BLACK, okabe_ito::ORANGE, okabe_ito::GREEN, okabe_ito::PURPLE, okabe_ito::SKY];
 
 impl CurvesFig<'_> {
+    /// The legend entries of setting `k` (its groups, then the two theory references), drawn in a
+    /// row under its panels.
+    fn entries(&self, k: usize) -> Vec<(Glyph, String)> {
+        let (p, outs) = (&self.cfg.panels[k], &self.data.outcomes[k]);
+        let mut entries: Vec<(Glyph, String)> = p
+            .groups
+            .iter()
+            .zip(outs)
+            .enumerate()
+            .map(|(k, (g, os))| {
+                let label = if os.len() > 1 { format!("{}: {} seeds, mean and 95% t band", g.label, os.len()) } else { format!("{} (1 seed)", g.label) };
+                (Glyph::Marked(COLORS[k % COLORS.len()], 3, k), label)
+            })
+            .collect();
+        let first = &outs[0][0];
+        let (h, u) = (first.entropy_rate, first.unigram_loss);
+        let est = (self.has_estimates()).then(|| true_p1_given_0(&first.config).zip(first.pi1)).flatten();
+        let (gl, ul) = match est {
+            Some((truth, pi1)) => (format!("theory: H* = {h:.3}; p = {truth} (bottom)"), format!("theory: U = {u:.3}; π₁ = {pi1:.3} (bottom)")),
+            None => (format!("theory: H* = {h:.3}"), format!("theory: U = {u:.3}")),
+        };
+        entries.push((Glyph::Dashed(GLOBAL, 2), gl));
+        entries.push((Glyph::Dashed(UNIGRAM, 2), ul));
+        entries
+    }
+
+    /// Height of the legend rows under each setting's panels: the most any setting needs.
+    fn key_h(&self) -> u32 {
+        (0..self.cfg.panels.len())
+            .map(|k| crate::plot::legend_row_height(660, &self.entries(k).iter().map(|e| e.1.as_str()).collect::<Vec<_>>()))
+            .max()
+            .unwrap_or(40)
+    }
+
     /// Whether the figure has the P̂(1 | state 0) row (binary data).
     fn has_estimates(&self) -> bool {
         self.data.outcomes.iter().flatten().flatten().any(|o| !o.occurrences.is_empty())
     }
+}
+
+
+/// Stroke width of group `k` of `n`: earlier groups wider, so a later group's line drawn on top of
+/// an identical earlier one still shows the earlier one as a rim (tied and untied curves, or two
+/// depths, often coincide).
+fn width(k: usize, n: usize) -> u32 {
+    2 + 2 * (n.saturating_sub(1 + k)).min(2) as u32
 }
 
 impl Figure for CurvesFig<'_> {
@@ -144,7 +186,7 @@ impl Figure for CurvesFig<'_> {
         // At most two settings side by side (a figure fits a 1600 px screen); more wrap below.
         let n = self.cfg.panels.len() as u32;
         let cols = n.clamp(1, 2);
-        (660 * cols, n.div_ceil(cols) * if self.has_estimates() { 1300 } else { 900 })
+        (660 * cols, n.div_ceil(cols) * (if self.has_estimates() { 1300 } else { 900 } + self.key_h()))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -154,48 +196,42 @@ impl Figure for CurvesFig<'_> {
         let n = self.cfg.panels.len();
         let rows = if self.has_estimates() { 3 } else { 2 };
         let cols = n.clamp(1, 2);
-        let areas = root.split_evenly((rows * n.div_ceil(cols), cols));
-        let at = |k: usize, row: usize| &areas[((k / cols) * rows + row) * cols + k % cols];
-        for ((p, outs), k) in self.cfg.panels.iter().zip(&self.data.outcomes).zip(0..) {
-            let area = at(k, 0);
+        let blocks = root.split_evenly((n.div_ceil(cols), cols));
+        for (k, ((p, outs), block)) in self.cfg.panels.iter().zip(&self.data.outcomes).zip(&blocks).enumerate() {
+            // Each setting: its panels, then one legend row for all of them (outside the data).
+            let (panels_area, key) = block.split_vertically(block.dim_in_pixel().1 - self.key_h());
+            let areas = panels_area.split_evenly((rows, 1));
             let first = &outs[0][0];
             let (h, u) = (first.entropy_rate, first.unigram_loss);
             let iters = outs.iter().flatten().map(|o| o.config.iters).max().unwrap_or(1) as f64;
-            // Every recorded loss is inside the axes, the starting loss included.
+            // Every recorded loss and every drawn band is inside the axes, the starting loss included.
+            let runs_of = |os: &[TrainOutcome]| -> Vec<Vec<(f64, f64)>> { os.iter().map(|o| o.curve.iter().map(|e| (e.iter as f64, e.loss)).collect()).collect() };
             let (lo_data, hi_data) = outs
                 .iter()
-                .flatten()
-                .flat_map(|o| o.curve.iter().map(|e| e.loss))
+                .flat_map(|os| {
+                    let runs = runs_of(os);
+                    let band: Vec<f64> = mean_t95(&runs).iter().flat_map(|s| [s.2, s.3]).collect();
+                    runs.into_iter().flatten().map(|p| p.1).chain(band)
+                })
                 .filter(|x| x.is_finite())
                 .fold((h, u), |(a, b), x| (a.min(x), b.max(x)));
             let span = (hi_data - lo_data).max(0.01);
-            // Headroom above the data for the legend (the curves start high on the left, so the
-            // upper right is where it fits).
-            let mut ch = panel(area, &p.title, 0.0..iters, (lo_data - 0.04 * span)..(hi_data + 0.7 * span), "iteration", "held-out loss (nats)")?;
-            let mut lines = Vec::new();
-            let mut labels = Vec::new();
-            for (k, (g, os)) in p.groups.iter().zip(outs).enumerate() {
+            let mut ch = panel(&areas[0], &p.title, 0.0..iters, (lo_data - 0.04 * span)..(hi_data + 0.04 * span), "iteration", "held-out loss (nats)")?;
+            let ng = p.groups.len();
+            for (k, os) in outs.iter().enumerate() {
                 let col = COLORS[k % COLORS.len()];
-                let runs: Vec<Vec<(f64, f64)>> = os.iter().map(|o| o.curve.iter().map(|e| (e.iter as f64, e.loss)).collect()).collect();
-                let label = if os.len() > 1 { format!("{}: mean of {} seeds, 95% t band", g.label, os.len()) } else { format!("{} (1 seed)", g.label) };
-                runs_with_mean(&mut ch, &runs, col, &label)?;
+                let runs = runs_of(os);
+                runs_with_mean(&mut ch, &runs, col, width(k, ng), (f64::NEG_INFINITY, f64::INFINITY), "")?;
                 markers(&mut ch, &mean_t95(&runs).iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(), k, col)?;
-                labels.push(label);
-                lines.extend(runs);
             }
-            let hl = format!("H* = {h:.3} (theory)");
-            let ul = format!("U = {u:.3} (theory)");
-            theory_line(&mut ch, [(0.0, h), (iters, h)], GLOBAL, 2, hl.clone())?;
-            theory_line(&mut ch, [(0.0, u), (iters, u)], UNIGRAM, 2, ul.clone())?;
-            lines.push(vec![(0.0, h), (iters, h)]);
-            lines.push(vec![(0.0, u), (iters, u)]);
-            labels.push(hl);
-            labels.push(ul);
-            legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
-            self.draw_escape(at(k, 1), p, outs, iters)?;
+            theory_line(&mut ch, [(0.0, h), (iters, h)], GLOBAL, 2, "H*")?;
+            theory_line(&mut ch, [(0.0, u), (iters, u)], UNIGRAM, 2, "U")?;
+            self.draw_escape(&areas[1], p, outs, iters)?;
             if rows == 3 {
-                self.draw_estimates(at(k, 2), p, outs)?;
+                self.draw_estimates(&areas[2], p, outs)?;
             }
+            let entries = self.entries(k);
+            legend_row(&key, &entries.iter().map(|(g, l)| (*g, l.as_str())).collect::<Vec<_>>())?;
         }
         Ok(())
     }
@@ -207,20 +243,14 @@ impl CurvesFig<'_> {
     where
         DB::ErrorType: 'static,
     {
-        // Headroom above 1 keeps the legend off the curves, which start at 1.
-        let mut ch = panel(area, "escape from the plateau at U (Kaplan–Meier)", 0.0..iters, -0.02..1.45, "iteration", "fraction of runs still on the plateau")?;
-        let mut lines = Vec::new();
-        let mut labels = Vec::new();
-        for (k, (g, os)) in p.groups.iter().zip(outs).enumerate() {
+        let mut ch = panel(area, "escape from the plateau at U (Kaplan–Meier; runs per group as in the legend)", 0.0..iters, -0.03..1.03, "iteration", "fraction of runs still on the plateau")?;
+        let ng = p.groups.len();
+        for (k, os) in outs.iter().enumerate() {
             let col = COLORS[k % COLORS.len()];
             let curve: Vec<(f64, f64)> = claims::escape_curve(os).into_iter().collect();
-            let label = format!("{} ({} runs)", g.label, os.len());
-            ch.draw_series(LineSeries::new(curve.clone(), col.stroke_width(3)))?.label(label.clone()).legend(seg(col, 3));
+            ch.draw_series(LineSeries::new(curve.clone(), col.stroke_width(width(k, ng))))?;
             markers(&mut ch, &curve, k, col)?;
-            lines.push(curve);
-            labels.push(label);
         }
-        legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         Ok(())
     }
 
@@ -232,15 +262,19 @@ impl CurvesFig<'_> {
         let first = &outs[0][0];
         let (Some(truth), Some(pi1)) = (true_p1_given_0(&first.config), first.pi1) else { return Ok(()) };
         let len = outs.iter().flatten().map(|o| o.occurrences.len()).max().unwrap_or(1).max(2) as f64;
+        let runs_of = |os: &[TrainOutcome]| -> Vec<Vec<(f64, f64)>> { os.iter().map(|o| o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)).collect()).collect() };
+        // The range holds every run, the drawn bands (clipped to [0, 1]) and both references.
         let (lo, hi) = outs
             .iter()
-            .flatten()
-            .flat_map(|o| o.occurrences.iter().copied())
+            .flat_map(|os| {
+                let runs = runs_of(os);
+                let band: Vec<f64> = mean_t95(&runs).iter().flat_map(|s| [s.2.clamp(0.0, 1.0), s.3.clamp(0.0, 1.0)]).collect();
+                runs.into_iter().flatten().map(|p| p.1).chain(band)
+            })
             .chain([truth, pi1])
+            .filter(|x| x.is_finite())
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-        let pad = 0.1 * (hi - lo).max(0.05);
-        // Headroom above the data for the legend.
-        let hi = hi + 3.0 * pad;
+        let pad = 0.05 * (hi - lo).max(0.05);
         let cond = if is_lagged(&first.config) { "xₙ₋ₖ₊₁" } else { "xₙ" };
         let mut ch = panel(
             area,
@@ -250,25 +284,13 @@ impl CurvesFig<'_> {
             "occurrence of state 0",
             "predicted probability",
         )?;
-        let mut lines = Vec::new();
-        let mut labels = Vec::new();
+        let ng = p.groups.len();
         for (k, (g, os)) in p.groups.iter().zip(outs).enumerate() {
             let col = COLORS[k % COLORS.len()];
-            let runs: Vec<Vec<(f64, f64)>> = os.iter().map(|o| o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)).collect()).collect();
-            let label = if os.len() > 1 { format!("{}: mean of {} seeds, 95% t band", g.label, os.len()) } else { g.label.clone() };
-            runs_with_mean(&mut ch, &runs, col, &label)?;
-            labels.push(label);
-            lines.extend(runs);
+            runs_with_mean(&mut ch, &runs_of(os), col, width(k, ng), (0.0, 1.0), &g.label)?;
         }
-        let pl = format!("p = {truth} (truth)");
-        let il = format!("π₁ = {pi1:.3} (unigram)");
-        theory_line(&mut ch, [(1.0, truth), (len, truth)], GLOBAL, 2, pl.clone())?;
-        theory_line(&mut ch, [(1.0, pi1), (len, pi1)], UNIGRAM, 2, il.clone())?;
-        lines.push(vec![(1.0, truth), (len, truth)]);
-        lines.push(vec![(1.0, pi1), (len, pi1)]);
-        labels.push(pl);
-        labels.push(il);
-        legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
+        theory_line(&mut ch, [(1.0, truth), (len, truth)], GLOBAL, 2, "p")?;
+        theory_line(&mut ch, [(1.0, pi1), (len, pi1)], UNIGRAM, 2, "π₁")?;
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::fig2::matrix_panel;
-use crate::plot::{dashed, panel, seg};
+use crate::plot::{dashed, panel, dseg, seg};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -97,7 +97,7 @@ impl Figure for IclFig<'_> {
         let mut ch = panel(&bots[0], "(a) accuracy vs N (frozen GD heads)", (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
         ch.draw_series(dashed(vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)], okabe_ito::VERMILLION, 2))?
             .label(format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy))
-            .legend(seg(okabe_ito::VERMILLION, 2));
+            .legend(dseg(okabe_ito::VERMILLION, 2));
         ch.draw_series(LineSeries::new(vec![(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)], okabe_ito::GREY.stroke_width(2)))?
             .label(format!("GD network ({:.1}%)", 100.0 * d.gd_accuracy))
             .legend(seg(okabe_ito::GREY, 2));
@@ -107,7 +107,7 @@ impl Figure for IclFig<'_> {
         crate::tidy::note_xy(a, "GD network", "width N", "test accuracy (%)", &[(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)]);
         crate::tidy::note_xy(a, &format!("theory (τ = {})", d.tau), "width N", "test accuracy (%)", &th);
         crate::tidy::note_xy(a, "Gibbs samples", "width N", "test accuracy (%)", &[(self.cfg.small_width as f64, 100.0 * d.acc_samples)]);
-        ch.draw_series(dashed(th.clone(), okabe_ito::BLUE, 2))?.label(format!("theory (τ = {})", d.tau)).legend(seg(okabe_ito::BLUE, 2));
+        ch.draw_series(dashed(th.clone(), okabe_ito::BLUE, 2))?.label(format!("theory (τ = {})", d.tau)).legend(dseg(okabe_ito::BLUE, 2));
         ch.draw_series(th.iter().map(|&p| Cross::new(p, 6, okabe_ito::BLUE.stroke_width(2))))?;
         ch.draw_series(std::iter::once(Circle::new((self.cfg.small_width as f64, 100.0 * d.acc_samples), 5, BLACK.filled())))?
             .label("Gibbs samples")
