@@ -11,7 +11,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{diverging_bar, matrix_panel};
-use crate::plot::{panel, seg, theory_line};
+use crate::plot::{Glyph, panel, seg, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -55,7 +55,7 @@ struct AugFig<'a> {
 
 impl Figure for AugFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1600, 560)
+        (1600, 680)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -67,8 +67,9 @@ impl Figure for AugFig<'_> {
         let (e, x) = (l.e(), l.x());
         let (left, rest) = root.split_horizontally(470);
         let (mid, right) = rest.split_horizontally(470);
-        let (lmap, lbar) = left.split_vertically(470);
-        let (mmap, mbar) = mid.split_vertically(470);
+        let (lmap, lrest) = left.split_vertically(470);
+        let (mmap, mrest) = mid.split_vertically(470);
+        let ((lbar, _), (mbar, _)) = (lrest.split_vertically(90), mrest.split_vertically(90));
         let Some(first) = self.data.runs.first() else { return Ok(()) };
         let qk = &first.structure.qk;
         let s = qk.iter().fold(0.0f64, |a, v| a.max(v.abs()));
@@ -82,6 +83,8 @@ impl Figure for AugFig<'_> {
         let curve = &first.outcome.curve;
         let r = &self.data.reference;
         let last = curve.last().map_or(1.0, |c| c.epoch as f64);
+        // Six reference lines span the whole epoch axis, so no corner is free: the legend goes below.
+        let (right, key) = right.split_vertically(560);
         let mut ch = panel(&right, "test MSE vs reference predictors", (1.0..last.max(2.0)).log_scale(), (0.008..0.6).log_scale(), "epoch", "MSE (mean over coordinates, positions)")?;
         for r in &self.data.runs {
             let pts: Vec<(f64, f64)> = r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect();
@@ -102,16 +105,13 @@ impl Figure for AugFig<'_> {
             ("commuting theory, shared scalar", rel / d as f64, okabe_ito::PURPLE),
             ("exact in-context LS", r.exact_ls, okabe_ito::BLUE),
         ];
-        let mut drawn: Vec<Vec<(f64, f64)>> =
-            self.data.runs.iter().map(|r| r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect()).collect();
-        let mut labels = vec![format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, first.outcome.test_mse)];
+        let mut entries = vec![(Glyph::Line(okabe_ito::BLACK, 2), format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, first.outcome.test_mse))];
         for (name, y, col) in lines {
             crate::tidy::note_xy("test MSE vs reference predictors", name, "epoch", "test MSE", &[(1.0, y), (last.max(2.0), y)]);
             theory_line(&mut ch, [(1.0, y), (last.max(2.0), y)], col, 2, format!("{name} ({y:.4})"))?;
-            drawn.push(vec![(1.0, y), (last.max(2.0), y)]);
-            labels.push(format!("{name} ({y:.4})"));
+            entries.push((Glyph::Dashed(col, 2), format!("{name} ({y:.4})")));
         }
-        crate::plot::legend_auto(&mut ch, &drawn, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
+        crate::plot::legend_row(&key, &entries.iter().map(|(g, l)| (*g, l.as_str())).collect::<Vec<_>>())?;
         Ok(())
     }
 }

@@ -59,10 +59,10 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         status,
         record,
         caption: "Top: where the final held-out loss sits between H* (0) and U (1), mean over seeds, per (p, q) \
-                  cell; bottom: the fraction of the run spent on the plateau within 0.01 of U (1 = never left). \
-                  Third row (F8): the larger of |P̂(1|0) − p| and |P̂(1|1) − (1 − q)| at the end (0 = the model predicts \
+                  cell; middle: the fraction of the run spent on the plateau within 0.01 of U (1 = never left). \
+                  Bottom row (F8): the larger of |P̂(1|0) − p| and |P̂(1|1) − (1 − q)| at the end (0 = the model predicts \
                   the chain's transitions; colour scale clipped at 0.2). Grey: U − H* < 0.03, too close to tell apart. Dashed white: the theory boundary p+q = 1; the \
-                  theorems predict 1 above it for the tied theory model and 0 everywhere else. Markers on the first and third rows: \
+                  theorems predict 1 above it for the tied theory model and 0 everywhere else. Markers on the top and bottom rows: \
                   each cell's own verdict on the proportion of its runs that behave as predicted (Wilson 95% interval against ≥ 1/2): \
                   white ring = agrees, black cross = disagrees, small grey dot = inconclusive. The claims count these cells."
             .to_string()

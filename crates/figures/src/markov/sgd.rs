@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::pq_caption;
-use crate::plot::{legend_auto, panel, seg, theory_line};
+use crate::plot::{Glyph, legend_row, panel, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::tidy::Tidy;
@@ -63,14 +63,18 @@ struct SgdFig<'a> {
 
 impl Figure for SgdFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1200, 850)
+        (1200, 880)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let areas = root.split_evenly((2, 2));
+        // H* and U span each panel's whole step axis, so the legend is one row below the panels
+        // and the panels' titles carry their values.
+        let (body, key) = root.split_vertically(850);
+        let areas = body.split_evenly((2, 2));
+        let mut seeds = 0;
         for (area, r) in areas.iter().zip(&self.data.results) {
             let (h, u) = (r.entropy_rate, r.unigram_loss);
             let steps = r.run.sgd.steps() as f64;
@@ -79,28 +83,29 @@ impl Figure for SgdFig<'_> {
             // Log step axis (step + 1), so the early escape and the long flat end both show.
             let mut ch = panel(
                 area,
-                &pq_caption(&r.run.chain),
+                &format!("{}: H* = {h:.4}, U = {u:.4}", pq_caption(&r.run.chain)),
                 (1.0..steps + 1.0).log_scale(),
                 lo..hi.min(lo + 1.0),
                 "step + 1 (log scale)",
                 "exact loss (nats)",
             )?;
             let runs: Vec<Vec<(f64, f64)>> = r.traces.iter().filter(|tr| !tr.diverged).map(|tr| tr.curve.iter().map(|&(s, l)| (s as f64 + 1.0, l)).collect()).collect();
-            let run_label = format!("SGD runs ({} seeds)", runs.len());
-            for (k, run) in runs.iter().enumerate() {
-                let s = ch.draw_series(LineSeries::new(run.clone(), okabe_ito::BLACK.mix(0.35).stroke_width(1)))?;
-                if k == 0 {
-                    s.label(run_label.clone()).legend(seg(okabe_ito::BLACK, 1));
-                }
+            seeds = seeds.max(runs.len());
+            for run in &runs {
+                ch.draw_series(LineSeries::new(run.clone(), okabe_ito::BLACK.mix(0.35).stroke_width(1)))?;
             }
-            let (hl, ul) = (format!("H* = {h:.4} (theory)"), format!("U = {u:.4} (theory)"));
-            theory_line(&mut ch, [(1.0, h), (steps + 1.0, h)], GLOBAL, 2, hl.clone())?;
-            theory_line(&mut ch, [(1.0, u), (steps + 1.0, u)], UNIGRAM, 2, ul.clone())?;
-            let mut lines = runs;
-            lines.push(vec![(1.0, h), (steps + 1.0, h)]);
-            lines.push(vec![(1.0, u), (steps + 1.0, u)]);
-            legend_auto(&mut ch, &lines, &[run_label.as_str(), hl.as_str(), ul.as_str()])?;
+            theory_line(&mut ch, [(1.0, h), (steps + 1.0, h)], GLOBAL, 2, "H*")?;
+            theory_line(&mut ch, [(1.0, u), (steps + 1.0, u)], UNIGRAM, 2, "U")?;
         }
+        let runs_label = format!("SGD runs, one line per seed ({seeds} seeds per chain; diverged runs left out)");
+        legend_row(
+            &key,
+            &[
+                (Glyph::Line(okabe_ito::BLACK, 1), runs_label.as_str()),
+                (Glyph::Dashed(GLOBAL, 2), "H*, the entropy rate (theory)"),
+                (Glyph::Dashed(UNIGRAM, 2), "U, the unigram loss (theory)"),
+            ],
+        )?;
         Ok(())
     }
 }

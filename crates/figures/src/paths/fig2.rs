@@ -30,11 +30,12 @@ pub fn accuracy4(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureErr
         caption: format!(
             "Test accuracy (1000 inputs) of the mean predictor vs width N on the hidden-Markov-chain task \
              (P = 100, T = 30 + bos, n_f = 200, τ = 0.01, β = 10). Dashed blue with crosses: theory (U solved \
-             at each N). Black dots: blocked-Gibbs posterior samples of the finite-width network (2 chains; \
-             bars: t 95% interval over chains). Vermillion: GP limit with all 4 paths (solid), good path only \
-             (dashed), good + denoising (dotted). The data are one draw of our own seeded generator, so the \
+             at each N). Black dots: blocked-Gibbs posterior samples of the finite-width network ({} chains; \
+             bars: t 95% interval over chains). GP limits, dashed: all 4 paths (vermillion), good path only \
+             (green), good + denoising (pink). The data are one draw of our own seeded generator, so the \
              numbers differ from the paper's (spec §8.5: an independent draw gave 82.7% GP, 94.9% at N = 10). \
              Largest single U solve: {:.3} s.",
+            cfg.chains,
             d.max_solve_s
         ),
     })
@@ -244,7 +245,8 @@ where
                 continue;
             }
             let col = if v.abs() > 0.6 * lim { WHITE } else { BLACK };
-            let s = if v.abs() >= 10.0 { format!("{v:.1}") } else { format!("{v:.2}") };
+            // A value that rounds to zero prints as 0.00, not −0.00.
+            let s = if v.abs() >= 10.0 { format!("{v:.1}") } else if v.abs() < 0.005 { "0.00".to_string() } else { format!("{v:.2}") };
             ch.draw_series(std::iter::once(Text::new(s, (x + 0.5, y + 0.5), (FONT, 14).into_font().color(&col).pos(plotters::style::text_anchor::Pos::new(plotters::style::text_anchor::HPos::Center, plotters::style::text_anchor::VPos::Center)))))?;
         }
     }
@@ -409,8 +411,8 @@ impl Figure for KernelFig<'_> {
             let mut ch = ChartBuilder::on(area)
                 .caption(format!("{name} (±{lim:.3})"), (FONT, 16))
                 .margin(10)
-                .x_label_area_size(28)
-                .y_label_area_size(52)
+                .x_label_area_size(44)
+                .y_label_area_size(76)
                 .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)?;
             ch.configure_mesh().disable_mesh().x_desc("example").y_desc("example").label_style((FONT, 14)).axis_desc_style((FONT, 14)).x_labels(11).y_labels(11)
                 .x_label_formatter(&|v| example_label(*v))

@@ -37,12 +37,12 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
              Network: learned projection {} → {}, 2 layers × 4 heads (q/k from the raw input, G = {}), mean pooling, \
              Adam ({} steps, batch {}, lr {} cosine-decayed). Theory on P = {} training episodes with the frozen \
              trained heads, average pooling (each solve L-BFGS, at most {} iterations from its neighbour's solution; \
-             largest final max |∂(S/N)/∂U| {:.1e}); accuracy on {} test episodes. (a) Test accuracy vs N: theory (dashed \
+             largest final max |∂(S/N)/∂U| {:.1e}); accuracy on {} test episodes. Panels are named as the paper's (3a, the task schematic, and 3d are not drawn). Fig 3b: test accuracy vs N: theory (dashed \
              blue, τ = {} chosen on {} validation episodes at N = {n}), GP (dashed vermillion, its own τ = {} chosen the same \
-             way), Gibbs samples at N = {n} ({} chains, black), the GD network itself (grey). (b–d) 16 × 16 U at N = {n}, \
+             way), Gibbs samples at N = {n} ({} chains, black), the GD network itself (grey). Fig 3c: 16 × 16 U at N = {n}, \
              paths (h1, h2) row-major: theory, Gibbs samples, GD overlaps aᵀV²V¹ (unnormalised; RdBu, symmetric \
-             limits). (e) Normalised head scores (bars, ascending) and the GD network's accuracy drop when that single \
-             head is pruned (dots). (f) GD accuracy after pruning heads in ascending score order (sum rescaled by \
+             limits). Fig 3e: normalised head scores (bars, ascending) and the GD network's accuracy drop when that single \
+             head is pruned (dots). Fig 3f: GD accuracy after pruning heads in ascending score order (sum rescaled by \
              (H − dropped)^(−1/2)).",
             cfg.task.patches,
             cfg.task.features,
@@ -74,7 +74,7 @@ struct IclFig<'a> {
 
 impl Figure for IclFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1500, 1020)
+        (1500, 1080)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -82,10 +82,10 @@ impl Figure for IclFig<'_> {
         DB::ErrorType: 'static,
     {
         let d = self.data;
-        let (top, bottom) = root.split_vertically(540);
-        let tops = top.split_evenly((1, 3));
-        let bots = bottom.split_evenly((1, 3));
-        // (a) accuracy vs N.
+        // Panels named as the paper's Fig 3 panels, in reading order: 3b, then the three versions of
+        // 3c, then 3e and 3f (3a is the task schematic, 3d the kernel alignment: not drawn here).
+        let cells = root.split_evenly((2, 3));
+        // 3b accuracy vs N.
         let xs: Vec<f64> = d.theory.iter().map(|t| t.0).collect();
         let (x0, x1) = (xs[0] * 0.8, xs[xs.len() - 1] * 1.25);
         let mut vals: Vec<f64> = d.theory.iter().map(|t| t.1).collect();
@@ -94,7 +94,7 @@ impl Figure for IclFig<'_> {
         let hi = vals.iter().copied().fold(0.0, f64::max) * 100.0 + 2.0;
         // Headroom above the data for the legend (four entries), within 100%.
         let hi = (hi + 0.45 * (hi - lo)).min(100.0);
-        let mut ch = panel(&bots[0], "(a) accuracy vs N (frozen GD heads)", (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
+        let mut ch = panel(&cells[0], "Fig 3b: accuracy vs N (frozen GD heads)", (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
         ch.draw_series(dashed(vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)], okabe_ito::VERMILLION, 2))?
             .label(format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy))
             .legend(dseg(okabe_ito::VERMILLION, 2));
@@ -102,7 +102,7 @@ impl Figure for IclFig<'_> {
             .label(format!("GD network ({:.1}%)", 100.0 * d.gd_accuracy))
             .legend(seg(okabe_ito::GREY, 2));
         let th: Vec<(f64, f64)> = d.theory.iter().map(|t| (t.0, 100.0 * t.1)).collect();
-        let a = "(a) accuracy vs N (frozen GD heads)";
+        let a = "Fig 3b: accuracy vs N (frozen GD heads)";
         crate::tidy::note_xy(a, "GP", "width N", "test accuracy (%)", &[(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)]);
         crate::tidy::note_xy(a, "GD network", "width N", "test accuracy (%)", &[(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)]);
         crate::tidy::note_xy(a, &format!("theory (τ = {})", d.tau), "width N", "test accuracy (%)", &th);
@@ -129,16 +129,16 @@ impl Figure for IclFig<'_> {
         // overlaps, a different quantity, have their own. Each map has its labelled colour bar.
         let shared = super::fig2::max_abs(&d.u_theory).max(super::fig2::max_abs(&d.u_sampled));
         let maps = [
-            (format!("(b) theory U, N = {n}"), &d.u_theory, shared, format!("U entry (theory, N = {n}); white = 0")),
-            (format!("(c) Gibbs-sampled U, N = {n}"), &d.u_sampled, shared, format!("U entry (Gibbs samples, N = {n}); white = 0")),
-            ("(d) GD network: aᵀV²V¹ overlaps".to_string(), &d.u_gd, super::fig2::max_abs(&d.u_gd), "overlap aᵀV²V¹ (GD network); white = 0".to_string()),
+            (format!("Fig 3c: theory U, N = {n}"), &d.u_theory, shared, format!("U entry (theory, N = {n}); white = 0")),
+            (format!("Fig 3c: Gibbs-sampled U, N = {n}"), &d.u_sampled, shared, format!("U entry (Gibbs samples, N = {n}); white = 0")),
+            ("Fig 3c: GD network, aᵀV²V¹ overlaps".to_string(), &d.u_gd, super::fig2::max_abs(&d.u_gd), "overlap aᵀV²V¹ (GD network); white = 0".to_string()),
         ];
-        for (area, (title, u, lim, bar)) in tops.iter().zip(&maps) {
+        for (area, (title, u, lim, bar)) in cells[1..4].iter().zip(&maps) {
             let (map, bar_area) = area.split_vertically(480);
             matrix_panel(&map, title, u, &nm, &order, *lim)?;
             super::fig2::hbar(&bar_area, *lim, bar)?;
         }
-        // (e) head scores and drops.
+        // 3e head scores and drops.
         let k = d.head_scores.len();
         let drops: Vec<f64> = d.single_prune.iter().map(|a| 100.0 * (d.gd_accuracy - a)).collect();
         crate::tidy::note(|| {
@@ -147,20 +147,21 @@ impl Figure for IclFig<'_> {
                 .zip(&drops)
                 .enumerate()
                 .flat_map(|(i, (h, &drop))| {
-                    let at = |series: &str, y_name: &str, y: f64| crate::tidy::Point { panel: "(e) head score vs GD drop".into(), series: series.into(), x_name: format!("rank by ascending score (head ({}){})", h.layer + 1, h.head), x: i as f64, y_name: y_name.into(), y, interval: None, seed: None };
+                    let at = |series: &str, y_name: &str, y: f64| crate::tidy::Point { panel: "Fig 3e: head score vs GD drop".into(), series: series.into(), x_name: format!("rank by ascending score (head ({}){})", h.layer + 1, h.head), x: i as f64, y_name: y_name.into(), y, interval: None, seed: None };
                     [at("head score (theory, N = 10)", "normalised head score", h.score), at("GD drop", "accuracy drop when pruned (points)", drop)]
                 })
                 .collect()
         });
         let dmax = drops.iter().copied().fold(1.0, f64::max) * 1.15;
-        let mut ch = ChartBuilder::on(&bots[1])
-            .caption("(e) head score vs GD drop", (crate::style::FONT, 18))
+        let mut ch = ChartBuilder::on(&cells[4])
+            .caption("Fig 3e: head score vs GD drop", (crate::style::FONT, 18))
             .margin(8)
             .x_label_area_size(42)
             .y_label_area_size(56)
             .right_y_label_area_size(56)
-            .build_cartesian_2d(0.0..k as f64, 0.0..1.1)?
-            .set_secondary_coord(0.0..k as f64, 0.0..dmax);
+            // Both axes start 5% below zero (the same pixel), so a drop of 0 is a whole dot above the axis.
+            .build_cartesian_2d(0.0..k as f64, -0.055..1.1)?
+            .set_secondary_coord(0.0..k as f64, -0.05 * dmax..dmax);
         let labels: Vec<String> = d.head_scores.iter().map(|h| format!("({}){}", h.layer + 1, h.head)).collect();
         ch.configure_mesh()
             .disable_mesh()
@@ -182,16 +183,18 @@ impl Figure for IclFig<'_> {
             .label("GD drop (right axis)")
             .legend(|(x, y)| Circle::new((x + 6, y), 4, okabe_ito::VERMILLION.filled()));
         ch.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(okabe_ito::GREY).label_font((crate::style::FONT, 14)).draw()?;
-        // (f) cumulative pruning.
+        // 3f cumulative pruning.
         let cum: Vec<(f64, f64)> = d.cumulative_prune.iter().enumerate().map(|(i, a)| (i as f64, 100.0 * a)).collect();
-        crate::tidy::note_xy("(f) GD accuracy, pruning in ascending score", "GD network", "heads pruned", "test accuracy (%)", &cum);
+        crate::tidy::note_xy("Fig 3f: GD accuracy, pruning in ascending score", "GD network", "heads pruned", "test accuracy (%)", &cum);
         let lo = cum.iter().map(|p| p.1).fold(100.0, f64::min) - 3.0;
         // The axis reaches down to chance (50%), so the chance line is always drawn, and stops at 100%.
-        let mut ch = panel(&bots[2], "(f) GD accuracy, pruning in ascending score", -0.3..k as f64 + 0.3, lo.clamp(0.0, 47.0)..100.0, "heads pruned", "test accuracy (%)")?;
+        // The x axis ends at the most heads pruned.
+        let kx = cum.len().saturating_sub(1).max(1) as f64;
+        let mut ch = panel(&cells[5], "Fig 3f: GD accuracy, pruning in ascending score", -0.3..kx + 0.3, lo.clamp(0.0, 47.0)..100.0, "heads pruned", "test accuracy (%)")?;
         ch.draw_series(LineSeries::new(cum.clone(), BLACK.stroke_width(2)))?.label("GD network").legend(seg(BLACK, 2));
         ch.draw_series(cum.iter().map(|&p| Circle::new(p, 4, BLACK.filled())))?;
-        ch.draw_series(LineSeries::new(vec![(-0.3, 50.0), (k as f64 + 0.3, 50.0)], okabe_ito::GREY.stroke_width(1)))?.label("chance (50%)").legend(seg(okabe_ito::GREY, 1));
-        crate::plot::legend_auto(&mut ch, &[cum.clone(), vec![(-0.3, 50.0), (k as f64 + 0.3, 50.0)]], &["GD network", "chance (50%)"])?;
+        ch.draw_series(LineSeries::new(vec![(-0.3, 50.0), (kx + 0.3, 50.0)], okabe_ito::GREY.stroke_width(1)))?.label("chance (50%)").legend(seg(okabe_ito::GREY, 1));
+        crate::plot::legend_auto(&mut ch, &[cum.clone(), vec![(-0.3, 50.0), (kx + 0.3, 50.0)]], &["GD network", "chance (50%)"])?;
         Ok(())
     }
 }
