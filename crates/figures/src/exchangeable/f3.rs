@@ -1,6 +1,6 @@
 //! Figure `exchangeable.f3.cme` — E3 (spec §3, T3), all on M1(b): (a) the deterministic bias of
 //! m_{wI}(q, z) against g(q, z) = E[v | k = q, z]; (b) total error and fluctuation against w at three
-//! L (the bias–variance U); (c) the schedules w_L = L^{2/5} (softmax) and λ_L = 0.1·L^{-1/2} (CME);
+//! L (the bias–variance U); (c) the schedules w_L = L^{2/5} (softmax) and λ_L = 0.1·L⁻¹ᐟ² (CME);
 //! (d) normalised CME attention against Nadaraya–Watson as λ grows.
 
 use attnlab_comparator::fmt_num;
@@ -30,9 +30,9 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
              {} (z, q) pairs; dashed: slope −1 (theory O(h²) = O(1/w)). (b) On common random numbers ({} \
              replicates per L): total error to g (solid) and fluctuation around m_wI (thin) against w; the \
              minimum of the total error moves right with L ({}, parabola-refined; ln-ln fit: {} against the \
-             predicted 2/5); dashed: w^(1/4) (theory fluctuation). (c) Error to g along the schedules \
-             w_L = L^(2/5) (softmax, {} replicates) and λ_L = 0.1·L^(-1/2) (CME attention, RBF h = {}, {} \
-             replicates); dashed: L^(-2/5). (d) Normalised CME − NW at L = {}; dashed: slope −1 (theory O(1/λ)).",
+             predicted 2/5); dashed: w¹ᐟ⁴ (theory fluctuation). (c) Error to g along the schedules \
+             w_L = L²ᐟ⁵ (softmax, {} replicates) and λ_L = 0.1·L⁻¹ᐟ² (CME attention, RBF h = {}, {} \
+             replicates); dashed: L⁻²ᐟ⁵. (d) Normalised CME − NW at L = {}; dashed: slope −1 (theory O(1/λ)).",
             cfg.bias_pairs,
             cfg.sweep_replicates,
             argmins.join(", "),
@@ -100,7 +100,7 @@ impl Figure for F3<'_> {
         }
         if let Some(sw) = d.sweeps.iter().find(|s| s.len == cfg.fluct_len) {
             let fitted: Vec<(f64, f64)> = points(&cfg.sweep_ws, &sw.fluct).into_iter().filter(|p| p.0 >= cfg.fit_min_w && p.0 <= cfg.fit_max_w).collect();
-            let label = format!("w^(1/4) (theory); L = {}: {}", cfg.fluct_len, fit_label(&d.fluct_fit));
+            let label = format!("w¹ᐟ⁴ (theory); L = {}: {}", cfg.fluct_len, fit_label(&d.fluct_fit));
             s.push(Series::slope_through(label, okabe_ito::BLACK, &cfg.sweep_ws, 0.25, &fitted));
         }
         loglog_panel(&areas[1], "(b) bias–variance U at L = 256, 1024, 4096", "inverse temperature w", "RMS error", &s, None)?;
@@ -108,15 +108,15 @@ impl Figure for F3<'_> {
         let xs = as_x(&cfg.schedule_lens);
         let sched = points(&xs, &d.schedule);
         let cme = points(&as_x(&cfg.cme_schedule_lens), &d.cme_schedule);
-        let theory = Series::slope_through("slope −2/5 (theory, NW rate for d_k = 1)", okabe_ito::BLACK, &xs, -0.4, &sched);
+        let theory = Series::slope_through("slope −2/5 (theory, NW rate for dₖ = 1)", okabe_ito::BLACK, &xs, -0.4, &sched);
         loglog_panel(
             &areas[2],
             "(c) error to E[v | k = q, z] along the schedules",
             "sequence length L",
             "RMS error to g(q, z)",
             &[
-                Series::data(format!("softmax, w_L = L^(2/5): {}", fit_label(&d.schedule_fit)), okabe_ito::BLUE, sched),
-                Series::data(format!("CME, λ_L = 0.1·L^(-1/2): {}", fit_label(&d.cme_schedule_fit)), okabe_ito::ORANGE, cme),
+                Series::data(format!("softmax, w_L = L²ᐟ⁵: {}", fit_label(&d.schedule_fit)), okabe_ito::BLUE, sched),
+                Series::data(format!("CME, λ_L = 0.1·L⁻¹ᐟ²: {}", fit_label(&d.cme_schedule_fit)), okabe_ito::ORANGE, cme),
                 theory,
             ], None)?;
         // (d) CME → NW

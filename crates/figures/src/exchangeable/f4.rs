@@ -32,8 +32,8 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "M1(a), q₀ = (1, 0), u = (0.6, 0.8), labels y = uᵀm_(3I)(q₀, z) + 0.1η; model f_w = uᵀattn_wI(q₀, K, K). \
              ERM over ln w: 25-point grid on [0.25, 16], then Brent to 1e-5. {} fresh training sets per (L, N); \
              one test set of {} sequences per L gives w_L* ({}) and the curvature R''_L. (a) RMS parameter \
-             error; (b) mean excess risk ½R''(ln ŵ − ln w_L*)² with Student-t 95% bars; dashed: N^(-1/2) (the \
-             theory's upper-bound rate) and N^(-1) (smooth parametric rate). (c) Generalisation gap (test − \
+             error; (b) mean excess risk ½R''(ln ŵ − ln w_L*)² with Student-t 95% bars; dashed: N⁻¹ᐟ² (the \
+             theory's upper-bound rate) and N⁻¹ (smooth parametric rate). (c) Generalisation gap (test − \
              train risk) at N = {}, attention vs OLS on the 2L flattened key coordinates ({} training sets); \
              dashed: a line ∝ L through the OLS gap at L = {}.",
             cfg.train_sets,
@@ -80,7 +80,7 @@ impl Figure for F4<'_> {
                 se
             })
             .collect();
-        s.push(Series::slope_through("N^(-1/2) (theory)", okabe_ito::BLACK, &xs, -0.5, &s[s.len() - 1].points));
+        s.push(Series::slope_through("N⁻¹ᐟ² (theory)", okabe_ito::BLACK, &xs, -0.5, &s[s.len() - 1].points));
         loglog_panel(&areas[0], "(a) parameter error", "training sequences N", "RMS |ln ŵ − ln w_L*|", &s, None)?;
         // (b) excess
         let mut s: Vec<Series> = d
@@ -99,8 +99,8 @@ impl Figure for F4<'_> {
                 se
             })
             .collect();
-        s.push(Series::slope_through("N^(-1/2) (theory bound)", okabe_ito::BLACK, &xs, -0.5, &s[0].points));
-        s.push(Series::slope_through("N^(-1) (parametric)", okabe_ito::GREY, &xs, -1.0, &s[0].points));
+        s.push(Series::slope_through("N⁻¹ᐟ² (theory bound)", okabe_ito::BLACK, &xs, -0.5, &s[0].points));
+        s.push(Series::slope_through("N⁻¹ (parametric)", okabe_ito::GREY, &xs, -1.0, &s[0].points));
         loglog_panel(&areas[1], "(b) excess risk", "training sequences N", "excess risk", &s, None)?;
         // (c) generalisation gap vs L: linear y (the attention gap can be slightly negative).
         let ls: Vec<f64> = d.per_len.iter().map(|p| p.len as f64).collect();

@@ -32,8 +32,8 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         status,
         record: serde_json::to_value(&rec)?,
         caption: format!(
-            "Matrices: the first seed's run. Left: the trained key-query form WqᵀWk (rows: query features s_t, s_{{t−1}}, bias; columns: key features) — \
-             the one-step-GD signature is a multiple of I in the (query s_t, key s_{{t−1}}) block and 0 elsewhere. Middle: the \
+            "Matrices: the first seed's run. Left: the trained key-query form WqᵀWk (rows: query features sₜ, sₜ₋₁, bias; columns: key features) — \
+             the one-step-GD signature is a multiple of I in the (query sₜ, key sₜ₋₁) block and 0 elsewhere. Middle: the \
              value map Ṽ (rows: value coordinates; columns: input features). Right: test MSE per epoch (black: first seed; grey: the other seeds) with the spec \
              §5 reference predictors as dashed lines on the same Haar data: zero ({:.3}), copy-last ({:.3}), one-step GD \
              with one shared scalar ({:.4}) or one scalar per position ({:.4}), exact in-context least squares ({:.4}), and \

@@ -32,7 +32,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
          row and column are cropped, as in the paper. A and B themselves are not unique (GL(H), scale and sign \
          symmetries); the invariants are. Diverging colour scale, symmetric around 0, one scale per panel. Bottom: the \
          loss along the run and the invariants (theory: {}).",
-        if orth { "C = c·blockdiag(J₂), c·P_{t,t+1} = 1, P_{t,t}/P_{t,t+1} = −½" } else { "C = cI, c·P_{t,t+1} = 1, P_{t,t} = 0, ABᵀ = cI" }
+        if orth { "C = c·blockdiag(J₂), c·P[t,t+1] = 1, P[t,t]/P[t,t+1] = −½" } else { "C = cI, c·P[t,t+1] = 1, P[t,t] = 0, ABᵀ = cI" }
     );
     Ok(FigureOutput { judgements: js, status, record: serde_json::to_value(&rec)?, caption })
 }

@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         record: serde_json::to_value(&rec)?,
         caption: format!(
             "STAND-IN for Fig 4 (GPT-2-large embeddings and Moby Dick are not available): histograms (60 bins) of the \
-             per-window MSE of the AR(1) rollout s_{{k+1}} = A s_k from s_0, A the min-norm least-squares fit on 5 \
+             per-window MSE of the AR(1) rollout sₖ₊₁ = A sₖ from s₀, A the min-norm least-squares fit on 5 \
              consecutive embeddings (4 equations), counting only MSE > 1e-12, for {} windows of a synthetic Zipf({}) \
              token stream over {} random unit vectors in R^{} (original order vs tokens shuffled globally). Generic \
              windows fit exactly; non-zero MSE comes from repeated tokens.",

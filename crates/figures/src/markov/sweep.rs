@@ -27,7 +27,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         let series = format!("L = {layers}");
         let at = |stat: Stat| cfg.memories.iter().zip(per_m).filter_map(|(&m, os)| stat(os).map(|v| (cfg.m_value(m), v))).collect::<Vec<_>>();
         t.series("F11", &series, "memory m (full = N)", "final held-out loss (nats), mean over seeds", None, at(final_loss));
-        t.series("F12", &series, "memory m (full = N)", "P̂(x_{n+1} = 1 | x_{n−1} = 0), mean over occurrences and seeds", None, at(estimate));
+        t.series("F12", &series, "memory m (full = N)", "P̂(xₙ₊₁ = 1 | xₙ₋₁ = 0), mean over occurrences and seeds", None, at(estimate));
     }
     t.write(&ctx.out_dir, spec.id)?;
     let reduced = if n < 1024 { format!(" Smaller N than the reference's 1024 (N {n}; spec §7).") } else { String::new() };
@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         caption: format!(
             "Order-2 lagged chain, p = 0.2, q = 0.3, GPT-style model (d {}, N {n}, {} iterations). Left (F11): final held-out \
              loss against the memory m (m + 1 visible tokens; 'full' drawn at m = N), mean over seeds, one line per depth; \
-             dashed: H* (blue) and U (vermillion). Right (F12): the mean predicted P̂(x_{{n+1}} = 1 | x_{{n−1}} = 0) at the \
+             dashed: H* (blue) and U (vermillion). Right (F12): the mean predicted P̂(xₙ₊₁ = 1 | xₙ₋₁ = 0) at the \
              first 100 occurrences in a held-out sequence; dashed: p = 0.2 (blue) and π1 = 0.4 (vermillion). Depths and \
              seeds: {}.{reduced}",
             cfg.base.d,

@@ -55,7 +55,7 @@ fn tidy(cfg: &Config, data: &CurvesData) -> Tidy {
             for o in os {
                 let seed = Some(o.config.seed);
                 t.series(&p.title, &g.label, "iteration", "held-out loss (nats)", seed, o.curve.iter().map(|e| (e.iter as f64, e.loss)));
-                t.series(&p.title, &g.label, "occurrence of state 0", "P̂(x_{n+1} = 1 | state 0)", seed, o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)));
+                t.series(&p.title, &g.label, "occurrence of state 0", "P̂(xₙ₊₁ = 1 | state 0)", seed, o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)));
             }
             t.series(&p.title, &g.label, "iteration", "fraction of runs on the plateau at U (Kaplan–Meier)", None, claims::escape_curve(os));
         }

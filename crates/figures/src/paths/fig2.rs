@@ -312,7 +312,7 @@ pub fn alignment(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureErr
         status,
         record: serde_json::to_value(&rec)?,
         caption: format!(
-            "Overlap |φ_kᵀy|/√P of the k-th principal component of the training kernel with the labels, top {} \
+            "Overlap |φₖᵀy|/√P of the k-th principal component of the training kernel with the labels, top {} \
              PCs in descending eigenvalue order: finite width N = {} (blue) vs the GP kernel (orange), 4-path network. \
              With finite width the label mass moves to the leading PCs.",
             cfg.top_pcs, cfg.small_width
@@ -337,10 +337,10 @@ impl Figure for AlignFig<'_> {
         let d = self.data;
         let k = d.align_finite.len();
         let hi = d.align_finite.iter().chain(&d.align_gp).copied().fold(0.0, f64::max) * 1.1 + 1e-3;
-        let mut ch = panel(root, "PC–label overlap (4 paths)", 0.0..k as f64 + 1.0, 0.0..hi, "principal component k", "|φ_kᵀ y| / √P")?;
+        let mut ch = panel(root, "PC–label overlap (4 paths)", 0.0..k as f64 + 1.0, 0.0..hi, "principal component k", "|φₖᵀ y| / √P")?;
         let pcs = |v: &[f64]| v.iter().enumerate().map(|(i, &y)| (i as f64 + 1.0, y)).collect::<Vec<_>>();
-        crate::tidy::note_xy("PC–label overlap (4 paths)", &format!("finite width N = {}", self.width), "principal component k", "|φ_kᵀ y| / √P", &pcs(&d.align_finite));
-        crate::tidy::note_xy("PC–label overlap (4 paths)", "GP", "principal component k", "|φ_kᵀ y| / √P", &pcs(&d.align_gp));
+        crate::tidy::note_xy("PC–label overlap (4 paths)", &format!("finite width N = {}", self.width), "principal component k", "|φₖᵀ y| / √P", &pcs(&d.align_finite));
+        crate::tidy::note_xy("PC–label overlap (4 paths)", "GP", "principal component k", "|φₖᵀ y| / √P", &pcs(&d.align_gp));
         ch.draw_series(d.align_finite.iter().enumerate().map(|(i, &v)| {
             let x = i as f64 + 1.0;
             Rectangle::new([(x - 0.4, 0.0), (x, v)], okabe_ito::BLUE.filled())

@@ -43,7 +43,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
              paths (h1, h2) row-major: theory, Gibbs samples, GD overlaps aᵀV²V¹ (unnormalised; RdBu, symmetric \
              limits). Fig 3e: normalised head scores (bars, ascending) and the GD network's accuracy drop when that single \
              head is pruned (dots). Fig 3f: GD accuracy after pruning heads in ascending score order (sum rescaled by \
-             (H − dropped)^(−1/2)).",
+             (H − dropped)⁻¹ᐟ²).",
             cfg.task.patches,
             cfg.task.features,
             cfg.task.t(),
