@@ -76,6 +76,26 @@ where
     Ok(chart)
 }
 
+/// A log axis range around data [`lo`, `hi`] (both > 0) that ends on labelled ticks of
+/// [`log_tick_values`] — 1, 2, 5 × 10^k, or powers of 10 beyond 4 decades — with at least
+/// `pad` (a factor, ≥ 1) of room on each side, so both ends of the data have a label beyond them.
+pub fn log_range_125(lo: f64, hi: f64, pad: f64) -> (f64, f64) {
+    let (lo, hi) = (lo.min(hi) / pad, lo.max(hi) * pad);
+    if !(lo > 0.0 && hi.is_finite()) {
+        return (lo, hi);
+    }
+    let steps: &[f64] = if hi / lo > 1e4 { &[1.0] } else { &[1.0, 2.0, 5.0] };
+    let down = |v: f64| {
+        let k = v.log10().floor();
+        steps.iter().rev().map(|m| m * 10f64.powf(k)).find(|&t| t <= v * (1.0 + 1e-12)).unwrap_or(10f64.powf(k))
+    };
+    let up = |v: f64| {
+        let k = v.log10().floor();
+        steps.iter().map(|m| m * 10f64.powf(k)).chain([10f64.powf(k + 1.0)]).find(|&t| t >= v * (1.0 - 1e-12)).unwrap_or(10f64.powf(k + 1.0))
+    };
+    (down(lo), up(hi))
+}
+
 /// The ticks of a log axis over `lo..hi`: (value, labelled). A tick at every 1–9 × 10^k; labels at
 /// 1, 2, 5 × 10^k over at most 4 decades, at powers of 10 beyond; when that labels fewer than two
 /// ticks, every tick is labelled.
@@ -592,6 +612,20 @@ mod tests {
         assert_eq!(tick(-2.5), "-2.5");
         assert_eq!(tick(0.0), "0");
         assert_eq!(tick(1e-5), "1e-5");
+    }
+
+    #[test]
+    fn a_log_range_ends_on_labelled_ticks_beyond_the_data() {
+        // f2's data reached 0.29 with the top label at 0.2; f5's lowest point 0.44 sat below the 0.5 label.
+        assert_eq!(log_range_125(0.012, 0.29, 1.05), (0.01, 0.5));
+        assert_eq!(log_range_125(0.44, 1.9, 1.05), (0.2, 2.0));
+        let (lo, hi) = log_range_125(3e-9, 0.7, 1.05);
+        assert_eq!((lo, hi), (1e-9, 1.0), "beyond 4 decades only powers of 10 are labelled");
+        for (lo, hi) in [(0.012, 0.29), (0.44, 1.9), (3e-9, 0.7)] {
+            let (a, b) = log_range_125(lo, hi, 1.05);
+            let labels: Vec<f64> = log_tick_values(a, b).into_iter().filter(|t| t.1).map(|t| t.0).collect();
+            assert!(labels.iter().any(|&t| t <= lo) && labels.iter().any(|&t| t >= hi), "{lo}..{hi}: {labels:?}");
+        }
     }
 
     #[test]

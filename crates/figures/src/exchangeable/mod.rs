@@ -110,7 +110,8 @@ where
     let ylo = all().map(|p| p.1).chain(bars()).fold(f64::INFINITY, f64::min);
     let yhi = all().map(|p| p.1).chain(bars()).fold(0.0, f64::max);
     let (xlo, xhi) = (xlo / 1.25, xhi * 1.25);
-    let (ylo, yhi) = (ylo / 1.6, yhi * 1.6);
+    // y ends on labelled ticks beyond the data (both ends of the data have a label past them).
+    let (ylo, yhi) = crate::plot::log_range_125(ylo, yhi, 1.1);
     let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
     let yhi = legend_headroom(area, (xlo, xhi), (ylo, yhi), all().chain(series.iter().filter_map(|s| s.bars.as_ref().map(|b| (s, b))).flat_map(|(s, b)| s.points.iter().zip(b).map(|(p, b)| (p.0, b[1])))), &labels);
     let mut ch = ChartBuilder::on(area)

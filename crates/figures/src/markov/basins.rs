@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::pq_caption;
-use crate::plot::{dashed, finite_runs, heatmap, legend, panel, dseg, seg};
+use crate::plot::{Glyph, dashed, finite_runs, heatmap, legend_row, panel};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito, tint};
 use crate::tidy::Tidy;
@@ -97,19 +97,21 @@ struct BasinFig<'a> {
 
 impl Figure for BasinFig<'_> {
     fn size(&self) -> (u32, u32) {
-        (1200, 620)
+        (1200, 640)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let areas = root.split_evenly((1, self.data.panels.len()));
+        // The grid of start points fills each panel: the legend is a row below both.
+        let (body, key) = root.split_vertically(580);
+        let areas = body.split_evenly((1, self.data.panels.len()));
         let (es, ws) = (self.cfg.e.points(), self.cfg.w.points());
         let (fine, efine) = (&self.data.w_fine, &self.data.e_fine);
         let w_crit = self.data.w_crit;
         for (area, p) in areas.iter().zip(&self.data.panels) {
-            let mut ch = panel(area, &pq_caption(&p.chain), -2.1..2.1, -2.1..3.0, "initial w", "initial e")?;
+            let mut ch = panel(area, &pq_caption(&p.chain), -2.1..2.1, -2.1..2.1, "initial w", "initial e")?;
             heatmap(&mut ch, fine, efine, |i, j| match p.predicted.at(i, j) {
                 Some(Basin::Global) => tint(GLOBAL, 0.8),
                 Some(Basin::Unigram) => tint(UNIGRAM, 0.8),
@@ -134,24 +136,24 @@ impl Figure for BasinFig<'_> {
                 Some(e) if w < 0.0 && e <= 2.1 => (w, sign * e),
                 _ => (w, f64::NAN),
             });
-            let mut first = true;
             for run in finite_runs(sep(1.0)).into_iter().chain(finite_runs(sep(-1.0))) {
-                let s = ch.draw_series(dashed(run, okabe_ito::BLACK, 2))?;
-                if std::mem::take(&mut first) {
-                    s.label("separatrix E = E* (theory)").legend(seg(okabe_ito::BLACK, 2));
-                }
+                ch.draw_series(dashed(run, okabe_ito::BLACK, 2))?;
             }
-            ch.draw_series(dashed(vec![(w_crit, -2.1), (w_crit, 2.1)], GLOBAL, 2))?
-                .label("w = −1/√2 (theory)")
-                .legend(dseg(GLOBAL, 2));
-            ch.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-                .label("flow ends at H*")
-                .legend(|(x, y)| Circle::new((x + 9, y), 4, GLOBAL.filled()));
-            ch.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-                .label("flow ends at U")
-                .legend(|(x, y)| Circle::new((x + 9, y), 4, UNIGRAM.filled()));
-            legend(&mut ch, SeriesLabelPosition::UpperLeft)?;
+            ch.draw_series(dashed(vec![(w_crit, -2.1), (w_crit, 2.1)], GLOBAL, 2))?;
         }
+        legend_row(
+            &key,
+            &[
+                (Glyph::Patch(tint(GLOBAL, 0.8)), "predicted basin: global set (theory)"),
+                (Glyph::Patch(tint(UNIGRAM, 0.8)), "predicted basin: unigram set (theory)"),
+                (Glyph::Dashed(okabe_ito::BLACK, 2), "separatrix E = E* (theory)"),
+                (Glyph::Dashed(GLOBAL, 2), "w = −1/√2 (theory)"),
+                (Glyph::Dot(GLOBAL), "flow ends at H*"),
+                (Glyph::Dot(UNIGRAM), "flow ends at U"),
+                (Glyph::Dot(okabe_ito::GREY), "undecided at t = 10⁵"),
+                (Glyph::Line(tint(GLOBAL, 0.5), 1), "sampled flow paths (colour: endpoint)"),
+            ],
+        )?;
         Ok(())
     }
 }

@@ -7,7 +7,7 @@
 
 use attnlab_lab::markov::claims::train::curves as claims;
 use attnlab_lab::markov::experiments::train::curves::{self as experiment, Config, CurvesData, Panel};
-use attnlab_lab::markov::experiments::train::{TrainOutcome, is_lagged, true_p1_given_0};
+use attnlab_lab::markov::experiments::train::{TrainOutcome, lag_order, true_p1_given_0};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -275,7 +275,8 @@ impl CurvesFig<'_> {
             .filter(|x| x.is_finite())
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
         let pad = 0.05 * (hi - lo).max(0.05);
-        let cond = if is_lagged(&first.config) { "xₙ₋ₖ₊₁" } else { "xₙ" };
+        // The lagged order-k chain's next symbol depends on x_{n−k+1}: written out for its k.
+        let cond = lagged_symbol(lag_order(&first.config).unwrap_or(1));
         let mut ch = panel(
             area,
             &format!("model's P(xₙ₊₁ = 1 | {cond} = 0), held-out sequence"),
@@ -317,4 +318,14 @@ where
         _ => ch.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Polygon::new(vec![(0, -5), (5, 0), (0, 5), (-5, 0)], style)))?,
     };
     Ok(())
+}
+
+/// x_{n−k+1} with Unicode subscripts (xₙ for k = 1, xₙ₋₁ for k = 2, …).
+fn lagged_symbol(k: usize) -> String {
+    const SUB: [char; 10] = ['₀', '₁', '₂', '₃', '₄', '₅', '₆', '₇', '₈', '₉'];
+    if k <= 1 {
+        return "xₙ".into();
+    }
+    let lag: String = (k - 1).to_string().chars().map(|c| SUB[c.to_digit(10).unwrap_or(0) as usize]).collect();
+    format!("xₙ₋{lag}")
 }

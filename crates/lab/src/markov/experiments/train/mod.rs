@@ -70,6 +70,15 @@ pub fn is_lagged(c: &TrainConfig) -> bool {
     matches!(c.data, Data::Lagged { .. })
 }
 
+/// The order k of the run's lagged chain (its P̂(1 | state 0) conditions on x_{n−k+1}); None for
+/// other data.
+pub fn lag_order(c: &TrainConfig) -> Option<usize> {
+    match &c.data {
+        Data::Lagged { chain } => Some(chain.order()),
+        _ => None,
+    }
+}
+
 /// Mean of the model's P̂(1 | state 0) over the recorded occurrences of state 0 in the held-out
 /// sequence of one run (None when none were recorded).
 pub fn mean_estimate(o: &TrainOutcome) -> Option<f64> {
