@@ -304,14 +304,15 @@ pub fn mean_t95(runs: &[Vec<(f64, f64)>]) -> Vec<(f64, f64, f64, f64)> {
 }
 
 /// Draws a group of runs the house way: each run thin and light, their pointwise mean `width` px
-/// thick with its Student-t 95% band (n runs, n − 1 degrees of freedom), the band clipped to
-/// `clip` (a probability's band stays in [0, 1]). The legend entry is the mean's.
+/// thick and, with `clip`, its Student-t 95% band (n runs, n − 1 degrees of freedom) clipped to
+/// that range (a probability's band stays in [0, 1]); without, the runs and the mean alone (where
+/// many groups' bands would pile up). The legend entry is the mean's.
 pub fn runs_with_mean<DB: DrawingBackend>(
     chart: &mut Chart<'_, DB>,
     runs: &[Vec<(f64, f64)>],
     color: RGBColor,
     width: u32,
-    clip: (f64, f64),
+    clip: Option<(f64, f64)>,
     label: &str,
 ) -> DrawResult
 where
@@ -321,7 +322,7 @@ where
         chart.draw_series(LineSeries::new(r.clone(), color.mix(0.35).stroke_width(1)))?;
     }
     let stats = mean_t95(runs);
-    if runs.len() > 1 && stats.len() > 1 {
+    if let Some(clip) = clip.filter(|_| runs.len() > 1 && stats.len() > 1) {
         let mut poly: Vec<(f64, f64)> = stats.iter().map(|s| (s.0, s.3.clamp(clip.0, clip.1))).collect();
         poly.extend(stats.iter().rev().map(|s| (s.0, s.2.clamp(clip.0, clip.1))));
         chart.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.22).filled())))?;
@@ -524,6 +525,10 @@ pub enum Glyph {
     /// A solid line of this width carrying marker shape `k` of [`marker_shape`] (a group that is
     /// told apart by its marker as well as its colour).
     Marked(RGBColor, u32, usize),
+    /// A ring of the first colour on a square of the second (a white ring as drawn on a map).
+    RingOn(RGBColor, RGBColor),
+    /// A cross (×) in this colour.
+    Cross(RGBColor),
 }
 
 /// Marker shape `k % 5` (circle, square, triangle, cross, diamond) in `col` at pixel `(x, y)`.
@@ -581,6 +586,11 @@ where
             }
             Glyph::Dot(c) => area.draw(&Circle::new((x + 13, mid), 4, c.filled()))?,
             Glyph::Patch(c) => area.draw(&Rectangle::new([(x + 6, y), (x + 20, y + 14)], c.filled()))?,
+            Glyph::RingOn(ring, bg) => {
+                area.draw(&Rectangle::new([(x + 4, y - 2), (x + 22, y + 16)], bg.filled()))?;
+                area.draw(&Circle::new((x + 13, mid), 5, ring.stroke_width(2)))?;
+            }
+            Glyph::Cross(c) => area.draw(&Cross::new((x + 13, mid), 5, c.stroke_width(3)))?,
             Glyph::Marked(c, t, k) => {
                 area.draw(&PathElement::new(vec![(x, mid), (x + 26, mid)], c.stroke_width(t)))?;
                 marker_shape(area, k, c, (x + 13, mid))?;

@@ -93,8 +93,12 @@ impl Figure for AttentionFig<'_> {
         // from 1/n shows as well in row 30 as in row 2.
         let idx: Vec<f64> = (1..=n).map(|i| i as f64).collect();
         let mut ch = panel(&map_area, &format!("F14: n × attention weight (seed {})", o.config.seed), 0.5..n as f64 + 0.5, 0.5..n as f64 + 0.5, "key i", "query n")?;
-        heatmap(&mut ch, &idx, &idx, |i, j| if i > j { WHITE } else { diverging(att[j][i] * (j + 1) as f64 - 1.0, 1.0) })?;
-        colorbar(&bar, 0.0, 2.0, "n × weight (1 = uniform, 1/n)", |t| diverging(2.0 * t - 1.0, 1.0))?;
+        // Colour: n × weight around the uniform 1, over ± the largest deviation shown (at least
+        // 0.05, rounded up to 0.05), so small departures from 1/n are visible and the bar says how small.
+        let dev = (0..n).flat_map(|j| (0..=j).map(move |i| (j, i))).map(|(j, i)| (att[j][i] * (j + 1) as f64 - 1.0).abs()).fold(0.05f64, f64::max);
+        let lim = (dev / 0.05).ceil() * 0.05;
+        heatmap(&mut ch, &idx, &idx, |i, j| if i > j { WHITE } else { diverging(att[j][i] * (j + 1) as f64 - 1.0, lim) })?;
+        colorbar(&bar, 1.0 - lim, 1.0 + lim, "n × weight (1 = uniform, 1/n)", |t| diverging((2.0 * t - 1.0) * lim, lim))?;
         // Row profile: each query's weights, scaled by n (min to max over its keys), against the
         // theory's uniform row, n × 1/n = 1.
         let rows: Vec<(f64, f64, f64)> = att
@@ -113,7 +117,6 @@ impl Figure for AttentionFig<'_> {
         ch.draw_series(bars.iter().map(|b| PathElement::new(b.clone(), okabe_ito::BLACK.stroke_width(3))))?
             .label("row's min to max over keys (trained)")
             .legend(seg(okabe_ito::BLACK, 3));
-        ch.draw_series(rows.iter().map(|&(a, b, x)| Circle::new((x, 0.5 * (a + b)), 2, okabe_ito::BLACK.filled())))?;
         let uniform = vec![(0.0, 1.0), (n as f64 + 1.0, 1.0)];
         ch.draw_series(dashed(uniform.clone(), okabe_ito::VERMILLION, 2))?.label("uniform row, 1/n (theory)").legend(dseg(okabe_ito::VERMILLION, 2));
         let mut lines = bars;

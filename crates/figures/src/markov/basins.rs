@@ -38,11 +38,13 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
             "Background (theory): the predicted basin of each initial point — light blue: global set \
              (loss H*), light vermillion: unigram set (loss U). Markers (experiment): where gradient flow \
              (Dormand–Prince 5(4), rtol 1e-10, b held at b*) from a {n}×{n} grid actually ends — blue \
-             circle: H*, vermillion circle: U, grey: undecided at t = 10⁵; a black cross marks a \
-             disagreement. Thin lines: sampled trajectories. Dashed black: the separatrix E = E*; \
+             circle: H*, vermillion circle: U, grey: undecided at t = 10⁵ ({undecided} here); a black cross marks a \
+             disagreement ({disagree} here). Thin lines: sampled trajectories. Dashed black: the separatrix E = E*; \
              dashed blue: w = −1/√2. The points, paths and lines are in results/markov.canonical.basin.csv.gz; the \
              background's {f}×{f} map is `predicted.rows` in the result file.",
-            f = d.w_fine.len()
+            f = d.w_fine.len(),
+            undecided = d.panels.iter().flat_map(|p| &p.points).filter(|pt| matches!(pt.flow.endpoint, Endpoint::Undecided)).count(),
+            disagree = d.panels.iter().flat_map(|p| &p.points).filter(|pt| !pt.agrees()).count(),
         ),
     })
 }

@@ -146,7 +146,9 @@ impl Figure for EntropyFig<'_> {
             } else {
                 ch.draw_series(pts.iter().map(|(p, m)| Circle::new((*p, m.mean), 4, col.stroke_width(2))))?
             };
-            s.label(shape_label).legend(move |(x, y)| Circle::new((x + 9, y), 4, col.filled()));
+            // The key is drawn as the markers are: filled for the bigram, open for the unigram predictor.
+            let style = if sel == 0 { col.filled() } else { col.stroke_width(2) };
+            s.label(shape_label).legend(move |(x, y)| Circle::new((x + 9, y), 4, style));
         }
         legend(&mut ch, SeriesLabelPosition::LowerRight)?;
         Ok(())

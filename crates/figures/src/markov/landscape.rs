@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use super::pq_caption;
 use crate::plot::{Glyph, colorbar, dashed, finite_runs, heatmap, legend_row, panel};
 use crate::render::{DrawResult, Figure, render};
-use crate::style::{GLOBAL, UNIGRAM, okabe_ito, viridis};
+use crate::style::{UNIGRAM, okabe_ito, viridis};
 use crate::tidy::Tidy;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
@@ -35,8 +35,8 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         status,
         record: serde_json::to_value(&slim)?,
         caption: "Colour: (L(e, w, b*) − H*)/(U − H*), so 0 is the entropy rate and 1 the unigram loss \
-                  drawn as log₁₀ from −2, i.e. 1% of the way from H* to U and below, to the largest value on the grid; 0 = the unigram level). Dashed sky blue: the global-minimum set c(w)e² = s*; solid vermillion: the \
-                  unigram set e = 0; thin dashed blue: w = −1/√2, where c(w) = 0; thin grey: level lines of the conserved energy E(e, w) = e² − w² − \
+                  drawn as log₁₀ from −2, i.e. 1% of the way from H* to U and below, to the largest value on the grid; 0 = the unigram level). Dashed sky blue: the global-minimum set c(w)e² = s*; dashed vermillion: the \
+                  unigram set e = 0; dashed orange: w = −1/√2, where c(w) = 0; thin grey: level lines of the conserved energy E(e, w) = e² − w² − \
                   sign(w)ln|w|; dashed black: the separatrix E = E* ≈ −0.847 through the saddle (0, −1/√2). \
                   For (0.2, 0.3) (p+q < 1) the global set lies at w > −1/√2, for (0.5, 0.8) (p+q > 1) at w < −1/√2. \
                   The drawn grid and lines are in results/markov.canonical.landscape.csv.gz."
@@ -131,7 +131,7 @@ impl Figure for LandscapeFig<'_> {
                     ch.draw_series(dashed(run, okabe_ito::BLACK, 2))?;
                 }
             }
-            ch.draw_series(LineSeries::new(vec![(-2.0, 0.0), (2.0, 0.0)], UNIGRAM.stroke_width(3)))?;
+            ch.draw_series(dashed(vec![(-2.0, 0.0), (2.0, 0.0)], UNIGRAM, 3))?;
             let glob = |sign: f64| wfine.iter().zip(&p.global_set_e).map(move |(&w, e)| match *e {
                 Some(e) if e <= 2.5 => (w, sign * e),
                 _ => (w, f64::NAN),
@@ -139,16 +139,17 @@ impl Figure for LandscapeFig<'_> {
             for run in finite_runs(glob(1.0)).into_iter().chain(finite_runs(glob(-1.0))) {
                 ch.draw_series(dashed(run, okabe_ito::SKY, 3))?;
             }
-            ch.draw_series(dashed(vec![(w_crit, -2.5), (w_crit, 2.5)], GLOBAL, 1))?;
+            // Orange: the dark blue of the other theory lines does not show on the colour map.
+            ch.draw_series(dashed(vec![(w_crit, -2.5), (w_crit, 2.5)], okabe_ito::ORANGE, 2))?;
         }
         colorbar(&bar, FLOOR, hi, "log₁₀[(L − H*)/(U − H*)]  (≤ −2 drawn as −2)", viridis)?;
         legend_row(
             &key,
             &[
                 (Glyph::Dashed(okabe_ito::SKY, 3), "global-minimum set, L = H* (theory)"),
-                (Glyph::Line(UNIGRAM, 3), "unigram set e = 0, L = U"),
+                (Glyph::Dashed(UNIGRAM, 3), "unigram set e = 0, L = U (theory)"),
                 (Glyph::Dashed(okabe_ito::BLACK, 2), "separatrix E = E*"),
-                (Glyph::Dashed(GLOBAL, 1), "w = −1/√2, c(w) = 0"),
+                (Glyph::Dashed(okabe_ito::ORANGE, 2), "w = −1/√2, c(w) = 0"),
                 (Glyph::Line(okabe_ito::GREY, 1), "level lines of the conserved energy E(e, w)"),
             ],
         )?;

@@ -29,7 +29,7 @@ pub fn figures() -> Vec<FigureSpec> {
         FigureSpec { id: "markov.train.depth", title: "GPT-style model, depth L = 1, 2, 4, 8 at p = 0.5, q = 0.8 (F3)", run: train::run },
         FigureSpec { id: "markov.train.phase", title: "Phase diagrams over (p, q): theory and GPT-style models, tied vs untied", run: phase::run },
         FigureSpec { id: "markov.train.memory", title: "Order-2 lagged chain: memory mask m vs full attention (F9, F10, F12)", run: train::run },
-        FigureSpec { id: "markov.train.memory-sweep", title: "Order-2 lagged chain: final loss and P̂ vs memory m, depth 1 and 4 (F11, F12)", run: sweep::run },
+        FigureSpec { id: "markov.train.memory-sweep", title: "Order-2 lagged chain: final loss and P̂ vs memory m, depths 1, 4 and 8 (F11, F12)", run: sweep::run },
         FigureSpec { id: "markov.train.attention", title: "Theory model: attention output ratio (F13) and attention matrix (F14)", run: attention::run },
         FigureSpec { id: "markov.train.states", title: "V = 5 states, tied vs untied (F16)", run: train::run },
     ]

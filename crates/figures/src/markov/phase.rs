@@ -62,9 +62,9 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
                   cell; middle: the fraction of the run spent on the plateau within 0.01 of U (1 = never left). \
                   Bottom row (F8): the larger of |P̂(1|0) − p| and |P̂(1|1) − (1 − q)| at the end (0 = the model predicts \
                   the chain's transitions; colour scale clipped at 0.2). Grey: U − H* < 0.03, too close to tell apart. Dashed white: the theory boundary p+q = 1; the \
-                  theorems predict 1 above it for the tied theory model and 0 everywhere else. Markers on the top and bottom rows: \
+                  tied models are predicted at 1 above it (the theory model by T1–T3; the GPT-style model as in the paper's F8) and 0 everywhere else. Markers on the top and bottom rows: \
                   each cell's own verdict on the proportion of its runs that behave as predicted (Wilson 95% interval against ≥ 1/2): \
-                  white ring = agrees, black cross = disagrees, small grey dot = inconclusive. The claims count these cells."
+                  white ring = agrees, black cross = disagrees, grey dot with a black edge = inconclusive. The claims count these cells."
             .to_string()
             + &format!(
                 " Sizes: theory model {n_t}×{n_t} grid, N {}, {} iterations; GPT-style {n_g}×{n_g} grid, N {}, {} iterations; d as the model's default, B 16, {} seeds per cell.",
@@ -133,7 +133,8 @@ impl Figure for PhaseFig<'_> {
                             ch.draw_series(std::iter::once(Cross::new(at, 5, BLACK.stroke_width(3))))?;
                         }
                         Verdict::Inconclusive => {
-                            ch.draw_series(std::iter::once(Circle::new(at, 2, RGBColor(150, 150, 150).filled())))?;
+                            ch.draw_series(std::iter::once(Circle::new(at, 4, BLACK.filled())))?;
+                            ch.draw_series(std::iter::once(Circle::new(at, 3, RGBColor(150, 150, 150).filled())))?;
                         }
                     }
                 }
@@ -150,7 +151,9 @@ impl Figure for PhaseFig<'_> {
             &[
                 (Glyph::Dashed(crate::style::okabe_ito::GREY, 2), "p + q = 1, the theory boundary (drawn white on the maps)"),
                 (Glyph::Patch(RGBColor(200, 200, 200)), "U − H* < 0.03: too close to tell apart"),
-                (Glyph::Dot(crate::style::okabe_ito::GREY), "cell verdict: white ring = agrees, black cross = disagrees, grey dot = inconclusive"),
+                (Glyph::RingOn(WHITE, viridis(0.5)), "cell agrees"),
+                (Glyph::Cross(BLACK), "cell disagrees"),
+                (Glyph::Dot(RGBColor(150, 150, 150)), "cell inconclusive (black-edged dot)"),
             ],
         )?;
         Ok(())

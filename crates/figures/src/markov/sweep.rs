@@ -95,8 +95,10 @@ impl Figure for SweepFig<'_> {
                     self.cfg.memories.iter().zip(per_m).filter(|(m, _)| m.is_none() == full).filter_map(|(&m, os)| stat(os).map(|v| (self.cfg.m_value(m), v))).collect()
                 };
                 let (masked, full) = (at(false), at(true));
-                ch.draw_series(LineSeries::new(masked.clone(), col.stroke_width(2)))?;
-                ch.draw_series(masked.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
+                // Earlier depths wider, so a later depth drawn over an equal one leaves a rim.
+                let w = 2 + 2 * (self.cfg.depths.len().saturating_sub(1 + k)).min(2) as u32;
+                ch.draw_series(LineSeries::new(masked.clone(), col.stroke_width(w)))?;
+                ch.draw_series(masked.iter().map(|&p| Circle::new(p, 2 + w as i32, col.filled())))?;
                 ch.draw_series(full.iter().map(|&p| EmptyElement::at(p) + Rectangle::new([(-5, -5), (5, 5)], col.filled())))?;
                 labels.push((Glyph::Line(col, 2), format!("L = {layers} ({seeds} seed{})", if seeds == 1 { "" } else { "s" })));
             }

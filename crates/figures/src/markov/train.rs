@@ -221,7 +221,7 @@ impl Figure for CurvesFig<'_> {
             for (k, os) in outs.iter().enumerate() {
                 let col = COLORS[k % COLORS.len()];
                 let runs = runs_of(os);
-                runs_with_mean(&mut ch, &runs, col, width(k, ng), (f64::NEG_INFINITY, f64::INFINITY), "")?;
+                runs_with_mean(&mut ch, &runs, col, width(k, ng), Some((f64::NEG_INFINITY, f64::INFINITY)), "")?;
                 markers(&mut ch, &mean_t95(&runs).iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(), k, col)?;
             }
             theory_line(&mut ch, [(0.0, h), (iters, h)], GLOBAL, 2, "H*")?;
@@ -268,7 +268,7 @@ impl CurvesFig<'_> {
             .iter()
             .flat_map(|os| {
                 let runs = runs_of(os);
-                let band: Vec<f64> = mean_t95(&runs).iter().flat_map(|s| [s.2.clamp(0.0, 1.0), s.3.clamp(0.0, 1.0)]).collect();
+                let band: Vec<f64> = if outs.len() <= 2 { mean_t95(&runs).iter().flat_map(|s| [s.2.clamp(0.0, 1.0), s.3.clamp(0.0, 1.0)]).collect() } else { Vec::new() };
                 runs.into_iter().flatten().map(|p| p.1).chain(band)
             })
             .chain([truth, pi1])
@@ -285,10 +285,13 @@ impl CurvesFig<'_> {
             "occurrence of state 0",
             "predicted probability",
         )?;
+        // More than two groups' t bands (3 seeds: t₂ = 4.3) pile up into an unreadable mix: then
+        // each group is drawn as its runs and their mean, without the band.
         let ng = p.groups.len();
+        let clip = (ng <= 2).then_some((0.0, 1.0));
         for (k, (g, os)) in p.groups.iter().zip(outs).enumerate() {
             let col = COLORS[k % COLORS.len()];
-            runs_with_mean(&mut ch, &runs_of(os), col, width(k, ng), (0.0, 1.0), &g.label)?;
+            runs_with_mean(&mut ch, &runs_of(os), col, width(k, ng), clip, &g.label)?;
         }
         theory_line(&mut ch, [(1.0, truth), (len, truth)], GLOBAL, 2, "p")?;
         theory_line(&mut ch, [(1.0, pi1), (len, pi1)], UNIGRAM, 2, "π₁")?;

@@ -219,8 +219,8 @@ where
     let mut ch = ChartBuilder::on(area)
         .caption(title, (FONT, 17))
         .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(36)
+        .x_label_area_size(48)
+        .y_label_area_size(56)
         .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)?;
     let lab = |v: &f64| {
         let k = v.floor() as usize;
@@ -233,7 +233,10 @@ where
         .y_labels(2 * n + 1)
         .x_label_formatter(&lab)
         .y_label_formatter(&|v| lab(&(n as f64 - v)))
+        .x_desc("path (column)")
+        .y_desc("path (row)")
         .label_style((FONT, 14))
+        .axis_desc_style((FONT, 14))
         .draw()?;
     let _ = ticks;
     for (a, &pa) in order.iter().enumerate() {

@@ -193,7 +193,7 @@ impl Figure for IclFig<'_> {
         let mut ch = panel(&cells[5], "Fig 3f: GD accuracy, pruning in ascending score", -0.3..kx + 0.3, lo.clamp(0.0, 47.0)..100.0, "heads pruned", "test accuracy (%)")?;
         ch.draw_series(LineSeries::new(cum.clone(), BLACK.stroke_width(2)))?.label("GD network").legend(seg(BLACK, 2));
         ch.draw_series(cum.iter().map(|&p| Circle::new(p, 4, BLACK.filled())))?;
-        ch.draw_series(LineSeries::new(vec![(-0.3, 50.0), (kx + 0.3, 50.0)], okabe_ito::GREY.stroke_width(1)))?.label("chance (50%)").legend(seg(okabe_ito::GREY, 1));
+        ch.draw_series(dashed(vec![(-0.3, 50.0), (kx + 0.3, 50.0)], okabe_ito::GREY, 1))?.label("chance (50%)").legend(dseg(okabe_ito::GREY, 1));
         crate::plot::legend_auto(&mut ch, &[cum.clone(), vec![(-0.3, 50.0), (kx + 0.3, 50.0)]], &["GD network", "chance (50%)"])?;
         Ok(())
     }
