@@ -143,7 +143,9 @@ impl CurvesFig<'_> {
             .zip(outs)
             .enumerate()
             .map(|(k, (g, os))| {
-                let label = if os.len() > 1 { format!("{}: {} seeds, mean and 95% t band", g.label, os.len()) } else { format!("{} (1 seed)", g.label) };
+                // With more than two groups the P̂ panel has no bands (see `draw_estimates`).
+                let bands = if p.groups.len() > 2 && self.has_estimates() { "95% t band in the loss panel" } else { "95% t band" };
+                let label = if os.len() > 1 { format!("{}: {} seeds, mean and {bands}", g.label, os.len()) } else { format!("{} (1 seed)", g.label) };
                 (Glyph::Marked(COLORS[k % COLORS.len()], 3, k), label)
             })
             .collect();
