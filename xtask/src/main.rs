@@ -33,7 +33,8 @@ enum Command {
         fast: bool,
         /// A laptop run: the Markov training figures at reduced sizes (N 256, 4 seeds, 3×3 phase
         /// grids), ICAR Figs 5/7 with one seed and the paths Fig 3 stand-in with 600 Adam steps and
-        /// P 300 (every claim states the sizes it ran at), the rest at full size. Without --quick or
+        /// P 300 (every claim states the sizes it ran at), the rest at full size: 27 min on 2 cores
+        /// from an empty cache (measured). Without --quick or
         /// --fast every experiment runs at the paper's sizes (about 12 h of single-thread compute,
         /// about 6 h on 2 cores from an empty cache: `--plan` estimates it per task).
         #[arg(long)]
