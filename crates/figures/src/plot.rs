@@ -529,6 +529,8 @@ pub enum Glyph {
     RingOn(RGBColor, RGBColor),
     /// A cross (×) in this colour.
     Cross(RGBColor),
+    /// A dashed line of the first colour on a patch of the second (a white dash as drawn on a map).
+    DashedOn(RGBColor, RGBColor),
 }
 
 /// Marker shape `k % 5` (circle, square, triangle, cross, diamond) in `col` at pixel `(x, y)`.
@@ -591,6 +593,12 @@ where
                 area.draw(&Circle::new((x + 13, mid), 5, ring.stroke_width(2)))?;
             }
             Glyph::Cross(c) => area.draw(&Cross::new((x + 13, mid), 5, c.stroke_width(3)))?,
+            Glyph::DashedOn(fg, bg) => {
+                area.draw(&Rectangle::new([(x - 2, y - 2), (x + 28, y + 16)], bg.filled()))?;
+                for k in 0..3 {
+                    area.draw(&PathElement::new(vec![(x + 10 * k, mid), (x + 10 * k + 6, mid)], fg.stroke_width(2)))?;
+                }
+            }
             Glyph::Marked(c, t, k) => {
                 area.draw(&PathElement::new(vec![(x, mid), (x + 26, mid)], c.stroke_width(t)))?;
                 marker_shape(area, k, c, (x + 13, mid))?;

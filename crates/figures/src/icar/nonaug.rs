@@ -108,7 +108,8 @@ impl Figure for NaFig<'_> {
         }
         heatmap(&mut ch, &xs, &ys, |i, j| viridis(o.pe_last_row[j][i] / hi))?;
         // The keys the §3b theory weights (offsets 0 and 1 from the query: the two latest tokens).
-        let (k0, k1) = (n as f64 - 2.5, n as f64 - 0.5);
+        // The right-hand line sits just inside the last column, so it does not vanish into the axis.
+        let (k0, k1) = (n as f64 - 2.5, n as f64 - 0.6);
         for x in [k0, k1] {
             ch.draw_series(dashed(vec![(x, -0.5), (x, h as f64 - 0.5)], WHITE, 2))?;
         }
@@ -122,7 +123,7 @@ impl Figure for NaFig<'_> {
         crate::plot::legend_row(
             &key,
             &[(
-                crate::plot::Glyph::Dashed(okabe_ito::GREY, 2),
+                crate::plot::Glyph::DashedOn(WHITE, viridis(0.1)),
                 "middle: between the white dashes, the keys at offsets 0–1 (the two latest tokens) that the §3b theory weights for commuting W",
             )],
         )?;
