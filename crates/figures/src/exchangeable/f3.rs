@@ -81,8 +81,6 @@ impl Figure for F3<'_> {
         for (k, sw) in d.sweeps.iter().enumerate() {
             let c = L_COLORS[k % 3];
             let total = points(&cfg.sweep_ws, &sw.total);
-            s.push(Series::data(format!("total error, L = {}", sw.len), c, total.clone()));
-            s.push(Series::thin(format!("fluctuation part, L = {}", sw.len), c, points(&cfg.sweep_ws, &sw.fluct)));
             // The minimum the F3b claim is about: at the refined argmin, on the total-error curve
             // (log-linear interpolation between grid points).
             let w = sw.argmin_w_refined;
@@ -94,8 +92,15 @@ impl Figure for F3<'_> {
                     (p[0].1.ln() + t * (p[1].1.ln() - p[0].1.ln())).exp()
                 })
                 .or_else(|| total.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|p| p.1));
+            // One legend entry per L (ten entries left the legend no free corner): its total error
+            // (the keyed line), fluctuation part (○, thin) and argmin (◆) share its colour.
+            s.push(
+                Series::data(format!("total error, L = {}", sw.len), c, total.clone())
+                    .keyed_as(format!("L = {}: total error ●, fluctuation part ○, argmin ◆ w ≈ {}", sw.len, fmt_num(w))),
+            );
+            s.push(Series::thin(format!("fluctuation part, L = {}", sw.len), c, points(&cfg.sweep_ws, &sw.fluct)).unkeyed());
             if let Some(y) = y {
-                s.push(Series::mark(format!("argmin, L = {}: w ≈ {}", sw.len, fmt_num(w)), c, (w, y)));
+                s.push(Series::mark(format!("argmin, L = {}: w ≈ {}", sw.len, fmt_num(w)), c, (w, y)).unkeyed());
             }
         }
         if let Some(sw) = d.sweeps.iter().find(|s| s.len == cfg.fluct_len) {

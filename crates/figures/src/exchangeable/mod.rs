@@ -44,11 +44,16 @@ pub(crate) struct Series {
     pub thin: bool,
     /// A single marked point (a diamond, e.g. a minimum the claim is about), no line.
     pub mark: bool,
+    /// Whether it has its own legend entry (false: its key is part of another series' label; its
+    /// label still names it in the figure's table).
+    pub keyed: bool,
+    /// The legend's text when it differs from `label` (the table's series name).
+    pub key: Option<String>,
 }
 
 impl Series {
     pub fn data(label: impl Into<String>, color: RGBColor, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), color, points, bars: None, reference: false, thin: false, mark: false }
+        Self { label: label.into(), color, points, bars: None, reference: false, thin: false, mark: false, keyed: true, key: None }
     }
     pub fn reference(label: impl Into<String>, color: RGBColor, points: Vec<(f64, f64)>) -> Self {
         Self { reference: true, ..Self::data(label, color, points) }
@@ -58,6 +63,14 @@ impl Series {
     }
     pub fn mark(label: impl Into<String>, color: RGBColor, at: (f64, f64)) -> Self {
         Self { mark: true, ..Self::data(label, color, vec![at]) }
+    }
+    /// The same series with legend text `key` (the table keeps `label`).
+    pub fn keyed_as(self, key: impl Into<String>) -> Self {
+        Self { key: Some(key.into()), ..self }
+    }
+    /// The same series without its own legend entry.
+    pub fn unkeyed(self) -> Self {
+        Self { keyed: false, ..self }
     }
     /// The reference power law x^slope over the range of `xs`, through the geometric-mean point of
     /// `through` (the curve it is compared with).
@@ -112,7 +125,8 @@ where
     let (xlo, xhi) = (xlo / 1.25, xhi * 1.25);
     // y ends on labelled ticks beyond the data (both ends of the data have a label past them).
     let (ylo, yhi) = crate::plot::log_range_125(ylo, yhi, 1.1);
-    let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
+    // An unkeyed series is drawn without a legend entry (its key is in another's label).
+    let labels: Vec<&str> = series.iter().filter(|s| s.keyed).map(|s| s.key.as_deref().unwrap_or(&s.label)).collect();
     let yhi = legend_headroom(area, (xlo, xhi), (ylo, yhi), all().chain(series.iter().filter_map(|s| s.bars.as_ref().map(|b| (s, b))).flat_map(|(s, b)| s.points.iter().zip(b).map(|(p, b)| (p.0, b[1])))), &labels);
     let mut ch = ChartBuilder::on(area)
         .caption(caption, (FONT, 18))
@@ -157,24 +171,36 @@ where
     let mut lines = Vec::new();
     for s in series {
         let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0 > 0.0 && p.1 > 0.0 && p.1.is_finite()).collect();
+        let keyed = s.keyed;
+        let key_text = s.key.clone().unwrap_or_else(|| s.label.clone());
         if s.reference {
-            ch.draw_series(dashed(pts.clone(), s.color, 2))?.label(s.label.clone()).legend(dseg(s.color, 2));
+            let a = ch.draw_series(dashed(pts.clone(), s.color, 2))?;
+            if keyed {
+                a.label(key_text.clone()).legend(dseg(s.color, 2));
+            }
         } else if s.mark {
             let c = s.color;
-            ch.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Polygon::new(vec![(0, -9), (9, 0), (0, 9), (-9, 0)], c.filled())))?
-                .label(s.label.clone())
-                .legend(move |(x, y)| Polygon::new(vec![(x + 9, y - 6), (x + 15, y), (x + 9, y + 6), (x + 3, y)], c.filled()));
+            let a = ch.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Polygon::new(vec![(0, -9), (9, 0), (0, 9), (-9, 0)], c.filled())))?;
+            if keyed {
+                a.label(key_text.clone()).legend(move |(x, y)| Polygon::new(vec![(x + 9, y - 6), (x + 15, y), (x + 9, y + 6), (x + 3, y)], c.filled()));
+            }
         } else if s.thin {
             let c = s.color;
-            ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(1)))?.label(s.label.clone()).legend(move |(x, y)| {
-                EmptyElement::at((x, y)) + PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(1)) + Circle::new((9, 0), 3, c.stroke_width(1))
-            });
+            let a = ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(1)))?;
+            if keyed {
+                a.label(key_text.clone()).legend(move |(x, y)| {
+                    EmptyElement::at((x, y)) + PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(1)) + Circle::new((9, 0), 3, c.stroke_width(1))
+                });
+            }
             ch.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.stroke_width(1))))?;
         } else {
             let c = s.color;
-            ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?.label(s.label.clone()).legend(move |(x, y)| {
-                EmptyElement::at((x, y)) + PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(2)) + Circle::new((9, 0), 4, c.filled())
-            });
+            let a = ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?;
+            if keyed {
+                a.label(key_text.clone()).legend(move |(x, y)| {
+                    EmptyElement::at((x, y)) + PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(2)) + Circle::new((9, 0), 4, c.filled())
+                });
+            }
             ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
         }
         if let Some(b) = &s.bars {
