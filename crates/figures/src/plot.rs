@@ -334,6 +334,13 @@ where
     Ok(())
 }
 
+/// The y values [`runs_with_mean`] draws for `runs` with `clip`: every run's points and, with a
+/// band, its edges clipped as drawn — what a panel's y range must hold.
+pub fn runs_with_mean_extent(runs: &[Vec<(f64, f64)>], clip: Option<(f64, f64)>) -> Vec<f64> {
+    let band = clip.map_or_else(Vec::new, |(a, b)| mean_t95(runs).iter().flat_map(|s| [s.2.clamp(a, b), s.3.clamp(a, b)]).collect());
+    runs.iter().flatten().map(|p| p.1).chain(band).collect()
+}
+
 /// Fills a grid of cells centred at `xs` × `ys` with `color(i, j)` (i indexes xs, j ys).
 ///
 /// The map is rasterised at the chart's pixel resolution and drawn as one bitmap, so an SVG holds
@@ -533,7 +540,10 @@ pub enum Glyph {
     DashedOn(RGBColor, RGBColor),
 }
 
-/// Marker shape `k % 5` (circle, square, triangle, cross, diamond) in `col` at pixel `(x, y)`.
+/// Marker shape `k % 5` (circle, square, triangle, cross, diamond) in `col` at pixel `(x, y)`: the
+/// legend key of a group whose line carries the same shapes (`markov::train`'s `markers`, which
+/// draws them in data coordinates; plotters' dynamic elements need a `'static` backend, so the two
+/// cannot share one element constructor).
 pub fn marker_shape<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, k: usize, col: RGBColor, (x, y): (i32, i32)) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -549,19 +559,33 @@ where
     Ok(())
 }
 
-/// The height in px that [`legend_row`] needs for `labels` in an area `width` px wide (rows of 20 px
-/// plus margins), so a figure can size the area before drawing.
-pub fn legend_row_height(width: u32, labels: &[&str]) -> u32 {
-    let (mut x, mut rows) = (12, 1);
+/// Where [`legend_row`] puts each entry's top-left corner in an area `width` px wide: left to
+/// right from (12, 8), each entry as wide as its glyph and label, wrapping to a new 20 px row.
+fn legend_row_layout<'a>(width: u32, labels: impl IntoIterator<Item = &'a str>) -> Vec<(i32, i32)> {
+    let (mut x, mut y) = (12, 8);
+    let mut at = Vec::new();
     for l in labels {
         let w = 34 + l.chars().count() as i32 * 7 + 24;
         if x + w > width as i32 && x > 12 {
             x = 12;
-            rows += 1;
+            y += 20;
         }
+        at.push((x, y));
         x += w;
     }
-    rows * 20 + 16
+    at
+}
+
+/// The height in px that [`legend_row`] needs for `labels` in an area `width` px wide (its rows
+/// plus margins), so a figure can size the area before drawing.
+pub fn legend_row_height(width: u32, labels: &[&str]) -> u32 {
+    legend_row_layout(width, labels.iter().copied()).last().map_or(8, |&(_, y)| y as u32) + 28
+}
+
+/// Stroke width of group `k` of `n` drawn on one panel: earlier groups wider (2, 4 or 6 px), so a
+/// later group's line drawn on top of an identical earlier one leaves the earlier one as a rim.
+pub fn layered_width(k: usize, n: usize) -> u32 {
+    2 + 2 * (n.saturating_sub(1 + k)).min(2) as u32
 }
 
 /// A legend as one row of entries in its own `area` (beside or below the charts, so it covers no
@@ -570,16 +594,10 @@ pub fn legend_row<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[
 where
     DB::ErrorType: 'static,
 {
-    let width = area.dim_in_pixel().0 as i32;
-    let (mut x, mut y) = (12, 8);
-    for (glyph, label) in entries {
-        let w = 34 + label.chars().count() as i32 * 7 + 24;
-        if x + w > width && x > 12 {
-            x = 12;
-            y += 20;
-        }
+    let at = legend_row_layout(area.dim_in_pixel().0, entries.iter().map(|e| e.1));
+    for (&(glyph, label), (x, y)) in entries.iter().zip(at) {
         let mid = y + 7;
-        match *glyph {
+        match glyph {
             Glyph::Line(c, t) => area.draw(&PathElement::new(vec![(x, mid), (x + 26, mid)], c.stroke_width(t)))?,
             Glyph::Dashed(c, t) => {
                 for k in 0..3 {
@@ -605,7 +623,6 @@ where
             }
         }
         area.draw(&Text::new(label.to_string(), (x + 32, y), (FONT, 14)))?;
-        x += w;
     }
     Ok(())
 }

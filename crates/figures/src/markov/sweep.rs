@@ -9,7 +9,7 @@ use attnlab_lab::markov::experiments::train::sweep::{self as experiment, Config,
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{Glyph, legend_row, panel, theory_line};
+use crate::plot::{Glyph, layered_width, legend_row, panel, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::tidy::Tidy;
@@ -95,8 +95,7 @@ impl Figure for SweepFig<'_> {
                     self.cfg.memories.iter().zip(per_m).filter(|(m, _)| m.is_none() == full).filter_map(|(&m, os)| stat(os).map(|v| (self.cfg.m_value(m), v))).collect()
                 };
                 let (masked, full) = (at(false), at(true));
-                // Earlier depths wider, so a later depth drawn over an equal one leaves a rim.
-                let w = 2 + 2 * (self.cfg.depths.len().saturating_sub(1 + k)).min(2) as u32;
+                let w = layered_width(k, self.cfg.depths.len());
                 ch.draw_series(LineSeries::new(masked.clone(), col.stroke_width(w)))?;
                 ch.draw_series(masked.iter().map(|&p| Circle::new(p, 2 + w as i32, col.filled())))?;
                 ch.draw_series(full.iter().map(|&p| EmptyElement::at(p) + Rectangle::new([(-5, -5), (5, 5)], col.filled())))?;

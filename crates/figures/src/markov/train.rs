@@ -11,7 +11,7 @@ use attnlab_lab::markov::experiments::train::{TrainOutcome, lag_order, true_p1_g
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{Glyph, legend_row, mean_t95, panel, runs_with_mean, theory_line};
+use crate::plot::{Glyph, layered_width, legend_row, mean_t95, panel, runs_with_mean, runs_with_mean_extent, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::tidy::Tidy;
@@ -143,8 +143,8 @@ impl CurvesFig<'_> {
             .zip(outs)
             .enumerate()
             .map(|(k, (g, os))| {
-                // With more than two groups the P̂ panel has no bands (see `draw_estimates`).
-                let bands = if p.groups.len() > 2 && self.has_estimates() { "95% t band in the loss panel" } else { "95% t band" };
+                // With more groups than MAX_BANDED_GROUPS the P̂ panel has no bands (`draw_estimates`).
+                let bands = if outs.len() > MAX_BANDED_GROUPS && self.has_estimates() { "95% t band in the loss panel" } else { "95% t band" };
                 let label = if os.len() > 1 { format!("{}: {} seeds, mean and {bands}", g.label, os.len()) } else { format!("{} (1 seed)", g.label) };
                 (Glyph::Marked(COLORS[k % COLORS.len()], 3, k), label)
             })
@@ -175,13 +175,8 @@ impl CurvesFig<'_> {
     }
 }
 
-
-/// Stroke width of group `k` of `n`: earlier groups wider, so a later group's line drawn on top of
-/// an identical earlier one still shows the earlier one as a rim (tied and untied curves, or two
-/// depths, often coincide).
-fn width(k: usize, n: usize) -> u32 {
-    2 + 2 * (n.saturating_sub(1 + k)).min(2) as u32
-}
+/// The most groups whose t bands the P̂ panel draws.
+const MAX_BANDED_GROUPS: usize = 2;
 
 impl Figure for CurvesFig<'_> {
     fn size(&self) -> (u32, u32) {
@@ -208,13 +203,10 @@ impl Figure for CurvesFig<'_> {
             let iters = outs.iter().flatten().map(|o| o.config.iters).max().unwrap_or(1) as f64;
             // Every recorded loss and every drawn band is inside the axes, the starting loss included.
             let runs_of = |os: &[TrainOutcome]| -> Vec<Vec<(f64, f64)>> { os.iter().map(|o| o.curve.iter().map(|e| (e.iter as f64, e.loss)).collect()).collect() };
+            let all = Some((f64::NEG_INFINITY, f64::INFINITY));
             let (lo_data, hi_data) = outs
                 .iter()
-                .flat_map(|os| {
-                    let runs = runs_of(os);
-                    let band: Vec<f64> = mean_t95(&runs).iter().flat_map(|s| [s.2, s.3]).collect();
-                    runs.into_iter().flatten().map(|p| p.1).chain(band)
-                })
+                .flat_map(|os| runs_with_mean_extent(&runs_of(os), all))
                 .filter(|x| x.is_finite())
                 .fold((h, u), |(a, b), x| (a.min(x), b.max(x)));
             let span = (hi_data - lo_data).max(0.01);
@@ -223,7 +215,7 @@ impl Figure for CurvesFig<'_> {
             for (k, os) in outs.iter().enumerate() {
                 let col = COLORS[k % COLORS.len()];
                 let runs = runs_of(os);
-                runs_with_mean(&mut ch, &runs, col, width(k, ng), Some((f64::NEG_INFINITY, f64::INFINITY)), "")?;
+                runs_with_mean(&mut ch, &runs, col, layered_width(k, ng), all, "")?;
                 markers(&mut ch, &mean_t95(&runs).iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(), k, col)?;
             }
             theory_line(&mut ch, [(0.0, h), (iters, h)], GLOBAL, 2, "H*")?;
@@ -250,7 +242,7 @@ impl CurvesFig<'_> {
         for (k, os) in outs.iter().enumerate() {
             let col = COLORS[k % COLORS.len()];
             let curve: Vec<(f64, f64)> = claims::escape_curve(os).into_iter().collect();
-            ch.draw_series(LineSeries::new(curve.clone(), col.stroke_width(width(k, ng))))?;
+            ch.draw_series(LineSeries::new(curve.clone(), col.stroke_width(layered_width(k, ng))))?;
             markers(&mut ch, &curve, k, col)?;
         }
         Ok(())
@@ -265,14 +257,13 @@ impl CurvesFig<'_> {
         let (Some(truth), Some(pi1)) = (true_p1_given_0(&first.config), first.pi1) else { return Ok(()) };
         let len = outs.iter().flatten().map(|o| o.occurrences.len()).max().unwrap_or(1).max(2) as f64;
         let runs_of = |os: &[TrainOutcome]| -> Vec<Vec<(f64, f64)>> { os.iter().map(|o| o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)).collect()).collect() };
+        // More than MAX_BANDED_GROUPS groups' t bands (3 seeds: t₂ = 4.3) pile up into an
+        // unreadable mix: then each group is drawn as its runs and their mean, without the band.
+        let clip = (outs.len() <= MAX_BANDED_GROUPS).then_some((0.0, 1.0));
         // The range holds every run, the drawn bands (clipped to [0, 1]) and both references.
         let (lo, hi) = outs
             .iter()
-            .flat_map(|os| {
-                let runs = runs_of(os);
-                let band: Vec<f64> = if outs.len() <= 2 { mean_t95(&runs).iter().flat_map(|s| [s.2.clamp(0.0, 1.0), s.3.clamp(0.0, 1.0)]).collect() } else { Vec::new() };
-                runs.into_iter().flatten().map(|p| p.1).chain(band)
-            })
+            .flat_map(|os| runs_with_mean_extent(&runs_of(os), clip))
             .chain([truth, pi1])
             .filter(|x| x.is_finite())
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
@@ -287,13 +278,10 @@ impl CurvesFig<'_> {
             "occurrence of state 0",
             "predicted probability",
         )?;
-        // More than two groups' t bands (3 seeds: t₂ = 4.3) pile up into an unreadable mix: then
-        // each group is drawn as its runs and their mean, without the band.
         let ng = p.groups.len();
-        let clip = (ng <= 2).then_some((0.0, 1.0));
         for (k, (g, os)) in p.groups.iter().zip(outs).enumerate() {
             let col = COLORS[k % COLORS.len()];
-            runs_with_mean(&mut ch, &runs_of(os), col, width(k, ng), clip, &g.label)?;
+            runs_with_mean(&mut ch, &runs_of(os), col, layered_width(k, ng), clip, &g.label)?;
         }
         theory_line(&mut ch, [(1.0, truth), (len, truth)], GLOBAL, 2, "p")?;
         theory_line(&mut ch, [(1.0, pi1), (len, pi1)], UNIGRAM, 2, "π₁")?;
@@ -313,6 +301,7 @@ where
     }
     let step = (line.len() / 8).max(1);
     let offset = (k * step / 5).min(line.len() - 1);
+    // The shapes of `plot::marker_shape`, the legend's keys.
     let pts: Vec<(f64, f64)> = line.iter().skip(offset).step_by(step).copied().filter(|p| p.1.is_finite()).collect();
     let style = col.filled();
     match k % 5 {
