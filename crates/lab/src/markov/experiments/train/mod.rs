@@ -64,12 +64,6 @@ pub fn true_p1_given_0(c: &TrainConfig) -> Option<f64> {
     }
 }
 
-/// Whether the run's data is the lagged order-k chain (its P̂(1 | state 0) conditions on
-/// x_{n−k+1}, not x_n).
-pub fn is_lagged(c: &TrainConfig) -> bool {
-    matches!(c.data, Data::Lagged { .. })
-}
-
 /// The order k of the run's lagged chain (its P̂(1 | state 0) conditions on x_{n−k+1}); None for
 /// other data.
 pub fn lag_order(c: &TrainConfig) -> Option<usize> {
