@@ -446,11 +446,11 @@ where
     DashedLineSeries::new(pts, 7, 5, color.stroke_width(width))
 }
 
-/// A theory reference line from `ends[0]` to `ends[1]`: dashed, in `color`, with `label` in the
+/// A theory reference line or curve through `points`: dashed, in `color`, with `label` in the
 /// legend as a dashed segment (the house rule: theory dashed and in the legend).
 pub fn theory_line<'a, DB: DrawingBackend + 'a, CT: CoordTranslate<From = (f64, f64)>>(
     chart: &mut ChartContext<'a, DB, CT>,
-    ends: [(f64, f64); 2],
+    points: impl IntoIterator<Item = (f64, f64)>,
     color: RGBColor,
     width: u32,
     label: impl Into<String>,
@@ -458,7 +458,7 @@ pub fn theory_line<'a, DB: DrawingBackend + 'a, CT: CoordTranslate<From = (f64, 
 where
     DB::ErrorType: 'static,
 {
-    chart.draw_series(dashed(ends, color, width))?.label(label).legend(dseg(color, width));
+    chart.draw_series(dashed(points, color, width))?.label(label).legend(dseg(color, width));
     Ok(())
 }
 

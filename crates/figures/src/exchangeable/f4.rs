@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{Series, as_x, fit_label, loglog_panel, points};
-use crate::plot::{dashed, panel, dseg, seg};
+use crate::plot::{panel, seg, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -140,7 +140,7 @@ impl Figure for F4<'_> {
         let g0 = d.per_len[0].ols_gap.mean;
         let prop: Vec<(f64, f64)> = ls.iter().map(|&l| (l, g0 * l / ls[0])).collect();
         let prop_label = format!("∝ L; OLS ln-ln {}", fit_label(&d.ols_gap_fit));
-        ch.draw_series(dashed(prop.clone(), okabe_ito::BLACK, 2))?.label(prop_label.clone()).legend(dseg(okabe_ito::BLACK, 2));
+        theory_line(&mut ch, prop.clone(), okabe_ito::BLACK, 2, prop_label.clone())?;
         lines.push(prop);
         crate::plot::legend_auto(&mut ch, &lines, &["attention (1 parameter)", "OLS on 2L flattened key coordinates (control)", prop_label.as_str()])?;
         Ok(())

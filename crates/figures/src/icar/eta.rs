@@ -8,7 +8,7 @@ use attnlab_lab::icar::experiments::augmented::{self as experiment, EtaConfig, E
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{Glyph, dashed, legend_auto, legend_row, panel, dseg};
+use crate::plot::{Glyph, legend_auto, legend_row, panel, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -64,7 +64,7 @@ impl Figure for EtaFig<'_> {
                 let col = COLORS[ci % COLORS.len()];
                 let theory: Vec<(f64, f64)> = th.t.iter().copied().zip(if k == 0 { &th.eta } else { &th.loss }.iter().copied()).collect();
                 crate::tidy::note_xy(title, &format!("d = {d} (theory)"), "context length T", ylab, &theory);
-                ch.draw_series(dashed(theory.clone(), col, 2))?.label(format!("d = {d}")).legend(dseg(col, 2));
+                theory_line(&mut ch, theory.clone(), col, 2, format!("d = {d}"))?;
                 lines.push(theory);
                 labels.push(format!("d = {d}"));
                 for (r, e) in self.cfg.runs.iter().zip(&self.data.evals).filter(|(r, _)| r.setting.d() == d) {

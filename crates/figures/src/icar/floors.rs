@@ -8,7 +8,7 @@ use attnlab_lab::icar::experiments::diagonal::{self as experiment, FloorsData, P
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{dashed, legend, panel, dseg};
+use crate::plot::{legend, panel, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -64,9 +64,7 @@ impl Figure for FloorFig<'_> {
             crate::tidy::note_xy(&title, "every restart", "number of heads H", "loss per row", &restarts);
             crate::tidy::note_xy(&title, "theory floor", "number of heads H", "loss per row", &theory);
             crate::tidy::note_xy(&title, "best restart", "number of heads H", "loss per row", &best);
-            ch.draw_series(dashed(theory.clone(), okabe_ito::VERMILLION, 2))?
-                .label(if case == Case::Unitary { "theory max(d − H, 0)" } else { "theory max(d − 2H, 0)" })
-                .legend(dseg(okabe_ito::VERMILLION, 2));
+            theory_line(&mut ch, theory.clone(), okabe_ito::VERMILLION, 2, if case == Case::Unitary { "theory max(d − H, 0)" } else { "theory max(d − 2H, 0)" })?;
             ch.draw_series(pts.iter().map(|p| Circle::new((p.model.heads() as f64, p.best), 6, okabe_ito::BLUE.filled())))?
                 .label("best restart")
                 .legend(|(x, y)| Circle::new((x + 9, y), 5, okabe_ito::BLUE.filled()));

@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::paths::style::diverging;
-use crate::plot::{colorbar, dashed, heatmap, legend_auto, panel, dseg, seg};
+use crate::plot::{colorbar, heatmap, legend_auto, panel, seg, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::tidy::Tidy;
@@ -118,7 +118,7 @@ impl Figure for AttentionFig<'_> {
             .label("row's min to max over keys (trained)")
             .legend(seg(okabe_ito::BLACK, 3));
         let uniform = vec![(0.0, 1.0), (n as f64 + 1.0, 1.0)];
-        ch.draw_series(dashed(uniform.clone(), okabe_ito::VERMILLION, 2))?.label("uniform row, 1/n (theory)").legend(dseg(okabe_ito::VERMILLION, 2));
+        theory_line(&mut ch, uniform.clone(), okabe_ito::VERMILLION, 2, "uniform row, 1/n (theory)")?;
         let mut lines = bars;
         lines.push(uniform);
         legend_auto(&mut ch, &lines, &["row's min to max over keys (trained)", "uniform row, 1/n (theory)"])?;

@@ -8,7 +8,7 @@ use attnlab_lab::markov::experiments::chain::{self as experiment, Config, Data};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{colorbar, dashed, heatmap, legend, panel, dseg};
+use crate::plot::{colorbar, dashed, heatmap, legend, panel, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito, viridis};
 use crate::tidy::{Point, Tidy};
@@ -122,15 +122,9 @@ impl Figure for EntropyFig<'_> {
         let mut ch = panel(&bottom, &slice_title, 0.0..1.0, 0.0..0.75, "p", "loss (nats)")?;
         let q = self.cfg.slice_q;
         let theory = &self.data.slice_theory;
-        ch.draw_series(dashed(theory.iter().map(|t| (t.p, t.entropy_rate)), GLOBAL, 2))?
-            .label("H* (theory)")
-            .legend(dseg(GLOBAL, 2));
-        ch.draw_series(dashed(theory.iter().map(|t| (t.p, t.unigram_loss)), UNIGRAM, 2))?
-            .label("U (theory)")
-            .legend(dseg(UNIGRAM, 2));
-        ch.draw_series(dashed(vec![(1.0 - q, 0.0), (1.0 - q, 0.75)], okabe_ito::GREY, 1))?
-            .label("p + q = 1")
-            .legend(dseg(okabe_ito::GREY, 1));
+        theory_line(&mut ch, theory.iter().map(|t| (t.p, t.entropy_rate)), GLOBAL, 2, "H* (theory)")?;
+        theory_line(&mut ch, theory.iter().map(|t| (t.p, t.unigram_loss)), UNIGRAM, 2, "U (theory)")?;
+        theory_line(&mut ch, [(1.0 - q, 0.0), (1.0 - q, 0.75)], okabe_ito::GREY, 1, "p + q = 1")?;
         let z = attnlab_comparator::Z95;
         for (sel, col, shape_label) in [
             (0usize, GLOBAL, "bigram predictor, sampled"),

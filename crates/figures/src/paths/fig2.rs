@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::diverging;
-use crate::plot::{dashed, legend, panel, dseg};
+use crate::plot::{legend, panel, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{FONT, okabe_ito};
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -110,13 +110,13 @@ impl Figure for AccuracyFig<'_> {
             gp_lines.push((format!("GP, good + denoising ({:.1}%)", 100.0 * d.gp_good_denoising), d.gp_good_denoising, okabe_ito::PURPLE));
         }
         for (label, v, col) in gp_lines {
-            ch.draw_series(dashed(line(v), col, 2))?.label(label.clone()).legend(dseg(col, 2));
+            theory_line(&mut ch, line(v), col, 2, label.clone())?;
             lines.push(line(v));
             labels.push(label);
         }
         let th: Vec<(f64, f64)> = d.theory.iter().map(|r| (r.width, 100.0 * r.test_accuracy)).collect();
         crate::tidy::note_xy(self.title, "theory (U solved at each N)", "width N", "test accuracy (%)", &th);
-        ch.draw_series(dashed(th.clone(), THEORY, 2))?.label("theory (U solved at each N)").legend(dseg(THEORY, 2));
+        theory_line(&mut ch, th.clone(), THEORY, 2, "theory (U solved at each N)")?;
         ch.draw_series(th.iter().map(|&p| Cross::new(p, 6, THEORY.stroke_width(2))))?;
         lines.push(th);
         labels.push("theory (U solved at each N)".into());
@@ -150,7 +150,7 @@ impl Figure for AccuracyFig<'_> {
             for ((i, j), name, col) in entries {
                 let theory: Vec<(f64, f64)> = d.theory.iter().map(|r| (r.width, r.u[0][i][j])).collect();
                 crate::tidy::note_xy(title, &format!("{name} theory"), "width N", "U entry", &theory);
-                ch.draw_series(dashed(theory.clone(), col, 2))?.label(format!("{name}: theory (dashed), sampled (dots)")).legend(dseg(col, 2));
+                theory_line(&mut ch, theory.clone(), col, 2, format!("{name}: theory (dashed), sampled (dots)"))?;
                 labels.push(format!("{name}: theory (dashed), sampled (dots)"));
                 lines.push(theory);
                 for s in &d.samples {

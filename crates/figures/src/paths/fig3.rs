@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::fig2::matrix_panel;
-use crate::plot::{dashed, panel, dseg, seg};
+use crate::plot::{panel, seg, theory_line};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::okabe_ito;
 use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
@@ -95,9 +95,7 @@ impl Figure for IclFig<'_> {
         // Headroom above the data for the legend (four entries), within 100%.
         let hi = (hi + 0.45 * (hi - lo)).min(100.0);
         let mut ch = panel(&cells[0], "Fig 3b: accuracy vs N (frozen GD heads)", (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
-        ch.draw_series(dashed(vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)], okabe_ito::VERMILLION, 2))?
-            .label(format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy))
-            .legend(dseg(okabe_ito::VERMILLION, 2));
+        theory_line(&mut ch, vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)], okabe_ito::VERMILLION, 2, format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy))?;
         ch.draw_series(LineSeries::new(vec![(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)], okabe_ito::GREY.stroke_width(2)))?
             .label(format!("GD network ({:.1}%)", 100.0 * d.gd_accuracy))
             .legend(seg(okabe_ito::GREY, 2));
@@ -107,7 +105,7 @@ impl Figure for IclFig<'_> {
         crate::tidy::note_xy(a, "GD network", "width N", "test accuracy (%)", &[(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)]);
         crate::tidy::note_xy(a, &format!("theory (τ = {})", d.tau), "width N", "test accuracy (%)", &th);
         crate::tidy::note_xy(a, "Gibbs samples", "width N", "test accuracy (%)", &[(self.cfg.small_width as f64, 100.0 * d.acc_samples)]);
-        ch.draw_series(dashed(th.clone(), okabe_ito::BLUE, 2))?.label(format!("theory (τ = {})", d.tau)).legend(dseg(okabe_ito::BLUE, 2));
+        theory_line(&mut ch, th.clone(), okabe_ito::BLUE, 2, format!("theory (τ = {})", d.tau))?;
         ch.draw_series(th.iter().map(|&p| Cross::new(p, 6, okabe_ito::BLUE.stroke_width(2))))?;
         ch.draw_series(std::iter::once(Circle::new((self.cfg.small_width as f64, 100.0 * d.acc_samples), 5, BLACK.filled())))?
             .label("Gibbs samples")
@@ -193,7 +191,7 @@ impl Figure for IclFig<'_> {
         let mut ch = panel(&cells[5], "Fig 3f: GD accuracy, pruning in ascending score", -0.3..kx + 0.3, lo.clamp(0.0, 47.0)..100.0, "heads pruned", "test accuracy (%)")?;
         ch.draw_series(LineSeries::new(cum.clone(), BLACK.stroke_width(2)))?.label("GD network").legend(seg(BLACK, 2));
         ch.draw_series(cum.iter().map(|&p| Circle::new(p, 4, BLACK.filled())))?;
-        ch.draw_series(dashed(vec![(-0.3, 50.0), (kx + 0.3, 50.0)], okabe_ito::GREY, 1))?.label("chance (50%)").legend(dseg(okabe_ito::GREY, 1));
+        theory_line(&mut ch, vec![(-0.3, 50.0), (kx + 0.3, 50.0)], okabe_ito::GREY, 1, "chance (50%)")?;
         crate::plot::legend_auto(&mut ch, &[cum.clone(), vec![(-0.3, 50.0), (kx + 0.3, 50.0)]], &["GD network", "chance (50%)"])?;
         Ok(())
     }
