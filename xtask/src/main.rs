@@ -31,10 +31,12 @@ enum Command {
         /// once built). Its verdicts say `smoke:`.
         #[arg(long, conflicts_with = "quick")]
         fast: bool,
-        /// A laptop run: the Markov training figures at reduced sizes (N 256, 4 seeds, 3×3 phase
-        /// grids), ICAR Figs 5/7 with one seed and the paths Fig 3 stand-in with 600 Adam steps and
-        /// P 300 (every claim states the sizes it ran at), the rest at full size: 27 min on 2 cores
-        /// from an empty cache (measured). Without --quick or
+        /// A laptop run of at most 15 minutes: the Markov training figures at N 256, 4 seeds, fewer
+        /// groups and 2×2 phase grids; ICAR Figs 5/7 with one seed (Fig 7: 100 epochs), the η grid
+        /// at d ∈ {2, 5, 10}; shorter paths Gibbs chains; the paths Fig 3 stand-in with 150 Adam
+        /// steps and P 200 (its GD network stays near chance, so its GD-structure claims say nothing
+        /// at that size). Every claim states the sizes it ran at; the rest at full size. 13 min on
+        /// 2 cores from an empty cache (measured; README lists every reduction). Without --quick or
         /// --fast every experiment runs at the paper's sizes (about 12 h of single-thread compute,
         /// about 6 h on 2 cores from an empty cache: `--plan` estimates it per task).
         #[arg(long)]

@@ -26,10 +26,10 @@ pub fn figures() -> Vec<FigureSpec> {
         FigureSpec { id: "markov.canonical.sgd", title: "SGD with momentum on the exact canonical loss", run: sgd::run },
         FigureSpec { id: "markov.train.theory", title: "Theory model (§2a) and attention-free model (F15): tied vs untied", run: train::run },
         FigureSpec { id: "markov.train.tying", title: "GPT-style model, tied vs untied (F4, F6): plateau at U and escape", run: train::run },
-        FigureSpec { id: "markov.train.depth", title: "GPT-style model, depth L = 1, 2, 4, 8 at p = 0.5, q = 0.8 (F3)", run: train::run },
+        FigureSpec { id: "markov.train.depth", title: "GPT-style model at depths L = 1 … 8, p = 0.5, q = 0.8 (F3)", run: train::run },
         FigureSpec { id: "markov.train.phase", title: "Phase diagrams over (p, q): theory and GPT-style models, tied vs untied", run: phase::run },
         FigureSpec { id: "markov.train.memory", title: "Order-2 lagged chain: memory mask m vs full attention (F9, F10, F12)", run: train::run },
-        FigureSpec { id: "markov.train.memory-sweep", title: "Order-2 lagged chain: final loss and P̂ vs memory m, depths 1, 4 and 8 (F11, F12)", run: sweep::run },
+        FigureSpec { id: "markov.train.memory-sweep", title: "Order-2 lagged chain: final loss and P̂ vs memory m, by depth (F11, F12)", run: sweep::run },
         FigureSpec { id: "markov.train.attention", title: "Theory model: attention output ratio (F13) and attention matrix (F14)", run: attention::run },
         FigureSpec { id: "markov.train.states", title: "V = 5 states, tied vs untied (F16)", run: train::run },
     ]

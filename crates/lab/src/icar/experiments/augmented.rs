@@ -129,11 +129,12 @@ pub const TS: [usize; 4] = [10, 20, 50, 100];
 /// The seed the η grid's record is stored under (each run has its own seed 1000 + 1000·d + T).
 pub const ETA_SEED: u64 = 1000;
 
-/// The grid DS × TS with the heads' default training (fast: d ∈ {2, 5}, T ∈ {10, 20}, 1500 steps at
-/// batch 128, 5000 evaluation sequences).
+/// The grid DS × TS with the heads' default training (quick, a laptop run of at most 15 minutes:
+/// d ∈ {2, 5, 10}, every T; fast: d ∈ {2, 5}, T ∈ {10, 20}, 1500 steps at batch 128, 5000
+/// evaluation sequences).
 pub fn eta_config(lab: &Lab) -> Result<EtaConfig, LabError> {
     let fast = lab.fast();
-    let ds: &[usize] = if fast { &[2, 5] } else { &DS };
+    let ds: &[usize] = lab.mode.pick(&[2, 5], &[2, 5, 10], &DS);
     let ts: &[usize] = if fast { &[10, 20] } else { &TS };
     let mut runs = Vec::new();
     for &d in ds {

@@ -23,26 +23,27 @@ use crate::LabError;
 /// The paper's name: its cache-key code version (`code_version`) and every claim's paper.
 pub const PAPER: &str = "icar";
 
-/// The task of figure `figure` ([`Task`]): its experiment. Cost estimates (single-thread seconds
-/// at full size) are from the last full run on 2 cores, doubled; a cached result's time replaces them.
+/// The task of figure `figure` ([`Task`]): its experiment. Cost estimates (seconds for fast, quick
+/// and full runs) are the wall times measured with 2 jobs on the 2-core reference machine; a
+/// cached result's time replaces them.
 pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
     use diagonal::Case;
-    let est = |full_s: f64| if lab.fast() { full_s / 10.0 } else { full_s };
+    let est = |fast: f64, quick: f64, full: f64| lab.mode.pick(fast, quick, full);
     let task = match figure {
-        diagonal::UNITARY_ID => Task::new(lab, PAPER, figure, figure, &diagonal::config(Case::Unitary)?, diagonal::SEED, est(0.1))?,
-        diagonal::ORTHOGONAL_ID => Task::new(lab, PAPER, figure, figure, &diagonal::config(Case::Orthogonal)?, diagonal::SEED, est(3.0))?,
-        diagonal::FLOORS_ID => Task::new(lab, PAPER, figure, figure, &diagonal::floors_config(lab)?, diagonal::FLOORS_SEED, est(26.0))?,
+        diagonal::UNITARY_ID => Task::new(lab, PAPER, figure, figure, &diagonal::config(Case::Unitary)?, diagonal::SEED, est(0.01, 0.1, 0.1))?,
+        diagonal::ORTHOGONAL_ID => Task::new(lab, PAPER, figure, figure, &diagonal::config(Case::Orthogonal)?, diagonal::SEED, est(0.3, 2.0, 2.0))?,
+        diagonal::FLOORS_ID => Task::new(lab, PAPER, figure, figure, &diagonal::floors_config(lab)?, diagonal::FLOORS_SEED, est(3.0, 31.0, 31.0))?,
         augmented::ID => {
             let cfg = augmented::config(lab);
-            Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, est(93.0))?
+            Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, est(9.0, 103.0, 604.0))?
         }
-        augmented::ETA_ID => Task::new(lab, PAPER, figure, figure, &augmented::eta_config(lab)?, augmented::ETA_SEED, est(160.0))?,
+        augmented::ETA_ID => Task::new(lab, PAPER, figure, figure, &augmented::eta_config(lab)?, augmented::ETA_SEED, est(16.0, 90.0, 230.0))?,
         nonaugmented::ID => {
             let cfg = nonaugmented::config(lab);
-            Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, est(370.0))?
+            Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, est(37.0, 232.0, 1975.0))?
         }
-        pe_only::ID => Task::new(lab, PAPER, figure, figure, &pe_only::config()?, pe_only::SEED, est(0.5))?,
-        tokens::ID => Task::new(lab, PAPER, figure, figure, &tokens::config(lab), tokens::SEED, est(0.4))?,
+        pe_only::ID => Task::new(lab, PAPER, figure, figure, &pe_only::config()?, pe_only::SEED, est(0.05, 0.5, 0.5))?,
+        tokens::ID => Task::new(lab, PAPER, figure, figure, &tokens::config(lab), tokens::SEED, est(0.04, 0.4, 0.4))?,
         _ => return Err(LabError::UnknownExperiment(figure.into())),
     };
     Ok(vec![task])

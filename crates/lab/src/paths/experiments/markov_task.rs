@@ -130,14 +130,14 @@ pub fn config(lab: &Lab, which: Which) -> Result<Config, LabError> {
         Which::Two => (NetConfig::TwoPaths, 5.0),
     };
     let task = MarkovTask::spec(sigma_perp)?;
-    let (widths, gibbs) = if lab.fast() {
-        (vec![10.0, 30.0, 100.0, 1000.0, 1e4], vec![(10, 1000, 250)])
-    } else {
-        (
-            vec![10.0, 20.0, 30.0, 50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 3000.0, 1e4],
-            vec![(10, 4000, 1000), (30, 2000, 500), (100, 1500, 400)],
-        )
-    };
+    let widths = if lab.fast() { vec![10.0, 30.0, 100.0, 1000.0, 1e4] } else { vec![10.0, 20.0, 30.0, 50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 3000.0, 1e4] };
+    // (width, kept sweeps, burn-in) per chain. The Gibbs chains are nearly all of this experiment's
+    // time: a quick run (at most 15 minutes in all) keeps and burns half as many sweeps.
+    let gibbs = lab.mode.pick(
+        vec![(10, 1000, 250)],
+        vec![(10, 2000, 500), (30, 1000, 250), (100, 750, 200)],
+        vec![(10, 4000, 1000), (30, 2000, 500), (100, 1500, 400)],
+    );
     // Independent Gibbs chains: 8 at full size (the reference ran 10; every sampled statistic's SE
     // is over chains, with chains − 1 degrees of freedom), 2 in the smoke run.
     let chains = lab.mode.pick(2, 8, 8);

@@ -49,19 +49,19 @@ fn rel_gap(us: &DMatrix<f64>, ut: &DMatrix<f64>, u_se: &[Vec<f64>]) -> (f64, f64
 }
 
 /// The task of figure `figure` ([`Task`]): its experiment (the 4-path Markov task serves four
-/// figures). Cost estimates (single-thread seconds at full size) are from the last full run on 2
-/// cores, doubled; a cached result's time replaces them.
+/// figures). Cost estimates (seconds for fast, quick and full runs) are the wall times measured
+/// with 2 jobs on the 2-core reference machine; a cached result's time replaces them.
 pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
     use markov_task::Which;
-    let est = |full_s: f64| if lab.fast() { full_s / 10.0 } else { full_s };
+    let est = |fast: f64, quick: f64, full: f64| lab.mode.pick(fast, quick, full);
     let task = match figure {
         "paths.fig2c.accuracy" | "paths.fig2c.order" | "paths.fig2d.alignment" | "paths.kernels" => {
-            Task::new(lab, PAPER, markov_task::id(Which::Four), figure, &markov_task::config(lab, Which::Four)?, markov_task::SEED, est(45.0))?
+            Task::new(lab, PAPER, markov_task::id(Which::Four), figure, &markov_task::config(lab, Which::Four)?, markov_task::SEED, est(4.5, 106.0, 223.0))?
         }
-        "paths.fig2e.accuracy" => Task::new(lab, PAPER, markov_task::id(Which::Two), figure, &markov_task::config(lab, Which::Two)?, markov_task::SEED, est(28.0))?,
-        // The stand-in's cost is its GD training (0.33 s per Adam step at one thread) and the
-        // 8 Gibbs chains at P 600.
-        standin::ID => Task::new(lab, PAPER, standin::ID, figure, &standin::config(lab), standin::SEED, lab.mode.pick(25.0, 600.0, 1500.0))?,
+        "paths.fig2e.accuracy" => Task::new(lab, PAPER, markov_task::id(Which::Two), figure, &markov_task::config(lab, Which::Two)?, markov_task::SEED, est(2.8, 54.0, 121.0))?,
+        // The stand-in's cost is its GD training (0.7 s per Adam step at one thread, 80% of a
+        // quick run's stand-in), the theory solves and the 8 Gibbs chains at P 600.
+        standin::ID => Task::new(lab, PAPER, standin::ID, figure, &standin::config(lab), standin::SEED, est(25.0, 204.0, 4547.0))?,
         _ => return Err(LabError::UnknownExperiment(figure.into())),
     };
     Ok(vec![task])

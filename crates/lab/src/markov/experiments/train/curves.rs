@@ -84,8 +84,10 @@ fn group(label: &str, tag: &str, cfg: TrainSettings, seeds: u64) -> Result<Group
 
 /// The panels of experiment `id` at the lab's size. Full: the sizes of the paper's figures (spec
 /// §2b, §4, §5): N 1024 (F3 N 512), d 8 (F9–F12 d 32), the paper's iterations, 5 seeds per group.
-/// Quick: N 256 (the smallest N at which a dynamics claim is made), d 8, 4 seeds. Fast (smoke):
-/// N 32, an eighth of the iterations, 1 seed. Every claim states the sizes it ran at.
+/// Quick (a laptop run of at most 15 minutes): N 256 (the smallest N at which a dynamics claim is
+/// made), d 8, 4 seeds, and fewer groups: F3 without L = 8, F9 without m = 80, no F10, F16 at
+/// p = 0.3 and 0.9 only. Fast (smoke): N 32, an eighth of the iterations, 1 seed. Every claim
+/// states the sizes it ran at.
 pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
     let m = lab.mode;
     let n = m.pick(32, 256, 1024);
@@ -94,9 +96,9 @@ pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
     let c23 = Data::binary(chain(0.2, 0.3)?);
     let panels = match id {
         "markov.train.depth" => {
-            // F3: N 512, L = 1, 2, 4, 8, 500 iterations (the smoke run stops at L = 4).
+            // F3: N 512, L = 1, 2, 4, 8, 500 iterations (quick and smoke runs stop at L = 4).
             let mut groups = Vec::new();
-            for l in m.pick(vec![1usize, 2, 4], vec![1, 2, 4, 8], vec![1, 2, 4, 8]) {
+            for l in m.pick(vec![1usize, 2, 4], vec![1, 2, 4], vec![1, 2, 4, 8]) {
                 let mut c = base(Arch::Gpt, c58, m.pick(32, 256, 512), iters(lab, 500), true);
                 c.layers = l;
                 groups.push(group(&format!("L = {l}"), &format!("L{l}"), c, sd)?);
@@ -147,7 +149,7 @@ pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
             let d = m.pick(8, 8, 32);
             let (it, msd) = (iters(lab, m.pick(500, 500, 800)), sd.min(MEMORY_SEEDS));
             let mut groups = Vec::new();
-            for mm in m.pick(vec![2usize, 40, 100], vec![2, 40, 80, 100], vec![2, 40, 80, 100]) {
+            for mm in m.pick(vec![2usize, 40, 100], vec![2, 40, 100], vec![2, 40, 80, 100]) {
                 let mut c = base(Arch::Gpt, lag, n, it, true);
                 c.d = d;
                 c.memory = Some(mm.min(c.seq_len));
@@ -157,7 +159,7 @@ pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
             full.d = d;
             groups.push(group("full attention", "full", full.clone(), msd)?);
             let mut panels = vec![Panel { title: format!("order-2 lagged chain, p = 0.2, q = 0.3, GPT-style L = 1, d {d} (F9)"), groups }];
-            if m != Mode::Fast {
+            if m == Mode::Full {
                 let mut deep = Vec::new();
                 for l in [4usize, 8] {
                     let c = TrainSettings { layers: l, ..full.clone() };
@@ -169,9 +171,10 @@ pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
         }
         "markov.train.states" => {
             // F16: V = 5 states, stay with probability 1 − p; the theory model (§2a with one
-            // embedding row and one output logit per state), d = 8, 5000 iterations (quick: 1000).
+            // embedding row and one output logit per state), d = 8, 5000 iterations (quick: 1000,
+            // p = 0.3 and 0.9 only).
             let mut out = Vec::new();
-            for p in [0.1, 0.3, 0.6, 0.9] {
+            for p in m.pick(vec![0.1, 0.3, 0.6, 0.9], vec![0.3, 0.9], vec![0.1, 0.3, 0.6, 0.9]) {
                 let data = Data::MultiState { chain: MultiStateChain::new(p, 5)? };
                 let th = |tying| {
                     let mut c = base(Arch::Theory, data, n, m.pick(125, 1000, 5000), tying);

@@ -59,7 +59,9 @@ fn grid(n: usize) -> Vec<f64> {
 /// - full (paper scale): the GPT-style model, tied and untied, on the paper's 5×5 grid at N 1024,
 ///   400 iterations (F8); the theory model on a finer 10×10 grid at N 256, 1000 iterations (its
 ///   trap is a property of the loss, T2, so N 256 suffices for where it ends);
-/// - quick: 3×3 grids, N 256, the same iterations;
+/// - quick (a laptop run of at most 15 minutes): 2×2 grids p, q ∈ {0.2, 0.8}, N 256, the same
+///   iterations and seeds (p + q = 1 on the off-diagonal cells, so each claim rests on one cell:
+///   (0.2, 0.2) below the boundary, (0.8, 0.8) above);
 /// - fast (smoke): 3×3 grids, N 16, 40 iterations, 1 seed.
 pub fn config(lab: &Lab) -> Result<Config, LabError> {
     let m = lab.mode;
@@ -73,10 +75,10 @@ pub fn config(lab: &Lab) -> Result<Config, LabError> {
     for b in [&mut base_gpt, &mut base_theory] {
         b.eval_every = (b.iters / 30).max(1);
     }
-    let (n_theory, n_gpt) = m.pick((3, 3), (3, 3), (10, 5));
+    let (theory_grid, gpt_grid) = m.pick((grid(3), grid(3)), (vec![0.2, 0.8], vec![0.2, 0.8]), (grid(10), grid(5)));
     Ok(Config {
         models: vec![(Arch::Theory, true), (Arch::Theory, false), (Arch::Gpt, true), (Arch::Gpt, false)],
-        grids: vec![grid(n_theory), grid(n_theory), grid(n_gpt), grid(n_gpt)],
+        grids: vec![theory_grid.clone(), theory_grid, gpt_grid.clone(), gpt_grid],
         seeds: m.pick(1, 4, 4),
         base_gpt: base_gpt.check()?,
         base_theory: base_theory.check()?,
