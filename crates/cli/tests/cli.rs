@@ -171,6 +171,16 @@ fn saved_weights_give_back_the_final_loss() {
     let f = file.to_str().unwrap();
     for model in ["gpt", "theory"] {
         let trained = json(&["markov", "train", "--p", "0.5", "--q", "0.8", "--model", model, "--iters", "30", "--seq-len", "32", "--seed", "7", "--save-weights", f, "--json"]);
+        // The file has the permissions of any file created here (the safetensors writer alone
+        // left it 0600).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let plain = dir.join("plain");
+            std::fs::write(&plain, b"x").unwrap();
+            let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&file), mode(&plain), "{model}: weights file mode {:o}", mode(&file));
+        }
         let evaluated = json(&["markov", "eval", "--weights", f, "--json"]);
         assert_eq!(evaluated["final_loss"].as_f64(), trained["final_loss"].as_f64(), "{model}: {evaluated} vs {trained}");
         assert_eq!(evaluated["p1_given_0"].as_f64(), trained["p1_given_0"].as_f64(), "{model}");
