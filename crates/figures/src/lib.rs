@@ -119,9 +119,13 @@ pub struct FigureResult {
     /// judgement below is labelled `smoke` too.
     #[serde(default)]
     pub smoke: bool,
-    /// "reused (…)" or "rebuilt (…)".
+    /// "reused (…)" or "rebuilt (…)". Kept in `timings.csv`, not in the result file (it changes on
+    /// every redraw while the result does not).
+    #[serde(skip_serializing, default)]
     pub status: String,
     /// Wall time of this figure step (reading its experiments' results back and drawing), seconds.
+    /// Kept in `timings.csv`, not in the result file, for the same reason.
+    #[serde(skip_serializing, default)]
     pub step_time_s: f64,
     /// Single-thread seconds its experiment tasks took to compute (now or when first computed; a
     /// task shared by several figures counts for each).
@@ -223,12 +227,11 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
     let results_dir = opts.out_dir.join("results");
     let mut ran = Vec::new();
     let total = selected.len();
+    // The last run's status and drawing time of every figure (`timings.csv`).
+    let previous = report::stored_timings(&opts.out_dir);
     for (k, spec) in selected.into_iter().enumerate() {
         let t0 = Instant::now();
-        let last_s = std::fs::read(results_dir.join(format!("{}.json", spec.id)))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v.get("step_time_s").and_then(serde_json::Value::as_f64));
+        let last_s = previous.get(spec.id).map(|t| t.1);
         let spinner = progress::figure_spinner(spec.id, k + 1, total, last_s);
         let out = (spec.run)(&ctx, spec);
         spinner.finish_and_clear();
@@ -272,7 +275,15 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
     }
     let wall = start.elapsed().as_secs_f64();
     // Every stored result (this run's and earlier ones'), read once for the report and the timings.
-    let stored = report::stored_results(&opts.out_dir, &specs)?;
+    let mut stored = report::stored_results(&opts.out_dir, &specs)?;
+    for r in &mut stored {
+        // This run's status and time, else the last run's.
+        let now = ran.iter().find(|x| x.id == r.id).map(|x| (x.status.clone(), x.step_time_s));
+        if let Some((status, step_s)) = now.or_else(|| previous.get(r.id.as_str()).cloned()) {
+            r.status = status;
+            r.step_time_s = step_s;
+        }
+    }
     let report = report::write_report(&opts.out_dir, &stored)?;
     report::write_timings(&opts.out_dir, &stored, wall)?;
     Ok(Summary { ran, report, wall_time_s: wall })

@@ -166,6 +166,21 @@ pub fn write_report(out: &Path, results: &[FigureResult]) -> Result<PathBuf, Fig
     Ok(path)
 }
 
+/// The rows of `<out>/timings.csv` as [`write_timings`] wrote them: figure id → (status, drawing
+/// seconds). Empty when the file is missing; a row that does not parse is skipped.
+pub fn stored_timings(out: &Path) -> std::collections::HashMap<String, (String, f64)> {
+    let text = std::fs::read_to_string(out.join("timings.csv")).unwrap_or_default();
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let (id, _) = line.split_once(',')?;
+            let (status_start, status_end) = (line.find('"')?, line.rfind('"')?);
+            let step_s = line.rsplit_once(',')?.1.parse().ok()?;
+            (status_end > status_start).then(|| (id.to_string(), (line[status_start + 1..status_end].to_string(), step_s)))
+        })
+        .collect()
+}
+
 /// Writes `<out>/timings.csv`: one row per stored figure result (figure id, mode, cache status, compute seconds of its tasks,
 /// step wall time in seconds), kept out of REPORT.md so the report is deterministic.
 pub fn write_timings(out: &Path, results: &[FigureResult], total_wall_s: f64) -> Result<PathBuf, FigureError> {
@@ -177,4 +192,43 @@ pub fn write_timings(out: &Path, results: &[FigureResult], total_wall_s: f64) ->
     let path = out.join("timings.csv");
     attnlab_core::io::write_atomic(&path, csv.as_bytes()).map_err(|e| FigureError::io(&path, e))?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{stored_timings, write_timings};
+    use crate::{FigureResult, Mode};
+
+    fn result(id: &str, status: &str, step_time_s: f64) -> FigureResult {
+        FigureResult {
+            id: id.into(),
+            title: String::new(),
+            caption: String::new(),
+            mode: Mode::Full,
+            smoke: false,
+            status: status.into(),
+            step_time_s,
+            compute_s: 12.5,
+            judgements: Vec::new(),
+            record: serde_json::Value::Null,
+        }
+    }
+
+    /// What `write_timings` writes, `stored_timings` reads back (status with commas and quotes
+    /// included), and the result file itself carries neither (they change on every redraw).
+    #[test]
+    fn timings_round_trip_and_stay_out_of_the_result_file() {
+        let dir = std::env::temp_dir().join(format!("attnlab-timings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let rs = [result("a.b", "rebuilt 3 of 4 tasks (first: rebuilt (code version changed x → y))", 0.25), result("c", "reused (cache hit \"abc\", 1)", 1.5)];
+        write_timings(&dir, &rs, 3.0).unwrap();
+        let back = stored_timings(&dir);
+        assert_eq!(back.len(), 2);
+        assert_eq!(back["a.b"], ("rebuilt 3 of 4 tasks (first: rebuilt (code version changed x → y))".to_string(), 0.25));
+        assert_eq!(back["c"], ("reused (cache hit 'abc', 1)".to_string(), 1.5));
+        let json = serde_json::to_value(&rs[0]).unwrap();
+        assert!(json.get("status").is_none() && json.get("step_time_s").is_none(), "{json}");
+        assert_eq!(json["compute_s"], 12.5);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
