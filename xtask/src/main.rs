@@ -37,7 +37,7 @@ enum Command {
         /// steps and P 200 (its GD network stays near chance, so its GD-structure claims say nothing
         /// at that size). Every claim states the sizes it ran at; the rest at full size. 13 min on
         /// 2 cores from an empty cache (measured; README lists every reduction). Without --quick or
-        /// --fast every experiment runs at the paper's sizes (about 12 h of single-thread compute,
+        /// --fast every experiment runs at the paper's sizes (about 11.5 h of single-thread compute,
         /// about 6 h on 2 cores from an empty cache: `--plan` estimates it per task).
         #[arg(long)]
         quick: bool,
