@@ -561,16 +561,13 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
 
 /// Writes the run's weights to `path` with the permissions of any file the user creates. The
 /// safetensors writer goes through a private temporary file (mode 0600), which would leave the
-/// weights unreadable to the user's group; the bytes are copied into a file created the ordinary
-/// way (umask applies) next to `path`, then renamed over it (atomic).
+/// weights unreadable to the user's group; the bytes are written again through the project's
+/// atomic writer, whose file is created the ordinary way (umask applies).
 fn save_weights(run: &attnlab_trainer::Run, path: &std::path::Path) -> anyhow::Result<()> {
     let ctx = || format!("saving weights to {}", path.display());
     run.save(path).with_context(ctx)?;
     let bytes = std::fs::read(path).with_context(ctx)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, &bytes).with_context(ctx)?;
-    std::fs::rename(&tmp, path).with_context(ctx)
+    attnlab_core::io::write_atomic(path, &bytes).with_context(ctx)
 }
 
 /// The record of one training run, as `markov train --json` prints it and `markov sweep` writes
