@@ -16,7 +16,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
     let mut code = String::from("/// (paper or unit, hash of the code its experiments run), from `build/source_hash.rs`.\npub(crate) const SOURCE_HASHES: &[(&str, &str)] = &[\n");
     let papers = source_hash::papers(&root).into_iter().map(|p| (source_hash::inputs(&root, &p), p));
-    let units = source_hash::UNITS.iter().map(|(n, _)| (source_hash::unit_inputs(&root, n), (*n).to_string()));
+    let units = source_hash::UNITS.iter().map(|u| (source_hash::unit_inputs(&root, u.name), u.name.to_string()));
     for (inputs, paper) in papers.chain(units) {
         let _ = writeln!(code, "    ({paper:?}, {:?}),", source_hash::hash_files(&root, &inputs));
         // Each hashed file by name too: a directory's scan alone missed a Cargo.toml edit once
@@ -35,6 +35,17 @@ fn main() {
         }
     }
     code.push_str("];\n");
+    // The compiler: its version keys every result (another rustc may round differently).
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let version = std::process::Command::new(&rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let _ = writeln!(code, "/// `rustc --version` of this build.\npub(crate) const RUSTC: &str = {version:?};");
+    println!("cargo:rerun-if-env-changed=RUSTC");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));
     if let Err(e) = std::fs::write(out.join("source_hashes.rs"), code) {
         panic!("cannot write source_hashes.rs: {e}");

@@ -223,7 +223,7 @@ fn run() -> anyhow::Result<()> {
 
 /// The tasks of a figures run.
 fn tasks_of(opts: &Options) -> anyhow::Result<Vec<attnlab_lab::task::Task>> {
-    let lab = attnlab_lab::Lab { cache: attnlab_core::Cache::new(&opts.cache_dir, opts.force), mode: opts.mode };
+    let lab = attnlab_lab::Lab::new(&opts.cache_dir, opts.force, opts.mode);
     let ids = attnlab_figures::selected_ids(&opts.only)?;
     Ok(attnlab_lab::task::plan(&lab, ids.iter().copied())?)
 }
@@ -253,9 +253,20 @@ fn print_plan(opts: &Options, json: bool) -> anyhow::Result<()> {
             t.seed,
             &t.key[..12],
             t.cost_s,
-            if t.cached { "yes" } else { "no" },
+            if t.cached {
+                "yes"
+            } else if t.damaged.is_some() {
+                "DAMAGED"
+            } else {
+                "no"
+            },
             config_summary(&t.config)
         );
+    }
+    for (i, t) in tasks.iter().enumerate() {
+        if let Some(why) = &t.damaged {
+            let _ = writeln!(text, "task {i} ({}): {why}; counted as to compute", t.name());
+        }
     }
     let todo: Vec<&attnlab_lab::task::Task> = tasks.iter().filter(|t| !t.cached).collect();
     let est: f64 = todo.iter().map(|t| t.cost_s).sum();

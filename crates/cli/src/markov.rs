@@ -559,22 +559,18 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
     Ok(v)
 }
 
-/// Writes the run's weights to `path` with the permissions of any file the user creates. The
-/// safetensors writer goes through a private temporary file (mode 0600), which would leave the
-/// weights unreadable to the user's group; the bytes are written again through the project's
-/// atomic writer, whose file is created the ordinary way (umask applies).
+/// Writes the run's weights to `path` (`Run::save`: atomically, with the user's usual permissions).
 fn save_weights(run: &attnlab_trainer::Run, path: &std::path::Path) -> anyhow::Result<()> {
-    let ctx = || format!("saving weights to {}", path.display());
-    run.save(path).with_context(ctx)?;
-    let bytes = std::fs::read(path).with_context(ctx)?;
-    attnlab_core::io::write_atomic(path, &bytes).with_context(ctx)
+    run.save(path).with_context(|| format!("saving weights to {}", path.display()))
 }
 
 /// The record of one training run, as `markov train --json` prints it and `markov sweep` writes
 /// each row of sweep.csv: the chain in the words of the command line (p, q, states, order), the
 /// run's settings, its results, and the whole validated config.
 pub fn run_record(out: &attnlab_trainer::TrainOutcome) -> anyhow::Result<Value> {
-    use attnlab_trainer::{Data, PlateauLength};
+    use attnlab_lab::markov::claims::train::ending::{Ending, Plateau, PlateauLength};
+    use attnlab_trainer::Data;
+    let (ending, plateau) = (Ending::of(out), Plateau::of_run(out));
     let arch = out.config.arch;
     let (p, q, states, order) = match &out.config.data {
         Data::Binary { chain, .. } => (chain.p(), Some(chain.q()), None, 1),
@@ -602,17 +598,17 @@ pub fn run_record(out: &attnlab_trainer::TrainOutcome) -> anyhow::Result<Value> 
         "entropy_rate": out.entropy_rate,
         "unigram_loss": out.unigram_loss,
         "pi1": out.pi1,
-        "ending": out.ending.name(),
-        "plateau_entered": out.plateau.entered,
-        "plateau_left": out.plateau.left,
+        "ending": ending.name(),
+        "plateau_entered": plateau.entered,
+        "plateau_left": plateau.left,
         // A number or null, never a string in a numeric column: null with `plateau_never_left`
         // true when the run was still on the plateau at its end.
-        "plateau_iters": match out.plateau.length() {
+        "plateau_iters": match plateau.length() {
             PlateauLength::NeverEntered => json!(0),
             PlateauLength::NeverLeft { .. } => Value::Null,
             PlateauLength::Iters(n) => json!(n),
         },
-        "plateau_never_left": matches!(out.plateau.length(), PlateauLength::NeverLeft { .. }),
+        "plateau_never_left": matches!(plateau.length(), PlateauLength::NeverLeft { .. }),
         "p1_given_0": out.p1_given_0,
         "p1_given_1": out.p1_given_1,
         "diverged_at": out.diverged_at,

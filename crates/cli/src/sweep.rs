@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use attnlab_core::Cache;
 use attnlab_lab::markov::experiments::train::{run_tasks, train_one};
 use attnlab_lab::task::{self, Task};
 use attnlab_lab::{Lab, Mode};
@@ -181,7 +180,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<Value> {
     anyhow::ensure!(a.jobs != Some(0), "invalid `jobs` = 0: must be at least 1");
     let plan = plan_runs(a)?;
     let cache_dir = a.cache.clone().unwrap_or_else(|| task::default_cache(&a.out));
-    let lab = Lab { cache: Cache::new(&cache_dir, false), mode: Mode::Full };
+    let lab = Lab::new(&cache_dir, false, Mode::Full);
     let tasks: Vec<Task> = run_tasks(&lab, "markov.sweep", &plan.runs)?;
     let cached = tasks.iter().filter(|t| t.cached).count();
     let est: f64 = tasks.iter().filter(|t| !t.cached).map(|t| t.cost_s).sum();
@@ -276,7 +275,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<Value> {
         Ok(paths) => json!(paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()),
         Err(e) => json!(format!("not drawn: {e}")),
     };
-    let count = |name: &str| outcomes.iter().filter(|o| o.ending.name() == name).count();
+    let count = |name: &str| outcomes.iter().filter(|o| attnlab_lab::markov::claims::train::ending::Ending::of(o).name() == name).count();
     Ok(json!({
         "runs": outcomes.len(),
         "computed_now": done.status.iter().filter(|s| s.is_some()).count(),

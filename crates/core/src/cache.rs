@@ -1,8 +1,10 @@
 //! Content-hash cache of experiment results: key = SHA-256 of (id, config, seed, code version).
 //!
-//! Each entry is a `ResultRecord` stored at `<dir>/<key>.json`; an index file per experiment id
-//! remembers the last key so that a rebuild can say *why* (config, seed or code version changed).
-//! All writes are atomic.
+//! Each entry is a `ResultRecord` stored at `<dir>/<key>.json`, with a checksum of its result; an
+//! index file per experiment id remembers the last key so that a rebuild can say *why* (config,
+//! seed or code version changed). An entry that does not parse or fails its checksum is damaged:
+//! it counts as missing everywhere ([`Cache::entry`]). A read-only cache ([`Cache::reading`], what
+//! draws the figures) never computes: a miss is an error naming the entry. All writes are atomic.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -12,7 +14,7 @@ use serde::{Deserialize};
 use sha2::{Digest, Sha256};
 
 use crate::io::write_json_atomic;
-use crate::record::ResultRecord;
+use crate::record::{Platform, ResultRecord, checksum};
 
 /// What identifies a result: the experiment id, a hash of its config, its seed and code version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +65,8 @@ pub enum CacheStatus {
         /// Why: "--force", "no cached result", "config changed", "code version changed a → b", …
         reason: String,
     },
+    /// Put together from other cached results (a Markov training figure from its runs), not stored.
+    Assembled,
 }
 
 impl std::fmt::Display for CacheStatus {
@@ -70,8 +74,32 @@ impl std::fmt::Display for CacheStatus {
         match self {
             CacheStatus::Reused { digest } => write!(f, "reused (cache hit {digest})"),
             CacheStatus::Rebuilt { reason } => write!(f, "rebuilt ({reason})"),
+            CacheStatus::Assembled => write!(f, "assembled from cached runs"),
         }
     }
+}
+
+/// What a cache holds under one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A record that parses and matches its checksum.
+    Sound,
+    /// Nothing.
+    Missing,
+    /// A file that does not parse or fails its checksum (why): counted as missing.
+    Damaged(String),
+}
+
+/// A read-only cache's miss: the entry it needed and why it is not usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{id} (key {}): {reason}", &.digest[..12.min(.digest.len())])]
+pub struct Miss {
+    /// Experiment id.
+    pub id: String,
+    /// Content hash of the key.
+    pub digest: String,
+    /// "no cached result", "damaged entry …".
+    pub reason: String,
 }
 
 /// A folder of cached results.
@@ -79,12 +107,25 @@ impl std::fmt::Display for CacheStatus {
 pub struct Cache {
     dir: PathBuf,
     force: bool,
+    read_only: bool,
+    platform: Platform,
 }
 
 impl Cache {
-    /// A cache in `dir`; with `force`, every lookup misses (and says so).
+    /// A cache in `dir`; with `force`, every lookup misses (and says so). Records it writes say
+    /// their platform is unknown unless [`with_platform`](Self::with_platform) names it.
     pub fn new(dir: impl Into<PathBuf>, force: bool) -> Self {
-        Self { dir: dir.into(), force }
+        Self { dir: dir.into(), force, read_only: false, platform: Platform::default() }
+    }
+
+    /// The same cache, recording `platform` in every record it writes.
+    pub fn with_platform(self, platform: Platform) -> Self {
+        Self { platform, ..self }
+    }
+
+    /// The platform recorded in what this cache writes.
+    pub fn platform(&self) -> &Platform {
+        &self.platform
     }
 
     /// The cache folder.
@@ -92,15 +133,34 @@ impl Cache {
         &self.dir
     }
 
-    /// Whether ignoring the cache (`--force`).
-    pub fn forced(&self) -> bool {
-        self.force
+    /// The same folder, read only (`--force` off): what draws the figures reads the results the
+    /// tasks stored and never computes one ([`read`](Self::read) fails naming a missing entry).
+    pub fn reading(&self) -> Self {
+        Self { force: false, read_only: true, ..self.clone() }
     }
 
-    /// The same folder, reading what is there (`--force` off): after forced tasks ran, what draws
-    /// the figures reads their fresh results back instead of recomputing them.
-    pub fn reading(&self) -> Self {
-        Self { dir: self.dir.clone(), force: false }
+    /// Whether this cache only reads ([`reading`](Self::reading)).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// What is stored under the content hash `digest`: a sound record, nothing, or a damaged file
+    /// (not JSON of a record, or a result that fails its checksum). `--force` is ignored: this asks
+    /// what is there.
+    pub fn entry(&self, digest: &str) -> Entry {
+        let Ok(bytes) = std::fs::read(self.dir.join(format!("{digest}.json"))) else { return Entry::Missing };
+        match serde_json::from_slice::<ResultRecord<serde_json::Value, serde_json::Value>>(&bytes) {
+            Err(e) => Entry::Damaged(format!("damaged entry, not a record ({e})")),
+            Ok(rec) => match rec.checksum {
+                Some(sum) if sum != checksum(&rec.result) => Entry::Damaged("damaged entry, its result fails its checksum".into()),
+                _ => Entry::Sound,
+            },
+        }
+    }
+
+    /// The file of entry `digest`.
+    pub fn entry_path_of(&self, digest: &str) -> PathBuf {
+        self.dir.join(format!("{digest}.json"))
     }
 
     /// The wall time (s) of the stored result of `key`, if one is stored and reads back (`--force`
@@ -119,21 +179,47 @@ impl Cache {
         self.has_digest(&key.digest())
     }
 
-    /// Whether a result is stored under the content hash `digest` ([`CacheKey::digest`]) and would
-    /// be reused (false under `--force`).
+    /// Whether a sound result is stored under the content hash `digest` ([`CacheKey::digest`]) and
+    /// would be reused (false under `--force`, and for a damaged entry).
     pub fn has_digest(&self, digest: &str) -> bool {
-        !self.force && self.dir.join(format!("{digest}.json")).is_file()
+        !self.force && self.entry(digest) == Entry::Sound
     }
 
-    /// The wall time of the last stored result of experiment `id` (any config), if any: what
-    /// the same experiment cost last time, as an estimate.
-    pub fn last_wall_time(&self, id: &str) -> Option<f64> {
-        let prev: CacheKey = std::fs::read(self.index_path(id)).ok().and_then(|b| serde_json::from_slice(&b).ok())?;
-        self.stored_wall_time(&prev)
+    /// The last key stored for experiment `id` (its index), if any.
+    pub fn last_key(&self, id: &str) -> Option<CacheKey> {
+        std::fs::read(self.index_path(id)).ok().and_then(|b| serde_json::from_slice(&b).ok())
     }
 
     fn entry_path(&self, key: &CacheKey) -> PathBuf {
         self.dir.join(format!("{}.json", key.digest()))
+    }
+
+    /// The stored record of (`id`, `config`, `seed`, `code_version`), never computing: a missing,
+    /// damaged or unreadable entry is a [`Miss`] naming it.
+    pub fn read<C, R>(&self, id: &str, config: &C, seed: u64, code_version: &str) -> Result<ResultRecord<C, R>, Miss>
+    where
+        C: Serialize + DeserializeOwned,
+        R: DeserializeOwned,
+    {
+        let key = CacheKey::new(id, config, seed, code_version);
+        let digest = key.digest();
+        let miss = |reason: String| Miss { id: id.to_string(), digest: digest.clone(), reason };
+        match self.entry(&digest) {
+            Entry::Missing => Err(miss("no cached result".into())),
+            Entry::Damaged(why) => Err(miss(why)),
+            Entry::Sound => {
+                let bytes = std::fs::read(self.entry_path(&key)).map_err(|e| miss(e.to_string()))?;
+                serde_json::from_slice(&bytes).map_err(|e| miss(format!("unreadable entry ({e})")))
+            }
+        }
+    }
+
+    /// Stores `record` under its own key (atomically; the checksum is computed here).
+    pub fn store<C: Serialize, R: Serialize>(&self, record: &ResultRecord<C, R>) -> std::io::Result<()> {
+        let key = CacheKey::new(&record.id, &record.config, record.seed, &record.code_version);
+        let mut value = serde_json::to_value(record).map_err(std::io::Error::other)?;
+        value["checksum"] = serde_json::Value::String(checksum(&record.result));
+        write_json_atomic(&self.entry_path(&key), &value)
     }
 
     fn index_path(&self, id: &str) -> PathBuf {
@@ -142,7 +228,8 @@ impl Cache {
     }
 
     /// Returns the cached record for (`id`, `config`, `seed`, `code_version`) or computes it with
-    /// `compute`, timing it and storing it. The status says which, and why.
+    /// `compute`, timing it and storing it. The status says which, and why. A read-only cache
+    /// ([`reading`](Self::reading)) never computes: a miss is the error [`Miss`].
     pub fn get_or_compute<C, R, E>(
         &self,
         id: &str,
@@ -154,6 +241,7 @@ impl Cache {
     where
         C: Serialize + DeserializeOwned + Clone,
         R: Serialize + DeserializeOwned,
+        E: From<Miss>,
     {
         self.lookup(id, config, seed, code_version, true, compute)
     }
@@ -172,6 +260,7 @@ impl Cache {
     where
         C: Serialize + DeserializeOwned + Clone,
         R: Serialize + DeserializeOwned,
+        E: From<Miss>,
     {
         self.lookup(id, config, seed, code_version, false, compute)
     }
@@ -188,14 +277,21 @@ impl Cache {
     where
         C: Serialize + DeserializeOwned + Clone,
         R: Serialize + DeserializeOwned,
+        E: From<Miss>,
     {
         let key = CacheKey::new(id, config, seed, code_version);
         let path = self.entry_path(&key);
+        if self.read_only {
+            return self.read(id, config, seed, code_version).map(|rec| (rec, CacheStatus::Reused { digest: key.digest()[..12].to_string() })).map_err(E::from);
+        }
         let reason = if self.force {
             "--force".to_string()
         } else {
             match std::fs::read(&path) {
                 Ok(bytes) => match serde_json::from_slice::<ResultRecord<C, R>>(&bytes) {
+                    Ok(rec) if rec.checksum.as_ref().is_some_and(|sum| *sum != checksum(&rec.result)) => {
+                        "damaged entry, its result fails its checksum".to_string()
+                    }
                     Ok(rec) => {
                         return Ok((rec, CacheStatus::Reused { digest: key.digest()[..12].to_string() }));
                     }
@@ -213,15 +309,20 @@ impl Cache {
             seed,
             code_version: code_version.to_string(),
             wall_time_s: start.elapsed().as_secs_f64(),
+            platform: self.platform.clone(),
+            checksum: Some(checksum(&result)),
+            rekeyed: None,
             result,
         };
         // A cache that cannot be written is not fatal: the result is still correct.
-        let written = write_json_atomic(&path, &record).and_then(|()| if indexed { write_json_atomic(&self.index_path(id), &key) } else { Ok(()) });
+        let written = self.store(&record).and_then(|()| if indexed { write_json_atomic(&self.index_path(id), &key) } else { Ok(()) });
         if let Err(e) = written {
             eprintln!("warning: could not write cache entry {}: {e}", path.display());
         } else if let Err(e) = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<ResultRecord<C, R>>(&b).map(|_| ()).map_err(|e| e.to_string())) {
-            // JSON has no NaN or ∞: such a value is stored as null and the record can never be reused.
-            eprintln!("warning: the cached result of {id} does not read back ({e}); it will be recomputed every run (a NaN or ∞ stored as null?)");
+            // JSON has no NaN or ∞: such a value is stored as null and the record can never be
+            // read back. It is removed, so that every plan counts it as still to compute.
+            let _ = std::fs::remove_file(&path);
+            eprintln!("warning: the result of {id} does not read back ({e}); not cached, it will be recomputed every run (a NaN or ∞ stored as null?)");
         }
         Ok((record, CacheStatus::Rebuilt { reason }))
     }
@@ -261,7 +362,7 @@ mod tests {
         let dir = tmp("a");
         let cache = Cache::new(&dir, false);
         let run = |cfg: f64, seed, ver: &str| {
-            cache.get_or_compute("t.x", &cfg, seed, ver, || Ok::<_, ()>(cfg * 2.0)).unwrap()
+            cache.get_or_compute("t.x", &cfg, seed, ver, || Ok::<_, Miss>(cfg * 2.0)).unwrap()
         };
         let (r, s) = run(1.5, 1, "v1");
         assert_eq!(r.result, 3.0);
@@ -274,7 +375,7 @@ mod tests {
         let (_, s4) = run(2.5, 2, "v2");
         assert_eq!(s4.to_string(), "rebuilt (code version changed v1 → v2, seed changed 1 → 2)");
         let forced = Cache::new(&dir, true);
-        let (_, s5) = forced.get_or_compute("t.x", &2.5, 2, "v2", || Ok::<_, ()>(5.0)).unwrap();
+        let (_, s5) = forced.get_or_compute("t.x", &2.5, 2, "v2", || Ok::<_, Miss>(5.0)).unwrap();
         assert_eq!(s5.to_string(), "rebuilt (--force)");
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -284,13 +385,39 @@ mod tests {
         // JSON stores NaN as null: the record cannot be read back, so it is rebuilt, with the reason.
         let dir = tmp("nan");
         let cache = Cache::new(&dir, false);
-        let run = || cache.get_or_compute("t.nan", &1.0, 1, "v", || Ok::<_, ()>(vec![1.0, f64::NAN])).unwrap().1;
+        let run = || cache.get_or_compute("t.nan", &1.0, 1, "v", || Ok::<_, Miss>(vec![1.0, f64::NAN])).unwrap().1;
         assert_eq!(run().to_string(), "rebuilt (no cached result)");
-        let again = run().to_string();
-        assert!(again.starts_with("rebuilt (cached file unreadable (invalid type: null"), "{again}");
-        let ok = || cache.get_or_compute("t.some", &1.0, 1, "v", || Ok::<_, ()>(vec![Some(1.0), None])).unwrap().1;
+        assert_eq!(run().to_string(), "rebuilt (cached file missing)", "removed, not kept unreadable");
+        let ok = || cache.get_or_compute("t.some", &1.0, 1, "v", || Ok::<_, Miss>(vec![Some(1.0), None])).unwrap().1;
         ok();
         assert!(matches!(ok(), CacheStatus::Reused { .. }), "Option<f64> round-trips");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_entry_is_missing_everywhere() {
+        let dir = tmp("damaged");
+        let cache = Cache::new(&dir, false);
+        let key = CacheKey::new("t.d", &1.0, 1, "v");
+        cache.get_or_compute("t.d", &1.0, 1, "v", || Ok::<_, Miss>(vec![1.0, 2.0])).unwrap();
+        assert_eq!(cache.entry(&key.digest()), Entry::Sound);
+        let path = cache.entry_path(&key);
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Truncated: not a record.
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        assert!(matches!(cache.entry(&key.digest()), Entry::Damaged(why) if why.contains("not a record")));
+        assert!(!cache.has_digest(&key.digest()));
+        let miss = cache.reading().read::<f64, Vec<f64>>("t.d", &1.0, 1, "v").unwrap_err();
+        assert!(miss.to_string().starts_with(&format!("t.d (key {}): damaged entry", &key.digest()[..12])), "{miss}");
+        // A changed number: parses, fails its checksum.
+        std::fs::write(&path, text.replace("2.0", "2.5")).unwrap();
+        assert_eq!(cache.entry(&key.digest()), Entry::Damaged("damaged entry, its result fails its checksum".into()));
+        // Recomputed, and sound again.
+        let (_, status) = cache.get_or_compute("t.d", &1.0, 1, "v", || Ok::<_, Miss>(vec![1.0, 2.0])).unwrap();
+        assert!(matches!(status, CacheStatus::Rebuilt { .. }));
+        assert_eq!(cache.entry(&key.digest()), Entry::Sound);
+        assert_eq!(cache.reading().read::<f64, Vec<f64>>("t.d", &1.0, 1, "v").unwrap().result, vec![1.0, 2.0]);
+        assert_eq!(cache.reading().read::<f64, Vec<f64>>("t.d", &2.0, 1, "v").unwrap_err().reason, "no cached result");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

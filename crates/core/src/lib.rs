@@ -13,18 +13,13 @@ pub mod record;
 pub mod rng;
 pub mod stats;
 
-pub use cache::{Cache, CacheKey, CacheStatus};
+pub use cache::{Cache, CacheKey, CacheStatus, Entry, Miss};
 pub use config::{Check, Range1};
 pub use error::ConfigError;
-pub use record::ResultRecord;
+pub use record::{Platform, Rekeyed, ResultRecord};
 pub use rng::{Seed, seeded_rng};
 pub use stats::MeanSe;
 
-/// Version of the attnlab code, recorded in every result file and mixed into every cache key.
+/// Version of the attnlab code, recorded in every result file and mixed into every cache key
+/// (with the hash of the code an experiment runs: `attnlab_lab::code_version`).
 pub const CODE_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The code version of one experiment: the package version plus the experiment's own revision
-/// counter, which is bumped whenever that experiment's numerics change (so its cache is invalidated).
-pub fn code_version(revision: u32) -> String {
-    format!("{CODE_VERSION}+r{revision}")
-}

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use attnlab_comparator::Judgement;
-use attnlab_core::{Cache, CacheStatus};
+use attnlab_core::CacheStatus;
 use attnlab_lab::{progress, task};
 pub use attnlab_lab::{Lab, LabError, Mode};
 use serde::{Deserialize, Serialize};
@@ -54,8 +54,8 @@ pub enum FigureError {
     /// are kept in the cache, so a rerun does only the failed ones.
     #[error("{} task(s) failed; the others' results are kept in the cache:\n{}", .0.len(), .0.iter().map(|f| format!("  task {}: {}: {}", f.index, f.task, f.error)).collect::<Vec<_>>().join("\n"))]
     Tasks(Vec<attnlab_lab::task::Failure>),
-    /// `--from-cache` found tasks without a stored result.
-    #[error("--from-cache: {} task(s) have no stored result in {cache} (did they fail?):\n{}", .missing.len(), .missing.join("\n"))]
+    /// `--from-cache` found tasks without a sound stored result (missing, or damaged: named so).
+    #[error("--from-cache: {} task(s) have no sound stored result in {cache} (did they fail?):\n{}", .missing.len(), .missing.join("\n"))]
     NotCached {
         /// The cache folder.
         cache: String,
@@ -210,11 +210,19 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
     let specs = registry();
     let ids = selected_ids(&opts.only)?;
     let selected: Vec<&FigureSpec> = specs.iter().filter(|s| ids.contains(&s.id)).collect();
-    let lab = Lab { cache: Cache::new(&opts.cache_dir, opts.force), mode: opts.mode };
+    let lab = Lab::new(&opts.cache_dir, opts.force, opts.mode);
     // Tasks first (N at a time, longest first), then every figure draws from the cache.
     let plan = task::plan(&lab, selected.iter().map(|s| s.id))?;
     if opts.from_cache {
-        let missing: Vec<String> = plan.iter().enumerate().filter(|(_, t)| !t.cached).map(|(i, t)| format!("  task {i}: {}", t.name())).collect();
+        let missing: Vec<String> = plan
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.cached)
+            .map(|(i, t)| match &t.damaged {
+                Some(why) => format!("  task {i}: {} — {why}", t.name()),
+                None => format!("  task {i}: {}", t.name()),
+            })
+            .collect();
         if !missing.is_empty() {
             return Err(FigureError::NotCached { cache: opts.cache_dir.display().to_string(), missing });
         }
@@ -223,7 +231,7 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
     if !done.failures.is_empty() {
         return Err(FigureError::Tasks(done.failures));
     }
-    let ctx = Ctx { out_dir: opts.out_dir.clone(), lab: Lab { cache: lab.cache.reading(), mode: opts.mode } };
+    let ctx = Ctx { out_dir: opts.out_dir.clone(), lab: lab.drawing() };
     let results_dir = opts.out_dir.join("results");
     let mut ran = Vec::new();
     let total = selected.len();

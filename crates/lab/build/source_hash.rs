@@ -14,6 +14,11 @@
 //! So editing a caption, a colour or a claim's tolerance reruns no experiment, and editing one
 //! paper's experiment or theory reruns only the papers whose experiments run that code.
 //!
+//! A file is hashed by what the compiler sees, not by its bytes ([`canonical`]): Rust sources as
+//! their token stream without comments, doc comments (`#[doc]` attributes) and `#[cfg(test)]`
+//! items, whitespace normalised; manifests without comment and blank lines. So a comment, a
+//! reformatting or a new unit test changes no key; a new item, even an unused one, does.
+//!
 //! A [`UNITS`] entry keys a unit of work run with many configs (one Markov training run) more
 //! narrowly: its own file and the crates it names (with their dependencies) and `Cargo.lock` —
 //! not its paper's other experiment files, whose edits (a figure's grid, seeds) cannot move the
@@ -83,13 +88,41 @@ fn dependencies(root: &Path, name: &str) -> BTreeSet<String> {
     out
 }
 
-/// Units keyed on their own: (name, the one file that computes it, relative to the root).
-pub const UNITS: &[(&str, &str)] = &[("markov.train.run", "crates/lab/src/markov/experiments/train/run.rs")];
+/// A unit keyed on its own: its name, the one file that computes it (relative to the root), and
+/// the files of the crates it runs that a run of it never executes, each with the reason (the
+/// cache-key test checks that no file of the unit names what they define).
+pub struct Unit {
+    /// The experiment id it is cached under.
+    pub name: &'static str,
+    /// The file that computes it.
+    pub file: &'static str,
+    /// (file, why a run never executes it).
+    pub never_run: &'static [(&'static str, &'static str)],
+}
 
-/// Every file the cache key of unit `name` ([`UNITS`]) covers, as paths relative to `root`, sorted.
+/// Units keyed on their own.
+pub const UNITS: &[Unit] = &[Unit {
+    name: "markov.train.run",
+    file: "crates/lab/src/markov/experiments/train/run.rs",
+    never_run: &[
+        ("crates/trainer/src/exact.rs", "the exact finite-N loss of the canonical experiments; a training run samples its data"),
+        ("crates/trainer/src/bench.rs", "`cargo xtask bench` only"),
+        ("crates/trainer/src/weights.rs", "saving and loading weights (`--save-weights`, `markov eval`): after or outside a run"),
+        ("crates/core/src/cache.rs", "stores a finished run's record; cannot change its numbers"),
+        ("crates/core/src/io.rs", "atomic file writes of finished records"),
+        ("crates/markov/src/canonical.rs", "the canonical (e, w, b) model of the landscape figures"),
+        ("crates/markov/src/flow.rs", "gradient flow on the canonical model"),
+        ("crates/markov/src/sgd.rs", "SGD on the exact canonical loss"),
+    ],
+}];
+
+/// Every file the cache key of unit `name` ([`UNITS`]) covers, as paths relative to `root`, sorted:
+/// its own file, the crates it names and their dependencies, less the files it never runs.
 pub fn unit_inputs(root: &Path, name: &str) -> Vec<String> {
-    let files = UNITS.iter().filter(|(n, _)| *n == name).map(|(_, f)| root.join(f)).collect();
-    closure(root, files)
+    let Some(unit) = UNITS.iter().find(|u| u.name == name) else { return Vec::new() };
+    let mut files = closure(root, vec![root.join(unit.file)]);
+    files.retain(|f| !unit.never_run.iter().any(|(n, _)| n == f));
+    files
 }
 
 /// Every file the cache key of `paper` covers, as paths relative to `root`, sorted.
@@ -105,7 +138,8 @@ pub fn inputs(root: &Path, paper: &str) -> Vec<String> {
 fn closure(root: &Path, mut files: Vec<PathBuf>) -> Vec<String> {
     let mut todo: Vec<String> = Vec::new();
     for f in &files {
-        todo.extend(named_crates(root, &std::fs::read_to_string(f).unwrap_or_default()));
+        let rel = f.strip_prefix(root).unwrap_or(f).to_string_lossy().to_string();
+        todo.extend(named_crates(root, &canonical(&rel, &std::fs::read_to_string(f).unwrap_or_default())));
     }
     let mut crates = BTreeSet::new();
     while let Some(c) = todo.pop() {
@@ -131,8 +165,8 @@ fn closure(root: &Path, mut files: Vec<PathBuf>) -> Vec<String> {
     rel
 }
 
-/// FNV-1a over (relative path, contents) of every input of `paper`: stable across machines and
-/// checkouts, as 16 hex digits.
+/// FNV-1a over (relative path, [`canonical`] contents) of every input of `paper`: stable across
+/// machines and checkouts, as 16 hex digits.
 pub fn hash(root: &Path, paper: &str) -> String {
     hash_files(root, &inputs(root, paper))
 }
@@ -241,15 +275,153 @@ pub fn hash_files(root: &Path, inputs: &[String]) -> String {
     }
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for rel in inputs {
-        let bytes = if rel == "Cargo.lock" {
-            lock_closure(&std::fs::read_to_string(root.join(rel)).unwrap_or_default(), &roots).into_bytes()
-        } else {
-            std::fs::read(root.join(rel)).unwrap_or_default()
-        };
+        let text = std::fs::read_to_string(root.join(rel)).unwrap_or_default();
+        let bytes = if rel == "Cargo.lock" { lock_closure(&text, &roots).into_bytes() } else { canonical(rel, &text).into_bytes() };
         for b in rel.bytes().chain([0u8]).chain(bytes) {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     }
     format!("{h:016x}")
+}
+
+/// What the key reads of a file: for a Rust source its token stream without comments, doc comments
+/// and `#[cfg(test)]` items (one space between tokens, so formatting changes nothing); for a
+/// manifest its lines without comment and blank lines, trimmed. A source that does not parse is
+/// hashed as it is (it will not build either).
+pub fn canonical(rel: &str, text: &str) -> String {
+    if rel.ends_with(".rs") {
+        match syn::parse_file(text) {
+            Ok(mut file) => {
+                syn::visit_mut::VisitMut::visit_file_mut(&mut StripTests, &mut file);
+                let tokens: Vec<proc_macro2::TokenTree> = quote::ToTokens::to_token_stream(&file).into_iter().collect();
+                let mut out = String::new();
+                write_tokens(&tokens, &mut out);
+                out
+            }
+            Err(_) => text.to_string(),
+        }
+    } else if rel.ends_with(".toml") {
+        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect::<Vec<_>>().join("\n")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Whether `attrs` hold `#[cfg(test)]` (exactly: `cfg(not(test))` code is built and runs).
+fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test"))
+}
+
+fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
+    use syn::Item;
+    match item {
+        Item::Const(i) => &i.attrs,
+        Item::Enum(i) => &i.attrs,
+        Item::ExternCrate(i) => &i.attrs,
+        Item::Fn(i) => &i.attrs,
+        Item::ForeignMod(i) => &i.attrs,
+        Item::Impl(i) => &i.attrs,
+        Item::Macro(i) => &i.attrs,
+        Item::Mod(i) => &i.attrs,
+        Item::Static(i) => &i.attrs,
+        Item::Struct(i) => &i.attrs,
+        Item::Trait(i) => &i.attrs,
+        Item::TraitAlias(i) => &i.attrs,
+        Item::Type(i) => &i.attrs,
+        Item::Union(i) => &i.attrs,
+        Item::Use(i) => &i.attrs,
+        _ => &[],
+    }
+}
+
+fn impl_item_attrs(item: &syn::ImplItem) -> &[syn::Attribute] {
+    use syn::ImplItem;
+    match item {
+        ImplItem::Const(i) => &i.attrs,
+        ImplItem::Fn(i) => &i.attrs,
+        ImplItem::Type(i) => &i.attrs,
+        ImplItem::Macro(i) => &i.attrs,
+        _ => &[],
+    }
+}
+
+/// Removes every `#[cfg(test)]` item: at file level, in inline modules, impls and blocks.
+struct StripTests;
+
+impl syn::visit_mut::VisitMut for StripTests {
+    fn visit_file_mut(&mut self, f: &mut syn::File) {
+        f.items.retain(|i| !is_cfg_test(item_attrs(i)));
+        syn::visit_mut::visit_file_mut(self, f);
+    }
+
+    fn visit_item_mod_mut(&mut self, m: &mut syn::ItemMod) {
+        if let Some((_, items)) = &mut m.content {
+            items.retain(|i| !is_cfg_test(item_attrs(i)));
+        }
+        syn::visit_mut::visit_item_mod_mut(self, m);
+    }
+
+    fn visit_item_impl_mut(&mut self, i: &mut syn::ItemImpl) {
+        i.items.retain(|it| !is_cfg_test(impl_item_attrs(it)));
+        syn::visit_mut::visit_item_impl_mut(self, i);
+    }
+
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        b.stmts.retain(|s| !matches!(s, syn::Stmt::Item(it) if is_cfg_test(item_attrs(it))));
+        syn::visit_mut::visit_block_mut(self, b);
+    }
+}
+
+/// Writes `tokens` one space apart (a joint punctuation mark without one: `::`, `->`), leaving out
+/// doc attributes (`#[doc …]`, `#![doc …]`: the doc comments).
+fn write_tokens(tokens: &[proc_macro2::TokenTree], out: &mut String) {
+    use proc_macro2::{Delimiter, Spacing, TokenTree};
+    let is_doc = |t: Option<&TokenTree>| {
+        matches!(t, Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket
+            && matches!(g.stream().into_iter().next(), Some(TokenTree::Ident(i)) if i == "doc"))
+    };
+    let mut k = 0;
+    while k < tokens.len() {
+        match &tokens[k] {
+            TokenTree::Punct(p) if p.as_char() == '#' => {
+                let bang = matches!(tokens.get(k + 1), Some(TokenTree::Punct(b)) if b.as_char() == '!');
+                let at = if bang { k + 2 } else { k + 1 };
+                if is_doc(tokens.get(at)) {
+                    k = at + 1;
+                    continue;
+                }
+                out.push('#');
+            }
+            TokenTree::Punct(p) => {
+                out.push(p.as_char());
+                if p.spacing() == Spacing::Alone {
+                    out.push(' ');
+                }
+            }
+            TokenTree::Group(g) => {
+                let (open, close) = match g.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::None => ("", ""),
+                };
+                out.push_str(open);
+                out.push(' ');
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                write_tokens(&inner, out);
+                out.push_str(close);
+                out.push(' ');
+            }
+            TokenTree::Ident(i) => {
+                out.push_str(&i.to_string());
+                out.push(' ');
+            }
+            TokenTree::Literal(l) => {
+                out.push_str(&l.to_string());
+                out.push(' ');
+            }
+        }
+        k += 1;
+    }
 }

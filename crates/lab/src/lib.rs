@@ -13,6 +13,7 @@ pub mod experiment;
 pub mod icar;
 pub mod markov;
 pub mod paths;
+pub mod platform;
 pub mod progress;
 pub mod slurm;
 pub mod task;
@@ -43,6 +44,9 @@ pub enum LabError {
     /// A task could not be read, was planned by another build, or failed (the message names it).
     #[error("{0}")]
     Task(String),
+    /// Drawing needed a result the cache does not hold (or holds damaged): the task to run first.
+    #[error("not in the cache: {0} (run its task first; drawing never computes)")]
+    NotCached(#[from] attnlab_core::Miss),
     /// No experiment has this id.
     #[error("no experiment has id `{0}`")]
     UnknownExperiment(String),

@@ -31,12 +31,8 @@ pub fn version_of(paper: &str, id: &str) -> String {
 /// version: the estimate for a task whose own result is not cached. The cache's index names the
 /// last key stored per experiment; a key of another config is no estimate (the full-size run's
 /// time priced a `--quick` plan at 2.6 h for what the per-mode estimates put at 25 minutes).
-/// (`Cache::last_wall_time` ignores the config; this reads its index the same way, so that a
-/// change to the core crate, which every experiment's code version covers, is not needed.)
 fn previous_wall_time(cache: &attnlab_core::Cache, key: &CacheKey) -> Option<f64> {
-    let safe: String = key.id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
-    let bytes = std::fs::read(cache.dir().join("index").join(format!("{safe}.json"))).ok()?;
-    let prev: CacheKey = serde_json::from_slice(&bytes).ok()?;
+    let prev = cache.last_key(&key.id)?;
     (prev.config_hash == key.config_hash && prev.seed == key.seed).then(|| cache.stored_wall_time(&prev)).flatten()
 }
 
@@ -60,8 +56,12 @@ pub struct Task {
     /// Estimated single-thread cost, seconds: the stored run's own time when cached, else what the
     /// same experiment took last time, else a model of the training step (Markov runs).
     pub cost_s: f64,
-    /// Whether its result was in the cache when planned.
+    /// Whether a sound result was in the cache when planned.
     pub cached: bool,
+    /// Why the entry under its key is unusable, when one is there but damaged (does not parse or
+    /// fails its checksum): it counts as to compute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damaged: Option<String>,
     /// The checked config, with the field names of the result files (`seq_len`, `layers`, `iters`, `d`, …).
     pub config: serde_json::Value,
 }
@@ -83,6 +83,10 @@ impl Task {
             code_version: version,
             cost_s: stored.or_else(|| (id != TRAIN_RUN).then(|| previous_wall_time(&lab.cache, &key)).flatten()).unwrap_or(estimate_s),
             cached: lab.cache.has(&key),
+            damaged: match lab.cache.entry(&key.digest()) {
+                attnlab_core::Entry::Damaged(why) => Some(why),
+                _ => None,
+            },
             config: serde_json::to_value(config)?,
         })
     }
@@ -360,7 +364,7 @@ pub fn read_task(path: &Path, index: usize) -> Result<Task, LabError> {
 /// and the error, so a cluster run reports it by id; its siblings' results stay in the cache.
 pub fn run_from_file(path: &Path, index: usize, cache: &Path) -> Result<(Task, CacheStatus), LabError> {
     let task = read_task(path, index)?;
-    let lab = Lab { cache: attnlab_core::Cache::new(cache, false), mode: task.mode };
+    let lab = Lab::new(cache, false, task.mode);
     let failed = path.parent().unwrap_or(Path::new(".")).join("failed").join(format!("{index}.txt"));
     match run(&lab, &task) {
         Ok(status) => {
@@ -394,10 +398,8 @@ mod tests {
     fn the_previous_time_is_an_estimate_only_for_the_same_config_and_seed() {
         let dir = std::env::temp_dir().join(format!("attnlab-task-est-{}", std::process::id()));
         let cache = attnlab_core::Cache::new(&dir, false);
-        cache.get_or_compute("t.e", &1.0, 1, "v1", || Ok::<_, ()>(0.0)).unwrap();
+        cache.get_or_compute("t.e", &1.0, 1, "v1", || Ok::<_, attnlab_core::Miss>(0.0)).unwrap();
         let stored = cache.stored_wall_time(&CacheKey::new("t.e", &1.0, 1, "v1")).unwrap();
-        // The index layout is the cache's: if it moved, the general estimate would find it and this would not.
-        assert_eq!(cache.last_wall_time("t.e"), Some(stored));
         assert_eq!(previous_wall_time(&cache, &CacheKey::new("t.e", &1.0, 1, "v2")), Some(stored), "same work, new code");
         assert_eq!(previous_wall_time(&cache, &CacheKey::new("t.e", &2.0, 1, "v2")), None, "another config");
         assert_eq!(previous_wall_time(&cache, &CacheKey::new("t.e", &1.0, 2, "v1")), None, "another seed");

@@ -42,13 +42,15 @@ impl Scratch {
     /// The key of every paper, then of every unit keyed on its own (a Markov training run).
     fn hashes(&self) -> Vec<(String, String)> {
         let papers = source_hash::papers(&self.0).into_iter().map(|p| (p.clone(), source_hash::hash(&self.0, &p)));
-        let units = source_hash::UNITS.iter().map(|(n, _)| ((*n).to_string(), source_hash::hash_files(&self.0, &source_hash::unit_inputs(&self.0, n))));
+        let units = source_hash::UNITS.iter().map(|u| (u.name.to_string(), source_hash::hash_files(&self.0, &source_hash::unit_inputs(&self.0, u.name))));
         papers.chain(units).collect()
     }
 
-    /// Appends a comment to `rel` and returns the papers whose key changed.
+    /// Appends a new item to the Rust source `rel` (a comment to any other file) and returns the
+    /// papers whose key changed.
     fn touch(&self, rel: &str) -> Vec<String> {
-        self.edit(rel, |text| text.push_str("\n// edited by the cache-key test\n"))
+        let extra = if rel.ends_with(".rs") { "\nconst _EDITED_BY_THE_CACHE_KEY_TEST: u8 = 0;\n" } else { "\n# edited by the cache-key test\n" };
+        self.edit(rel, |text| text.push_str(extra))
     }
 
     /// Edits `rel` with `f` and returns the papers (and units) whose key changed.
@@ -89,8 +91,8 @@ fn every_paper_has_a_key_and_the_build_baked_the_current_one() {
     let root = workspace();
     let papers = source_hash::papers(&root);
     assert_eq!(papers, ["exchangeable", "icar", "markov", "paths"]);
-    for (u, _) in source_hash::UNITS {
-        let baked = attnlab_lab::experiment::source_hashes().iter().find(|(q, _)| q == u).map(|(_, h)| *h);
+    for u in source_hash::UNITS.iter().map(|u| u.name) {
+        let baked = attnlab_lab::experiment::source_hashes().iter().find(|(q, _)| *q == u).map(|(_, h)| *h);
         assert_eq!(baked, Some(source_hash::hash_files(&root, &source_hash::unit_inputs(&root, u)).as_str()), "{u}: the baked hash is stale");
     }
     for p in &papers {
@@ -199,6 +201,85 @@ fn experiments_import_nothing_outside_the_key() {
                 assert!(ok, "{rel} uses `{}`, which the cache key does not cover", &rest[..rest.len().min(40)]);
             }
             assert!(!text.contains("claims::"), "{rel}: an experiment must not depend on claims");
+        }
+    }
+}
+
+/// The key follows the tokens a build compiles, not the bytes: comments, doc comments, blank lines
+/// and re-indentation, and a `#[cfg(test)]` module change no key; a new item does, used or not.
+#[test]
+fn comments_docs_formatting_and_tests_change_no_key() {
+    let s = Scratch::new("tokens");
+    for rel in ["crates/trainer/src/train.rs", "crates/core/src/stats.rs", "crates/kernels/src/attention.rs", "crates/trainer/src/lib.rs", "crates/lab/src/markov/experiments/train/run.rs"] {
+        let none = Vec::<String>::new();
+        assert_eq!(s.edit(rel, |t| t.push_str("\n// a comment\n/* a block comment */\n")), none, "comments in {rel}");
+        assert_eq!(s.edit(rel, |t| *t = t.replace("    ", "  ").replace('\n', "\n\n")), none, "formatting of {rel}");
+        assert_eq!(s.edit(rel, |t| t.push_str("\n#[cfg(test)]\nmod more_tests {\n    #[test]\n    fn t() { assert_eq!(1 + 1, 2); }\n}\n")), none, "a test module in {rel}");
+        // A doc comment on the first item of the file (an inner one where the file starts with one).
+        assert_eq!(
+            s.edit(rel, |t| {
+                let at = t.find("\npub ").or_else(|| t.find("\nuse ")).expect("an item") + 1;
+                t.insert_str(at, "/// A doc comment added by the cache-key test.\n");
+            }),
+            none,
+            "a doc comment in {rel}"
+        );
+        // `cfg(not(test))` code is built: it is not a test.
+        assert_ne!(s.edit(rel, |t| t.push_str("\n#[cfg(not(test))]\nconst _NOT_A_TEST: u8 = 0;\n")), none, "cfg(not(test)) code in {rel}");
+    }
+    assert_eq!(s.edit("crates/trainer/Cargo.toml", |t| t.push_str("\n# a comment\n\n")), Vec::<String>::new(), "a manifest comment");
+    // A new item, even one nothing uses, is compiled code.
+    assert_eq!(s.edit("crates/trainer/src/train.rs", |t| t.push_str("\npub const X: u32 = 1;\n")), ["markov", "paths", "markov.train.run"]);
+}
+
+/// A Markov training run's key leaves out the files a run never executes (they still key the
+/// papers whose other experiments run them).
+#[test]
+fn a_training_run_is_keyed_on_the_code_it_runs() {
+    let s = Scratch::new("unit");
+    assert_eq!(s.touch("crates/trainer/src/exact.rs"), ["markov", "paths"], "the exact loss is the canonical experiments'");
+    assert_eq!(s.touch("crates/trainer/src/bench.rs"), ["markov", "paths"]);
+    assert_eq!(s.touch("crates/trainer/src/weights.rs"), ["markov", "paths"], "saving weights");
+    assert_eq!(s.touch("crates/markov/src/canonical.rs"), ["markov", "paths"]);
+    assert_eq!(s.touch("crates/core/src/cache.rs"), ["exchangeable", "icar", "markov", "paths"]);
+    // The comparator judges; only the exchangeability experiments compute with it (a t quantile of
+    // their summary intervals). The trainer no longer depends on it.
+    assert_eq!(s.touch("crates/comparator/src/lib.rs"), ["exchangeable"], "the comparator");
+    assert_eq!(s.touch("crates/trainer/src/model.rs"), ["markov", "paths", "markov.train.run"]);
+}
+
+/// What a unit's key leaves out must really never run in it: no file in the key names a module
+/// left out (`exact::`, `use …::exact`) or an item its crate re-exports from it
+/// (`attnlab_markov::Canonical`). The unit's own file only stores the run (its cache status).
+#[test]
+fn what_a_unit_leaves_out_is_never_named_by_what_it_runs() {
+    let root = workspace();
+    for unit in source_hash::UNITS {
+        let inputs = source_hash::unit_inputs(&root, unit.name);
+        for (left_out, why) in unit.never_run {
+            assert!(root.join(left_out).is_file(), "{left_out} ({why}) does not exist: update UNITS");
+            assert!(!inputs.contains(&left_out.to_string()));
+            let module = left_out.rsplit('/').next().and_then(|f| f.strip_suffix(".rs")).expect("a .rs file");
+            let crate_root = left_out.rsplit_once('/').map(|(dir, _)| format!("{dir}/lib.rs")).expect("a folder");
+            let lib = source_hash::canonical(&crate_root, &std::fs::read_to_string(root.join(&crate_root)).expect("lib.rs"));
+            // Names the crate root re-exports from the module: `pub use module :: { A , B } ;`.
+            let reexported: Vec<String> = lib
+                .split(&format!("pub use {module} ::"))
+                .skip(1)
+                .flat_map(|rest| rest.split(';').next().unwrap_or_default().split([',', '{', '}', ' ']).map(str::to_string).collect::<Vec<_>>())
+                .filter(|w| w.chars().next().is_some_and(char::is_alphabetic))
+                .collect();
+            for rel in inputs.iter().filter(|r| r.ends_with(".rs") && **r != crate_root && *r != unit.file) {
+                let text = source_hash::canonical(rel, &std::fs::read_to_string(root.join(rel)).expect("read"));
+                let words: Vec<&str> = text.split(' ').collect();
+                for w in words.windows(2) {
+                    assert!(!(w[0] == module && w[1].starts_with("::")), "{rel} names `{module}::`, which {} leaves out ({why})", unit.name);
+                }
+                assert!(!text.contains(&format!(":: {module} ;")) && !text.contains(&format!(":: {module} ,")), "{rel} imports `{module}`");
+                for name in &reexported {
+                    assert!(!words.contains(&name.as_str()), "{rel} uses `{name}` from {left_out}, which {} leaves out ({why})", unit.name);
+                }
+            }
         }
     }
 }

@@ -4,14 +4,13 @@
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use attnlab_core::Cache;
 use attnlab_lab::task::{self, TRAIN_RUN};
 use attnlab_lab::{Lab, Mode};
 
 fn lab(name: &str) -> (Lab, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("attnlab-tasks-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    (Lab { cache: Cache::new(&dir, false), mode: Mode::Fast }, dir)
+    (Lab::new(&dir, false, Mode::Fast), dir)
 }
 
 #[test]
@@ -50,5 +49,33 @@ fn a_task_runs_under_its_planned_key_and_another_build_is_refused() {
     foreign.code_version = "0.0.0-another-build".into();
     let e = task::run(&lab, &foreign).unwrap_err().to_string();
     assert!(e.contains("another-build") && e.contains("plan again"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Drawing never computes: before its runs are cached, a training figure's record fails naming a
+/// run and writes nothing; a truncated entry is "to compute" in the next plan (named damaged), and
+/// drawing then fails naming it instead of training it again.
+#[test]
+fn a_damaged_entry_is_to_compute_and_drawing_never_computes() {
+    use attnlab_lab::markov::experiments::train::attention;
+    let (lab, dir) = lab("damaged");
+    let plan = task::plan(&lab, [attention::ID]).unwrap();
+    let e = attention::run(&lab.drawing()).unwrap_err().to_string();
+    assert!(e.contains("not in the cache: markov.train.run") && e.contains("no cached result"), "{e}");
+    assert!(!dir.exists() || std::fs::read_dir(&dir).unwrap().next().is_none(), "drawing wrote into the cache");
+    let done = task::execute(&lab, &plan, 2);
+    assert!(done.failures.is_empty(), "{:?}", done.failures);
+    assert!(attention::run(&lab.drawing()).is_ok(), "every run cached: it draws");
+    let path = lab.cache.entry_path_of(&plan[0].key);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, &text[..text.len() / 3]).unwrap();
+    let again = task::plan(&lab, [attention::ID]).unwrap();
+    assert!(!again[0].cached && again[0].damaged.as_deref().is_some_and(|w| w.contains("damaged entry")), "{:?}", again[0].damaged);
+    assert!(again[1..].iter().all(|t| t.cached && t.damaged.is_none()));
+    let e = attention::run(&lab.drawing()).unwrap_err().to_string();
+    assert!(e.contains(&plan[0].key[..12]) && e.contains("damaged entry"), "{e}");
+    // The run phase computes it again; then it draws.
+    assert_eq!(task::execute(&lab, &again, 1).status.iter().filter(|s| s.is_some()).count(), 1);
+    assert!(attention::run(&lab.drawing()).is_ok());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,8 +7,9 @@
 //!   `attnlab_kernels` attention kernel.
 //! - [`ops`]: fused layer norm, GELU and cross-entropy (candle custom ops with their own backward).
 //! - [`optim`]: AdamW with decay groups, OneCycle and cosine schedules.
-//! - [`train`]: the one step loop ([`train::step_loop`]) and the Markov run around it: evaluation,
-//!   plateau length and how the run ended ([`Ending`]).
+//! - [`train`]: the one step loop ([`train::step_loop`]) and the Markov run around it: seeded data,
+//!   evaluation curve, final numbers (how a run ended is judged by the lab's claims, from the curve).
+//! - [`weights`]: saving and loading a run's weights (safetensors).
 //! - [`exact`]: the exact finite-N population loss of the theory model (enumerating 2^(N+1)
 //!   sequences) with its gradient and Hessian, and the critical points θ*, θ_π of spec §3.
 
@@ -21,10 +22,11 @@ pub mod ops;
 pub mod optim;
 mod par;
 pub mod train;
+pub mod weights;
 
 pub use config::{Data, TrainConfig, TrainSettings};
 pub use model::{Arch, Model, ModelSpec};
-pub use train::{Eval, Plateau, PlateauLength, Run, TrainOutcome, Ending, train};
+pub use train::{Eval, Run, TrainOutcome, train};
 
 /// Trainer errors.
 #[derive(Debug, thiserror::Error)]

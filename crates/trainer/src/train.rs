@@ -1,6 +1,6 @@
 //! The training loop: seeded data and init, AdamW + OneCycle, evaluation on fresh batches every k
-//! steps, divergence detection, plateau length and how the run ended by the spec markov §6 bands
-//! ([`Ending`]).
+//! steps, divergence detection. How a run ended and its plateau at U are judgements, made from the
+//! stored curve by the lab's claims (`attnlab_lab::markov::claims::train::ending`), not here.
 
 use std::time::Instant;
 
@@ -8,7 +8,6 @@ use attnlab_core::rng::{child_seed, seeded_rng};
 use attnlab_markov::sample::{Start, sample_binary, sample_lagged, sample_multistate};
 use candle_core::{DType, Device, Tensor};
 use rand::Rng;
-use attnlab_comparator::Tolerance;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Data, TrainConfig};
@@ -16,11 +15,6 @@ use crate::model::{Arch, Batch, Model, Param};
 use crate::optim::{AdamState, OneCycle};
 use crate::TrainError;
 
-/// Band around U (nats) that counts as "on the unigram plateau", and around H* as "reached" (spec
-/// §6: the reference runs end within 0.01 nats of their fixed point).
-pub const BAND: Tolerance = Tolerance::Absolute(0.01);
-/// Band on the predicted probabilities for "stuck at unigram" (spec §6: P̂ within 0.02 of π1).
-pub const PROB_BAND: Tolerance = Tolerance::Absolute(0.02);
 /// Occurrences of the conditioning state 0 read off the test sequence (F5, F7, F12: "the first 100").
 pub const OCCURRENCES: usize = 100;
 /// Side of the attention matrix kept for F14 ("the first 30×30").
@@ -44,75 +38,6 @@ pub struct Eval {
     pub attn_ratio: Option<f64>,
 }
 
-/// Where one run ended, by the spec §6 bands ([`BAND`], [`PROB_BAND`]). This classifies a single
-/// run; a claim about a group of runs is judged by the comparator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Ending {
-    /// Final loss within 0.01 of H*.
-    Global,
-    /// Within 0.01 of U and both predicted P(1 | ·) within 0.02 of π1.
-    Unigram,
-    /// Neither.
-    Neither,
-    /// Training diverged (non-finite loss); no final loss.
-    Diverged,
-}
-
-impl Ending {
-    /// Lower-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Ending::Global => "global",
-            Ending::Unigram => "unigram",
-            Ending::Neither => "neither",
-            Ending::Diverged => "diverged",
-        }
-    }
-}
-
-/// Time spent on the unigram plateau.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Plateau {
-    /// First evaluated iteration within 0.01 of U (None: never came near U).
-    pub entered: Option<usize>,
-    /// First evaluated iteration after that which is outside the band (None: never left).
-    pub left: Option<usize>,
-}
-
-impl Plateau {
-    /// From an evaluation curve and U.
-    pub fn of(curve: &[Eval], unigram: f64) -> Self {
-        let inside = |e: &Eval| BAND.admits(unigram, e.loss);
-        let entered = curve.iter().position(inside);
-        let left = entered.and_then(|i| curve[i..].iter().find(|e| !inside(e)).map(|e| e.iter));
-        Self { entered: entered.map(|i| curve[i].iter), left }
-    }
-
-    /// How long the run stayed in the band.
-    pub fn length(&self) -> PlateauLength {
-        match (self.entered, self.left) {
-            (None, _) => PlateauLength::NeverEntered,
-            (Some(e), None) => PlateauLength::NeverLeft { entered: e },
-            (Some(e), Some(l)) => PlateauLength::Iters(l - e),
-        }
-    }
-}
-
-/// The plateau length in the three cases a report must tell apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlateauLength {
-    /// The loss never came within 0.01 of U (reported as 0).
-    NeverEntered,
-    /// It entered the band at iteration `entered` and was still there at the end.
-    NeverLeft {
-        /// First evaluated iteration in the band.
-        entered: usize,
-    },
-    /// It left after this many iterations.
-    Iters(usize),
-}
-
 /// Everything a run produces.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainOutcome {
@@ -130,10 +55,6 @@ pub struct TrainOutcome {
     pub unigram_loss: f64,
     /// π1 (binary data).
     pub pi1: Option<f64>,
-    /// Where the run ended (spec §6 bands).
-    pub ending: Ending,
-    /// Plateau at U.
-    pub plateau: Plateau,
     /// Final P(1 | 0).
     pub p1_given_0: Option<f64>,
     /// Final P(1 | 1).
@@ -202,7 +123,7 @@ pub struct Run {
     pub config: TrainConfig,
     /// The model (after training: the trained weights).
     pub model: Model,
-    dev: Device,
+    pub(crate) dev: Device,
 }
 
 impl Run {
@@ -302,19 +223,18 @@ impl Run {
                 on_step(i);
             },
         )?;
-        let (final_eval, ending) = if diverged_at.is_some() {
-            (None, Ending::Diverged)
+        let final_eval = if diverged_at.is_some() {
+            None
         } else {
             let fin = self.evaluate(c.iters, c.final_batches, c.probe, &mut eval_rng)?;
             if !fin.loss.is_finite() {
                 diverged_at = Some(c.iters);
-                (None, Ending::Diverged)
+                None
             } else {
                 curve.push(fin);
-                (Some(fin), ending(&fin, h_star, unigram, pi1))
+                Some(fin)
             }
         };
-        let plateau = Plateau::of(&curve, unigram);
         let (occurrences, attention) = if diverged_at.is_some() {
             (Vec::new(), None)
         } else {
@@ -330,8 +250,6 @@ impl Run {
             entropy_rate: h_star,
             unigram_loss: unigram,
             pi1,
-            ending,
-            plateau,
             p1_given_0: final_eval.and_then(|e| e.p1_given_0),
             p1_given_1: final_eval.and_then(|e| e.p1_given_1),
             diverged_at,
@@ -342,41 +260,6 @@ impl Run {
             wall_s: t0.elapsed().as_secs_f64(),
             config: c,
         })
-    }
-
-    /// Saves the weights as safetensors, with the validated config (`config`, JSON) and attnlab's
-    /// version (`attnlab_version`) in the file's metadata, so [`Run::load`] can rebuild the run.
-    pub fn save(&self, path: &std::path::Path) -> Result<(), TrainError> {
-        let err = |reason: String| TrainError::Weights { path: path.to_path_buf(), reason };
-        let tensors: Vec<(String, Tensor)> = self.model.params.iter().map(|p| (p.name.clone(), p.var.as_tensor().clone())).collect();
-        let mut meta = std::collections::HashMap::new();
-        meta.insert("attnlab_version".to_string(), attnlab_core::CODE_VERSION.to_string());
-        meta.insert("config".to_string(), serde_json::to_string(&self.config).map_err(|e| err(e.to_string()))?);
-        safetensors::serialize_to_file(tensors.iter().map(|(k, t)| (k.as_str(), t)), Some(meta), path).map_err(|e| err(e.to_string()))
-    }
-
-    /// Rebuilds a run from a file written by [`Run::save`]: its config from the metadata (checked
-    /// again), then every parameter from its tensor (a missing or misshapen one is an error).
-    pub fn load(path: &std::path::Path) -> Result<Self, TrainError> {
-        let err = |reason: String| TrainError::Weights { path: path.to_path_buf(), reason };
-        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-        let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| err(e.to_string()))?;
-        let config = meta
-            .metadata()
-            .as_ref()
-            .and_then(|m| m.get("config"))
-            .ok_or_else(|| err("no `config` in its metadata (not written by `attnlab markov train --save-weights`)".into()))?;
-        let config: TrainConfig = serde_json::from_str(config).map_err(|e| err(format!("its config: {e}")))?;
-        let run = Run::new(config)?;
-        let tensors = candle_core::safetensors::load_buffer(&bytes, &run.dev)?;
-        for p in &run.model.params {
-            let t = tensors.get(&p.name).ok_or_else(|| err(format!("no tensor `{}`", p.name)))?;
-            if t.dims() != p.var.as_tensor().dims() {
-                return Err(err(format!("tensor `{}` has shape {:?}, the config needs {:?}", p.name, t.dims(), p.var.as_tensor().dims())));
-            }
-            p.var.set(&t.to_dtype(p.var.as_tensor().dtype())?)?;
-        }
-        Ok(run)
     }
 
     /// The final evaluation of [`Run::train`] on the current weights: the same held-out batches
@@ -417,22 +300,6 @@ pub fn step_loop(
         after_step(i, value);
     }
     Ok(None)
-}
-
-/// Where a run with final evaluation `e` ended, by the spec §6 bands.
-pub fn ending(e: &Eval, h_star: f64, unigram: f64, pi1: Option<f64>) -> Ending {
-    let near_pi = match (pi1, e.p1_given_0, e.p1_given_1) {
-        (Some(pi), Some(a), Some(b)) => PROB_BAND.admits(pi, a) && PROB_BAND.admits(pi, b),
-        (None, _, _) => true,
-        _ => false,
-    };
-    if BAND.admits(unigram, e.loss) && near_pi {
-        Ending::Unigram
-    } else if BAND.admits(h_star, e.loss) {
-        Ending::Global
-    } else {
-        Ending::Neither
-    }
 }
 
 /// Trains one config (convenience).

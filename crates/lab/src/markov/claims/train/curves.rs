@@ -42,8 +42,9 @@
 
 use attnlab_comparator::{Claim, Judgement, Kind, Observation, Rule};
 use attnlab_core::{ConfigError, MeanSe, ResultRecord};
-use attnlab_trainer::train::BAND;
-use attnlab_trainer::{Ending, PlateauLength, TrainOutcome};
+use attnlab_trainer::TrainOutcome;
+
+use super::ending::{BAND, Ending, Plateau, PlateauLength};
 
 use crate::LabError;
 use crate::markov::experiments::PAPER;
@@ -122,17 +123,22 @@ pub fn judge(rec: &ResultRecord<Config, CurvesData>) -> Result<Vec<Judgement>, L
 /// still on the plateau at its end is censored there. With every run the same length the estimate
 /// is the plain fraction, and the censoring is what keeps it honest when lengths differ.
 pub fn escape_curve(os: &[TrainOutcome]) -> Vec<(f64, f64)> {
+    escape_curve_of(&os.iter().map(|o| (Plateau::of_run(o), o.config.iters)).collect::<Vec<_>>())
+}
+
+/// [`escape_curve`] of runs given as (plateau, iterations).
+fn escape_curve_of(runs: &[(Plateau, usize)]) -> Vec<(f64, f64)> {
     // (time, escaped = true | censored = false)
-    let mut times: Vec<(usize, bool)> = os
+    let mut times: Vec<(usize, bool)> = runs
         .iter()
-        .map(|o| match o.plateau.length() {
+        .map(|&(plateau, iters)| match plateau.length() {
             PlateauLength::NeverEntered => (0, true),
-            PlateauLength::NeverLeft { .. } => (o.config.iters, false),
-            PlateauLength::Iters(_) => (o.plateau.left.unwrap_or(o.config.iters), true),
+            PlateauLength::NeverLeft { .. } => (iters, false),
+            PlateauLength::Iters(_) => (plateau.left.unwrap_or(iters), true),
         })
         .collect();
     times.sort_unstable();
-    let end = os.iter().map(|o| o.config.iters).max().unwrap_or(0) as f64;
+    let end = runs.iter().map(|r| r.1).max().unwrap_or(0) as f64;
     let mut curve = vec![(0.0, 1.0)];
     let mut s = 1.0;
     let mut at_risk = times.len();
@@ -155,10 +161,10 @@ pub fn escape_curve(os: &[TrainOutcome]) -> Vec<(f64, f64)> {
 
 /// The spec §6 endings and plateau lengths of a group, in words.
 fn describe(os: &[TrainOutcome]) -> String {
-    let count = |v: Ending| os.iter().filter(|o| o.ending == v).count();
+    let count = |v: Ending| os.iter().filter(|o| Ending::of(o) == v).count();
     let plateaus: Vec<String> = os
         .iter()
-        .map(|o| match o.plateau.length() {
+        .map(|o| match Plateau::of_run(o).length() {
             PlateauLength::NeverEntered => "0".into(),
             PlateauLength::NeverLeft { .. } => "never left".into(),
             PlateauLength::Iters(n) => n.to_string(),
@@ -210,7 +216,7 @@ fn judge_group(id: &str, g: &Group, os: &[TrainOutcome], expect: Expect, kind: K
             "nats",
         ));
     }
-    let hits = os.iter().filter(|o| o.ending == claimed_ending(expect)).count();
+    let hits = os.iter().filter(|o| Ending::of(o) == claimed_ending(expect)).count();
     let statement = format!(
         "{shape}, {} seeds): runs end at {name} = {target:.4} (within {} nats, spec §6; H* = {:.4}, U = {:.4}): {hits}/{} do; {}",
         os.len(),
@@ -272,35 +278,9 @@ mod tests {
     /// after 70, still 1/4 at the end.
     #[test]
     fn escape_curve_is_kaplan_meier() {
-        use attnlab_trainer::{Arch, Data, Plateau, TrainSettings};
-        let chain = attnlab_markov::BinaryChain::new(0.5, 0.8).expect("chain");
-        let config = TrainSettings { iters: 100, ..TrainSettings::defaults(Arch::Theory, Data::binary(chain), 0) }.check().expect("config");
-        let o = TrainOutcome {
-            config,
-            num_params: 0,
-            final_loss: None,
-            final_loss_se: None,
-            entropy_rate: 0.619,
-            unigram_loss: 0.666,
-            pi1: None,
-            ending: Ending::Neither,
-            plateau: Plateau { entered: None, left: None },
-            p1_given_0: None,
-            p1_given_1: None,
-            diverged_at: None,
-            curve: Vec::new(),
-            train_loss: Vec::new(),
-            occurrences: Vec::new(),
-            attention: None,
-            wall_s: 0.0,
-        };
-        let with = |entered: Option<usize>, left: Option<usize>| {
-            let mut x = o.clone();
-            x.plateau = Plateau { entered, left };
-            x
-        };
-        let os = [with(None, None), with(Some(10), Some(40)), with(Some(5), Some(70)), with(Some(5), None)];
-        let c = escape_curve(&os);
+        let run = |entered: Option<usize>, left: Option<usize>| (Plateau { entered, left }, 100);
+        let runs = [run(None, None), run(Some(10), Some(40)), run(Some(5), Some(70)), run(Some(5), None)];
+        let c = escape_curve_of(&runs);
         assert_eq!(c, vec![(0.0, 1.0), (0.0, 1.0), (0.0, 0.75), (40.0, 0.75), (40.0, 0.5), (70.0, 0.5), (70.0, 0.25), (100.0, 0.25)]);
     }
     use crate::markov::experiments::train::curves::{IDS, config};

@@ -19,8 +19,9 @@
 
 use attnlab_comparator::{Claim, Judgement, Kind, Observation, Rule, Verdict, judge_interval, wilson};
 use attnlab_core::ResultRecord;
-use attnlab_trainer::train::PROB_BAND;
-use attnlab_trainer::{Arch, Data, PlateauLength, TrainOutcome};
+use attnlab_trainer::{Arch, Data, TrainOutcome};
+
+use super::ending::{PROB_BAND, Plateau, PlateauLength};
 use serde::{Deserialize, Serialize};
 
 use crate::markov::experiments::PAPER;
@@ -47,7 +48,7 @@ pub fn plateau(os: &[TrainOutcome]) -> f64 {
     if o.unigram_loss - o.entropy_rate < MIN_GAP {
         return f64::NAN;
     }
-    let f = |o: &TrainOutcome| match o.plateau.length() {
+    let f = |o: &TrainOutcome| match Plateau::of_run(o).length() {
         PlateauLength::NeverEntered => 0.0,
         PlateauLength::NeverLeft { entered } => (o.config.iters - entered) as f64 / o.config.iters as f64,
         PlateauLength::Iters(n) => n as f64 / o.config.iters as f64,

@@ -52,8 +52,8 @@ pub fn config(lab: &Lab) -> Result<Config, LabError> {
     Ok(Config { runs })
 }
 
-/// The record (computed, or read from the cache).
+/// The record (assembled from its cached runs).
 pub fn run(lab: &Lab) -> Result<(ResultRecord<Config, AttentionData>, CacheStatus), LabError> {
     let cfg = config(lab)?;
-    lab.cached(PAPER, ID, &cfg, SEED, || Ok::<_, LabError>(AttentionData { outcomes: train_all(lab, &cfg.runs)? }))
+    lab.assembled(PAPER, ID, &cfg, SEED, || Ok::<_, LabError>(AttentionData { outcomes: train_all(lab, &cfg.runs)? }))
 }

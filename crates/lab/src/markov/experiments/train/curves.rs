@@ -219,5 +219,5 @@ pub fn compute(lab: &Lab, cfg: &Config) -> Result<CurvesData, LabError> {
 /// The record of experiment `id` (one of [`IDS`]; computed, or read from the cache).
 pub fn run(lab: &Lab, id: &str) -> Result<(ResultRecord<Config, CurvesData>, CacheStatus), LabError> {
     let cfg = config(lab, id)?;
-    lab.cached(PAPER, id, &cfg, SEED, || compute(lab, &cfg))
+    lab.assembled(PAPER, id, &cfg, SEED, || compute(lab, &cfg))
 }

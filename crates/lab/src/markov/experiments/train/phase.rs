@@ -111,8 +111,8 @@ pub fn compute(lab: &Lab, cfg: &Config, seed: u64) -> Result<PhaseData, LabError
     Ok(PhaseData { cells })
 }
 
-/// The record (computed, or read from the cache).
+/// The record (assembled from its cached runs).
 pub fn run(lab: &Lab) -> Result<(ResultRecord<Config, PhaseData>, CacheStatus), LabError> {
     let cfg = config(lab)?;
-    lab.cached(PAPER, ID, &cfg, SEED, || compute(lab, &cfg, SEED))
+    lab.assembled(PAPER, ID, &cfg, SEED, || compute(lab, &cfg, SEED))
 }
