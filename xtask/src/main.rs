@@ -85,6 +85,36 @@ enum Command {
         #[arg(long, requires = "slurm", default_value_t = 1)]
         cpus_per_task: usize,
     },
+    /// Carry cached results over a code change that moves no number (early cutoff). For every
+    /// task of the selected figures that is not cached under its key but is under an older code
+    /// version, a sample covering every code path of its unit is rerun under the new code and
+    /// compared with the old records bit for bit (wall times aside); all identical → every other
+    /// such task is carried over to its new key (logged in <cache>/aliases.jsonl, each record
+    /// naming the verifying commit); any difference → nothing is carried over. `--plan` lists the
+    /// groups and samples without running anything.
+    Rekey {
+        /// The smoke sizes (as `figures --fast`).
+        #[arg(long, conflicts_with = "quick")]
+        fast: bool,
+        /// The laptop sizes (as `figures --quick`).
+        #[arg(long)]
+        quick: bool,
+        /// Only figures whose id starts with ID (as `figures --only`); repeatable.
+        #[arg(long, value_name = "ID")]
+        only: Vec<String>,
+        /// Output folder whose cache to use (default: <workspace>/figures).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Cache folder (default: <out>/.cache).
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
+        /// Sampled tasks run at a time (default: the number of cores).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// List the groups and their samples; run nothing.
+        #[arg(long)]
+        plan: bool,
+    },
     /// Run one task of a tasks file (what each array task of a Slurm submission runs): line
     /// `--index` (from 0) of FILE, into the cache folder `--cache`. A cached task returns at once;
     /// a failed one exits 1 and writes <FILE's folder>/failed/<index>.txt naming it.
@@ -194,6 +224,29 @@ fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Rekey { fast, quick, only, out, cache, jobs, plan } => {
+            anyhow::ensure!(jobs != Some(0), "invalid `jobs` = 0: must be at least 1");
+            let jobs = jobs.unwrap_or_else(attnlab_lab::task::available_cores);
+            attnlab_lab::task::candle_inline_for_jobs(jobs);
+            let out_dir = out.unwrap_or_else(|| workspace_root().join("figures"));
+            let mode = if fast {
+                Mode::Fast
+            } else if quick {
+                Mode::Quick
+            } else {
+                Mode::Full
+            };
+            let opts = Options {
+                cache_dir: cache.unwrap_or_else(|| attnlab_lab::task::default_cache(&out_dir)),
+                out_dir,
+                mode,
+                only,
+                force: false,
+                jobs,
+                from_cache: false,
+            };
+            rekey(&opts, plan)
+        }
         Command::RunTask { file, index, cache } => {
             let (task, status) = attnlab_lab::task::run_from_file(&file, index, &cache)?;
             eprintln!("task {index}: {} — {status}", task.name());
@@ -226,6 +279,79 @@ fn tasks_of(opts: &Options) -> anyhow::Result<Vec<attnlab_lab::task::Task>> {
     let lab = attnlab_lab::Lab::new(&opts.cache_dir, opts.force, opts.mode);
     let ids = attnlab_figures::selected_ids(&opts.only)?;
     Ok(attnlab_lab::task::plan(&lab, ids.iter().copied())?)
+}
+
+/// The commit this build runs from (`git rev-parse`), `+modified` when tracked files differ from it.
+fn commit() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(workspace_root())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match (git(&["rev-parse", "--short=12", "HEAD"]), git(&["status", "--porcelain", "--untracked-files=no"])) {
+        (Some(head), Some(status)) if status.is_empty() => head,
+        (Some(head), Some(_)) => format!("{head}+modified"),
+        _ => "unknown (not a git checkout)".into(),
+    }
+}
+
+/// `cargo xtask rekey`.
+fn rekey(opts: &Options, plan_only: bool) -> anyhow::Result<()> {
+    let lab = attnlab_lab::Lab::new(&opts.cache_dir, false, opts.mode);
+    let plan = tasks_of(opts)?;
+    let groups = attnlab_lab::rekey::groups(&lab, &plan);
+    let to_compute = plan.iter().filter(|t| !t.cached).count();
+    eprintln!(
+        "{} task(s) planned, {to_compute} not cached under their key; {} of those cached under an older code version, in {} group(s)",
+        plan.len(),
+        groups.iter().map(|g| g.candidates.len()).sum::<usize>(),
+        groups.len()
+    );
+    for g in &groups {
+        let est: f64 = g.sample.iter().map(|&k| plan[g.candidates[k].task].cost_s).sum();
+        eprintln!(
+            "  {}: {} → {}: {} task(s); sample of {} covering every code path (about {} single-thread):",
+            g.unit,
+            g.from,
+            g.to,
+            g.candidates.len(),
+            g.sample.len(),
+            attnlab_lab::task::human_duration(est)
+        );
+        for &k in &g.sample {
+            let t = &plan[g.candidates[k].task];
+            eprintln!("    {} [{}]", t.name(), config_summary(&t.config));
+        }
+    }
+    if plan_only || groups.is_empty() {
+        return Ok(());
+    }
+    let commit = commit();
+    let outcomes = attnlab_lab::rekey::rekey(&lab, &plan, &groups, &commit, opts.jobs)?;
+    for o in &outcomes {
+        if o.differences.is_empty() && o.failures.is_empty() {
+            eprintln!(
+                "{}: {} sampled task(s) identical to their old records (wall times aside{}); {} task(s) carried over to {} (verified by {commit})",
+                o.unit,
+                o.sampled.len(),
+                if o.dropped.is_empty() { String::new() } else { format!("; fields the new code no longer writes, dropped: {}", o.dropped.join(", ")) },
+                o.aliased,
+                o.to
+            );
+        } else {
+            eprintln!("{}: NOT carried over — {} difference(s), {} failure(s); every task reruns:", o.unit, o.differences.len(), o.failures.len());
+            for d in o.differences.iter().chain(&o.failures).take(20) {
+                eprintln!("    {d}");
+            }
+        }
+    }
+    let after = tasks_of(opts)?;
+    eprintln!("to compute now: {} task(s)", after.iter().filter(|t| !t.cached).count());
+    Ok(())
 }
 
 /// `figures --plan`: every task, without running anything.

@@ -15,6 +15,7 @@ pub mod markov;
 pub mod paths;
 pub mod platform;
 pub mod progress;
+pub mod rekey;
 pub mod slurm;
 pub mod task;
 
