@@ -248,7 +248,7 @@ fn run() -> anyhow::Result<()> {
             rekey(&opts, plan)
         }
         Command::RunTask { file, index, cache } => {
-            let (task, status) = attnlab_lab::task::run_from_file(&file, index, &cache)?;
+            let (task, status) = attnlab_lab::registry::run_from_file(&file, index, &cache)?;
             eprintln!("task {index}: {} — {status}", task.name());
             Ok(())
         }
@@ -278,7 +278,7 @@ fn run() -> anyhow::Result<()> {
 fn tasks_of(opts: &Options) -> anyhow::Result<Vec<attnlab_lab::task::Task>> {
     let lab = attnlab_lab::Lab::new(&opts.cache_dir, opts.force, opts.mode);
     let ids = attnlab_figures::selected_ids(&opts.only)?;
-    Ok(attnlab_lab::task::plan(&lab, ids.iter().copied())?)
+    Ok(attnlab_lab::registry::plan(&lab, ids.iter().copied())?)
 }
 
 /// The commit this build runs from (`git rev-parse`), `+modified` when tracked files differ from it.
@@ -338,7 +338,15 @@ fn rekey(opts: &Options, plan_only: bool) -> anyhow::Result<()> {
                 "{}: {} sampled task(s) identical to their old records (wall times aside{}); {} task(s) carried over to {} (verified by {commit})",
                 o.unit,
                 o.sampled.len(),
-                if o.dropped.is_empty() { String::new() } else { format!("; fields the new code no longer writes, dropped: {}", o.dropped.join(", ")) },
+                if o.dropped.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; fields the new code no longer writes, dropped: {}{}",
+                        o.dropped.join(", "),
+                        if o.rederived.is_empty() { String::new() } else { format!(" ({} derived by the claims now, equal to the stored values)", o.rederived.join(", ")) }
+                    )
+                },
                 o.aliased,
                 o.to
             );

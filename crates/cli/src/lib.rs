@@ -97,7 +97,7 @@ pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
         Paper::Icar(cmd) => icar::execute(cmd),
         Paper::Exchangeable(cmd) => exchangeable::execute(cmd),
         Paper::RunTask(a) => {
-            let (task, status) = attnlab_lab::task::run_from_file(&a.file, a.index, &a.cache)?;
+            let (task, status) = attnlab_lab::registry::run_from_file(&a.file, a.index, &a.cache)?;
             Ok((serde_json::json!({ "index": a.index, "task": task.name(), "status": status.to_string() }), a.json))
         }
         Paper::Check(_) => anyhow::bail!("`attnlab check` prints its own table and sets its exit status: run it with `check::run`"),

@@ -221,7 +221,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<Value> {
         let missing: Vec<String> = tasks.iter().enumerate().filter(|(_, t)| !t.cached).map(|(i, t)| format!("task {i} (seed {}, key {})", t.seed, &t.key[..12])).collect();
         anyhow::ensure!(missing.is_empty(), "--from-cache: {} run(s) have no stored result in {} (did they fail?): {}", missing.len(), cache_dir.display(), missing.join(", "));
     }
-    let done = task::execute(&lab, &tasks, jobs);
+    let done = attnlab_lab::registry::execute(&lab, &tasks, jobs);
     if !done.failures.is_empty() {
         let lines: Vec<String> = done.failures.iter().map(|f| format!("  task {}: {}: {}", f.index, f.task, f.error)).collect();
         anyhow::bail!("{} run(s) failed (the others' results are kept in {}):\n{}", lines.len(), cache_dir.display(), lines.join("\n"));

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use attnlab_comparator::Judgement;
 use attnlab_core::CacheStatus;
-use attnlab_lab::{progress, task};
+use attnlab_lab::{progress, registry};
 pub use attnlab_lab::{Lab, LabError, Mode};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -212,7 +212,7 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
     let selected: Vec<&FigureSpec> = specs.iter().filter(|s| ids.contains(&s.id)).collect();
     let lab = Lab::new(&opts.cache_dir, opts.force, opts.mode);
     // Tasks first (N at a time, longest first), then every figure draws from the cache.
-    let plan = task::plan(&lab, selected.iter().map(|s| s.id))?;
+    let plan = registry::plan(&lab, selected.iter().map(|s| s.id))?;
     if opts.from_cache {
         let missing: Vec<String> = plan
             .iter()
@@ -227,7 +227,7 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
             return Err(FigureError::NotCached { cache: opts.cache_dir.display().to_string(), missing });
         }
     }
-    let done = task::execute(&lab, &plan, opts.jobs);
+    let done = registry::execute(&lab, &plan, opts.jobs);
     if !done.failures.is_empty() {
         return Err(FigureError::Tasks(done.failures));
     }

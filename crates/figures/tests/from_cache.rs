@@ -21,7 +21,7 @@ fn from_cache_fails_naming_a_damaged_entry() {
     attnlab_figures::run(&opts(false)).unwrap();
     attnlab_figures::run(&opts(true)).unwrap();
     let lab = attnlab_lab::Lab::new(dir.join("cache"), false, Mode::Fast);
-    let plan = attnlab_lab::task::plan(&lab, ["markov.canonical.sgd"]).unwrap();
+    let plan = attnlab_lab::registry::plan(&lab, ["markov.canonical.sgd"]).unwrap();
     let path = lab.cache.entry_path_of(&plan[0].key);
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, &text[..text.len() - 10]).unwrap();

@@ -15,6 +15,7 @@ pub mod markov;
 pub mod paths;
 pub mod platform;
 pub mod progress;
+pub mod registry;
 pub mod rekey;
 pub mod slurm;
 pub mod task;
@@ -42,13 +43,80 @@ pub enum LabError {
     /// A result could not be (de)serialised.
     #[error("serialisation: {0}")]
     Json(#[from] serde_json::Error),
-    /// A task could not be read, was planned by another build, or failed (the message names it).
-    #[error("{0}")]
-    Task(String),
+    /// Reading or writing a file (a tasks file, a script, a cache log) failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A line of a tasks file is not a task.
+    #[error("{} line {line}: not a task ({reason})", path.display())]
+    NotATask {
+        /// The tasks file.
+        path: std::path::PathBuf,
+        /// Its line (from 1).
+        line: usize,
+        /// The parser's message.
+        reason: String,
+    },
+    /// `--index` is past the end of a tasks file.
+    #[error("invalid `index` = {index}: {} has {count} task(s) (indices 0..{count})", path.display())]
+    TaskIndex {
+        /// The index asked for.
+        index: usize,
+        /// The tasks file.
+        path: std::path::PathBuf,
+        /// How many tasks it has.
+        count: usize,
+    },
+    /// A task planned by another build of attnlab (another code version, so another key).
+    #[error("task {task} was planned by attnlab {planned} but this is {here}: plan again with this build")]
+    OtherBuild {
+        /// The task's name.
+        task: String,
+        /// The code version it was planned with.
+        planned: String,
+        /// This build's.
+        here: String,
+    },
+    /// A task ran but its result is not under its planned key (plan and experiment disagree).
+    #[error("task {task} ran but stored no result under its planned key (plan and experiment disagree)")]
+    NotStored {
+        /// The task's name.
+        task: String,
+    },
+    /// Task `index` of a tasks file failed.
+    #[error("task {index} ({task}) failed: {source}")]
+    TaskFailed {
+        /// Its index in the tasks file.
+        index: usize,
+        /// Its name.
+        task: String,
+        /// Why.
+        source: Box<LabError>,
+    },
+    /// A Slurm submission with nothing in it.
+    #[error("nothing to submit: the plan has no tasks")]
+    EmptyPlan,
+    /// `cargo xtask rekey` would carry a record to a key other than its task's (a bug).
+    #[error("rekey: the carried record of {task} would not sit under its planned key")]
+    RekeyMismatch {
+        /// The task's name.
+        task: String,
+    },
     /// Drawing needed a result the cache does not hold (or holds damaged): the task to run first.
     #[error("not in the cache: {0} (run its task first; drawing never computes)")]
     NotCached(#[from] attnlab_core::Miss),
-    /// No experiment has this id.
+    /// No experiment (or paper) has this id.
     #[error("no experiment has id `{0}`")]
     UnknownExperiment(String),
+}
+
+impl LabError {
+    /// An I/O error on `path`.
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Io { path: path.to_path_buf(), source }
+    }
 }

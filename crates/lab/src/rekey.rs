@@ -18,6 +18,7 @@ use attnlab_core::{CacheKey, Rekeyed, ResultRecord};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::registry;
 use crate::task::{self, TRAIN_RUN, Task};
 use crate::{Lab, LabError};
 
@@ -59,9 +60,12 @@ pub struct Outcome {
     pub sampled: Vec<String>,
     /// Tasks carried over to their new key without a rerun (0 when anything differed).
     pub aliased: usize,
-    /// Fields the old records have and the new code no longer writes (compared: nothing; dropped
-    /// from the carried records), as JSON paths with `[]` for any index.
+    /// Fields the old records have and the new code no longer writes (dropped from the carried
+    /// records), as JSON paths with `[]` for any index.
     pub dropped: Vec<String>,
+    /// Of those, the ones the claims now derive from the record (a run's ending and plateau): for
+    /// every sampled task, derived from the new record and compared with the old record's value.
+    pub rederived: Vec<String>,
     /// Differences found (empty: identical). Nothing is aliased when any is found.
     pub differences: Vec<String>,
     /// Sampled tasks that failed to run.
@@ -191,6 +195,20 @@ fn compare(old: &Value, new: &Value, path: &str, dropped: &mut BTreeSet<String>,
     }
 }
 
+/// What the claims derive from a record that older records stored in it: a training run's
+/// ending and plateau at U (moved out of the trainer), by top-level field name.
+fn derived(experiment: &str, result: &Value) -> serde_json::Map<String, Value> {
+    use crate::markov::claims::train::ending::{Ending, Plateau};
+    let mut out = serde_json::Map::new();
+    if experiment == TRAIN_RUN
+        && let Ok(o) = serde_json::from_value::<attnlab_trainer::TrainOutcome>(result.clone())
+    {
+        out.insert("ending".into(), serde_json::to_value(Ending::of(&o)).unwrap_or(Value::Null));
+        out.insert("plateau".into(), serde_json::to_value(Plateau::of_run(&o)).unwrap_or(Value::Null));
+    }
+    out
+}
+
 /// Removes `paths` (as [`compare`] names them) from `v`.
 fn drop_paths(v: &mut Value, path: &str, paths: &BTreeSet<String>) {
     match v {
@@ -211,7 +229,7 @@ fn drop_paths(v: &mut Value, path: &str, paths: &BTreeSet<String>) {
 
 fn read_record(lab: &Lab, digest: &str) -> Result<ResultRecord<Value, Value>, LabError> {
     let path = lab.cache.entry_path_of(digest);
-    let bytes = std::fs::read(&path).map_err(|e| LabError::Task(format!("reading {}: {e}", path.display())))?;
+    let bytes = std::fs::read(&path).map_err(|e| LabError::io(&path, e))?;
     Ok(serde_json::from_slice(&bytes)?)
 }
 
@@ -234,9 +252,10 @@ pub fn rekey(lab: &Lab, plan: &[Task], groups: &[Group], commit: &str, jobs: usi
     let mut outcomes = Vec::new();
     for g in groups {
         let sampled: Vec<Task> = g.sample.iter().map(|&k| plan[g.candidates[k].task].clone()).collect();
-        let done = task::execute(lab, &sampled, jobs);
+        let done = registry::execute(lab, &sampled, jobs);
         let failures: Vec<String> = done.failures.iter().map(|f| format!("{}: {}", f.task, f.error)).collect();
         let mut dropped = BTreeSet::new();
+        let mut rederived = BTreeSet::new();
         let mut differences = Vec::new();
         for (&k, t) in g.sample.iter().zip(&sampled) {
             if done.failures.iter().any(|f| f.task == t.name()) {
@@ -246,6 +265,15 @@ pub fn rekey(lab: &Lab, plan: &[Task], groups: &[Group], commit: &str, jobs: usi
             let new = read_record(lab, &t.key)?;
             let mut diffs = Vec::new();
             compare(&old.result, &new.result, "result", &mut dropped, &mut diffs);
+            // A field moved into the claims: what the claims derive now must be what was stored.
+            for (field, now) in derived(&t.experiment, &new.result) {
+                if let Some(before) = old.result.get(&field).filter(|_| new.result.get(&field).is_none()) {
+                    rederived.insert(format!("result.{field}"));
+                    if *before != now {
+                        diffs.push(format!("result.{field} (now derived by the claims): {before} → {now}"));
+                    }
+                }
+            }
             differences.extend(diffs.into_iter().map(|d| format!("{}: {d}", t.name())));
         }
         let sample_keys: Vec<String> = sampled.iter().map(|t| t.key.clone()).collect();
@@ -263,9 +291,9 @@ pub fn rekey(lab: &Lab, plan: &[Task], groups: &[Group], commit: &str, jobs: usi
                 rec.code_version = g.to.clone();
                 let key = CacheKey::new(&rec.id, &rec.config, rec.seed, &rec.code_version);
                 if key.digest() != plan[c.task].key {
-                    return Err(LabError::Task(format!("rekey: the carried record of {} would not sit under its planned key", plan[c.task].name())));
+                    return Err(LabError::RekeyMismatch { task: plan[c.task].name() });
                 }
-                lab.cache.store(&rec).map_err(|e| LabError::Task(format!("rekey: storing {}: {e}", plan[c.task].name())))?;
+                lab.cache.store(&rec).map_err(|e| LabError::io(&lab.cache.entry_path_of(&plan[c.task].key), e))?;
                 aliased += 1;
             }
             let line = AliasLine { unit: &g.unit, from: &g.from, to: &g.to, verified_by: commit, sample: &sample_keys, aliased, dropped: &dropped };
@@ -278,6 +306,7 @@ pub fn rekey(lab: &Lab, plan: &[Task], groups: &[Group], commit: &str, jobs: usi
             sampled: sampled.iter().map(Task::name).collect(),
             aliased,
             dropped,
+            rederived: rederived.into_iter().collect(),
             differences,
             failures,
         });
@@ -291,7 +320,7 @@ fn append_line(path: &std::path::Path, line: &str) -> Result<(), LabError> {
     let mut text = std::fs::read_to_string(path).unwrap_or_default();
     text.push_str(line);
     text.push('\n');
-    attnlab_core::io::write_atomic(path, text.as_bytes()).map_err(|e| LabError::Task(format!("writing {}: {e}", path.display())))
+    attnlab_core::io::write_atomic(path, text.as_bytes()).map_err(|e| LabError::io(path, e))
 }
 
 #[cfg(test)]

@@ -53,13 +53,13 @@ fn command_line(words: &[String]) -> String {
 /// The array covers every task (cached ones return at once); `dir/logs/` receives one log per task.
 pub fn write(dir: &Path, tasks: &[Task], jobs: &Jobs, opts: &SlurmOptions) -> Result<PathBuf, LabError> {
     if tasks.is_empty() {
-        return Err(LabError::Task("nothing to submit: the plan has no tasks".into()));
+        return Err(LabError::EmptyPlan);
     }
     if opts.cpus_per_task == 0 {
-        return Err(LabError::Task("invalid `cpus_per_task` = 0: must be at least 1".into()));
+        return Err(attnlab_core::ConfigError::new("cpus_per_task", "0", "must be at least 1").into());
     }
-    std::fs::create_dir_all(dir.join("logs")).map_err(|e| LabError::Task(format!("creating {}: {e}", dir.display())))?;
-    let dir = dir.canonicalize().map_err(|e| LabError::Task(format!("{}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir.join("logs")).map_err(|e| LabError::io(dir, e))?;
+    let dir = dir.canonicalize().map_err(|e| LabError::io(dir, e))?;
     let tasks_file = dir.join("tasks.jsonl");
     write_jsonl(&tasks_file, tasks)?;
     let cached = tasks.iter().filter(|t| t.cached).count();
@@ -102,7 +102,7 @@ pub fn write(dir: &Path, tasks: &[Task], jobs: &Jobs, opts: &SlurmOptions) -> Re
     let _ = writeln!(s, "echo \"$array $final\" > \"$here/jobs\"");
     let _ = writeln!(s, "echo \"submitted array job $array ({} task(s)) and final job $final (after all succeed); logs in $here/logs\"", tasks.len());
     let script = dir.join("submit.sh");
-    attnlab_core::io::write_atomic(&script, s.as_bytes()).map_err(|e| LabError::Task(format!("writing {}: {e}", script.display())))?;
+    attnlab_core::io::write_atomic(&script, s.as_bytes()).map_err(|e| LabError::io(&script, e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;

@@ -1,7 +1,8 @@
 //! Tasks, the unit of work of a figures run or a sweep: one experiment with its config and seed,
-//! cached by content hash. A plan lists them without running anything; [`execute`] runs them N at
-//! a time (one thread each, longest first) with a live estimate of the time left; `slurm` writes
-//! them out for an `sbatch --array`, whose array tasks run them one by index ([`run_from_file`]).
+//! cached by content hash, and the [`Paper`] interface through which a paper lists and runs its
+//! tasks. [`execute_with`] runs tasks N at a time (one thread each, longest first) with a live
+//! estimate of the time left; `slurm` writes them out for an `sbatch --array`. The registry of
+//! papers (`crate::registry`) plans and dispatches; this module names no paper.
 //!
 //! A Markov training figure is many tasks (one per training run, experiment id [`TRAIN_RUN`]); every
 //! other figure is one task (its experiment). Figures then draw from the cache.
@@ -34,6 +35,17 @@ pub fn version_of(paper: &str, id: &str) -> String {
 fn previous_wall_time(cache: &attnlab_core::Cache, key: &CacheKey) -> Option<f64> {
     let prev = cache.last_key(&key.id)?;
     (prev.config_hash == key.config_hash && prev.seed == key.seed).then(|| cache.stored_wall_time(&prev)).flatten()
+}
+
+/// A paper's experiments, as the registry (`crate::registry::PAPERS`) sees them: one value per
+/// paper, in its `experiments` module.
+pub trait Paper: Sync {
+    /// The paper's name: the first part of its figure ids and its cache-key code version.
+    fn name(&self) -> &'static str;
+    /// The tasks of figure `figure` (one of this paper's) at the lab's size.
+    fn tasks(&self, lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError>;
+    /// Runs a task this paper planned into the lab's cache.
+    fn run_task(&self, lab: &Lab, task: &Task) -> Result<CacheStatus, LabError>;
 }
 
 /// One unit of work.
@@ -97,68 +109,6 @@ impl Task {
     }
 }
 
-/// Every task of the figures `figure_ids` at the lab's size, each once (a task two figures share
-/// lists both), in figure order.
-pub fn plan<'a>(lab: &Lab, figure_ids: impl IntoIterator<Item = &'a str>) -> Result<Vec<Task>, LabError> {
-    let mut out: Vec<Task> = Vec::new();
-    let mut index = std::collections::HashMap::new();
-    for figure in figure_ids {
-        for t in figure_tasks(lab, figure)? {
-            match index.get(&t.key) {
-                Some(&i) => {
-                    let seen: &mut Task = &mut out[i];
-                    if !seen.figures.iter().any(|f| f == figure) {
-                        seen.figures.push(figure.to_string());
-                    }
-                }
-                None => {
-                    index.insert(t.key.clone(), out.len());
-                    out.push(t);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The tasks of one figure.
-pub fn figure_tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
-    match figure.split('.').next() {
-        Some("markov") => crate::markov::experiments::tasks(lab, figure),
-        Some("icar") => crate::icar::experiments::tasks(lab, figure),
-        Some("paths") => crate::paths::experiments::tasks(lab, figure),
-        Some("exchangeable") => crate::exchangeable::experiments::tasks(lab, figure),
-        _ => Err(LabError::UnknownExperiment(figure.into())),
-    }
-}
-
-/// Runs one task into the lab's cache (a cache hit returns at once) and checks that what ran is
-/// what was planned: a task planned by another build of attnlab (another code version, so another
-/// key) is refused rather than run under a name it does not have.
-pub fn run(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
-    let here = version_of(&task.paper, &task.experiment);
-    if here != task.code_version {
-        return Err(LabError::Task(format!(
-            "task {} was planned by attnlab {} but this is {here}: plan again with this build",
-            task.name(),
-            task.code_version
-        )));
-    }
-    let lab = Lab { mode: task.mode, ..lab.clone() };
-    let status = match task.paper.as_str() {
-        "markov" => crate::markov::experiments::run_task(&lab, task)?,
-        "icar" => crate::icar::experiments::run_task(&lab, task)?,
-        "paths" => crate::paths::experiments::run_task(&lab, task)?,
-        "exchangeable" => crate::exchangeable::experiments::run_task(&lab, task)?,
-        other => return Err(LabError::UnknownExperiment(other.into())),
-    };
-    // What ran must be stored under the planned key, else the plan and the experiment disagree.
-    if !lab.cache.reading().has_digest(&task.key) {
-        return Err(LabError::Task(format!("task {} ran but stored no result under its planned key (plan and experiment disagree)", task.name())));
-    }
-    Ok(status)
-}
-
 /// A task that failed: which, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
@@ -181,12 +131,16 @@ pub struct Executed {
     pub wall_s: f64,
 }
 
-/// Runs every task not yet cached, `jobs` at a time, longest estimate first; each job gets
+/// How a task is run: the registry's `run` (dispatch to its paper), passed in so that this module
+/// names no paper.
+pub type Runner<'a> = &'a (dyn Fn(&Lab, &Task) -> Result<CacheStatus, LabError> + Sync);
+
+/// Runs every task not yet cached with `run`, `jobs` at a time, longest estimate first; each job gets
 /// `threads_per_job` threads (1 when jobs share the cores: one thread per model is fastest for
 /// these tiny models). Progress, with an estimate of the time left (the remaining estimated cost,
 /// scaled by how far the estimates were off so far, over the jobs), goes to stderr. A failing task
 /// does not stop the others.
-pub fn execute(lab: &Lab, tasks: &[Task], jobs: usize) -> Executed {
+pub fn execute_with(lab: &Lab, tasks: &[Task], jobs: usize, run: Runner<'_>) -> Executed {
     let start = Instant::now();
     let jobs = jobs.max(1);
     let threads_per_job = (available_cores() / jobs).max(1);
@@ -342,40 +296,21 @@ pub fn write_jsonl(path: &Path, tasks: &[Task]) -> Result<(), LabError> {
         text.push_str(&serde_json::to_string(t)?);
         text.push('\n');
     }
-    attnlab_core::io::write_atomic(path, text.as_bytes()).map_err(|e| LabError::Task(format!("writing {}: {e}", path.display())))
+    attnlab_core::io::write_atomic(path, text.as_bytes()).map_err(|e| LabError::io(path, e))
 }
 
 /// Task `index` (0-based) of a tasks file.
 pub fn read_task(path: &Path, index: usize) -> Result<Task, LabError> {
-    let file = std::fs::File::open(path).map_err(|e| LabError::Task(format!("reading {}: {e}", path.display())))?;
+    let file = std::fs::File::open(path).map_err(|e| LabError::io(path, e))?;
     let mut count = 0;
     for (k, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| LabError::Task(format!("reading {}: {e}", path.display())))?;
+        let line = line.map_err(|e| LabError::io(path, e))?;
         if k == index {
-            return serde_json::from_str(&line).map_err(|e| LabError::Task(format!("{} line {}: not a task ({e})", path.display(), k + 1)));
+            return serde_json::from_str(&line).map_err(|e| LabError::NotATask { path: path.to_path_buf(), line: k + 1, reason: e.to_string() });
         }
         count = k + 1;
     }
-    Err(LabError::Task(format!("invalid `index` = {index}: {} has {count} task(s) (indices 0..{count})", path.display())))
-}
-
-/// Runs task `index` of the tasks file `path` into the cache folder `cache` (an `sbatch --array`
-/// task's work). On failure, also writes `<tasks file's folder>/failed/<index>.txt` naming the task
-/// and the error, so a cluster run reports it by id; its siblings' results stay in the cache.
-pub fn run_from_file(path: &Path, index: usize, cache: &Path) -> Result<(Task, CacheStatus), LabError> {
-    let task = read_task(path, index)?;
-    let lab = Lab::new(cache, false, task.mode);
-    let failed = path.parent().unwrap_or(Path::new(".")).join("failed").join(format!("{index}.txt"));
-    match run(&lab, &task) {
-        Ok(status) => {
-            let _ = std::fs::remove_file(&failed);
-            Ok((task, status))
-        }
-        Err(e) => {
-            let _ = attnlab_core::io::write_atomic(&failed, format!("task {index}: {}\nerror: {e}\n", task.name()).as_bytes());
-            Err(LabError::Task(format!("task {index} ({}) failed: {e}", task.name())))
-        }
-    }
+    Err(LabError::TaskIndex { index, path: path.to_path_buf(), count })
 }
 
 /// Where a figures run or a sweep stores results by default: `<out>/.cache`.

@@ -14,6 +14,8 @@ pub(crate) use attnlab_lab::exchangeable::claims::fit_label;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use attnlab_lab::exchangeable::experiments as ex;
+
 use crate::FigureSpec;
 use crate::plot::{dashed, dseg};
 use crate::render::{DrawResult, Figure};
@@ -22,11 +24,11 @@ use crate::style::FONT;
 /// The exchangeability figures, in report order.
 pub fn figures() -> Vec<FigureSpec> {
     vec![
-        FigureSpec { id: "exchangeable.f1.fluctuation", title: "E1 (T2): attention → tilted mean m_W at rate L⁻¹ᐟ²; unbounded-key control", run: f1::run },
-        FigureSpec { id: "exchangeable.f2.posterior", title: "E2 (T1, T2): attention, posterior functional and m_W(q, z) converge at L⁻¹ᐟ²", run: f2::run },
-        FigureSpec { id: "exchangeable.f3.cme", title: "E3 (T3): bias–variance of the attention/NW/CME estimate of E[v | k = q, z]", run: f3::run },
-        FigureSpec { id: "exchangeable.f4.erm", title: "E4 (T4): supervised ERM of the attention temperature, rate in N free of L", run: f4::run },
-        FigureSpec { id: "exchangeable.f5.condition", title: "E5 (T5): self-supervised representation, downstream cost ∝ κ² in the weak direction", run: f5::run },
+        FigureSpec { id: ex::e1::ID, title: "E1 (T2): attention → tilted mean m_W at rate L⁻¹ᐟ²; unbounded-key control", run: f1::run },
+        FigureSpec { id: ex::e2::ID, title: "E2 (T1, T2): attention, posterior functional and m_W(q, z) converge at L⁻¹ᐟ²", run: f2::run },
+        FigureSpec { id: ex::e3::ID, title: "E3 (T3): bias–variance of the attention/NW/CME estimate of E[v | k = q, z]", run: f3::run },
+        FigureSpec { id: ex::e4::ID, title: "E4 (T4): supervised ERM of the attention temperature, rate in N free of L", run: f4::run },
+        FigureSpec { id: ex::e5::ID, title: "E5 (T5): self-supervised representation, downstream cost ∝ κ² in the weak direction", run: f5::run },
     ]
 }
 

@@ -15,23 +15,25 @@ pub mod train;
 
 use attnlab_markov::BinaryChain;
 
+use attnlab_lab::markov::experiments as ex;
+
 use crate::FigureSpec;
 
 /// The Markov figures, in report order.
 pub fn figures() -> Vec<FigureSpec> {
     vec![
-        FigureSpec { id: "markov.canonical.landscape", title: "Canonical (e, w) loss landscape at b*", run: landscape::run },
-        FigureSpec { id: "markov.canonical.basin", title: "Basins of gradient flow: theory vs integration", run: basins::run },
-        FigureSpec { id: "markov.chain.entropy", title: "Entropy rate H* and unigram loss U over (p, q)", run: entropy::run },
-        FigureSpec { id: "markov.canonical.sgd", title: "SGD with momentum on the exact canonical loss", run: sgd::run },
-        FigureSpec { id: "markov.train.theory", title: "Theory model (§2a) and attention-free model (F15): tied vs untied", run: train::run },
-        FigureSpec { id: "markov.train.tying", title: "GPT-style model, tied vs untied (F4, F6): plateau at U and escape", run: train::run },
-        FigureSpec { id: "markov.train.depth", title: "GPT-style model at depths L = 1 … 8, p = 0.5, q = 0.8 (F3)", run: train::run },
-        FigureSpec { id: "markov.train.phase", title: "Phase diagrams over (p, q): theory and GPT-style models, tied vs untied", run: phase::run },
-        FigureSpec { id: "markov.train.memory", title: "Order-2 lagged chain: memory mask m vs full attention (F9, F10, F12)", run: train::run },
-        FigureSpec { id: "markov.train.memory-sweep", title: "Order-2 lagged chain: final loss and P̂ vs memory m, by depth (F11, F12)", run: sweep::run },
-        FigureSpec { id: "markov.train.attention", title: "Theory model: attention output ratio (F13) and attention matrix (F14)", run: attention::run },
-        FigureSpec { id: "markov.train.states", title: "V = 5 states, tied vs untied (F16)", run: train::run },
+        FigureSpec { id: ex::canonical::landscape::ID, title: "Canonical (e, w) loss landscape at b*", run: landscape::run },
+        FigureSpec { id: ex::canonical::basin::ID, title: "Basins of gradient flow: theory vs integration", run: basins::run },
+        FigureSpec { id: ex::chain::ID, title: "Entropy rate H* and unigram loss U over (p, q)", run: entropy::run },
+        FigureSpec { id: ex::canonical::sgd::ID, title: "SGD with momentum on the exact canonical loss", run: sgd::run },
+        FigureSpec { id: ex::train::curves::THEORY_ID, title: "Theory model (§2a) and attention-free model (F15): tied vs untied", run: train::run },
+        FigureSpec { id: ex::train::curves::TYING_ID, title: "GPT-style model, tied vs untied (F4, F6): plateau at U and escape", run: train::run },
+        FigureSpec { id: ex::train::curves::DEPTH_ID, title: "GPT-style model at depths L = 1 … 8, p = 0.5, q = 0.8 (F3)", run: train::run },
+        FigureSpec { id: ex::train::phase::ID, title: "Phase diagrams over (p, q): theory and GPT-style models, tied vs untied", run: phase::run },
+        FigureSpec { id: ex::train::curves::MEMORY_ID, title: "Order-2 lagged chain: memory mask m vs full attention (F9, F10, F12)", run: train::run },
+        FigureSpec { id: ex::train::sweep::ID, title: "Order-2 lagged chain: final loss and P̂ vs memory m, by depth (F11, F12)", run: sweep::run },
+        FigureSpec { id: ex::train::attention::ID, title: "Theory model: attention output ratio (F13) and attention matrix (F14)", run: attention::run },
+        FigureSpec { id: ex::train::curves::STATES_ID, title: "V = 5 states, tied vs untied (F16)", run: train::run },
     ]
 }
 

@@ -31,12 +31,29 @@ use attnlab_exchangeable::fit::{BOOTSTRAP_RESAMPLES, bootstrap_slope, rms_of};
 /// A log-log slope with its seeded bootstrap 95% CI (the record type of every rate check).
 pub use attnlab_exchangeable::fit::SlopeFit;
 
-use crate::task::Task;
+use crate::task::{Paper, Task};
 use crate::Lab;
 use crate::LabError;
 
 /// The paper's name: its cache key and code version (`crate::experiment::code_version`).
 pub const PAPER: &str = "exchangeable";
+
+/// This paper's experiments as the registry lists them (`crate::registry::PAPERS`).
+pub struct Experiments;
+
+impl Paper for Experiments {
+    fn name(&self) -> &'static str {
+        PAPER
+    }
+
+    fn tasks(&self, lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
+        tasks(lab, figure)
+    }
+
+    fn run_task(&self, lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
+        run_task(lab, task)
+    }
+}
 
 /// Seed of replicate `r` of condition `c`.
 pub fn replicate_seed(seed: u64, c: u64, r: u64) -> u64 {
@@ -102,7 +119,7 @@ fn rms_ci(xs: &[f64]) -> [f64; 2] {
 /// The task of figure `figure` ([`Task`]): its experiment (the experiment id is the figure id).
 /// Cost estimates (single-thread seconds at full size) are from the last full run on 2 cores,
 /// doubled; a cached result's time replaces them.
-pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
+fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
     let est = |full_s: f64| if lab.fast() { full_s / 10.0 } else { full_s };
     let task = match figure {
         e1::ID => Task::new(lab, PAPER, e1::ID, figure, &e1::config(lab.mode), e1::SEED, est(2.0))?,
@@ -116,7 +133,7 @@ pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
 }
 
 /// Runs a task of this paper (planned by [`tasks`]) into the lab's cache.
-pub fn run_task(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
+fn run_task(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
     Ok(match task.experiment.as_str() {
         e1::ID => e1::cached(lab)?.1,
         e2::ID => e2::cached(lab)?.1,

@@ -16,17 +16,34 @@ pub mod tokens;
 
 use attnlab_core::CacheStatus;
 
-use crate::task::Task;
+use crate::task::{Paper, Task};
 use crate::Lab;
 use crate::LabError;
 
 /// The paper's name: its cache-key code version (`code_version`) and every claim's paper.
 pub const PAPER: &str = "icar";
 
+/// This paper's experiments as the registry lists them (`crate::registry::PAPERS`).
+pub struct Experiments;
+
+impl Paper for Experiments {
+    fn name(&self) -> &'static str {
+        PAPER
+    }
+
+    fn tasks(&self, lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
+        tasks(lab, figure)
+    }
+
+    fn run_task(&self, lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
+        run_task(lab, task)
+    }
+}
+
 /// The task of figure `figure` ([`Task`]): its experiment. Cost estimates (seconds for fast, quick
 /// and full runs) are the wall times measured with 2 jobs on the 2-core reference machine; a
 /// cached result's time replaces them.
-pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
+fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
     use diagonal::Case;
     let est = |fast: f64, quick: f64, full: f64| lab.mode.pick(fast, quick, full);
     let task = match figure {
@@ -50,7 +67,7 @@ pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
 }
 
 /// Runs a task of this paper (planned by [`tasks`]) into the lab's cache.
-pub fn run_task(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
+fn run_task(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
     use diagonal::Case;
     Ok(match task.experiment.as_str() {
         diagonal::UNITARY_ID => diagonal::run(lab, Case::Unitary)?.1,

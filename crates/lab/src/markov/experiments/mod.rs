@@ -9,12 +9,29 @@ pub mod train;
 use attnlab_core::CacheStatus;
 use attnlab_markov::BinaryChain;
 
-use crate::task::{TRAIN_RUN, Task};
+use crate::task::{Paper, TRAIN_RUN, Task};
 use crate::Lab;
 use crate::LabError;
 
 /// The paper's name: its cache-key code version (`code_version`) and every claim's paper.
 pub const PAPER: &str = "markov";
+
+/// This paper's experiments as the registry lists them (`crate::registry::PAPERS`).
+pub struct Experiments;
+
+impl Paper for Experiments {
+    fn name(&self) -> &'static str {
+        PAPER
+    }
+
+    fn tasks(&self, lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
+        tasks(lab, figure)
+    }
+
+    fn run_task(&self, lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
+        run_task(lab, task)
+    }
+}
 
 /// A checked chain from literal (p, q).
 pub fn chain(p: f64, q: f64) -> Result<BinaryChain, LabError> {
@@ -24,7 +41,7 @@ pub fn chain(p: f64, q: f64) -> Result<BinaryChain, LabError> {
 /// The tasks of figure `figure` ([`Task`]): one per training run for the training figures, the
 /// experiment itself for the others. Cost estimates (single-thread seconds at full size) are from
 /// the last full run on 2 cores, doubled; a cached result's own time replaces them.
-pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
+fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
     use canonical::{basin, landscape, sgd};
     use train::{attention, curves, phase, sweep};
     let est = |full_s: f64| if lab.fast() { full_s / 10.0 } else { full_s };
@@ -42,7 +59,7 @@ pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
 }
 
 /// Runs a task of this paper (planned by [`tasks`]) into the lab's cache.
-pub fn run_task(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
+fn run_task(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
     use canonical::{basin, landscape, sgd};
     Ok(match task.experiment.as_str() {
         TRAIN_RUN => train::train_one(lab, &serde_json::from_value(task.config.clone())?)?.1,

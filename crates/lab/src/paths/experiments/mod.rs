@@ -11,12 +11,29 @@
 use attnlab_core::CacheStatus;
 use nalgebra::DMatrix;
 
-use crate::task::Task;
+use crate::task::{Paper, Task};
 use crate::Lab;
 use crate::LabError;
 
 /// The paper's name: its cache-key code version (`code_version`).
 pub const PAPER: &str = "paths";
+
+/// This paper's experiments as the registry lists them (`crate::registry::PAPERS`).
+pub struct Experiments;
+
+impl Paper for Experiments {
+    fn name(&self) -> &'static str {
+        PAPER
+    }
+
+    fn tasks(&self, lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
+        tasks(lab, figure)
+    }
+
+    fn run_task(&self, lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
+        run_task(lab, task)
+    }
+}
 
 pub mod markov_task;
 pub mod standin;
@@ -48,17 +65,28 @@ fn rel_gap(us: &DMatrix<f64>, ut: &DMatrix<f64>, u_se: &[Vec<f64>]) -> (f64, f64
     (dn / tn, se2.sqrt() / tn)
 }
 
+/// Figure id: accuracy vs width, 4 paths (Fig 2c).
+pub const FIG2C_ACCURACY: &str = "paths.fig2c.accuracy";
+/// Figure id: the order parameter U, 4 paths (Fig 2c).
+pub const FIG2C_ORDER: &str = "paths.fig2c.order";
+/// Figure id: kernel–label alignment (Fig 2d).
+pub const FIG2D_ALIGNMENT: &str = "paths.fig2d.alignment";
+/// Figure id: accuracy and U vs width, 2 paths (Fig 2e).
+pub const FIG2E_ACCURACY: &str = "paths.fig2e.accuracy";
+/// Figure id: the path pre-kernels.
+pub const KERNELS: &str = "paths.kernels";
+
 /// The task of figure `figure` ([`Task`]): its experiment (the 4-path Markov task serves four
 /// figures). Cost estimates (seconds for fast, quick and full runs) are the wall times measured
 /// with 2 jobs on the 2-core reference machine; a cached result's time replaces them.
-pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
+fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
     use markov_task::Which;
     let est = |fast: f64, quick: f64, full: f64| lab.mode.pick(fast, quick, full);
     let task = match figure {
-        "paths.fig2c.accuracy" | "paths.fig2c.order" | "paths.fig2d.alignment" | "paths.kernels" => {
+        FIG2C_ACCURACY | FIG2C_ORDER | FIG2D_ALIGNMENT | KERNELS => {
             Task::new(lab, PAPER, markov_task::id(Which::Four), figure, &markov_task::config(lab, Which::Four)?, markov_task::SEED, est(4.5, 106.0, 223.0))?
         }
-        "paths.fig2e.accuracy" => Task::new(lab, PAPER, markov_task::id(Which::Two), figure, &markov_task::config(lab, Which::Two)?, markov_task::SEED, est(2.8, 54.0, 121.0))?,
+        FIG2E_ACCURACY => Task::new(lab, PAPER, markov_task::id(Which::Two), figure, &markov_task::config(lab, Which::Two)?, markov_task::SEED, est(2.8, 54.0, 121.0))?,
         // The stand-in's cost is its GD training (0.7 s per Adam step at one thread, 80% of a
         // quick run's stand-in), the theory solves and the 8 Gibbs chains at P 600.
         standin::ID => Task::new(lab, PAPER, standin::ID, figure, &standin::config(lab), standin::SEED, est(25.0, 204.0, 4547.0))?,
@@ -68,7 +96,7 @@ pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
 }
 
 /// Runs a task of this paper (planned by [`tasks`]) into the lab's cache.
-pub fn run_task(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
+fn run_task(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
     use markov_task::Which;
     Ok(match task.experiment.as_str() {
         id if id == markov_task::id(Which::Four) => markov_task::run(lab, Which::Four)?.1,

@@ -15,8 +15,18 @@ use crate::Lab;
 use crate::LabError;
 use crate::Mode;
 
+/// Figure and experiment id: the theory and attention-free models (F15, T2, T3).
+pub const THEORY_ID: &str = "markov.train.theory";
+/// Figure and experiment id: the GPT-style model, tied vs untied (F4–F7).
+pub const TYING_ID: &str = "markov.train.tying";
+/// Figure and experiment id: depth (F3).
+pub const DEPTH_ID: &str = "markov.train.depth";
+/// Figure and experiment id: the order-2 chain with a memory mask (F9, F10, F12).
+pub const MEMORY_ID: &str = "markov.train.memory";
+/// Figure and experiment id: V = 5 states (F16).
+pub const STATES_ID: &str = "markov.train.states";
 /// The experiment ids, one per figure.
-pub const IDS: [&str; 5] = ["markov.train.theory", "markov.train.tying", "markov.train.depth", "markov.train.memory", "markov.train.states"];
+pub const IDS: [&str; 5] = [THEORY_ID, TYING_ID, DEPTH_ID, MEMORY_ID, STATES_ID];
 
 /// Runs that share a setting (one per seed).
 #[derive(Debug, Clone, Serialize, Deserialize)]
