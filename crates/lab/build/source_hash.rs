@@ -105,9 +105,15 @@ pub const UNITS: &[Unit] = &[Unit {
     name: "markov.train.run",
     file: "crates/lab/src/markov/experiments/train/run.rs",
     never_run: &[
-        ("crates/trainer/src/exact.rs", "the exact finite-N loss of the canonical experiments; a training run samples its data"),
+        (
+            "crates/trainer/src/exact.rs",
+            "the exact finite-N loss of the canonical experiments; a training run samples its data",
+        ),
         ("crates/trainer/src/bench.rs", "`cargo xtask bench` only"),
-        ("crates/trainer/src/weights.rs", "saving and loading weights (`--save-weights`, `markov eval`): after or outside a run"),
+        (
+            "crates/trainer/src/weights.rs",
+            "saving and loading weights (`--save-weights`, `markov eval`): after or outside a run",
+        ),
         ("crates/core/src/cache.rs", "stores a finished run's record; cannot change its numbers"),
         ("crates/core/src/io.rs", "atomic file writes of finished records"),
         ("crates/markov/src/canonical.rs", "the canonical (e, w, b) model of the landscape figures"),
@@ -177,7 +183,9 @@ fn package_name(manifest: &str) -> Option<String> {
     for line in manifest.lines().map(str::trim) {
         if line.starts_with('[') {
             in_package = line == "[package]";
-        } else if in_package && let Some(v) = line.strip_prefix("name").map(str::trim_start).and_then(|l| l.strip_prefix('=')) {
+        } else if in_package
+            && let Some(v) = line.strip_prefix("name").map(str::trim_start).and_then(|l| l.strip_prefix('='))
+        {
             return Some(v.trim().trim_matches('"').to_string());
         }
     }
@@ -197,7 +205,11 @@ struct LockEntry {
 fn lock_entries(lock: &str) -> Vec<LockEntry> {
     let field = |text: &str, key: &str| {
         text.lines()
-            .find_map(|l| l.strip_prefix(key).and_then(|v| v.trim_start().strip_prefix('=')).map(|v| v.trim().trim_matches('"').to_string()))
+            .find_map(|l| {
+                l.strip_prefix(key)
+                    .and_then(|v| v.trim_start().strip_prefix('='))
+                    .map(|v| v.trim().trim_matches('"').to_string())
+            })
             .unwrap_or_default()
     };
     lock.split("[[package]]")
@@ -234,7 +246,9 @@ fn lock_entries(lock: &str) -> Vec<LockEntry> {
 pub fn lock_closure(lock: &str, roots: &BTreeSet<String>) -> String {
     let entries = lock_entries(lock);
     let find = |name: &str, version: Option<&String>| -> Vec<usize> {
-        (0..entries.len()).filter(|&i| entries[i].name == name && version.is_none_or(|v| *v == entries[i].version)).collect()
+        (0..entries.len())
+            .filter(|&i| entries[i].name == name && version.is_none_or(|v| *v == entries[i].version))
+            .collect()
     };
     let mut keep = vec![false; entries.len()];
     let mut todo: Vec<usize> = roots.iter().flat_map(|r| find(r, None)).collect();
@@ -256,7 +270,10 @@ pub fn lock_closure(lock: &str, roots: &BTreeSet<String>) -> String {
             .deps
             .iter()
             .map(|(n, v)| {
-                let version = v.clone().or_else(|| find(n, None).first().map(|&j| entries[j].version.clone())).unwrap_or_default();
+                let version = v
+                    .clone()
+                    .or_else(|| find(n, None).first().map(|&j| entries[j].version.clone()))
+                    .unwrap_or_default();
                 format!("{n} {version}")
             })
             .collect();
@@ -276,7 +293,11 @@ pub fn hash_files(root: &Path, inputs: &[String]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for rel in inputs {
         let text = std::fs::read_to_string(root.join(rel)).unwrap_or_default();
-        let bytes = if rel == "Cargo.lock" { lock_closure(&text, &roots).into_bytes() } else { canonical(rel, &text).into_bytes() };
+        let bytes = if rel == "Cargo.lock" {
+            lock_closure(&text, &roots).into_bytes()
+        } else {
+            canonical(rel, &text).into_bytes()
+        };
         for b in rel.bytes().chain([0u8]).chain(bytes) {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
@@ -296,7 +317,7 @@ pub fn canonical(rel: &str, text: &str) -> String {
                 syn::visit_mut::VisitMut::visit_file_mut(&mut StripTests, &mut file);
                 let tokens: Vec<proc_macro2::TokenTree> = quote::ToTokens::to_token_stream(&file).into_iter().collect();
                 let mut out = String::new();
-                write_tokens(&tokens, &mut out);
+                write(&normalize(tree(&tokens)), &mut out);
                 out
             }
             Err(_) => text.to_string(),
@@ -349,10 +370,22 @@ fn impl_item_attrs(item: &syn::ImplItem) -> &[syn::Attribute] {
 /// Removes every `#[cfg(test)]` item: at file level, in inline modules, impls and blocks.
 struct StripTests;
 
+/// The `use` items of `items` first, sorted (their order means nothing; `rustfmt` reorders them),
+/// then the other items in their order.
+fn sort_uses(items: &mut Vec<syn::Item>) {
+    let text = |i: &syn::Item| quote::ToTokens::to_token_stream(i).to_string();
+    let (mut uses, rest): (Vec<syn::Item>, Vec<syn::Item>) =
+        std::mem::take(items).into_iter().partition(|i| matches!(i, syn::Item::Use(_)));
+    uses.sort_by_cached_key(text);
+    uses.extend(rest);
+    *items = uses;
+}
+
 impl syn::visit_mut::VisitMut for StripTests {
     fn visit_file_mut(&mut self, f: &mut syn::File) {
         f.items.retain(|i| !is_cfg_test(item_attrs(i)));
         syn::visit_mut::visit_file_mut(self, f);
+        sort_uses(&mut f.items);
     }
 
     fn visit_item_mod_mut(&mut self, m: &mut syn::ItemMod) {
@@ -360,6 +393,27 @@ impl syn::visit_mut::VisitMut for StripTests {
             items.retain(|i| !is_cfg_test(item_attrs(i)));
         }
         syn::visit_mut::visit_item_mod_mut(self, m);
+        if let Some((_, items)) = &mut m.content {
+            sort_uses(items);
+        }
+    }
+
+    fn visit_use_tree_mut(&mut self, t: &mut syn::UseTree) {
+        syn::visit_mut::visit_use_tree_mut(self, t);
+        // `use a::{b}` is `use a::b`.
+        if let syn::UseTree::Group(g) = t
+            && g.items.len() == 1
+            && let Some(only) = g.items.pop()
+        {
+            *t = only.into_value();
+        }
+    }
+
+    fn visit_use_group_mut(&mut self, g: &mut syn::UseGroup) {
+        syn::visit_mut::visit_use_group_mut(self, g);
+        let mut trees: Vec<syn::UseTree> = std::mem::take(&mut g.items).into_iter().collect();
+        trees.sort_by_cached_key(|t| quote::ToTokens::to_token_stream(t).to_string());
+        g.items = trees.into_iter().collect();
     }
 
     fn visit_item_impl_mut(&mut self, i: &mut syn::ItemImpl) {
@@ -373,14 +427,23 @@ impl syn::visit_mut::VisitMut for StripTests {
     }
 }
 
-/// Writes `tokens` one space apart (a joint punctuation mark without one: `::`, `->`), leaving out
-/// doc attributes (`#[doc …]`, `#![doc …]`: the doc comments).
-fn write_tokens(tokens: &[proc_macro2::TokenTree], out: &mut String) {
+/// A token of the canonical form: punctuation (joint with the next one or not), any other token
+/// as written, or a delimited group (`(`, `[`, `{`, or ` ` for an invisible one).
+#[derive(Clone)]
+enum Tok {
+    Punct(char, bool),
+    Word(String),
+    Group(char, Vec<Tok>),
+}
+
+/// `tokens` as [`Tok`]s, leaving out doc attributes (`#[doc …]`, `#![doc …]`: the doc comments).
+fn tree(tokens: &[proc_macro2::TokenTree]) -> Vec<Tok> {
     use proc_macro2::{Delimiter, Spacing, TokenTree};
     let is_doc = |t: Option<&TokenTree>| {
         matches!(t, Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket
             && matches!(g.stream().into_iter().next(), Some(TokenTree::Ident(i)) if i == "doc"))
     };
+    let mut out = Vec::new();
     let mut k = 0;
     while k < tokens.len() {
         match &tokens[k] {
@@ -391,37 +454,136 @@ fn write_tokens(tokens: &[proc_macro2::TokenTree], out: &mut String) {
                     k = at + 1;
                     continue;
                 }
-                out.push('#');
+                out.push(Tok::Punct('#', p.spacing() == Spacing::Joint));
             }
-            TokenTree::Punct(p) => {
-                out.push(p.as_char());
-                if p.spacing() == Spacing::Alone {
+            TokenTree::Punct(p) => out.push(Tok::Punct(p.as_char(), p.spacing() == Spacing::Joint)),
+            TokenTree::Group(g) => {
+                let open = match g.delimiter() {
+                    Delimiter::Parenthesis => '(',
+                    Delimiter::Brace => '{',
+                    Delimiter::Bracket => '[',
+                    Delimiter::None => ' ',
+                };
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                out.push(Tok::Group(open, tree(&inner)));
+            }
+            TokenTree::Ident(i) => out.push(Tok::Word(i.to_string())),
+            TokenTree::Literal(l) => out.push(Tok::Word(l.to_string())),
+        }
+        k += 1;
+    }
+    out
+}
+
+/// Writes what `rustfmt` may change one way: a brace block holding a single expression (no `;`)
+/// as a match arm (`=> { e }`, written `=> e ,`) or a closure's body (`| x | { e }`) is written
+/// without its braces; a trailing comma is dropped (in parentheses only after a callee, not from a
+/// one-element tuple; in a generic argument list before its `>`); and a block's last `return`,
+/// `break` or `continue` loses its `;`.
+fn normalize(tokens: Vec<Tok>) -> Vec<Tok> {
+    normalize_in(' ', tokens)
+}
+
+fn normalize_in(delimiter: char, tokens: Vec<Tok>) -> Vec<Tok> {
+    const KEYWORDS: [&str; 12] =
+        ["return", "in", "match", "if", "while", "let", "break", "for", "mut", "ref", "as", "else"];
+    let tokens: Vec<Tok> = tokens
+        .into_iter()
+        .map(|t| if let Tok::Group(d, inner) = t { Tok::Group(d, normalize_in(d, inner)) } else { t })
+        .collect();
+    let mut out: Vec<Tok> = Vec::with_capacity(tokens.len());
+    let mut it = tokens.into_iter().peekable();
+    while let Some(t) = it.next() {
+        if let Tok::Group('{', inner) = &t {
+            let after_arrow = matches!(out.as_slice(), [.., Tok::Punct('=', true), Tok::Punct('>', _)]);
+            let after_bar = matches!(out.last(), Some(Tok::Punct('|', _)));
+            let single = !inner.is_empty() && !inner.iter().any(|x| matches!(x, Tok::Punct(';', _)));
+            if (after_arrow || after_bar) && single {
+                out.extend(inner.iter().cloned());
+                if after_arrow && !matches!(it.peek(), Some(Tok::Punct(',', _))) {
+                    out.push(Tok::Punct(',', false));
+                }
+                continue;
+            }
+        }
+        // A parenthesised list after a callee (`f (`, `m ! (`, `x . f (`, `g :: < T > (`) is
+        // arguments, where a trailing comma means nothing; elsewhere `(a ,)` is a 1-tuple.
+        if let Tok::Group('(', inner) = &t {
+            let callee = match out.last() {
+                Some(Tok::Word(w)) => {
+                    !KEYWORDS.contains(&w.as_str()) && !w.starts_with(|c: char| c.is_ascii_digit() || c == '"')
+                }
+                Some(Tok::Group(d, _)) => *d == '(' || *d == '[',
+                Some(Tok::Punct('!', _)) => true,
+                Some(Tok::Punct('>', _)) => !matches!(out.as_slice(), [.., Tok::Punct('-', true), Tok::Punct('>', _)]),
+                _ => false,
+            };
+            if callee && matches!(inner.last(), Some(Tok::Punct(',', _))) {
+                let mut inner = inner.clone();
+                inner.pop();
+                out.push(Tok::Group('(', inner));
+                continue;
+            }
+        }
+        out.push(t);
+    }
+    let commas = out.iter().filter(|x| matches!(x, Tok::Punct(',', _))).count();
+    let trailing = matches!(out.last(), Some(Tok::Punct(',', _)));
+    if trailing && (delimiter == '[' || delimiter == '{' || commas >= 2) {
+        out.pop();
+    }
+    // `{ … return x ; }` is `{ … return x }`.
+    if delimiter == '{' && matches!(out.last(), Some(Tok::Punct(';', _))) {
+        let body = &out[..out.len() - 1];
+        let jump =
+            body.iter().rposition(|x| matches!(x, Tok::Word(w) if w == "return" || w == "break" || w == "continue"));
+        if let Some(r) = jump
+            && !body[r..].iter().any(|x| matches!(x, Tok::Punct(';', _)))
+            && (r == 0 || matches!(body[r - 1], Tok::Punct(';', _) | Tok::Group('{', _)))
+        {
+            out.pop();
+        }
+    }
+    // A trailing comma of a generic argument list: `< A , B , >` is `< A , B >`.
+    let mut k = 0;
+    while k + 1 < out.len() {
+        if matches!(out[k], Tok::Punct(',', _)) && matches!(out[k + 1], Tok::Punct('>', _)) {
+            out.remove(k);
+        } else {
+            k += 1;
+        }
+    }
+    out
+}
+
+/// Writes `tokens` one space apart (a punctuation mark joint with the next one without: `::`,
+/// `->`; jointness before anything but punctuation is whitespace, and `rustfmt` changes it).
+fn write(tokens: &[Tok], out: &mut String) {
+    for (k, t) in tokens.iter().enumerate() {
+        match t {
+            Tok::Punct(c, joint) => {
+                out.push(*c);
+                if !(*joint && matches!(tokens.get(k + 1), Some(Tok::Punct(..)))) {
                     out.push(' ');
                 }
             }
-            TokenTree::Group(g) => {
-                let (open, close) = match g.delimiter() {
-                    Delimiter::Parenthesis => ("(", ")"),
-                    Delimiter::Brace => ("{", "}"),
-                    Delimiter::Bracket => ("[", "]"),
-                    Delimiter::None => ("", ""),
+            Tok::Word(w) => {
+                out.push_str(w);
+                out.push(' ');
+            }
+            Tok::Group(open, inner) => {
+                let close = match open {
+                    '(' => ')',
+                    '[' => ']',
+                    '{' => '}',
+                    _ => ' ',
                 };
-                out.push_str(open);
+                out.push(*open);
                 out.push(' ');
-                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-                write_tokens(&inner, out);
-                out.push_str(close);
-                out.push(' ');
-            }
-            TokenTree::Ident(i) => {
-                out.push_str(&i.to_string());
-                out.push(' ');
-            }
-            TokenTree::Literal(l) => {
-                out.push_str(&l.to_string());
+                write(inner, out);
+                out.push(close);
                 out.push(' ');
             }
         }
-        k += 1;
     }
 }
