@@ -6,9 +6,9 @@
 use std::panic::catch_unwind;
 
 use attnlab_core::{ConfigError, Range1};
-use attnlab_markov::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, SgdConfig};
 use attnlab_markov::canonical::CanonicalPoint;
 use attnlab_markov::sgd::SgdRun;
+use attnlab_markov::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, SgdConfig};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
@@ -38,7 +38,10 @@ fn open01(x: f64) -> bool {
 }
 
 /// Checks the outcome: `expect` is the first bad field (None if all valid).
-fn check<T: std::fmt::Debug>(r: std::thread::Result<Result<T, ConfigError>>, expect: Option<&str>) -> Result<(), TestCaseError> {
+fn check<T: std::fmt::Debug>(
+    r: std::thread::Result<Result<T, ConfigError>>,
+    expect: Option<&str>,
+) -> Result<(), TestCaseError> {
     let r = r.map_err(|_| TestCaseError::fail("constructor panicked"))?;
     match (r, expect) {
         (Ok(_), None) => Ok(()),

@@ -7,7 +7,9 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use attnlab_core::seeded_rng;
-use attnlab_exchangeable::attention::{Rbf, cme_attention, nadaraya_watson, softmax_attention, softmax_attention_scalar};
+use attnlab_exchangeable::attention::{
+    Rbf, cme_attention, nadaraya_watson, softmax_attention, softmax_attention_scalar,
+};
 use attnlab_exchangeable::fit::{bootstrap_slope, loglog, rms_of};
 use attnlab_exchangeable::model::{M1Sequence, M2, ValueOption, sample_uniform_circle};
 use attnlab_exchangeable::theory::{M2Posterior, PosteriorGrid};
@@ -21,7 +23,9 @@ use rand_distr::{Distribution, StandardNormal};
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/exchangeable_theorems.txt"))),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/exchangeable_theorems.txt",
+        ))),
         ..ProptestConfig::default()
     }
 }
@@ -155,8 +159,17 @@ fn bootstrap_ci_has_nominal_coverage() {
     let trials = 200;
     for t in 0..trials {
         let mut rng = seeded_rng(1000 + t);
-        let errs: Vec<Vec<f64>> =
-            x.iter().map(|v| (0..100).map(|_| { let e: f64 = StandardNormal.sample(&mut rng); v.powf(-0.5) * e }).collect()).collect();
+        let errs: Vec<Vec<f64>> = x
+            .iter()
+            .map(|v| {
+                (0..100)
+                    .map(|_| {
+                        let e: f64 = StandardNormal.sample(&mut rng);
+                        v.powf(-0.5) * e
+                    })
+                    .collect()
+            })
+            .collect();
         let fit = bootstrap_slope(&x, &[100; 6], 300, 77 + t, false, |g, idx| rms_of(&errs[g], idx));
         if fit.ci[0] <= -0.5 && -0.5 <= fit.ci[1] {
             covered += 1;

@@ -4,7 +4,9 @@
 //! Monte Carlo.
 
 use attnlab_core::seeded_rng;
-use attnlab_icar::diagonal::{Case, Diagonal, Params, fit_restarts, loss, mc_row_loss, optimum, row_loss_grad, unitary_code_row_loss};
+use attnlab_icar::diagonal::{
+    Case, Diagonal, Params, fit_restarts, loss, mc_row_loss, optimum, row_loss_grad, unitary_code_row_loss,
+};
 use attnlab_icar::gd::{Augmented, gd_predict};
 use attnlab_icar::head::AugHead;
 use proptest::prelude::*;

@@ -4,10 +4,10 @@
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use attnlab_markov::{BinaryChain, FlowConfig};
 use attnlab_markov::canonical::{Basin, Canonical, W_CRIT, c_of};
 use attnlab_markov::chain::ChainTheory;
 use attnlab_markov::flow::{Endpoint, gradient_flow};
+use attnlab_markov::{BinaryChain, FlowConfig};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 

@@ -14,7 +14,9 @@ fn main() {
     let root = here.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_else(|| here.clone());
     println!("cargo:rerun-if-changed={}", root.join("crates").display());
     println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
-    let mut code = String::from("/// (paper or unit, hash of the code its experiments run), from `build/source_hash.rs`.\npub(crate) const SOURCE_HASHES: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// (paper or unit, hash of the code its experiments run), from `build/source_hash.rs`.\npub(crate) const SOURCE_HASHES: &[(&str, &str)] = &[\n",
+    );
     let papers = source_hash::papers(&root).into_iter().map(|p| (source_hash::inputs(&root, &p), p));
     let units = source_hash::UNITS.iter().map(|u| (source_hash::unit_inputs(&root, u.name), u.name.to_string()));
     for (inputs, paper) in papers.chain(units) {

@@ -176,7 +176,23 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<()> {
     match Cli::parse().task {
-        Command::Figures { fast, quick, only, force, out, list, plan, json, jobs, cache, from_cache, slurm, partition, time, cpus_per_task } => {
+        Command::Figures {
+            fast,
+            quick,
+            only,
+            force,
+            out,
+            list,
+            plan,
+            json,
+            jobs,
+            cache,
+            from_cache,
+            slurm,
+            partition,
+            time,
+            cpus_per_task,
+        } => {
             if list {
                 for s in attnlab_figures::registry() {
                     println!("{:<32} {}", s.id, s.title);
@@ -209,11 +225,7 @@ fn run() -> anyhow::Result<()> {
             if let Some(dir) = slurm {
                 return write_slurm(&opts, &dir, attnlab_lab::slurm::SlurmOptions { partition, time, cpus_per_task });
             }
-            eprintln!(
-                "attnlab figures: {} mode → {}",
-                opts.mode.name(),
-                opts.out_dir.display()
-            );
+            eprintln!("attnlab figures: {} mode → {}", opts.mode.name(), opts.out_dir.display());
             let summary = attnlab_figures::run(&opts).context("figures failed")?;
             eprintln!(
                 "done in {:.1} s: {} figure(s), {} — report: {}",
@@ -258,18 +270,31 @@ fn run() -> anyhow::Result<()> {
             if !child {
                 // candle and rayon read the thread count at start-up: measure in a child process.
                 let mut cmd = std::process::Command::new(std::env::current_exe().context("own path")?);
-                cmd.args(["bench", what.as_str(), "--child", "--threads", &threads.to_string(), "--steps", &steps.to_string()]);
+                cmd.args([
+                    "bench",
+                    what.as_str(),
+                    "--child",
+                    "--threads",
+                    &threads.to_string(),
+                    "--steps",
+                    &steps.to_string(),
+                ]);
                 if no_full_run {
                     cmd.arg("--no-full-run");
                 }
                 if json {
                     cmd.arg("--json");
                 }
-                let status = cmd.env("RAYON_NUM_THREADS", threads.to_string()).status().context("starting the benchmark")?;
+                let status =
+                    cmd.env("RAYON_NUM_THREADS", threads.to_string()).status().context("starting the benchmark")?;
                 anyhow::ensure!(status.success(), "benchmark failed");
                 return Ok(());
             }
-            if what == "icar" { bench_icar(threads, steps, no_full_run, json) } else { bench_markov(threads, steps, no_full_run, json) }
+            if what == "icar" {
+                bench_icar(threads, steps, no_full_run, json)
+            } else {
+                bench_markov(threads, steps, no_full_run, json)
+            }
         }
     }
 }
@@ -344,14 +369,26 @@ fn rekey(opts: &Options, plan_only: bool) -> anyhow::Result<()> {
                     format!(
                         "; fields the new code no longer writes, dropped: {}{}",
                         o.dropped.join(", "),
-                        if o.rederived.is_empty() { String::new() } else { format!(" ({} derived by the claims now, equal to the stored values)", o.rederived.join(", ")) }
+                        if o.rederived.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " ({} derived by the claims now, equal to the stored values)",
+                                o.rederived.join(", ")
+                            )
+                        }
                     )
                 },
                 o.aliased,
                 o.to
             );
         } else {
-            eprintln!("{}: NOT carried over — {} difference(s), {} failure(s); every task reruns:", o.unit, o.differences.len(), o.failures.len());
+            eprintln!(
+                "{}: NOT carried over — {} difference(s), {} failure(s); every task reruns:",
+                o.unit,
+                o.differences.len(),
+                o.failures.len()
+            );
             for d in o.differences.iter().chain(&o.failures).take(20) {
                 eprintln!("    {d}");
             }
@@ -373,7 +410,11 @@ fn print_plan(opts: &Options, json: bool) -> anyhow::Result<()> {
         }
         return print_out(&text);
     }
-    let _ = writeln!(text, "{:>5}  {:<30} {:<26} {:>6}  {:<12} {:>9}  {:<6}  config", "index", "figure", "experiment", "seed", "key", "est. s", "cached");
+    let _ = writeln!(
+        text,
+        "{:>5}  {:<30} {:<26} {:>6}  {:<12} {:>9}  {:<6}  config",
+        "index", "figure", "experiment", "seed", "key", "est. s", "cached"
+    );
     for (i, t) in tasks.iter().enumerate() {
         let figure = match t.figures.as_slice() {
             [one] => one.clone(),
@@ -433,7 +474,8 @@ fn config_summary(c: &serde_json::Value) -> String {
     if c.get("seq_len").is_none() || c.get("arch").is_none() {
         return "(see --plan --json)".into();
     }
-    let mut parts: Vec<String> = keys.iter().filter_map(|k| c.get(*k).filter(|v| !v.is_null()).map(|v| format!("{k}={v}"))).collect();
+    let mut parts: Vec<String> =
+        keys.iter().filter_map(|k| c.get(*k).filter(|v| !v.is_null()).map(|v| format!("{k}={v}"))).collect();
     if let Some(data) = c.get("data") {
         parts.push(format!("data={data}"));
     }
@@ -452,7 +494,8 @@ fn write_slurm(opts: &Options, dir: &std::path::Path, slurm: attnlab_lab::slurm:
     let cache = abs(&opts.cache_dir)?;
     let out = abs(&opts.out_dir)?;
     let tasks_file = abs(dir)? + "/tasks.jsonl";
-    let mut last = vec![me.clone(), "figures".into(), "--from-cache".into(), "--cache".into(), cache.clone(), "--out".into(), out];
+    let mut last =
+        vec![me.clone(), "figures".into(), "--from-cache".into(), "--cache".into(), cache.clone(), "--out".into(), out];
     match opts.mode {
         Mode::Fast => last.push("--fast".into()),
         Mode::Quick => last.push("--quick".into()),
@@ -542,11 +585,24 @@ fn bench_markov(threads: usize, steps: usize, no_full_run: bool, json: bool) -> 
     if json {
         println!("{v}");
     } else {
-        println!("markov step, B {} N {} d {} L {} tied, AdamW, {threads} thread(s), kernel {}", cfg.batch, cfg.seq_len, cfg.d, cfg.layers, attnlab_kernels::code_path());
+        println!(
+            "markov step, B {} N {} d {} L {} tied, AdamW, {threads} thread(s), kernel {}",
+            cfg.batch,
+            cfg.seq_len,
+            cfg.d,
+            cfg.layers,
+            attnlab_kernels::code_path()
+        );
         println!("  model step only : {:8.2} ms/step  {:>10.0} tokens/s", model.ms_per_step, model.tokens_per_s);
-        println!("  with data       : {:8.2} ms/step  {:>10.0} tokens/s", with_data.ms_per_step, with_data.tokens_per_s);
+        println!(
+            "  with data       : {:8.2} ms/step  {:>10.0} tokens/s",
+            with_data.ms_per_step, with_data.tokens_per_s
+        );
         if let Some(s) = full_run_s {
-            println!("  full default run: {s:8.2} s ({} iterations, evaluation every {} on {} batches)", cfg.iters, cfg.eval_every, cfg.eval_batches);
+            println!(
+                "  full default run: {s:8.2} s ({} iterations, evaluation every {} on {} batches)",
+                cfg.iters, cfg.eval_every, cfg.eval_batches
+            );
         }
     }
     Ok(())

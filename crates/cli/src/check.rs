@@ -66,11 +66,13 @@ pub fn read_results(dir: &Path) -> anyhow::Result<Vec<Judgement>> {
     let mut all = Vec::new();
     for f in &files {
         let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", f.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", f.display()))?;
         if v.get("judgements").is_none() {
             continue;
         }
-        let r: ResultFile = serde_json::from_value(v).with_context(|| format!("{}: judgements in an unknown format", f.display()))?;
+        let r: ResultFile =
+            serde_json::from_value(v).with_context(|| format!("{}: judgements in an unknown format", f.display()))?;
         all.extend(r.judgements);
     }
     if all.is_empty() {
@@ -82,7 +84,9 @@ pub fn read_results(dir: &Path) -> anyhow::Result<Vec<Judgement>> {
 /// Reads a baseline file.
 pub fn read_baseline(path: &Path) -> anyhow::Result<Vec<BaselineEntry>> {
     let bytes = std::fs::read(path).with_context(|| format!("baseline {}", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("baseline {}: expected a JSON list of {{\"id\", \"kind\", \"verdict\"}}", path.display()))
+    serde_json::from_slice(&bytes).with_context(|| {
+        format!("baseline {}: expected a JSON list of {{\"id\", \"kind\", \"verdict\"}}", path.display())
+    })
 }
 
 /// The baseline entries of judged claims (what `cargo xtask figures` writes to `verdicts.json`).
@@ -97,11 +101,12 @@ pub fn differences(js: &[Judgement], baseline: &[BaselineEntry]) -> Vec<String> 
     let mut out = Vec::new();
     for j in js {
         match base.get(j.claim.id.as_str()) {
-            None => out.push(format!("{}: new claim ({} {}), not in the baseline", j.claim.id, j.claim.kind, j.verdict)),
-            Some(b) if b.verdict != j.verdict || b.kind != j.claim.kind => out.push(format!(
-                "{}: was {} {}, now {} {}",
-                j.claim.id, b.kind, b.verdict, j.claim.kind, j.verdict
-            )),
+            None => {
+                out.push(format!("{}: new claim ({} {}), not in the baseline", j.claim.id, j.claim.kind, j.verdict))
+            }
+            Some(b) if b.verdict != j.verdict || b.kind != j.claim.kind => {
+                out.push(format!("{}: was {} {}, now {} {}", j.claim.id, b.kind, b.verdict, j.claim.kind, j.verdict))
+            }
             Some(_) => {}
         }
     }

@@ -9,12 +9,12 @@ use std::time::Instant;
 
 use attnlab_comparator::Judgement;
 use attnlab_lab::exchangeable::claims;
+use attnlab_lab::exchangeable::experiments::SlopeFit;
 use attnlab_lab::exchangeable::experiments::e1::{self, E1Config};
 use attnlab_lab::exchangeable::experiments::e2::{self, E2Config};
 use attnlab_lab::exchangeable::experiments::e3::{self, E3Config};
 use attnlab_lab::exchangeable::experiments::e4::{self, E4Config};
 use attnlab_lab::exchangeable::experiments::e5::{self, E5Config};
-use attnlab_lab::exchangeable::experiments::SlopeFit;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -227,8 +227,11 @@ fn e3(a: &E3Args) -> anyhow::Result<Value> {
     cfg.cme_replicates = a.cme_replicates;
     cfg.cme_schedule_replicates = a.cme_replicates;
     let r = e3::run(&cfg, a.seed)?;
-    let argmin: Vec<Value> =
-        r.sweeps.iter().map(|s| json!({ "len": s.len, "argmin_w_grid": s.argmin_w, "argmin_w": s.argmin_w_refined })).collect();
+    let argmin: Vec<Value> = r
+        .sweeps
+        .iter()
+        .map(|s| json!({ "len": s.len, "argmin_w_grid": s.argmin_w, "argmin_w": s.argmin_w_refined }))
+        .collect();
     use claims::e3 as c;
     Ok(headline(
         json!({
@@ -249,7 +252,12 @@ fn e3(a: &E3Args) -> anyhow::Result<Value> {
 
 fn e4(a: &E4Args) -> anyhow::Result<Value> {
     at_most("train_sets", a.train_sets as u64, 100_000, REPLICATES)?;
-    at_most("test_size", a.test_size as u64, 10_000_000, "the test sequences would not fit in memory (about 80 bytes each per length)")?;
+    at_most(
+        "test_size",
+        a.test_size as u64,
+        10_000_000,
+        "the test sequences would not fit in memory (about 80 bytes each per length)",
+    )?;
     let mut cfg = E4Config::spec(a.train_sets, a.test_size, a.train_sets);
     cfg.w_star = a.w_star;
     let r = e4::run(&cfg, a.seed)?;

@@ -115,7 +115,11 @@ fn augmented(a: &AugmentedArgs) -> anyhow::Result<Value> {
     at_most("batch", a.batch as u64, 1_000_000, "a larger batch would run for days")?;
     let cfg = HeadTrain::new(s, a.steps, a.batch, 0.01, 0.1, a.eval_samples, a.seed)?;
     let t0 = std::time::Instant::now();
-    let bar = crate::progress_bar(a.steps as u64, format!("training the augmented head (d = {}, T = {})", a.d, a.t), "steps")?;
+    let bar = crate::progress_bar(
+        a.steps as u64,
+        format!("training the augmented head (d = {}, T = {})", a.d, a.t),
+        "steps",
+    )?;
     let o = train_head_with(&cfg, || bar.inc(1));
     bar.finish_and_clear();
     let e = o.eval;
@@ -160,7 +164,8 @@ fn diagonal(a: &DiagonalArgs) -> anyhow::Result<Value> {
     at_most("iters", a.iters as u64, 100_000_000, "more iterations per restart would run for days")?;
     at_most("restarts", a.restarts as u64, 100_000, "more restarts would run for days")?;
     let t0 = std::time::Instant::now();
-    let bar = crate::progress_bar((a.restarts * a.iters) as u64, format!("fitting {} restarts", a.restarts), "iterations")?;
+    let bar =
+        crate::progress_bar((a.restarts * a.iters) as u64, format!("fitting {} restarts", a.restarts), "iterations")?;
     let (best, losses) = fit_restarts_with(&m, a.restarts, a.iters, a.seed, &|| bar.inc(1));
     bar.finish_and_clear();
     let inv = invariants(&m, &best.params);

@@ -18,9 +18,11 @@ use clap::{Parser, Subcommand};
 pub(crate) fn progress_bar(len: u64, prefix: String, unit: &str) -> anyhow::Result<indicatif::ProgressBar> {
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!("{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {unit}  {{elapsed_precise}} (eta {{eta}})"))
-            .context("progress template")?
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {unit}  {{elapsed_precise}} (eta {{eta}})"
+        ))
+        .context("progress template")?
+        .progress_chars("=> "),
     );
     bar.set_prefix(prefix);
     Ok(bar)
@@ -100,7 +102,9 @@ pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
             let (task, status) = attnlab_lab::registry::run_from_file(&a.file, a.index, &a.cache)?;
             Ok((serde_json::json!({ "index": a.index, "task": task.name(), "status": status.to_string() }), a.json))
         }
-        Paper::Check(_) => anyhow::bail!("`attnlab check` prints its own table and sets its exit status: run it with `check::run`"),
+        Paper::Check(_) => {
+            anyhow::bail!("`attnlab check` prints its own table and sets its exit status: run it with `check::run`")
+        }
     }
 }
 
@@ -135,13 +139,18 @@ fn render_into(v: &serde_json::Value, indent: usize, out: &mut String) {
                     render_into(val, indent + 2, out);
                 }
                 Value::Number(n) => {
-                    let s = n.as_f64().map_or_else(|| n.to_string(), |f| if !n.is_f64() {
-                        n.to_string()
-                    } else if f != 0.0 && (f.abs() < 1e-3 || f.abs() >= 1e6) {
-                        format!("{f:.3e}")
-                    } else {
-                        format!("{f:.6}")
-                    });
+                    let s = n.as_f64().map_or_else(
+                        || n.to_string(),
+                        |f| {
+                            if !n.is_f64() {
+                                n.to_string()
+                            } else if f != 0.0 && (f.abs() < 1e-3 || f.abs() >= 1e6) {
+                                format!("{f:.3e}")
+                            } else {
+                                format!("{f:.6}")
+                            }
+                        },
+                    );
                     out.push_str(&format!("{:indent$}{k:<width$}  {s}\n", ""));
                 }
                 Value::String(s) => out.push_str(&format!("{:indent$}{k:<width$}  {s}\n", "")),

@@ -32,10 +32,16 @@ fn main() -> ExitCode {
     match attnlab_cli::execute(&cli) {
         Ok((mut value, json)) => {
             // Every result describes the build that made it.
-            if let (serde_json::Value::Object(m), serde_json::Value::Object(p)) = (&mut value, attnlab_cli::provenance()) {
+            if let (serde_json::Value::Object(m), serde_json::Value::Object(p)) =
+                (&mut value, attnlab_cli::provenance())
+            {
                 m.extend(p);
             }
-            let format = cli.format.unwrap_or(if json { attnlab_cli::format::Format::Json } else { attnlab_cli::format::Format::Table });
+            let format = cli.format.unwrap_or(if json {
+                attnlab_cli::format::Format::Json
+            } else {
+                attnlab_cli::format::Format::Table
+            });
             match attnlab_cli::format::render(&value, format) {
                 Ok(s) => print!("{s}"),
                 Err(e) => {

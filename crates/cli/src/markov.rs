@@ -3,11 +3,11 @@
 use anyhow::Context as _;
 use attnlab_core::config::rules;
 use attnlab_lab::markov::claims::canonical::sgd as sgd_claims;
-use attnlab_markov::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, SgdConfig};
 use attnlab_markov::canonical::{Canonical, c_of, separatrix_energy};
 use attnlab_markov::chain::{ChainTheory, LaggedTheory, MultiStateTheory};
 use attnlab_markov::flow::{Endpoint, gradient_flow};
 use attnlab_markov::sgd::{SgdRun, SgdSummary, run_all};
+use attnlab_markov::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, SgdConfig};
 use clap::{Args, Subcommand};
 
 use crate::limits::at_most;
@@ -311,7 +311,10 @@ fn eval(a: &EvalArgs) -> anyhow::Result<Value> {
     }
     if let (Some(p), Some(q)) = (a.p, a.q) {
         if !matches!(settings.data, Data::Binary { .. }) {
-            anyhow::bail!("invalid `p`/`q`: the weights were trained on a {} chain, not a binary one", if matches!(settings.data, Data::MultiState { .. }) { "multi-state" } else { "lagged" });
+            anyhow::bail!(
+                "invalid `p`/`q`: the weights were trained on a {} chain, not a binary one",
+                if matches!(settings.data, Data::MultiState { .. }) { "multi-state" } else { "lagged" }
+            );
         }
         settings.data = Data::binary(BinaryChain::new(p, q)?);
     }
@@ -335,7 +338,12 @@ fn eval(a: &EvalArgs) -> anyhow::Result<Value> {
 }
 
 fn theory(a: &TheoryArgs) -> anyhow::Result<Value> {
-    at_most("order", a.order.unwrap_or(1) as u64, 100_000, "the order-k chain's per-memory losses would not fit in memory")?;
+    at_most(
+        "order",
+        a.order.unwrap_or(1) as u64,
+        100_000,
+        "the order-k chain's per-memory losses would not fit in memory",
+    )?;
     let ln2 = std::f64::consts::LN_2;
     if let Some(v) = a.states {
         let chain = MultiStateChain::new(a.p, v)?;
@@ -481,12 +489,21 @@ fn settings_from_args(a: &TrainArgs) -> anyhow::Result<attnlab_trainer::TrainSet
         (None, Some(q)) => {
             let chain = BinaryChain::new(p, q)?;
             rules::at_least("order", a.order, 1)?;
-            if a.order == 1 { Data::binary(chain) } else { Data::Lagged { chain: LaggedChain::stationary(chain, a.order)? } }
+            if a.order == 1 {
+                Data::binary(chain)
+            } else {
+                Data::Lagged { chain: LaggedChain::stationary(chain, a.order)? }
+            }
         }
         (None, None) => anyhow::bail!("give --q (binary chain) or --states (V-state chain)"),
     };
     // Every field the command line sets; the caller runs the one check every config goes through.
-    Ok(TrainSettings { tying: !a.no_tying, memory: a.memory, eval_batches: a.eval_batches, ..a.shape.settings(data, a.seed) })
+    Ok(TrainSettings {
+        tying: !a.no_tying,
+        memory: a.memory,
+        eval_batches: a.eval_batches,
+        ..a.shape.settings(data, a.seed)
+    })
 }
 
 /// Bytes a training run needs, estimated: every activation of a step and its gradient kept for the
@@ -508,14 +525,29 @@ fn available_memory() -> Option<f64> {
 /// Refuses, up front and naming the field that grew most over its default, a run that would need
 /// more memory than the machine has free.
 pub fn fits_in_memory(c: &attnlab_trainer::TrainSettings) -> anyhow::Result<()> {
-    at_most("iters", c.iters as u64, 10_000_000, "the per-step loss record grows by 8 bytes a step, and 10^7 steps already take days at the reference shape")?;
-    at_most("eval_batches", c.eval_batches as u64, 100_000, "the held-out batches of one evaluation would not fit in memory")?;
+    at_most(
+        "iters",
+        c.iters as u64,
+        10_000_000,
+        "the per-step loss record grows by 8 bytes a step, and 10^7 steps already take days at the reference shape",
+    )?;
+    at_most(
+        "eval_batches",
+        c.eval_batches as u64,
+        100_000,
+        "the held-out batches of one evaluation would not fit in memory",
+    )?;
     let (Some(free), need) = (available_memory(), memory_estimate(c)) else { return Ok(()) };
     if need <= free {
         return Ok(());
     }
     let d = attnlab_trainer::TrainSettings::defaults(c.arch, c.data, c.seed);
-    let ratios = [("seq_len", c.seq_len as f64 / d.seq_len as f64), ("batch", c.batch as f64 / d.batch as f64), ("d", c.d as f64 / d.d as f64), ("layers", c.layers as f64 / d.layers as f64)];
+    let ratios = [
+        ("seq_len", c.seq_len as f64 / d.seq_len as f64),
+        ("batch", c.batch as f64 / d.batch as f64),
+        ("d", c.d as f64 / d.d as f64),
+        ("layers", c.layers as f64 / d.layers as f64),
+    ];
     let field = ratios.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map_or("seq_len", |r| r.0);
     anyhow::bail!(
         "invalid `{field}`: a run with batch {}, seq_len {}, d {}, layers {} needs about {:.1} GiB of memory (estimated), and this machine has {:.1} GiB available",
@@ -534,7 +566,8 @@ fn config_from_file(path: &std::path::Path) -> anyhow::Result<attnlab_trainer::T
     let text = std::fs::read_to_string(path).with_context(|| format!("reading --config {}", path.display()))?;
     let v: Value = serde_json::from_str(&text).with_context(|| format!("--config {} is not JSON", path.display()))?;
     let cfg = v.get("config").cloned().unwrap_or(v);
-    serde_json::from_value(cfg).with_context(|| format!("--config {}: not a valid `markov train` config", path.display()))
+    serde_json::from_value(cfg)
+        .with_context(|| format!("--config {}: not a valid `markov train` config", path.display()))
 }
 
 fn train(a: &TrainArgs) -> anyhow::Result<Value> {

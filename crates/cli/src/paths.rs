@@ -76,7 +76,8 @@ pub fn execute(cmd: &PathsCmd) -> anyhow::Result<(Value, bool)> {
 }
 
 fn theory(a: &TheoryArgs) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(&a.input).with_context(|| format!("invalid `input`: cannot read {}", a.input.display()))?;
+    let text = std::fs::read_to_string(&a.input)
+        .with_context(|| format!("invalid `input`: cannot read {}", a.input.display()))?;
     let case = Case::from_json(&text)?;
     let sol = case.solve(&SolverOptions::default())?;
     Ok(serde_json::to_value(sol)?)

@@ -88,7 +88,10 @@ pub struct SweepArgs {
 /// Grid values from `lo:hi:n` or `a,b,c`; the error names `field`.
 pub fn parse_grid(field: &str, s: &str) -> anyhow::Result<Vec<f64>> {
     let num = |t: &str| -> anyhow::Result<f64> {
-        let v: f64 = t.trim().parse().with_context(|| format!("invalid `{field}`: `{t}` is not a number (give lo:hi:n or a comma list)"))?;
+        let v: f64 = t
+            .trim()
+            .parse()
+            .with_context(|| format!("invalid `{field}`: `{t}` is not a number (give lo:hi:n or a comma list)"))?;
         anyhow::ensure!(v.is_finite(), "invalid `{field}`: {t} is not finite");
         Ok(v)
     };
@@ -96,10 +99,20 @@ pub fn parse_grid(field: &str, s: &str) -> anyhow::Result<Vec<f64>> {
     let values = match parts.as_slice() {
         [lo, hi, n] => {
             let (lo, hi) = (num(lo)?, num(hi)?);
-            let n: usize = n.trim().parse().with_context(|| format!("invalid `{field}`: the count `{n}` in lo:hi:n is not a whole number"))?;
-            anyhow::ensure!((1..=1000).contains(&n), "invalid `{field}`: the count n = {n} in lo:hi:n must be 1 to 1000");
+            let n: usize = n
+                .trim()
+                .parse()
+                .with_context(|| format!("invalid `{field}`: the count `{n}` in lo:hi:n is not a whole number"))?;
+            anyhow::ensure!(
+                (1..=1000).contains(&n),
+                "invalid `{field}`: the count n = {n} in lo:hi:n must be 1 to 1000"
+            );
             anyhow::ensure!(n == 1 || hi > lo, "invalid `{field}`: lo:hi:n needs hi > lo (got {lo}:{hi})");
-            if n == 1 { vec![lo] } else { (0..n).map(|k| lo + (hi - lo) * k as f64 / (n - 1) as f64).map(|x| (x * 1e12).round() / 1e12).collect() }
+            if n == 1 {
+                vec![lo]
+            } else {
+                (0..n).map(|k| lo + (hi - lo) * k as f64 / (n - 1) as f64).map(|x| (x * 1e12).round() / 1e12).collect()
+            }
         }
         [list] => list.split(',').map(num).collect::<anyhow::Result<Vec<f64>>>()?,
         _ => anyhow::bail!("invalid `{field}`: `{s}` is neither lo:hi:n nor a comma list"),
@@ -127,7 +140,14 @@ fn plan_runs(a: &SweepArgs) -> anyhow::Result<Plan> {
         TyingArg::Both => vec![true, false],
     };
     let n = (ps.len() * qs.len() * tyings.len()).saturating_mul(a.seeds.try_into().unwrap_or(usize::MAX));
-    anyhow::ensure!(n <= MAX_RUNS, "invalid `seeds`/grid: {} p × {} q × {} tying × {} seeds = {n} runs, more than {MAX_RUNS}", ps.len(), qs.len(), tyings.len(), a.seeds);
+    anyhow::ensure!(
+        n <= MAX_RUNS,
+        "invalid `seeds`/grid: {} p × {} q × {} tying × {} seeds = {n} runs, more than {MAX_RUNS}",
+        ps.len(),
+        qs.len(),
+        tyings.len(),
+        a.seeds
+    );
     let mut runs = Vec::with_capacity(n);
     for &tying in &tyings {
         for &p in &ps {
@@ -161,7 +181,10 @@ fn command(a: &SweepArgs, out: &Path, cache: &Path, extra: &[&str]) -> anyhow::R
         TyingArg::Untied => "untied",
         TyingArg::Both => "both",
     };
-    let mut v: Vec<String> = [me.as_str(), "markov", "sweep", "--p", &a.p, "--q", &a.q, "--tying", tying].iter().map(|s| (*s).to_string()).collect();
+    let mut v: Vec<String> = [me.as_str(), "markov", "sweep", "--p", &a.p, "--q", &a.q, "--tying", tying]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
     v.extend(a.shape.to_args());
     let mut kv = |k: &str, val: String| {
         v.push(k.to_string());
@@ -203,10 +226,20 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<Value> {
         let me = std::env::current_exe().context("own path")?.display().to_string();
         let jobs = attnlab_lab::slurm::Jobs {
             name: "attnlab-sweep".into(),
-            task_command: vec![me, "run-task".into(), tasks_file.display().to_string(), "--cache".into(), cache.display().to_string()],
+            task_command: vec![
+                me,
+                "run-task".into(),
+                tasks_file.display().to_string(),
+                "--cache".into(),
+                cache.display().to_string(),
+            ],
             final_command: command(a, &out, &cache, &["--from-cache"])?,
         };
-        let opts = attnlab_lab::slurm::SlurmOptions { partition: a.partition.clone(), time: a.time.clone(), cpus_per_task: a.cpus_per_task };
+        let opts = attnlab_lab::slurm::SlurmOptions {
+            partition: a.partition.clone(),
+            time: a.time.clone(),
+            cpus_per_task: a.cpus_per_task,
+        };
         let script = attnlab_lab::slurm::write(dir, &tasks, &jobs, &opts)?;
         return Ok(json!({
             "runs": tasks.len(),
@@ -218,13 +251,30 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<Value> {
         }));
     }
     if a.from_cache {
-        let missing: Vec<String> = tasks.iter().enumerate().filter(|(_, t)| !t.cached).map(|(i, t)| format!("task {i} (seed {}, key {})", t.seed, &t.key[..12])).collect();
-        anyhow::ensure!(missing.is_empty(), "--from-cache: {} run(s) have no stored result in {} (did they fail?): {}", missing.len(), cache_dir.display(), missing.join(", "));
+        let missing: Vec<String> = tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.cached)
+            .map(|(i, t)| format!("task {i} (seed {}, key {})", t.seed, &t.key[..12]))
+            .collect();
+        anyhow::ensure!(
+            missing.is_empty(),
+            "--from-cache: {} run(s) have no stored result in {} (did they fail?): {}",
+            missing.len(),
+            cache_dir.display(),
+            missing.join(", ")
+        );
     }
     let done = attnlab_lab::registry::execute(&lab, &tasks, jobs);
     if !done.failures.is_empty() {
-        let lines: Vec<String> = done.failures.iter().map(|f| format!("  task {}: {}: {}", f.index, f.task, f.error)).collect();
-        anyhow::bail!("{} run(s) failed (the others' results are kept in {}):\n{}", lines.len(), cache_dir.display(), lines.join("\n"));
+        let lines: Vec<String> =
+            done.failures.iter().map(|f| format!("  task {}: {}: {}", f.index, f.task, f.error)).collect();
+        anyhow::bail!(
+            "{} run(s) failed (the others' results are kept in {}):\n{}",
+            lines.len(),
+            cache_dir.display(),
+            lines.join("\n")
+        );
     }
     // Every run is cached now: read them back in plan order.
     let reading = Lab { cache: lab.cache.reading(), ..lab };
@@ -241,7 +291,8 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<Value> {
         rows.push(r);
     }
     let csv_path = a.out.join("sweep.csv");
-    attnlab_core::io::write_atomic(&csv_path, crate::format::csv_rows(&rows).as_bytes()).with_context(|| format!("writing {}", csv_path.display()))?;
+    attnlab_core::io::write_atomic(&csv_path, crate::format::csv_rows(&rows).as_bytes())
+        .with_context(|| format!("writing {}", csv_path.display()))?;
     // The phase diagram: one panel per tying.
     let per_cell = a.seeds as usize;
     let per_tying = plan.ps.len() * plan.qs.len() * per_cell;
@@ -252,7 +303,11 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<Value> {
         .map(|(t, &tying)| {
             let block = &outcomes[t * per_tying..(t + 1) * per_tying];
             let cells = (0..plan.ps.len())
-                .map(|i| (0..plan.qs.len()).map(|j| block[(i * plan.qs.len() + j) * per_cell..][..per_cell].to_vec()).collect())
+                .map(|i| {
+                    (0..plan.qs.len())
+                        .map(|j| block[(i * plan.qs.len() + j) * per_cell..][..per_cell].to_vec())
+                        .collect()
+                })
                 .collect();
             let c = &plan.runs[t * per_tying];
             attnlab_figures::markov::grid::SweepPanel {
@@ -275,7 +330,9 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<Value> {
         Ok(paths) => json!(paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()),
         Err(e) => json!(format!("not drawn: {e}")),
     };
-    let count = |name: &str| outcomes.iter().filter(|o| attnlab_lab::markov::claims::train::ending::Ending::of(o).name() == name).count();
+    let count = |name: &str| {
+        outcomes.iter().filter(|o| attnlab_lab::markov::claims::train::ending::Ending::of(o).name() == name).count()
+    };
     Ok(json!({
         "runs": outcomes.len(),
         "computed_now": done.status.iter().filter(|s| s.is_some()).count(),

@@ -22,7 +22,9 @@ fn check(results: &Path, baseline: &Path) -> Output {
 /// 0.1), one disagrees (0.9 outside it).
 fn results_folder(dir: &Path) {
     let rule = Rule::abs(0.1, "test");
-    let j = |id: &str, kind: Kind, v: f64| Judgement::new(Claim::new(id, "t", kind, "s", "§"), Some(0.5), Observation::exact(v), rule, "fig", "");
+    let j = |id: &str, kind: Kind, v: f64| {
+        Judgement::new(Claim::new(id, "t", kind, "s", "§"), Some(0.5), Observation::exact(v), rule, "fig", "")
+    };
     let file = serde_json::json!({
         "id": "fig",
         "judgements": [j("t.a", Kind::Theorem, 0.5), j("t.b", Kind::Control, 0.9)],
@@ -40,7 +42,11 @@ fn exit_status_follows_the_baseline() {
     let results = tmp.join("results");
     results_folder(&results);
     let same = tmp.join("same.json");
-    std::fs::write(&same, r#"[{"id":"t.a","kind":"theorem","verdict":"agrees"},{"id":"t.b","kind":"control","verdict":"disagrees"}]"#).unwrap();
+    std::fs::write(
+        &same,
+        r#"[{"id":"t.a","kind":"theorem","verdict":"agrees"},{"id":"t.b","kind":"control","verdict":"disagrees"}]"#,
+    )
+    .unwrap();
     let out = check(&results, &same);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let table = String::from_utf8_lossy(&out.stdout);
@@ -48,7 +54,11 @@ fn exit_status_follows_the_baseline() {
 
     // t.b's verdict changed: exit 1, naming it (and only it).
     let changed = tmp.join("changed.json");
-    std::fs::write(&changed, r#"[{"id":"t.a","kind":"theorem","verdict":"agrees"},{"id":"t.b","kind":"control","verdict":"agrees"}]"#).unwrap();
+    std::fs::write(
+        &changed,
+        r#"[{"id":"t.a","kind":"theorem","verdict":"agrees"},{"id":"t.b","kind":"control","verdict":"agrees"}]"#,
+    )
+    .unwrap();
     let out = check(&results, &changed);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);

@@ -97,7 +97,13 @@ fn sgd_small_init_lands_where_theory_says() {
 
 #[test]
 fn every_command_has_help() {
-    for args in [&["--help"][..], &["markov", "--help"], &["markov", "theory", "--help"], &["markov", "canonical", "--help"], &["markov", "sgd", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["markov", "--help"],
+        &["markov", "theory", "--help"],
+        &["markov", "canonical", "--help"],
+        &["markov", "sgd", "--help"],
+    ] {
         let out = attnlab(args);
         assert!(out.status.success(), "{args:?}");
         let text = String::from_utf8_lossy(&out.stdout);
@@ -109,8 +115,32 @@ fn every_command_has_help() {
 
 #[test]
 fn train_reports_the_required_fields_and_rejects_bad_input() {
-    let v = json(&["markov", "train", "--p", "0.7", "--q", "0.6", "--model", "theory", "--seq-len", "32", "--iters", "30", "--json"]);
-    for key in ["final_loss", "final_loss_se", "entropy_rate", "unigram_loss", "ending", "plateau_iters", "p1_given_0", "p1_given_1", "wall_s"] {
+    let v = json(&[
+        "markov",
+        "train",
+        "--p",
+        "0.7",
+        "--q",
+        "0.6",
+        "--model",
+        "theory",
+        "--seq-len",
+        "32",
+        "--iters",
+        "30",
+        "--json",
+    ]);
+    for key in [
+        "final_loss",
+        "final_loss_se",
+        "entropy_rate",
+        "unigram_loss",
+        "ending",
+        "plateau_iters",
+        "p1_given_0",
+        "p1_given_1",
+        "wall_s",
+    ] {
         assert!(v.get(key).is_some(), "missing `{key}` in {v}");
     }
     assert!((v["entropy_rate"].as_f64().unwrap() - 0.6443).abs() < 1e-3);
@@ -149,7 +179,20 @@ fn flat_formats_for_tables() {
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[0].starts_with("chain,p,q,"), "{}", lines[0]);
     assert!(lines[0].contains("attnlab_version") && lines[0].contains("cargo_lock_sha256"), "{}", lines[0]);
-    let out = attnlab(&["markov", "train", "--p", "0.5", "--q", "0.8", "--iters", "20", "--seq-len", "32", "--format", "jsonl"]);
+    let out = attnlab(&[
+        "markov",
+        "train",
+        "--p",
+        "0.5",
+        "--q",
+        "0.8",
+        "--iters",
+        "20",
+        "--seq-len",
+        "32",
+        "--format",
+        "jsonl",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().count(), 1);
@@ -170,7 +213,25 @@ fn saved_weights_give_back_the_final_loss() {
     let file = dir.join("w.safetensors");
     let f = file.to_str().unwrap();
     for model in ["gpt", "theory"] {
-        let trained = json(&["markov", "train", "--p", "0.5", "--q", "0.8", "--model", model, "--iters", "30", "--seq-len", "32", "--seed", "7", "--save-weights", f, "--json"]);
+        let trained = json(&[
+            "markov",
+            "train",
+            "--p",
+            "0.5",
+            "--q",
+            "0.8",
+            "--model",
+            model,
+            "--iters",
+            "30",
+            "--seq-len",
+            "32",
+            "--seed",
+            "7",
+            "--save-weights",
+            f,
+            "--json",
+        ]);
         // The file has the permissions of any file created here (the safetensors writer alone
         // left it 0600).
         #[cfg(unix)]
@@ -182,7 +243,11 @@ fn saved_weights_give_back_the_final_loss() {
             assert_eq!(mode(&file), mode(&plain), "{model}: weights file mode {:o}", mode(&file));
         }
         let evaluated = json(&["markov", "eval", "--weights", f, "--json"]);
-        assert_eq!(evaluated["final_loss"].as_f64(), trained["final_loss"].as_f64(), "{model}: {evaluated} vs {trained}");
+        assert_eq!(
+            evaluated["final_loss"].as_f64(),
+            trained["final_loss"].as_f64(),
+            "{model}: {evaluated} vs {trained}"
+        );
         assert_eq!(evaluated["p1_given_0"].as_f64(), trained["p1_given_0"].as_f64(), "{model}");
         assert_eq!(evaluated["config"]["seq_len"], 32);
         // Other held-out batches give another (close) number.
@@ -202,7 +267,25 @@ fn a_run_repeats_from_its_own_output() {
     let dir = std::env::temp_dir().join(format!("attnlab-replay-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("run.json");
-    let first = attnlab(&["markov", "train", "--p", "0.2", "--q", "0.3", "--model", "theory", "--iters", "25", "--seq-len", "32", "--seed", "3", "--lr", "0.004", "--json"]);
+    let first = attnlab(&[
+        "markov",
+        "train",
+        "--p",
+        "0.2",
+        "--q",
+        "0.3",
+        "--model",
+        "theory",
+        "--iters",
+        "25",
+        "--seq-len",
+        "32",
+        "--seed",
+        "3",
+        "--lr",
+        "0.004",
+        "--json",
+    ]);
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     std::fs::write(&file, &first.stdout).unwrap();
     let first: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
@@ -251,7 +334,9 @@ fn extreme_values_answer_or_name_the_field() {
             let err = String::from_utf8_lossy(&out.stderr);
             match out.status.code() {
                 Some(0) => {}
-                Some(2) => assert!(err.contains('`') || err.contains("--"), "{args:?}: exit 2 without naming the field: {err}"),
+                Some(2) => {
+                    assert!(err.contains('`') || err.contains("--"), "{args:?}: exit 2 without naming the field: {err}")
+                }
                 other => panic!("{args:?}: exit {other:?}: {err}"),
             }
             assert!(!err.contains("panicked"), "{args:?}: {err}");
@@ -267,7 +352,21 @@ fn huge_sizes_are_refused_with_the_memory_estimate() {
         (&["markov", "train", "--p", "0.5", "--q", "0.8", "--seq-len", "1000000000000", "--iters", "1"], "`seq_len`"),
         (&["markov", "train", "--p", "0.5", "--q", "0.8", "--batch", "1000000000000", "--iters", "1"], "`batch`"),
         (&["markov", "train", "--p", "0.5", "--q", "0.8", "--d", "1000000000000", "--iters", "1"], "`d`"),
-        (&["markov", "sweep", "--p", "0.5", "--q", "0.5", "--seq-len", "1000000000000", "--out", "/nonexistent/never-written"], "`seq_len`"),
+        (
+            &[
+                "markov",
+                "sweep",
+                "--p",
+                "0.5",
+                "--q",
+                "0.5",
+                "--seq-len",
+                "1000000000000",
+                "--out",
+                "/nonexistent/never-written",
+            ],
+            "`seq_len`",
+        ),
     ];
     for (args, field) in cases {
         let out = attnlab(args);

@@ -38,7 +38,17 @@ fn every_experiment_reports_slope_and_ci() {
     let v = json(&["exchangeable", "e2", "--replicates", "8", "--json"]);
     assert_slope_keys(&v, "e2");
     assert_eq!(v["curves"].as_array().unwrap().len(), 3);
-    let v = json(&["exchangeable", "e3", "--replicates", "20", "--schedule-replicates", "20", "--cme-replicates", "4", "--json"]);
+    let v = json(&[
+        "exchangeable",
+        "e3",
+        "--replicates",
+        "20",
+        "--schedule-replicates",
+        "20",
+        "--cme-replicates",
+        "4",
+        "--json",
+    ]);
     assert_slope_keys(&v, "e3");
     assert!(v["cme_nw"]["slope"].as_f64().is_some());
     assert_eq!(v["argmin_slope"]["slope_ci"].as_array().unwrap().len(), 2);

@@ -9,7 +9,21 @@ fn attnlab(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn augmented_json_has_the_required_keys() {
-    let out = attnlab(&["icar", "augmented", "--d", "2", "--t", "6", "--steps", "300", "--batch", "64", "--eval-samples", "2000", "--json"]);
+    let out = attnlab(&[
+        "icar",
+        "augmented",
+        "--d",
+        "2",
+        "--t",
+        "6",
+        "--steps",
+        "300",
+        "--batch",
+        "64",
+        "--eval-samples",
+        "2000",
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     for k in ["eta_star", "loss_star", "trained_loss", "trained_loss_se", "effective_eta", "verdict"] {
@@ -20,7 +34,23 @@ fn augmented_json_has_the_required_keys() {
 
 #[test]
 fn diagonal_json_has_the_required_keys() {
-    let out = attnlab(&["icar", "diagonal", "--case", "unitary", "--d", "4", "--heads", "2", "--t", "6", "--iters", "2000", "--restarts", "2", "--json"]);
+    let out = attnlab(&[
+        "icar",
+        "diagonal",
+        "--case",
+        "unitary",
+        "--d",
+        "4",
+        "--heads",
+        "2",
+        "--t",
+        "6",
+        "--iters",
+        "2000",
+        "--restarts",
+        "2",
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     for k in ["loss_floor_theory", "trained_loss_per_row", "c_times_p", "pe_ratio", "verdict"] {

@@ -18,7 +18,22 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
-const GRID: [&str; 14] = ["markov", "sweep", "--model", "theory", "--p", "0.2:0.8:2", "--q", "0.3,0.9", "--seeds", "2", "--seq-len", "16", "--iters", "20"];
+const GRID: [&str; 14] = [
+    "markov",
+    "sweep",
+    "--model",
+    "theory",
+    "--p",
+    "0.2:0.8:2",
+    "--q",
+    "0.3,0.9",
+    "--seeds",
+    "2",
+    "--seq-len",
+    "16",
+    "--iters",
+    "20",
+];
 
 fn sweep(out: &Path, extra: &[&str]) -> serde_json::Value {
     let mut args: Vec<&str> = GRID.to_vec();
@@ -39,7 +54,18 @@ fn a_sweep_writes_one_row_per_run_and_reuses_them() {
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    for key in ["p", "q", "seed", "tying", "final_loss", "entropy_rate", "unigram_loss", "ending", "plateau_iters", "p1_given_0"] {
+    for key in [
+        "p",
+        "q",
+        "seed",
+        "tying",
+        "final_loss",
+        "entropy_rate",
+        "unigram_loss",
+        "ending",
+        "plateau_iters",
+        "p1_given_0",
+    ] {
         assert!(header.contains(&key), "sweep.csv lacks column {key}: {header:?}");
     }
     assert!(!header.contains(&"wall_s"), "wall time would make two runs of one sweep differ");
@@ -77,13 +103,31 @@ fn slurm_mode_writes_tasks_and_a_script_and_run_task_runs_one() {
     let tasks = std::fs::read_to_string(job.join("tasks.jsonl")).unwrap();
     assert_eq!(tasks.lines().count(), 8);
     let script = std::fs::read_to_string(job.join("submit.sh")).unwrap();
-    for part in ["sbatch --parsable", "--array=0-7", "--partition=debug", "--time=00:10:00", "--dependency=afterok:$array", "run-task", "--from-cache"] {
+    for part in [
+        "sbatch --parsable",
+        "--array=0-7",
+        "--partition=debug",
+        "--time=00:10:00",
+        "--dependency=afterok:$array",
+        "run-task",
+        "--from-cache",
+    ] {
         assert!(script.contains(part), "submit.sh lacks {part}:\n{script}");
     }
     assert!(!out.join("sweep.csv").exists(), "--slurm must not run the sweep here");
     // One array task's work, by hand: task 3 into the shared cache; a second time it is a cache hit.
     let cache = out.join(".cache");
-    let run = |i: &str| attnlab(&["run-task", job.join("tasks.jsonl").to_str().unwrap(), "--index", i, "--cache", cache.to_str().unwrap(), "--json"]);
+    let run = |i: &str| {
+        attnlab(&[
+            "run-task",
+            job.join("tasks.jsonl").to_str().unwrap(),
+            "--index",
+            i,
+            "--cache",
+            cache.to_str().unwrap(),
+            "--json",
+        ])
+    };
     let o = run("3");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -98,7 +142,11 @@ fn slurm_mode_writes_tasks_and_a_script_and_run_task_runs_one() {
     // --from-cache with 7 runs missing fails naming them.
     let o = attnlab(&[&GRID[..], &["--out", out.to_str().unwrap(), "--from-cache"]].concat());
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("7 run(s) have no stored result"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("7 run(s) have no stored result"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }
 
@@ -106,7 +154,14 @@ fn slurm_mode_writes_tasks_and_a_script_and_run_task_runs_one() {
 fn bad_grids_name_the_field() {
     let out = tmp("bad");
     let out_s = out.to_str().unwrap();
-    for (p, q, field) in [("1.3", "0.5", "`p`"), ("0.1:0.9:0", "0.5", "`p`"), ("0.5", "abc", "`q`"), ("0.9:0.1:3", "0.5", "`p`"), ("0.5", "0.3,0.2", "`q`"), ("NaN", "0.5", "`p`")] {
+    for (p, q, field) in [
+        ("1.3", "0.5", "`p`"),
+        ("0.1:0.9:0", "0.5", "`p`"),
+        ("0.5", "abc", "`q`"),
+        ("0.9:0.1:3", "0.5", "`p`"),
+        ("0.5", "0.3,0.2", "`q`"),
+        ("NaN", "0.5", "`p`"),
+    ] {
         let o = attnlab(&["markov", "sweep", "--p", p, "--q", q, "--out", out_s]);
         assert_eq!(o.status.code(), Some(2), "--p {p} --q {q}");
         let err = String::from_utf8_lossy(&o.stderr);
@@ -123,7 +178,24 @@ fn bad_grids_name_the_field() {
 #[test]
 fn a_sweep_killed_mid_run_resumes_from_whole_results_only() {
     // Runs long enough (≈ 0.2 s each, one at a time) for the kills to land mid-run.
-    let grid = ["markov", "sweep", "--model", "theory", "--p", "0.2:0.8:2", "--q", "0.3,0.9", "--seeds", "2", "--seq-len", "64", "--iters", "200", "--jobs", "1"];
+    let grid = [
+        "markov",
+        "sweep",
+        "--model",
+        "theory",
+        "--p",
+        "0.2:0.8:2",
+        "--q",
+        "0.3,0.9",
+        "--seeds",
+        "2",
+        "--seq-len",
+        "64",
+        "--iters",
+        "200",
+        "--jobs",
+        "1",
+    ];
     let run = |out: &Path| {
         let o = attnlab(&[&grid[..], &["--out", out.to_str().unwrap(), "--json"]].concat());
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -135,7 +207,14 @@ fn a_sweep_killed_mid_run_resumes_from_whole_results_only() {
     // The same sweep, SIGKILLed three times while it computes, then finished.
     let out = tmp("kill");
     let cache = out.join(".cache");
-    let stored = || std::fs::read_dir(&cache).into_iter().flatten().flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".json")).count();
+    let stored = || {
+        std::fs::read_dir(&cache)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            .count()
+    };
     for wait_ms in [300, 300, 300] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_attnlab"))
             .args([&grid[..], &["--out", out.to_str().unwrap()]].concat())
@@ -150,7 +229,8 @@ fn a_sweep_killed_mid_run_resumes_from_whole_results_only() {
         for e in std::fs::read_dir(&cache).into_iter().flatten().flatten() {
             let name = e.file_name().into_string().unwrap();
             if name.ends_with(".json") {
-                let v: serde_json::Value = serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap_or_else(|err| panic!("half-written {name}: {err}"));
+                let v: serde_json::Value = serde_json::from_slice(&std::fs::read(e.path()).unwrap())
+                    .unwrap_or_else(|err| panic!("half-written {name}: {err}"));
                 assert!(v.get("result").is_some(), "{name}");
             }
         }
@@ -159,7 +239,11 @@ fn a_sweep_killed_mid_run_resumes_from_whole_results_only() {
     assert!(before < 8, "the kills came too late to interrupt anything ({before} of 8 runs stored)");
     let done = run(&out);
     assert_eq!(done["reused"], before, "every whole result is reused");
-    assert_eq!(std::fs::read_to_string(out.join("sweep.csv")).unwrap(), reference, "the resumed sweep differs from the uninterrupted one");
+    assert_eq!(
+        std::fs::read_to_string(out.join("sweep.csv")).unwrap(),
+        reference,
+        "the resumed sweep differs from the uninterrupted one"
+    );
     std::fs::remove_dir_all(&out).unwrap();
     std::fs::remove_dir_all(&whole).unwrap();
 }

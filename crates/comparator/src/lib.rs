@@ -151,7 +151,13 @@ impl Observation {
     /// from n points has df = n − 2): value ± t_{0.975, df}·se.
     pub fn t(value: f64, se: f64, df: usize, n: usize) -> Self {
         // No degrees of freedom: no spread can be estimated, whatever se says.
-        let half = if df == 0 { f64::INFINITY } else if se == 0.0 { 0.0 } else { t95(df) * se };
+        let half = if df == 0 {
+            f64::INFINITY
+        } else if se == 0.0 {
+            0.0
+        } else {
+            t95(df) * se
+        };
         Self { value, se: Some(se), n, interval: [value - half, value + half], method: Method::T }
     }
 
@@ -312,7 +318,14 @@ pub struct Judgement {
 impl Judgement {
     /// Judges `observed` for `claim` by the pre-registered `rule` around `predicted` (the theory's
     /// value, or None for a qualitative claim judged by a `Within` rule).
-    pub fn new(claim: Claim, predicted: Option<f64>, observed: Observation, rule: Rule, figure: &str, unit: &str) -> Self {
+    pub fn new(
+        claim: Claim,
+        predicted: Option<f64>,
+        observed: Observation,
+        rule: Rule,
+        figure: &str,
+        unit: &str,
+    ) -> Self {
         let pass_interval = rule.tolerance.pass_interval(predicted);
         let verdict = judge_interval(observed.interval, pass_interval);
         let excludes_predicted = observed.method != Method::Exact
@@ -404,8 +417,14 @@ mod tests {
     fn exact_values_agree_iff_inside() {
         let r = Rule::abs(0.1, "test");
         assert_eq!(Judgement::new(claim(), Some(1.0), Observation::exact(1.1), r, "f", "").verdict, Verdict::Agrees);
-        assert_eq!(Judgement::new(claim(), Some(1.0), Observation::exact(1.1000001), r, "f", "").verdict, Verdict::Disagrees);
-        assert_eq!(Judgement::new(claim(), Some(1.0), Observation::exact(f64::NAN), r, "f", "").verdict, Verdict::Inconclusive);
+        assert_eq!(
+            Judgement::new(claim(), Some(1.0), Observation::exact(1.1000001), r, "f", "").verdict,
+            Verdict::Disagrees
+        );
+        assert_eq!(
+            Judgement::new(claim(), Some(1.0), Observation::exact(f64::NAN), r, "f", "").verdict,
+            Verdict::Inconclusive
+        );
         let j = Judgement::new(claim(), Some(2.0), Observation::exact(2.1), Rule::rel(0.05, "test"), "f", "");
         assert_eq!(j.verdict, Verdict::Agrees);
         assert!(!j.excludes_predicted, "an exact value is never flagged");
@@ -448,14 +467,28 @@ mod tests {
     #[test]
     fn flags_an_interval_that_excludes_the_theory_inside_its_band() {
         // Theory 0.25, band [0, 0.4], CI [0.096, 0.178]: agrees, but flagged.
-        let j = Judgement::new(claim(), Some(0.25), Observation::bootstrap(0.137, [0.096, 0.178], 8), Rule::within(0.0, 0.4, "t"), "f", "");
+        let j = Judgement::new(
+            claim(),
+            Some(0.25),
+            Observation::bootstrap(0.137, [0.096, 0.178], 8),
+            Rule::within(0.0, 0.4, "t"),
+            "f",
+            "",
+        );
         assert_eq!(j.verdict, Verdict::Agrees);
         assert!(j.excludes_predicted);
     }
 
     #[test]
     fn json_shape_and_round_trip() {
-        let j = Judgement::new(claim(), None, Observation::mean(attnlab_core::MeanSe::of(&[0.5])), Rule::within(0.5, f64::INFINITY, "t"), "f", "u");
+        let j = Judgement::new(
+            claim(),
+            None,
+            Observation::mean(attnlab_core::MeanSe::of(&[0.5])),
+            Rule::within(0.5, f64::INFINITY, "t"),
+            "f",
+            "u",
+        );
         let v = serde_json::to_value(&j).unwrap();
         for key in ["id", "kind", "source", "predicted", "observed", "pass_interval", "verdict"] {
             assert!(v.get(key).is_some(), "missing {key} in {v}");

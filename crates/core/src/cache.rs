@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use serde::Deserialize;
 use serde::{Serialize, de::DeserializeOwned};
-use serde::{Deserialize};
 use sha2::{Digest, Sha256};
 
 use crate::io::write_json_atomic;
@@ -152,7 +152,9 @@ impl Cache {
         match serde_json::from_slice::<ResultRecord<serde_json::Value, serde_json::Value>>(&bytes) {
             Err(e) => Entry::Damaged(format!("damaged entry, not a record ({e})")),
             Ok(rec) => match rec.checksum {
-                Some(sum) if sum != checksum(&rec.result) => Entry::Damaged("damaged entry, its result fails its checksum".into()),
+                Some(sum) if sum != checksum(&rec.result) => {
+                    Entry::Damaged("damaged entry, its result fails its checksum".into())
+                }
                 _ => Entry::Sound,
             },
         }
@@ -223,7 +225,8 @@ impl Cache {
     }
 
     fn index_path(&self, id: &str) -> PathBuf {
-        let safe: String = id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+        let safe: String =
+            id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
         self.dir.join("index").join(format!("{safe}.json"))
     }
 
@@ -282,7 +285,10 @@ impl Cache {
         let key = CacheKey::new(id, config, seed, code_version);
         let path = self.entry_path(&key);
         if self.read_only {
-            return self.read(id, config, seed, code_version).map(|rec| (rec, CacheStatus::Reused { digest: key.digest()[..12].to_string() })).map_err(E::from);
+            return self
+                .read(id, config, seed, code_version)
+                .map(|rec| (rec, CacheStatus::Reused { digest: key.digest()[..12].to_string() }))
+                .map_err(E::from);
         }
         let reason = if self.force {
             "--force".to_string()
@@ -315,14 +321,21 @@ impl Cache {
             result,
         };
         // A cache that cannot be written is not fatal: the result is still correct.
-        let written = self.store(&record).and_then(|()| if indexed { write_json_atomic(&self.index_path(id), &key) } else { Ok(()) });
+        let written = self
+            .store(&record)
+            .and_then(|()| if indexed { write_json_atomic(&self.index_path(id), &key) } else { Ok(()) });
         if let Err(e) = written {
             eprintln!("warning: could not write cache entry {}: {e}", path.display());
-        } else if let Err(e) = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<ResultRecord<C, R>>(&b).map(|_| ()).map_err(|e| e.to_string())) {
+        } else if let Err(e) = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice::<ResultRecord<C, R>>(&b).map(|_| ()).map_err(|e| e.to_string()))
+        {
             // JSON has no NaN or ∞: such a value is stored as null and the record can never be
             // read back. It is removed, so that every plan counts it as still to compute.
             let _ = std::fs::remove_file(&path);
-            eprintln!("warning: the result of {id} does not read back ({e}); not cached, it will be recomputed every run (a NaN or ∞ stored as null?)");
+            eprintln!(
+                "warning: the result of {id} does not read back ({e}); not cached, it will be recomputed every run (a NaN or ∞ stored as null?)"
+            );
         }
         Ok((record, CacheStatus::Rebuilt { reason }))
     }

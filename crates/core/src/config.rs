@@ -37,20 +37,12 @@ pub mod rules {
 
     /// `x` must be finite and strictly positive.
     pub fn positive(field: &'static str, x: f64) -> Result<f64, ConfigError> {
-        if x.is_finite() && x > 0.0 {
-            Ok(x)
-        } else {
-            Err(ConfigError::new(field, x, "must be a finite number > 0"))
-        }
+        if x.is_finite() && x > 0.0 { Ok(x) } else { Err(ConfigError::new(field, x, "must be a finite number > 0")) }
     }
 
     /// `x` must be finite and ≥ 0.
     pub fn non_negative(field: &'static str, x: f64) -> Result<f64, ConfigError> {
-        if x.is_finite() && x >= 0.0 {
-            Ok(x)
-        } else {
-            Err(ConfigError::new(field, x, "must be a finite number >= 0"))
-        }
+        if x.is_finite() && x >= 0.0 { Ok(x) } else { Err(ConfigError::new(field, x, "must be a finite number >= 0")) }
     }
 
     /// A count that must be at least `min`.

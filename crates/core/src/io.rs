@@ -67,9 +67,9 @@ mod tests {
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        let leftovers = std::fs::read_dir(&dir).unwrap().filter(|e| {
-            e.as_ref().map(|e| e.file_name().to_string_lossy().ends_with(".tmp")).unwrap_or(false)
-        });
+        let leftovers = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e.as_ref().map(|e| e.file_name().to_string_lossy().ends_with(".tmp")).unwrap_or(false));
         assert_eq!(leftovers.count(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }

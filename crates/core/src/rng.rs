@@ -1,7 +1,7 @@
 //! Seeded randomness: every random number in attnlab comes from ChaCha8 seeded by a `u64`.
 
-use rand_chacha::ChaCha8Rng;
 use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// A seed as recorded in result files.
 pub type Seed = u64;

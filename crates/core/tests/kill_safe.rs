@@ -25,7 +25,8 @@ fn payload(round: u64, file: usize) -> serde_json::Value {
 fn whole(path: &Path) -> bool {
     let Ok(bytes) = std::fs::read(path) else { return false };
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return false };
-    let data: Vec<u64> = v["data"].as_array().map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect()).unwrap_or_default();
+    let data: Vec<u64> =
+        v["data"].as_array().map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect()).unwrap_or_default();
     data.len() == 100_000 && v["sum"].as_u64() == Some(data.iter().fold(0u64, |a, x| a.wrapping_add(*x)))
 }
 

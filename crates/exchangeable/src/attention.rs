@@ -73,7 +73,13 @@ pub fn nadaraya_watson(q: Vec2, kernel: Rbf, keys: &[Vec2], values: &[f64]) -> f
 /// CME attention (spec §2): α = (G_K + λL·I)⁻¹𝔨_K(q); returns (Vᵀα, 1ᵀα). The first entry is
 /// attn^CME_λ(q); their ratio is the normalised CME, which tends to Nadaraya–Watson as λ → ∞ at the
 /// O(1/λ) rate (spec §2 "Link to softmax").
-pub fn cme_attention(q: Vec2, kernel: Rbf, lambda: f64, keys: &[Vec2], values: &[f64]) -> Result<(f64, f64), ExchError> {
+pub fn cme_attention(
+    q: Vec2,
+    kernel: Rbf,
+    lambda: f64,
+    keys: &[Vec2],
+    values: &[f64],
+) -> Result<(f64, f64), ExchError> {
     let l = keys.len();
     let mut g = vec![0.0; l * l];
     for i in 0..l {

@@ -76,7 +76,13 @@ fn resample(sizes: &[usize], paired: bool, rng: &mut impl Rng) -> Vec<Vec<usize>
 /// Bootstrap of any statistic of grouped replicates: `stat(idx)` gets, per group, the indices of the
 /// replicates to use (identity for the point estimate). Returns (point value, CI, bootstrap sd).
 /// `paired`: see [`resample`] (all sizes must then be equal).
-pub fn bootstrap(sizes: &[usize], resamples: usize, seed: u64, paired: bool, stat: impl Fn(&[Vec<usize>]) -> f64 + Sync) -> (f64, [f64; 2], f64) {
+pub fn bootstrap(
+    sizes: &[usize],
+    resamples: usize,
+    seed: u64,
+    paired: bool,
+    stat: impl Fn(&[Vec<usize>]) -> f64 + Sync,
+) -> (f64, [f64; 2], f64) {
     use rayon::prelude::*;
     let ident: Vec<Vec<usize>> = sizes.iter().map(|&n| (0..n).collect()).collect();
     let point = stat(&ident);
@@ -99,7 +105,8 @@ pub fn bootstrap_slope(
     resamples: usize,
     seed: u64,
     paired: bool,
-    group_stat: impl Fn(usize, &[usize]) -> f64 + Sync) -> SlopeFit {
+    group_stat: impl Fn(usize, &[usize]) -> f64 + Sync,
+) -> SlopeFit {
     let ys = |idx: &[Vec<usize>]| -> Vec<f64> { idx.iter().enumerate().map(|(g, ix)| group_stat(g, ix)).collect() };
     let ident: Vec<Vec<usize>> = sizes.iter().map(|&n| (0..n).collect()).collect();
     let (_, intercept) = loglog(x, &ys(&ident));

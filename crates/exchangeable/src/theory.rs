@@ -274,9 +274,16 @@ mod tests {
             assert!(norm(gr) < 1e-8 * len as f64, "gradient at mode {gr:?}");
             assert!((post.weights.iter().sum::<f64>() - 1.0).abs() < 1e-12);
             // The grid's edges carry negligible mass (vs errors of order 1e-2 being measured).
-            let edge: f64 = post.weights.iter().enumerate()
-                .filter(|(k, _)| { let (i, j) = (k / GRID_POINTS, k % GRID_POINTS); i == 0 || j == 0 || i == GRID_POINTS - 1 || j == GRID_POINTS - 1 })
-                .map(|(_, w)| w).sum();
+            let edge: f64 = post
+                .weights
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| {
+                    let (i, j) = (k / GRID_POINTS, k % GRID_POINTS);
+                    i == 0 || j == 0 || i == GRID_POINTS - 1 || j == GRID_POINTS - 1
+                })
+                .map(|(_, w)| w)
+                .sum();
             // (At L = 16 the posterior is visibly non-Gaussian and the edge holds ~1e-9.)
             assert!(edge < 1e-7, "edge mass {edge} at L = {len}");
         }

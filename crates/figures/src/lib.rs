@@ -22,8 +22,8 @@ use std::time::Instant;
 
 use attnlab_comparator::Judgement;
 use attnlab_core::CacheStatus;
-use attnlab_lab::{progress, registry};
 pub use attnlab_lab::{Lab, LabError, Mode};
+use attnlab_lab::{progress, registry};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -48,7 +48,9 @@ pub enum FigureError {
     #[error("no figure id starts with `{0}`; known ids: {1}")]
     UnknownFigure(String, String),
     /// A judged claim has no source or no rationale for its tolerance.
-    #[error("claim `{0}` has no source or no rationale for its pass interval (declare a `Rule` with a reason next to the claim)")]
+    #[error(
+        "claim `{0}` has no source or no rationale for its pass interval (declare a `Rule` with a reason next to the claim)"
+    )]
     Unexplained(String),
     /// Tasks failed (each named by index, experiment, figures and key); the results of the others
     /// are kept in the cache, so a rerun does only the failed ones.
@@ -245,7 +247,9 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
         spinner.finish_and_clear();
         let mut out = out?;
         // Every claim states where it comes from and why its pass interval is this wide.
-        if let Some(j) = out.judgements.iter().find(|j| j.claim.source.trim().is_empty() || j.rationale.trim().is_empty()) {
+        if let Some(j) =
+            out.judgements.iter().find(|j| j.claim.source.trim().is_empty() || j.rationale.trim().is_empty())
+        {
             return Err(FigureError::Unexplained(j.claim.id.clone()));
         }
         // A fast run is a smoke run: every verdict it makes says so.

@@ -32,7 +32,12 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&#39;", "'").replace("&amp;", "&")
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 fn parse(tag: &str, content: &str, x_height_em: f64) -> Option<TextEl> {
@@ -199,17 +204,29 @@ mod tests {
         let pdf = crate::render::pdf_of_svg(&outline_text(svg)).expect("converts");
         assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
         let text = String::from_utf8_lossy(&pdf);
-        assert_eq!(text.matches("/Type /Page\n").count() + text.matches("/Type /Page ").count() + text.matches("/Type /Page/").count(), 1, "one page");
+        assert_eq!(
+            text.matches("/Type /Page\n").count()
+                + text.matches("/Type /Page ").count()
+                + text.matches("/Type /Page/").count(),
+            1,
+            "one page"
+        );
     }
 
     #[test]
     fn the_same_svg_gives_the_same_pdf_bytes() {
         // Several embedded images: svg2pdf lists them in hash-map order, which varies per map.
         let img = "<image x=\"0\" y=\"0\" width=\"2\" height=\"2\" href=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==\"/>";
-        let svg = format!("<svg width=\"60\" height=\"20\" viewBox=\"0 0 60 20\" xmlns=\"http://www.w3.org/2000/svg\">{}</svg>", (0..8).map(|i| img.replace("x=\"0\"", &format!("x=\"{}\"", 5 * i))).collect::<String>());
+        let svg = format!(
+            "<svg width=\"60\" height=\"20\" viewBox=\"0 0 60 20\" xmlns=\"http://www.w3.org/2000/svg\">{}</svg>",
+            (0..8).map(|i| img.replace("x=\"0\"", &format!("x=\"{}\"", 5 * i))).collect::<String>()
+        );
         let first = crate::render::pdf_of_svg(&svg).expect("converts");
         for _ in 0..5 {
-            assert!(crate::render::pdf_of_svg(&svg).expect("converts") == first, "PDF bytes differ between two conversions");
+            assert!(
+                crate::render::pdf_of_svg(&svg).expect("converts") == first,
+                "PDF bytes differ between two conversions"
+            );
         }
     }
 

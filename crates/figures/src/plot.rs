@@ -15,8 +15,8 @@
 //!   about 12 px in the PNG).
 
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
-use plotters::coord::{CoordTranslate, Shift};
 use plotters::coord::types::RangedCoordf64;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use crate::render::{DrawError, DrawResult};
@@ -91,7 +91,12 @@ pub fn log_range_125(lo: f64, hi: f64, pad: f64) -> (f64, f64) {
     };
     let up = |v: f64| {
         let k = v.log10().floor();
-        steps.iter().map(|m| m * 10f64.powf(k)).chain([10f64.powf(k + 1.0)]).find(|&t| t >= v * (1.0 - 1e-12)).unwrap_or(10f64.powf(k + 1.0))
+        steps
+            .iter()
+            .map(|m| m * 10f64.powf(k))
+            .chain([10f64.powf(k + 1.0)])
+            .find(|&t| t >= v * (1.0 - 1e-12))
+            .unwrap_or(10f64.powf(k + 1.0))
     };
     (down(lo), up(hi))
 }
@@ -147,7 +152,11 @@ where
             let len = if major { 6 } else { 3 };
             area.draw(&PathElement::new(vec![(px, py), (px, py + len)], BLACK.stroke_width(1)))?;
             if major {
-                area.draw(&Text::new(tick(v), (px, py + 8), (FONT, size).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top))))?;
+                area.draw(&Text::new(
+                    tick(v),
+                    (px, py + 8),
+                    (FONT, size).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top)),
+                ))?;
             }
         }
     }
@@ -157,7 +166,11 @@ where
             let len = if major { 6 } else { 3 };
             area.draw(&PathElement::new(vec![(px - len, py), (px, py)], BLACK.stroke_width(1)))?;
             if major {
-                area.draw(&Text::new(tick(v), (px - 9, py), (FONT, size).into_font().color(&BLACK).pos(Pos::new(HPos::Right, VPos::Center))))?;
+                area.draw(&Text::new(
+                    tick(v),
+                    (px - 9, py),
+                    (FONT, size).into_font().color(&BLACK).pos(Pos::new(HPos::Right, VPos::Center)),
+                ))?;
             }
         }
     }
@@ -166,7 +179,9 @@ where
 
 /// Whether each axis of `chart` is logarithmic: a log axis maps the arithmetic middle of its range
 /// off the middle pixel.
-pub fn log_axes<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(chart: &ChartContext<'_, DB, Cartesian2d<X, Y>>) -> (bool, bool) {
+pub fn log_axes<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
+    chart: &ChartContext<'_, DB, Cartesian2d<X, Y>>,
+) -> (bool, bool) {
     let (xr, yr) = (chart.x_range(), chart.y_range());
     let (px, py) = chart.plotting_area().get_pixel_range();
     let mid_x = chart.backend_coord(&(0.5 * (xr.start + xr.end), yr.start)).0;
@@ -183,7 +198,11 @@ pub fn tick_log(v: f64, range: &std::ops::Range<f64>) -> String {
     let decades = (range.end / range.start).abs().log10().abs();
     if decades > 4.0 {
         let m = v / 10f64.powf(v.log10().floor());
-        if v.is_finite() && v > 0.0 && ((m - 1.0).abs() < 1e-6 || (m - 10.0).abs() < 1e-5) { tick(v) } else { String::new() }
+        if v.is_finite() && v > 0.0 && ((m - 1.0).abs() < 1e-6 || (m - 10.0).abs() < 1e-5) {
+            tick(v)
+        } else {
+            String::new()
+        }
     } else {
         tick_125(v)
     }
@@ -214,7 +233,11 @@ fn pixels<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
 ) -> Vec<(i32, i32)> {
     let mut out = Vec::new();
     for line in lines {
-        let px: Vec<(i32, i32)> = line.iter().filter(|(x, y)| x.is_finite() && y.is_finite()).map(|p| chart.as_coord_spec().translate(p)).collect();
+        let px: Vec<(i32, i32)> = line
+            .iter()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .map(|p| chart.as_coord_spec().translate(p))
+            .collect();
         if let [only] = px.as_slice() {
             out.push(*only);
         }
@@ -224,7 +247,10 @@ fn pixels<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
             let steps = (len / 4.0).ceil().max(1.0) as i32;
             for k in 0..=steps {
                 let t = f64::from(k) / f64::from(steps);
-                out.push(((f64::from(a.0) + t * f64::from(b.0 - a.0)).round() as i32, (f64::from(a.1) + t * f64::from(b.1 - a.1)).round() as i32));
+                out.push((
+                    (f64::from(a.0) + t * f64::from(b.0 - a.0)).round() as i32,
+                    (f64::from(a.1) + t * f64::from(b.1 - a.1)).round() as i32,
+                ));
             }
         }
     }
@@ -248,7 +274,8 @@ pub fn empty_corner<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
         (SeriesLabelPosition::LowerRight, xr.end - w, yr.end - h),
         (SeriesLabelPosition::LowerLeft, xr.start, yr.end - h),
     ];
-    let covered = |x0: i32, y0: i32| pts.iter().filter(|&&(x, y)| x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h).count();
+    let covered =
+        |x0: i32, y0: i32| pts.iter().filter(|&&(x, y)| x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h).count();
     let mut best = (SeriesLabelPosition::UpperRight, usize::MAX);
     for (pos, x0, y0) in corners {
         let c = covered(x0, y0);
@@ -337,7 +364,9 @@ where
 /// The y values [`runs_with_mean`] draws for `runs` with `clip`: every run's points and, with a
 /// band, its edges clipped as drawn — what a panel's y range must hold.
 pub fn runs_with_mean_extent(runs: &[Vec<(f64, f64)>], clip: Option<(f64, f64)>) -> Vec<f64> {
-    let band = clip.map_or_else(Vec::new, |(a, b)| mean_t95(runs).iter().flat_map(|s| [s.2.clamp(a, b), s.3.clamp(a, b)]).collect());
+    let band = clip.map_or_else(Vec::new, |(a, b)| {
+        mean_t95(runs).iter().flat_map(|s| [s.2.clamp(a, b), s.3.clamp(a, b)]).collect()
+    });
     runs.iter().flatten().map(|p| p.1).chain(band).collect()
 }
 
@@ -421,13 +450,30 @@ where
 }
 
 /// A horizontal colour bar for signed values over ±`lim`, labelled: `cmap` gets v/lim ∈ [−1, 1].
-pub fn signed_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lim: f64, label: &str, cmap: impl Fn(f64) -> RGBColor) -> DrawResult
+pub fn signed_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lim: f64,
+    label: &str,
+    cmap: impl Fn(f64) -> RGBColor,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     let lim = lim.max(1e-12);
-    let mut ch = ChartBuilder::on(area).margin(4).margin_left(40).margin_right(40).x_label_area_size(22).caption(label, (FONT, 14)).build_cartesian_2d(-lim..lim, 0.0..1.0)?;
-    ch.configure_mesh().disable_mesh().disable_y_axis().x_labels(5).x_label_formatter(&|v| tick_in(*v, &(-lim..lim))).label_style((FONT, 14)).draw()?;
+    let mut ch = ChartBuilder::on(area)
+        .margin(4)
+        .margin_left(40)
+        .margin_right(40)
+        .x_label_area_size(22)
+        .caption(label, (FONT, 14))
+        .build_cartesian_2d(-lim..lim, 0.0..1.0)?;
+    ch.configure_mesh()
+        .disable_mesh()
+        .disable_y_axis()
+        .x_labels(5)
+        .x_label_formatter(&|v| tick_in(*v, &(-lim..lim)))
+        .label_style((FONT, 14))
+        .draw()?;
     let n = 100;
     ch.draw_series((0..n).map(|k| {
         let a = -lim + 2.0 * lim * k as f64 / n as f64;
@@ -468,7 +514,10 @@ pub fn seg(color: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i
 }
 
 /// A legend glyph for a dashed (theory) line: three dashes in `color` over the same 18 px as [`seg`].
-pub fn dseg(color: RGBColor, width: u32) -> impl Fn((i32, i32)) -> plotters::element::DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
+pub fn dseg(
+    color: RGBColor,
+    width: u32,
+) -> impl Fn((i32, i32)) -> plotters::element::DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
     move |(x, y)| plotters::element::DashedPathElement::new(vec![(x, y), (x + 18, y)], 4, 3, color.stroke_width(width))
 }
 
@@ -544,7 +593,12 @@ pub enum Glyph {
 /// legend key of a group whose line carries the same shapes (`markov::train`'s `markers`, which
 /// draws them in data coordinates; plotters' dynamic elements need a `'static` backend, so the two
 /// cannot share one element constructor).
-pub fn marker_shape<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, k: usize, col: RGBColor, (x, y): (i32, i32)) -> DrawResult
+pub fn marker_shape<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    k: usize,
+    col: RGBColor,
+    (x, y): (i32, i32),
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -684,7 +738,8 @@ mod tests {
 
     #[test]
     fn mean_band_is_a_t_interval() {
-        let runs = vec![vec![(0.0, 1.0), (1.0, 2.0)], vec![(0.0, 3.0), (1.0, 2.0)], vec![(0.0, 2.0), (1.0, 2.0), (2.0, 9.0)]];
+        let runs =
+            vec![vec![(0.0, 1.0), (1.0, 2.0)], vec![(0.0, 3.0), (1.0, 2.0)], vec![(0.0, 2.0), (1.0, 2.0), (2.0, 9.0)]];
         let s = mean_t95(&runs);
         assert_eq!(s.len(), 2);
         let half = attnlab_comparator::t95(2) * (1.0f64 / 3.0).sqrt();

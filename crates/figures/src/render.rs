@@ -72,7 +72,8 @@ pub fn render(fig: &impl Figure, dir: &Path, id: &str) -> Result<Vec<PathBuf>, F
 pub fn pdf_of_svg(svg: &str) -> Result<Vec<u8>, String> {
     use svg2pdf::usvg;
     let tree = usvg::Tree::from_str(svg, &usvg::Options::default()).map_err(|e| e.to_string())?;
-    let pdf = svg2pdf::to_pdf(&tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions::default()).map_err(|e| e.to_string())?;
+    let pdf = svg2pdf::to_pdf(&tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions::default())
+        .map_err(|e| e.to_string())?;
     Ok(sorted_resource_entries(pdf))
 }
 

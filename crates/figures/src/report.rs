@@ -15,7 +15,12 @@ pub fn verdict_counts<'a>(js: impl IntoIterator<Item = &'a Judgement>) -> String
     let js: Vec<&Judgement> = js.into_iter().collect();
     let n = |v: Verdict| js.iter().filter(|j| j.verdict == v).count();
     let smoke = if js.iter().any(|j| j.smoke) { "smoke: " } else { "" };
-    format!("{smoke}{} agree, {} disagree, {} inconclusive", n(Verdict::Agrees), n(Verdict::Disagrees), n(Verdict::Inconclusive))
+    format!(
+        "{smoke}{} agree, {} disagree, {} inconclusive",
+        n(Verdict::Agrees),
+        n(Verdict::Disagrees),
+        n(Verdict::Inconclusive)
+    )
 }
 
 /// The verdict counts of each kind, e.g. "theorem: 3 agree, …; reproduction: …; control: …".
@@ -48,7 +53,10 @@ fn verdict_cell(j: &Judgement) -> String {
 }
 
 fn claim_table(md: &mut String, rows: &[&Judgement]) {
-    let _ = writeln!(md, "| claim id | kind | statement | source | predicted | observed (95% interval, method) | pass interval | verdict | figure |");
+    let _ = writeln!(
+        md,
+        "| claim id | kind | statement | source | predicted | observed (95% interval, method) | pass interval | verdict | figure |"
+    );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
     for j in rows {
         let unit = if j.unit.is_empty() { String::new() } else { format!(" {}", j.unit) };
@@ -92,7 +100,8 @@ pub fn write_report(out: &Path, results: &[FigureResult]) -> Result<PathBuf, Fig
     let mut md = String::new();
     let _ = writeln!(md, "# attnlab report\n");
     if smoke {
-        let fast: Vec<String> = results.iter().filter(|r| r.mode == Mode::Fast).map(|r| format!("`{}`", r.id)).collect();
+        let fast: Vec<String> =
+            results.iter().filter(|r| r.mode == Mode::Fast).map(|r| format!("`{}`", r.id)).collect();
         let _ = writeln!(
             md,
             "> **SMOKE RUN** (`--fast`): these figures ran at toy sizes to prove the pipeline runs, not \
@@ -131,7 +140,10 @@ pub fn write_report(out: &Path, results: &[FigureResult]) -> Result<PathBuf, Fig
     let controls: Vec<&Judgement> = all.iter().copied().filter(|j| j.claim.kind == Kind::Control).collect();
     let _ = writeln!(md, "## Claims: theorems and reproductions\n");
     claim_table(&mut md, &main);
-    let _ = writeln!(md, "\n## Controls\n\nSanity checks, negative controls and identities that hold by construction; they show the pipeline measures what it says, and confirm nothing about the papers.\n");
+    let _ = writeln!(
+        md,
+        "\n## Controls\n\nSanity checks, negative controls and identities that hold by construction; they show the pipeline measures what it says, and confirm nothing about the papers.\n"
+    );
     claim_table(&mut md, &controls);
     let _ = writeln!(md, "\n## Figures\n");
     for r in results {
@@ -151,16 +163,28 @@ pub fn write_report(out: &Path, results: &[FigureResult]) -> Result<PathBuf, Fig
         );
     }
     let _ = writeln!(md, "## Pre-registered tolerances\n");
-    let _ = writeln!(md, "Each pass rule is declared once, next to its claim in `crates/lab/src/<paper>/claims/`, before the run.\n");
+    let _ = writeln!(
+        md,
+        "Each pass rule is declared once, next to its claim in `crates/lab/src/<paper>/claims/`, before the run.\n"
+    );
     let _ = writeln!(md, "| claim id | rule | pass interval | rationale |");
     let _ = writeln!(md, "|---|---|---|---|");
     for j in &all {
-        let _ = writeln!(md, "| `{}` | {} | {} | {} |", j.claim.id, j.tolerance, fmt_interval(j.pass_interval), j.rationale.replace('|', "\\|"));
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {} |",
+            j.claim.id,
+            j.tolerance,
+            fmt_interval(j.pass_interval),
+            j.rationale.replace('|', "\\|")
+        );
     }
     let path = out.join("REPORT.md");
     attnlab_core::io::write_atomic(&path, md.as_bytes()).map_err(|e| FigureError::io(&path, e))?;
-    let baseline: Vec<serde_json::Value> =
-        all.iter().map(|j| serde_json::json!({ "id": j.claim.id, "kind": j.claim.kind, "verdict": j.verdict })).collect();
+    let baseline: Vec<serde_json::Value> = all
+        .iter()
+        .map(|j| serde_json::json!({ "id": j.claim.id, "kind": j.claim.kind, "verdict": j.verdict }))
+        .collect();
     let vpath = out.join("verdicts.json");
     attnlab_core::io::write_json_atomic(&vpath, &baseline).map_err(|e| FigureError::io(&vpath, e))?;
     Ok(path)
@@ -176,7 +200,8 @@ pub fn stored_timings(out: &Path) -> std::collections::HashMap<String, (String, 
             let (id, _) = line.split_once(',')?;
             let (status_start, status_end) = (line.find('"')?, line.rfind('"')?);
             let step_s = line.rsplit_once(',')?.1.parse().ok()?;
-            (status_end > status_start).then(|| (id.to_string(), (line[status_start + 1..status_end].to_string(), step_s)))
+            (status_end > status_start)
+                .then(|| (id.to_string(), (line[status_start + 1..status_end].to_string(), step_s)))
         })
         .collect()
 }
@@ -186,7 +211,15 @@ pub fn stored_timings(out: &Path) -> std::collections::HashMap<String, (String, 
 pub fn write_timings(out: &Path, results: &[FigureResult], total_wall_s: f64) -> Result<PathBuf, FigureError> {
     let mut csv = String::from("figure,mode,status,compute_s,step_time_s\n");
     for r in results {
-        let _ = writeln!(csv, "{},{},\"{}\",{:.3},{:.3}", r.id, r.mode.name(), r.status.replace('"', "'"), r.compute_s, r.step_time_s);
+        let _ = writeln!(
+            csv,
+            "{},{},\"{}\",{:.3},{:.3}",
+            r.id,
+            r.mode.name(),
+            r.status.replace('"', "'"),
+            r.compute_s,
+            r.step_time_s
+        );
     }
     let _ = writeln!(csv, "total (this run),,,,{total_wall_s:.3}");
     let path = out.join("timings.csv");
@@ -220,11 +253,17 @@ mod tests {
     fn timings_round_trip_and_stay_out_of_the_result_file() {
         let dir = std::env::temp_dir().join(format!("attnlab-timings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let rs = [result("a.b", "rebuilt 3 of 4 tasks (first: rebuilt (code version changed x → y))", 0.25), result("c", "reused (cache hit \"abc\", 1)", 1.5)];
+        let rs = [
+            result("a.b", "rebuilt 3 of 4 tasks (first: rebuilt (code version changed x → y))", 0.25),
+            result("c", "reused (cache hit \"abc\", 1)", 1.5),
+        ];
         write_timings(&dir, &rs, 3.0).unwrap();
         let back = stored_timings(&dir);
         assert_eq!(back.len(), 2);
-        assert_eq!(back["a.b"], ("rebuilt 3 of 4 tasks (first: rebuilt (code version changed x → y))".to_string(), 0.25));
+        assert_eq!(
+            back["a.b"],
+            ("rebuilt 3 of 4 tasks (first: rebuilt (code version changed x → y))".to_string(), 0.25)
+        );
         assert_eq!(back["c"], ("reused (cache hit 'abc', 1)".to_string(), 1.5));
         let json = serde_json::to_value(&rs[0]).unwrap();
         assert!(json.get("status").is_none() && json.get("step_time_s").is_none(), "{json}");

@@ -59,9 +59,26 @@ impl Tidy {
 
     /// Adds the points of one series: (x, y) pairs, no interval.
     #[allow(clippy::too_many_arguments)]
-    pub fn series(&mut self, panel: &str, series: &str, x_name: &str, y_name: &str, seed: Option<u64>, points: impl IntoIterator<Item = (f64, f64)>) {
+    pub fn series(
+        &mut self,
+        panel: &str,
+        series: &str,
+        x_name: &str,
+        y_name: &str,
+        seed: Option<u64>,
+        points: impl IntoIterator<Item = (f64, f64)>,
+    ) {
         for (x, y) in points {
-            self.rows.push(Point { panel: panel.into(), series: series.into(), x_name: x_name.into(), x, y_name: y_name.into(), y, interval: None, seed });
+            self.rows.push(Point {
+                panel: panel.into(),
+                series: series.into(),
+                x_name: x_name.into(),
+                x,
+                y_name: y_name.into(),
+                y,
+                interval: None,
+                seed,
+            });
         }
     }
 
@@ -109,7 +126,8 @@ impl Tidy {
         use std::io::Write as _;
         let path = out.join("results").join(format!("{id}.csv.gz"));
         let mut gz = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::best());
-        let bytes = gz.write_all(self.csv().as_bytes()).and_then(|()| gz.finish()).map_err(|e| FigureError::io(&path, e))?;
+        let bytes =
+            gz.write_all(self.csv().as_bytes()).and_then(|()| gz.finish()).map_err(|e| FigureError::io(&path, e))?;
         attnlab_core::io::write_atomic(&path, &bytes).map_err(|e| FigureError::io(&path, e))
     }
 }
@@ -133,19 +151,45 @@ pub(crate) fn note_xy(panel: &str, series: &str, x_name: &str, y_name: &str, poi
     note(|| {
         points
             .iter()
-            .map(|&(x, y)| Point { panel: panel.into(), series: series.into(), x_name: x_name.into(), x, y_name: y_name.into(), y, interval: None, seed: None })
+            .map(|&(x, y)| Point {
+                panel: panel.into(),
+                series: series.into(),
+                x_name: x_name.into(),
+                x,
+                y_name: y_name.into(),
+                y,
+                interval: None,
+                seed: None,
+            })
             .collect()
     });
 }
 
 /// Notes a drawn matrix `m` (row-major, `rows` × `cols`): one row per entry, series "row i", x the
 /// column index, y the entry (entries not shown are left out).
-pub(crate) fn note_matrix(panel: &str, m: &[f64], rows: usize, cols: usize, shown: &dyn Fn(usize, usize) -> bool, x_name: &str, y_name: &str) {
+pub(crate) fn note_matrix(
+    panel: &str,
+    m: &[f64],
+    rows: usize,
+    cols: usize,
+    shown: &dyn Fn(usize, usize) -> bool,
+    x_name: &str,
+    y_name: &str,
+) {
     note(|| {
         (0..rows)
             .flat_map(|i| (0..cols).map(move |j| (i, j)))
             .filter(|&(i, j)| shown(i, j))
-            .map(|(i, j)| Point { panel: panel.into(), series: format!("row {i} ({y_name})"), x_name: x_name.into(), x: j as f64, y_name: "value".into(), y: m[i * cols + j], interval: None, seed: None })
+            .map(|(i, j)| Point {
+                panel: panel.into(),
+                series: format!("row {i} ({y_name})"),
+                x_name: x_name.into(),
+                x: j as f64,
+                y_name: "value".into(),
+                y: m[i * cols + j],
+                interval: None,
+                seed: None,
+            })
             .collect()
     });
 }
@@ -184,8 +228,20 @@ mod tests {
     fn rows_are_tidy_and_missing_values_empty() {
         let mut t = Tidy::default();
         t.series("a, b", "tied", "iteration", "loss (nats)", Some(3), [(0.0, 0.69), (10.0, f64::NAN)]);
-        t.push(Point { panel: "p".into(), series: "mean".into(), x_name: "m".into(), x: 2.0, y_name: "loss".into(), y: 0.5, interval: Some([0.4, 0.6]), seed: None });
-        assert_eq!(t.csv(), "panel,series,x_name,x,y_name,y,lo,hi,seed\n\"a, b\",tied,iteration,0,loss (nats),0.69,,,3\n\"a, b\",tied,iteration,10,loss (nats),,,,3\np,mean,m,2,loss,0.5,0.4,0.6,\n");
+        t.push(Point {
+            panel: "p".into(),
+            series: "mean".into(),
+            x_name: "m".into(),
+            x: 2.0,
+            y_name: "loss".into(),
+            y: 0.5,
+            interval: Some([0.4, 0.6]),
+            seed: None,
+        });
+        assert_eq!(
+            t.csv(),
+            "panel,series,x_name,x,y_name,y,lo,hi,seed\n\"a, b\",tied,iteration,0,loss (nats),0.69,,,3\n\"a, b\",tied,iteration,10,loss (nats),,,,3\np,mean,m,2,loss,0.5,0.4,0.6,\n"
+        );
         assert_eq!(t.len(), 3);
     }
 }

@@ -19,6 +19,10 @@ fn every_report_link_resolves_to_a_committed_file() {
     for ext in [".svg", ".png", ".pdf", ".json"] {
         assert!(targets.iter().any(|t| t.ends_with(ext)), "no {ext} link in REPORT.md");
     }
-    let missing: Vec<&String> = targets.iter().filter(|t| !t.contains("://") && !t.starts_with('#')).filter(|t| !dir.join(t).is_file()).collect();
+    let missing: Vec<&String> = targets
+        .iter()
+        .filter(|t| !t.contains("://") && !t.starts_with('#'))
+        .filter(|t| !dir.join(t).is_file())
+        .collect();
     assert!(missing.is_empty(), "{} links in REPORT.md point at no file: {missing:?}", missing.len());
 }

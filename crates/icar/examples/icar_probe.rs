@@ -11,9 +11,20 @@ fn main() {
         cfg.epochs = num(4, 200);
         let o = attnlab_icar::nonaugmented::train_nonaug(&cfg);
         for c in o.curve.iter().step_by(5) {
-            println!("epoch {} train {} test {:.4}", c.epoch, c.train.map_or("-".into(), |t| format!("{t:.4}")), c.test);
+            println!(
+                "epoch {} train {} test {:.4}",
+                c.epoch,
+                c.train.map_or("-".into(), |t| format!("{t:.4}")),
+                c.test
+            );
         }
-        println!("final test {:.4}, PE mass on offsets 0-1 {:.3}, {} steps in {:.1} s", o.test_mse, o.pe_mass_offsets01, cfg.epochs * cfg.steps_per_epoch(), o.wall_s);
+        println!(
+            "final test {:.4}, PE mass on offsets 0-1 {:.3}, {} steps in {:.1} s",
+            o.test_mse,
+            o.pe_mass_offsets01,
+            cfg.epochs * cfg.steps_per_epoch(),
+            o.wall_s
+        );
     } else {
         let mut cfg = attnlab_icar::augmented::AugConfig::reference(0);
         cfg.epochs = num(2, 200);

@@ -12,10 +12,10 @@
 //! Speed: with x_k = (s_k, s_{k−1}, 1) the attention output is o_q = Ṽ Z_q M x_q /√(3d), with
 //! Z_q = Σ_{k≤q} x_k x_kᵀ (data only) and M = K̃ᵀQ̃, so a position costs O(d²) instead of O(n·d).
 
+use crate::data::{haar_orthogonal, haar_states};
 use attnlab_core::config::rules;
 use attnlab_core::optim::Adam;
 use attnlab_core::seeded_rng;
-use crate::data::{haar_orthogonal, haar_states};
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
@@ -46,13 +46,40 @@ pub struct AugConfig {
 
 impl AugConfig {
     /// Checks every count ≥ 1 (n ≥ 2, batch ≤ train_seqs) and lr > 0 ([`Schedule::checked`]).
-    pub fn new(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, IcarError> {
+    pub fn new(
+        d: usize,
+        n: usize,
+        train_seqs: usize,
+        test_seqs: usize,
+        batch: usize,
+        epochs: usize,
+        lr: f64,
+        seed: u64,
+    ) -> Result<Self, IcarError> {
         let s = Schedule::checked(d, n, train_seqs, test_seqs, batch, epochs, lr, seed)?;
-        Ok(Self { d: s.d, n: s.n, train_seqs: s.train_seqs, test_seqs: s.test_seqs, batch: s.batch, epochs: s.epochs, lr: s.lr, seed: s.seed })
+        Ok(Self {
+            d: s.d,
+            n: s.n,
+            train_seqs: s.train_seqs,
+            test_seqs: s.test_seqs,
+            batch: s.batch,
+            epochs: s.epochs,
+            lr: s.lr,
+            seed: s.seed,
+        })
     }
     /// The training schedule of [`fit`].
     pub(crate) fn schedule(&self) -> Schedule {
-        Schedule { d: self.d, n: self.n, train_seqs: self.train_seqs, test_seqs: self.test_seqs, batch: self.batch, epochs: self.epochs, lr: self.lr, seed: self.seed }
+        Schedule {
+            d: self.d,
+            n: self.n,
+            train_seqs: self.train_seqs,
+            test_seqs: self.test_seqs,
+            batch: self.batch,
+            epochs: self.epochs,
+            lr: self.lr,
+            seed: self.seed,
+        }
     }
     /// The reference defaults: d 5, n 50, 2^14 / 2^10 sequences, batch 1024, 200 epochs, lr 1e-2.
     pub fn reference(seed: u64) -> Self {
@@ -124,15 +151,32 @@ pub fn init_params(l: Layout, seed: u64) -> Vec<f64> {
 /// Forward pass (and, with `grad`, backward pass accumulating `scale`·∂(Σ squared errors)/∂θ) of
 /// one sequence `s` (n+1 states, row-major (n+1)×d); returns the sum of squared errors over the n
 /// positions and d coordinates. `m` = K̃ᵀQ̃ (X×X) precomputed; `gm` accumulates ∂/∂M.
-fn seq_pass(l: Layout, p: &[f64], m: &[f64], s: &[f64], n: usize, mut grad: Option<(&mut [f64], &mut [f64], f64)>) -> f64 {
+fn seq_pass(
+    l: Layout,
+    p: &[f64],
+    m: &[f64],
+    s: &[f64],
+    n: usize,
+    mut grad: Option<(&mut [f64], &mut [f64], f64)>,
+) -> f64 {
     let (d, e, x) = (l.d, l.e(), l.x());
     let o = l.offsets();
-    let (vt, wo, bo, ga, be, wf, bf) = (&p[o[2]..o[3]], &p[o[3]..o[4]], &p[o[4]..o[5]], &p[o[5]..o[6]], &p[o[6]..o[7]], &p[o[7]..o[8]], &p[o[8]..o[9]]);
+    let (vt, wo, bo, ga, be, wf, bf) = (
+        &p[o[2]..o[3]],
+        &p[o[3]..o[4]],
+        &p[o[4]..o[5]],
+        &p[o[5]..o[6]],
+        &p[o[6]..o[7]],
+        &p[o[7]..o[8]],
+        &p[o[8]..o[9]],
+    );
     let r = 1.0 / (e as f64).sqrt();
     let mut z = vec![0.0; x * x];
     let mut xq = vec![0.0; x];
-    let (mut a, mut b, mut att, mut f, mut xh, mut h) = (vec![0.0; x], vec![0.0; x], vec![0.0; e], vec![0.0; e], vec![0.0; e], vec![0.0; e]);
-    let (mut gh, mut gx, mut gf, mut go, mut gb, mut gaa) = (vec![0.0; e], vec![0.0; e], vec![0.0; e], vec![0.0; e], vec![0.0; x], vec![0.0; x]);
+    let (mut a, mut b, mut att, mut f, mut xh, mut h) =
+        (vec![0.0; x], vec![0.0; x], vec![0.0; e], vec![0.0; e], vec![0.0; e], vec![0.0; e]);
+    let (mut gh, mut gx, mut gf, mut go, mut gb, mut gaa) =
+        (vec![0.0; e], vec![0.0; e], vec![0.0; e], vec![0.0; e], vec![0.0; x], vec![0.0; x]);
     let mut loss = 0.0;
     for q in 0..n {
         // x_q = (s_q, s_{q−1}, 1); Z_q += x_q x_qᵀ
@@ -382,7 +426,16 @@ struct FixedParams<const D: usize, const E: usize, const X: usize> {
 
 impl<const D: usize, const E: usize, const X: usize> FixedParams<D, E, X> {
     fn zero() -> Self {
-        Self { m: [[0.0; X]; X], vt: [[0.0; X]; E], wo: [[0.0; E]; E], bo: [0.0; E], ga: [0.0; E], be: [0.0; E], wf: [[0.0; E]; D], bf: [0.0; D] }
+        Self {
+            m: [[0.0; X]; X],
+            vt: [[0.0; X]; E],
+            wo: [[0.0; E]; E],
+            bo: [0.0; E],
+            ga: [0.0; E],
+            be: [0.0; E],
+            wf: [[0.0; E]; D],
+            bf: [0.0; D],
+        }
     }
     fn from(l: Layout, p: &[f64], m: &[f64]) -> Self {
         let o = l.offsets();
@@ -440,7 +493,14 @@ impl<const D: usize, const E: usize, const X: usize> FixedParams<D, E, X> {
 }
 
 /// Runs a chunk of sequences with the fixed-size pass; returns (loss sum, grad, ∂M).
-fn chunk_fixed<const D: usize, const E: usize, const X: usize>(l: Layout, p: &[f64], m: &[f64], ch: &[&[f64]], n: usize, scale: Option<f64>) -> (f64, Vec<f64>, Vec<f64>) {
+fn chunk_fixed<const D: usize, const E: usize, const X: usize>(
+    l: Layout,
+    p: &[f64],
+    m: &[f64],
+    ch: &[&[f64]],
+    n: usize,
+    scale: Option<f64>,
+) -> (f64, Vec<f64>, Vec<f64>) {
     let w = FixedParams::<D, E, X>::from(l, p, m);
     let mut loss = 0.0;
     match scale {
@@ -464,7 +524,14 @@ fn chunk_fixed<const D: usize, const E: usize, const X: usize>(l: Layout, p: &[f
 }
 
 /// Dispatches a chunk to the fixed-size pass for d ≤ 8, else the dynamic one.
-fn run_chunk(l: Layout, p: &[f64], m: &[f64], ch: &[&[f64]], n: usize, scale: Option<f64>) -> (f64, Vec<f64>, Vec<f64>) {
+fn run_chunk(
+    l: Layout,
+    p: &[f64],
+    m: &[f64],
+    ch: &[&[f64]],
+    n: usize,
+    scale: Option<f64>,
+) -> (f64, Vec<f64>, Vec<f64>) {
     match l.d {
         1 => chunk_fixed::<1, 3, 3>(l, p, m, ch, n, scale),
         2 => chunk_fixed::<2, 6, 5>(l, p, m, ch, n, scale),
@@ -594,11 +661,25 @@ pub(crate) struct Schedule {
 impl Schedule {
     /// Checks d ≥ 1, n ≥ 2, train_seqs, test_seqs, batch, epochs ≥ 1, batch ≤ train_seqs and lr > 0;
     /// the error names the field.
-    pub(crate) fn checked(d: usize, n: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, IcarError> {
+    pub(crate) fn checked(
+        d: usize,
+        n: usize,
+        train_seqs: usize,
+        test_seqs: usize,
+        batch: usize,
+        epochs: usize,
+        lr: f64,
+        seed: u64,
+    ) -> Result<Self, IcarError> {
         let train_seqs = rules::at_least("train_seqs", train_seqs, 1)?;
         let batch = rules::at_least("batch", batch, 1)?;
         if batch > train_seqs {
-            return Err(attnlab_core::ConfigError::new("batch", batch, format!("must be at most train_seqs = {train_seqs}")).into());
+            return Err(attnlab_core::ConfigError::new(
+                "batch",
+                batch,
+                format!("must be at most train_seqs = {train_seqs}"),
+            )
+            .into());
         }
         Ok(Self {
             d: rules::at_least("d", d, 1)?,
@@ -616,7 +697,11 @@ impl Schedule {
 /// The reference's training loop: a fixed Haar training set (seed `child_seed(seed, 1)`) and test
 /// set, reshuffled every epoch (`child_seed(seed, 2)`), Adam on full mini-batches (the last partial
 /// batch dropped), the test loss after every epoch. `loss_grad(p, seqs, with_grad)` is the model.
-pub(crate) fn fit(p: &mut [f64], s: Schedule, loss_grad: impl Fn(&[f64], &[&[f64]], bool) -> (f64, Vec<f64>)) -> Vec<CurvePoint> {
+pub(crate) fn fit(
+    p: &mut [f64],
+    s: Schedule,
+    loss_grad: impl Fn(&[f64], &[&[f64]], bool) -> (f64, Vec<f64>),
+) -> Vec<CurvePoint> {
     let data_seed = attnlab_core::rng::child_seed(s.seed, 1);
     let train = haar_dataset(s.d, s.n, s.train_seqs, data_seed);
     let test = haar_dataset(s.d, s.n, s.test_seqs, data_seed ^ 0x5eed);
@@ -629,7 +714,8 @@ pub(crate) fn fit(p: &mut [f64], s: Schedule, loss_grad: impl Fn(&[f64], &[&[f64
         idx.shuffle(&mut rng);
         let mut last = None;
         for step in 0..s.train_seqs / s.batch {
-            let batch: Vec<&[f64]> = idx[step * s.batch..(step + 1) * s.batch].iter().map(|&i| train[i].as_slice()).collect();
+            let batch: Vec<&[f64]> =
+                idx[step * s.batch..(step + 1) * s.batch].iter().map(|&i| train[i].as_slice()).collect();
             let (loss, g) = loss_grad(p, &batch, true);
             adam.step(p, &g, s.lr);
             last = Some(loss);
@@ -644,11 +730,7 @@ pub fn train_augmented(cfg: &AugConfig) -> AugOutcome {
     let t0 = std::time::Instant::now();
     let l = Layout { d: cfg.d };
     let mut p = init_params(l, attnlab_core::rng::child_seed(cfg.seed, 0));
-    let curve = fit(
-        &mut p,
-        cfg.schedule(),
-        |p, seqs, with_grad| loss_grad(l, p, seqs, cfg.n, with_grad),
-    );
+    let curve = fit(&mut p, cfg.schedule(), |p, seqs, with_grad| loss_grad(l, p, seqs, cfg.n, with_grad));
     let test_mse = curve.last().map_or(f64::NAN, |c| c.test);
     AugOutcome { config: *cfg, params: p, curve, test_mse, wall_s: t0.elapsed().as_secs_f64() }
 }
@@ -683,18 +765,26 @@ pub fn structure(d: usize, p: &[f64]) -> AugStructure {
     let (e, x) = (l.e(), l.x());
     let o = l.offsets();
     // Q̃ᵀK̃[i][j] = Σ_c Q̃[c][i] K̃[c][j]
-    let qk: Vec<f64> = (0..x * x).map(|ij| (0..e).map(|c| p[o[0] + c * x + ij / x] * p[o[1] + c * x + ij % x]).sum()).collect();
-    let block = |bi: usize, bj: usize| -> Vec<f64> { (0..d * d).map(|k| qk[(bi * d + k / d) * x + bj * d + k % d]).collect() };
+    let qk: Vec<f64> =
+        (0..x * x).map(|ij| (0..e).map(|c| p[o[0] + c * x + ij / x] * p[o[1] + c * x + ij % x]).sum()).collect();
+    let block =
+        |bi: usize, bj: usize| -> Vec<f64> { (0..d * d).map(|k| qk[(bi * d + k / d) * x + bj * d + k % d]).collect() };
     let fro = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
     let blocks = [block(0, 0), block(0, 1), block(1, 0), block(1, 1)];
     let norms = [fro(&blocks[0]), fro(&blocks[1]), fro(&blocks[2]), fro(&blocks[3])];
     let total: f64 = norms.iter().map(|v| v * v).sum();
     let gd = &blocks[1];
     let diag = (0..d).map(|i| gd[i * d + i]).sum::<f64>() / d as f64;
-    let off = if d > 1 { (0..d * d).filter(|k| k / d != k % d).map(|k| gd[k]).sum::<f64>() / (d * d - d) as f64 } else { 0.0 };
-    let non_id = fro(&(0..d * d).map(|k| gd[k] - if k / d == k % d { diag } else { 0.0 }).collect::<Vec<_>>()) / norms[1].max(1e-300);
+    let off = if d > 1 {
+        (0..d * d).filter(|k| k / d != k % d).map(|k| gd[k]).sum::<f64>() / (d * d - d) as f64
+    } else {
+        0.0
+    };
+    let non_id = fro(&(0..d * d).map(|k| gd[k] - if k / d == k % d { diag } else { 0.0 }).collect::<Vec<_>>())
+        / norms[1].max(1e-300);
     let swap = (0..d).map(|i| blocks[2][i * d + i]).sum::<f64>() / d as f64;
-    let col_norm = |lo: usize| (0..e).map(|c| (lo..lo + d).map(|j| p[o[2] + c * x + j].powi(2)).sum::<f64>()).sum::<f64>();
+    let col_norm =
+        |lo: usize| (0..e).map(|c| (lo..lo + d).map(|j| p[o[2] + c * x + j].powi(2)).sum::<f64>()).sum::<f64>();
     let (vs, vp) = (col_norm(0), col_norm(d));
     AugStructure {
         qk,
@@ -717,7 +807,9 @@ mod tests {
     fn loss_grad_does_not_depend_on_the_thread_count() {
         let (l, n) = (Layout { d: 3 }, 6);
         let p: Vec<f64> = (0..l.len()).map(|k| ((k * 37 % 11) as f64 - 5.0) / 10.0).collect();
-        let data: Vec<Vec<f64>> = (0..40).map(|s| (0..(n + 1) * l.d).map(|k| (((s * 13 + k * 7) % 17) as f64 - 8.0) / 8.0).collect()).collect();
+        let data: Vec<Vec<f64>> = (0..40)
+            .map(|s| (0..(n + 1) * l.d).map(|k| (((s * 13 + k * 7) % 17) as f64 - 8.0) / 8.0).collect())
+            .collect();
         let seqs: Vec<&[f64]> = data.iter().map(Vec::as_slice).collect();
         let on = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
@@ -799,7 +891,9 @@ mod tests {
             v[2 * d] = 1.0;
             v
         };
-        let lin = |off: usize, v: &[f64]| (0..e).map(|c| (0..x).map(|j| p[off + c * x + j] * v[j]).sum::<f64>()).collect::<Vec<_>>();
+        let lin = |off: usize, v: &[f64]| {
+            (0..e).map(|c| (0..x).map(|j| p[off + c * x + j] * v[j]).sum::<f64>()).collect::<Vec<_>>()
+        };
         let mut naive = 0.0;
         for q in 0..5 {
             let qq = lin(o[0], &feat(q));
@@ -810,7 +904,8 @@ mod tests {
                 let en: f64 = qq.iter().zip(&kk).map(|(a, b)| a * b).sum::<f64>() / (e as f64).sqrt();
                 att.iter_mut().zip(&vv).for_each(|(a, b)| *a += en * b);
             }
-            let f: Vec<f64> = (0..e).map(|i| p[o[4] + i] + (0..e).map(|j| p[o[3] + i * e + j] * att[j]).sum::<f64>()).collect();
+            let f: Vec<f64> =
+                (0..e).map(|i| p[o[4] + i] + (0..e).map(|j| p[o[3] + i * e + j] * att[j]).sum::<f64>()).collect();
             let mu = f.iter().sum::<f64>() / e as f64;
             let var = f.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / e as f64;
             let fq = feat(q);

@@ -50,7 +50,8 @@ pub fn diagonal_states(lambda: &[C64], start: &[C64], len: usize) -> Vec<Vec<C64
 /// Gaussian matrix with the signs fixed so that R has a positive diagonal (spec §1 `ortho_group`).
 pub fn haar_orthogonal<R: Rng>(d: usize, rng: &mut R) -> Vec<f64> {
     loop {
-        let mut cols: Vec<Vec<f64>> = (0..d).map(|_| (0..d).map(|_| rng.sample::<f64, _>(StandardNormal)).collect()).collect();
+        let mut cols: Vec<Vec<f64>> =
+            (0..d).map(|_| (0..d).map(|_| rng.sample::<f64, _>(StandardNormal)).collect()).collect();
         let mut ok = true;
         for j in 0..d {
             for i in 0..j {

@@ -18,8 +18,8 @@
 use attnlab_core::config::rules;
 use attnlab_core::optim::Adam;
 use attnlab_core::{MeanSe, seeded_rng};
-use rand_distr::StandardNormal;
 use rand::Rng;
+use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -338,10 +338,24 @@ pub fn fit_restarts(m: &Diagonal, restarts: usize, iters: usize, seed: u64) -> (
 }
 
 /// [`fit_restarts`], calling `on_iter` after every iteration of every restart (progress reporting).
-pub fn fit_restarts_with(m: &Diagonal, restarts: usize, iters: usize, seed: u64, on_iter: &(dyn Fn() + Sync)) -> (Fit, Vec<f64>) {
+pub fn fit_restarts_with(
+    m: &Diagonal,
+    restarts: usize,
+    iters: usize,
+    seed: u64,
+    on_iter: &(dyn Fn() + Sync),
+) -> (Fit, Vec<f64>) {
     let fits: Vec<Fit> = (0..restarts.max(1))
         .into_par_iter()
-        .map(|r| fit_with(m, Params::random(m, 0.1, attnlab_core::rng::child_seed(seed, r as u64)), Optimiser::Adam { lr: 0.02 }, iters, on_iter))
+        .map(|r| {
+            fit_with(
+                m,
+                Params::random(m, 0.1, attnlab_core::rng::child_seed(seed, r as u64)),
+                Optimiser::Adam { lr: 0.02 },
+                iters,
+                on_iter,
+            )
+        })
         .collect();
     let losses: Vec<f64> = fits.iter().map(|f| f.loss).collect();
     let best = fits.into_iter().min_by(|a, b| a.loss.total_cmp(&b.loss)).expect("at least one restart");
@@ -392,7 +406,8 @@ pub fn invariants(m: &Diagonal, x: &Params) -> Invariants {
     let abt = x.abt(m);
     let h = m.heads;
     let an = abt.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let ares = (0..h * h).map(|i| (abt[i] - if i / h == i % h { cbar } else { 0.0 }).powi(2)).sum::<f64>().sqrt() / an.max(1e-300);
+    let ares = (0..h * h).map(|i| (abt[i] - if i / h == i % h { cbar } else { 0.0 }).powi(2)).sum::<f64>().sqrt()
+        / an.max(1e-300);
     let tr = cbar * d as f64;
     let k = match m.case {
         Case::Unitary => h.min(d),
@@ -402,7 +417,16 @@ pub fn invariants(m: &Diagonal, x: &Params) -> Invariants {
         Case::Unitary => tr * tr / (k as f64 * f * f),
         Case::Orthogonal => 2.0 * tr * tr / (k as f64 * f * f),
     };
-    Invariants { c: cbar, c_structure_residual: res, c_times_p: cp_mean, c_times_p_spread: spread, pe_ratio: ratio, off_entries: off, abt_residual: ares, trace_ratio }
+    Invariants {
+        c: cbar,
+        c_structure_residual: res,
+        c_times_p: cp_mean,
+        c_times_p_spread: spread,
+        pe_ratio: ratio,
+        off_entries: off,
+        abt_residual: ares,
+        trace_ratio,
+    }
 }
 
 /// The theory's zero-loss point for H ≥ d (unitary) or H ≥ d/2 (orthogonal) at scale c: C = cS

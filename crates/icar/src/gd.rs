@@ -25,7 +25,11 @@ pub struct Augmented {
 impl Augmented {
     /// Checks d ≥ 1, T ≥ 2 (at least one (s_{t−1}, s_t) pair) and norm > 0.
     pub fn new(d: usize, t: usize, norm: f64) -> Result<Self, IcarError> {
-        Ok(Self { d: rules::at_least("d", d, 1)?, t: rules::at_least("t", t, 2)?, norm: rules::positive("norm", norm)? })
+        Ok(Self {
+            d: rules::at_least("d", d, 1)?,
+            t: rules::at_least("t", t, 2)?,
+            norm: rules::positive("norm", norm)?,
+        })
     }
     /// Dimension d.
     pub fn d(&self) -> usize {
@@ -127,7 +131,8 @@ pub fn shared_scalar_all_positions(d: usize, positions: usize) -> (f64, f64) {
     let num: f64 = (0..positions).map(|q| q as f64).sum();
     let den: f64 = (0..positions).map(|q| q as f64 * (q as f64 + d1)).sum();
     let v = num / den;
-    let loss = (0..positions).map(|q| (v * q as f64 - 1.0).powi(2) + v * v * q as f64 * d1).sum::<f64>() / positions as f64;
+    let loss =
+        (0..positions).map(|q| (v * q as f64 - 1.0).powi(2) + v * v * q as f64 * d1).sum::<f64>() / positions as f64;
     (v, loss)
 }
 
@@ -206,7 +211,10 @@ pub fn exact_ls_predict(states: &[Vec<f64>]) -> Vec<f64> {
         (0..d).map(|i| (0..q).map(|k| c[k] * y[k][i]).sum()).collect()
     } else {
         // Ŵ = Y Xᵀ (X Xᵀ)^{-1}: z = (XXᵀ)^{-1} s_q, ŝ = Σ_k y_k ⟨x_k, z⟩.
-        let g: Vec<f64> = (0..d).flat_map(|i| (0..d).map(move |j| (i, j))).map(|(i, j)| (0..q).map(|k| x[k][i] * x[k][j]).sum()).collect();
+        let g: Vec<f64> = (0..d)
+            .flat_map(|i| (0..d).map(move |j| (i, j)))
+            .map(|(i, j)| (0..q).map(|k| x[k][i] * x[k][j]).sum())
+            .collect();
         let z = solve(g, last.clone(), d);
         (0..d).map(|i| (0..q).map(|k| y[k][i] * dot(&x[k], &z)).sum()).collect()
     }
@@ -306,7 +314,10 @@ mod tests {
 
     #[test]
     fn bad_input_names_field() {
-        assert_eq!(Augmented::new(0, 5, 1.0).unwrap_err(), IcarError::Config(attnlab_core::ConfigError::new("d", 0, "must be at least 1")));
+        assert_eq!(
+            Augmented::new(0, 5, 1.0).unwrap_err(),
+            IcarError::Config(attnlab_core::ConfigError::new("d", 0, "must be at least 1"))
+        );
         assert!(matches!(Augmented::new(3, 1, 1.0), Err(IcarError::Config(e)) if e.field == "t"));
     }
 }

@@ -107,7 +107,8 @@ impl AugHead {
     pub fn loss_grad(&self, ctx: &[Vec<C64>], target: &[C64], g: &mut HeadGrad, w: f64) -> f64 {
         let d2 = 2 * self.d;
         let (tokens, _u, y) = self.parts(ctx);
-        let r: Vec<C64> = (0..self.d).map(|i| (0..d2).map(|b| self.v[i * d2 + b] * y[b]).sum::<C64>() - target[i]).collect();
+        let r: Vec<C64> =
+            (0..self.d).map(|i| (0..d2).map(|b| self.v[i * d2 + b] * y[b]).sum::<C64>() - target[i]).collect();
         let loss: f64 = r.iter().map(|z| z.norm_sqr()).sum();
         for i in 0..self.d {
             for b in 0..d2 {
@@ -158,7 +159,15 @@ pub struct HeadTrain {
 
 impl HeadTrain {
     /// Checks steps, batch, eval_samples ≥ 1 and lr, init_std > 0.
-    pub fn new(setting: Augmented, steps: usize, batch: usize, lr: f64, init_std: f64, eval_samples: usize, seed: u64) -> Result<Self, IcarError> {
+    pub fn new(
+        setting: Augmented,
+        steps: usize,
+        batch: usize,
+        lr: f64,
+        init_std: f64,
+        eval_samples: usize,
+        seed: u64,
+    ) -> Result<Self, IcarError> {
         Ok(Self {
             setting,
             steps: rules::at_least("steps", steps, 1)?,
@@ -259,7 +268,10 @@ pub fn train_head_with(cfg: &HeadTrain, mut on_step: impl FnMut()) -> HeadOutcom
         }
         let lr = cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / cfg.steps as f64).cos()));
         // real gradient of (Re, Im) = 2 (Re G, Im G)
-        let pairs = head.params_mut().zip(g.v.iter().chain(g.q.iter())).flat_map(|(p, gi)| [(&mut p.re, 2.0 * gi.re), (&mut p.im, 2.0 * gi.im)]);
+        let pairs = head
+            .params_mut()
+            .zip(g.v.iter().chain(g.q.iter()))
+            .flat_map(|(p, gi)| [(&mut p.re, 2.0 * gi.re), (&mut p.im, 2.0 * gi.im)]);
         adam.step_each(pairs, lr);
         on_step();
     }

@@ -19,12 +19,12 @@ use attnlab_core::seeded_rng;
 use rand::Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
-use std::ops::{Add, Mul, Sub};
 use serde::{Deserialize, Serialize};
+use std::ops::{Add, Mul, Sub};
 
 use crate::IcarError;
-use attnlab_kernels::{Multiversion, Path, dispatch};
 use crate::augmented::{CurvePoint, Schedule, block_offsets, fit};
+use attnlab_kernels::{Multiversion, Path, dispatch};
 
 /// Settings of `non_augmented.py` `train()` (spec §2b, §2e).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -53,7 +53,17 @@ pub struct NonAugConfig {
 
 impl NonAugConfig {
     /// Checks 1 ≤ d ≤ 8, 2 ≤ n ≤ 100, heads ≥ 1, 1 ≤ batch ≤ train_seqs, epochs ≥ 1, lr > 0.
-    pub fn new(d: usize, n: usize, heads: usize, train_seqs: usize, test_seqs: usize, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Self, IcarError> {
+    pub fn new(
+        d: usize,
+        n: usize,
+        heads: usize,
+        train_seqs: usize,
+        test_seqs: usize,
+        batch: usize,
+        epochs: usize,
+        lr: f64,
+        seed: u64,
+    ) -> Result<Self, IcarError> {
         if d > 8 {
             return Err(attnlab_core::ConfigError::new("d", d, "must be at most 8").into());
         }
@@ -66,11 +76,31 @@ impl NonAugConfig {
     }
     /// The training schedule of [`fit`].
     fn schedule(&self) -> Schedule {
-        Schedule { d: self.d, n: self.n, train_seqs: self.train_seqs, test_seqs: self.test_seqs, batch: self.batch, epochs: self.epochs, lr: self.lr, seed: self.seed }
+        Schedule {
+            d: self.d,
+            n: self.n,
+            train_seqs: self.train_seqs,
+            test_seqs: self.test_seqs,
+            batch: self.batch,
+            epochs: self.epochs,
+            lr: self.lr,
+            seed: self.seed,
+        }
     }
     /// The reference defaults: d 5, n 50, H 64, 2^14 / 2^10 sequences, batch 1024, 200 epochs, lr 1e-2.
     pub fn reference(seed: u64) -> Self {
-        Self { d: 5, n: 50, heads: 64, train_seqs: 1 << 14, test_seqs: 1 << 10, batch: 1024, epochs: 200, lr: 1e-2, seed, precision: Precision::F32 }
+        Self {
+            d: 5,
+            n: 50,
+            heads: 64,
+            train_seqs: 1 << 14,
+            test_seqs: 1 << 10,
+            batch: 1024,
+            epochs: 200,
+            lr: 1e-2,
+            seed,
+            precision: Precision::F32,
+        }
     }
     /// Steps per epoch.
     pub fn steps_per_epoch(&self) -> usize {
@@ -195,7 +225,9 @@ fn shared<const D: usize, const E: usize, const Z: usize>(l: NaLayout, p: &[f64]
 /// The float type of the batch-dependent pass: f32 (16 lanes per AVX-512 register; the reference's
 /// torch precision, used for training) or f64 (8 lanes; used by the gradient checks). Parameters,
 /// the batch-independent parts and all sums over lanes stay f64.
-pub(crate) trait Real: Copy + Send + Sync + 'static + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> {
+pub(crate) trait Real:
+    Copy + Send + Sync + 'static + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
+{
     const ZERO: Self;
     const ONE: Self;
     fn of(x: f64) -> Self;
@@ -314,7 +346,10 @@ pub(crate) struct Block<T: Real, const W: usize, const D: usize, const Z: usize>
     mask: [T; W],
 }
 
-fn blocks<T: Real, const W: usize, const D: usize, const Z: usize>(seqs: &[&[f64]], n: usize) -> Vec<Block<T, W, D, Z>> {
+fn blocks<T: Real, const W: usize, const D: usize, const Z: usize>(
+    seqs: &[&[f64]],
+    n: usize,
+) -> Vec<Block<T, W, D, Z>> {
     seqs.chunks(W)
         .map(|ch| {
             let mut z = vec![[[T::ONE; W]; Z]; n];
@@ -599,7 +634,9 @@ struct ChunkPass<'a, T: Real, const W: usize, const D: usize, const E: usize, co
     grad: Option<(&'a mut Acc<D, E, Z>, f64)>,
 }
 
-impl<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize> Multiversion for ChunkPass<'_, T, W, D, E, Z> {
+impl<T: Real, const W: usize, const D: usize, const E: usize, const Z: usize> Multiversion
+    for ChunkPass<'_, T, W, D, E, Z>
+{
     type Output = f64;
     #[inline(always)]
     fn run<const FMA: bool>(self) -> f64 {
@@ -627,13 +664,24 @@ fn batch_pass<T: Real, const W: usize, const D: usize, const E: usize, const Z: 
         .par_chunks(chunk)
         .map(|ch| {
             let mut acc = with_grad.then(|| Acc::filled(l.h, l.h * n * n, 0.0));
-            let loss = dispatch(path, ChunkPass { heads: l.h, wt: &wt, blocks: ch, n, grad: acc.as_mut().map(|a| (a, 1.0 / denom)) });
+            let loss = dispatch(
+                path,
+                ChunkPass { heads: l.h, wt: &wt, blocks: ch, n, grad: acc.as_mut().map(|a| (a, 1.0 / denom)) },
+            );
             (loss, acc)
         })
         .collect()
 }
 
-fn loss_grad_fixed<const D: usize, const E: usize, const Z: usize>(l: NaLayout, p: &[f64], seqs: &[&[f64]], n: usize, with_grad: bool, path: Path, precision: Precision) -> (f64, Vec<f64>) {
+fn loss_grad_fixed<const D: usize, const E: usize, const Z: usize>(
+    l: NaLayout,
+    p: &[f64],
+    seqs: &[&[f64]],
+    n: usize,
+    with_grad: bool,
+    path: Path,
+    precision: Precision,
+) -> (f64, Vec<f64>) {
     let sh = shared::<D, E, Z>(l, p, n);
     let denom = (seqs.len() * n * D) as f64;
     let hn = l.h;
@@ -733,7 +781,15 @@ pub fn loss_grad(l: NaLayout, p: &[f64], seqs: &[&[f64]], n: usize, with_grad: b
 
 /// [`loss_grad`] on an explicit code path and precision (tests compare them; the vector paths use
 /// FMA, the portable path does not).
-pub fn loss_grad_on(path: Path, precision: Precision, l: NaLayout, p: &[f64], seqs: &[&[f64]], n: usize, with_grad: bool) -> (f64, Vec<f64>) {
+pub fn loss_grad_on(
+    path: Path,
+    precision: Precision,
+    l: NaLayout,
+    p: &[f64],
+    seqs: &[&[f64]],
+    n: usize,
+    with_grad: bool,
+) -> (f64, Vec<f64>) {
     match l.d {
         1 => loss_grad_fixed::<1, 2, 2>(l, p, seqs, n, with_grad, path, precision),
         2 => loss_grad_fixed::<2, 4, 3>(l, p, seqs, n, with_grad, path, precision),
@@ -770,15 +826,21 @@ pub fn train_nonaug(cfg: &NonAugConfig) -> NonAugOutcome {
     let t0 = std::time::Instant::now();
     let l = NaLayout { d: cfg.d, h: cfg.heads };
     let mut p = init_params(l, attnlab_core::rng::child_seed(cfg.seed, 0));
-    let curve = fit(
-        &mut p,
-        cfg.schedule(),
-        |p, seqs, with_grad| loss_grad_on(Path::best(), cfg.precision, l, p, seqs, cfg.n, with_grad),
-    );
+    let curve = fit(&mut p, cfg.schedule(), |p, seqs, with_grad| {
+        loss_grad_on(Path::best(), cfg.precision, l, p, seqs, cfg.n, with_grad)
+    });
     let test_mse = curve.last().map_or(f64::NAN, |c| c.test);
     let pe_last_row = pe_last_rows(l, &p, cfg.n);
     let pe_mass_offsets01 = pe_last_row.iter().map(|r| r[cfg.n - 1] + r[cfg.n - 2]).sum::<f64>() / cfg.heads as f64;
-    NonAugOutcome { config: *cfg, params: p, curve, test_mse, pe_last_row, pe_mass_offsets01, wall_s: t0.elapsed().as_secs_f64() }
+    NonAugOutcome {
+        config: *cfg,
+        params: p,
+        curve,
+        test_mse,
+        pe_last_row,
+        pe_mass_offsets01,
+        wall_s: t0.elapsed().as_secs_f64(),
+    }
 }
 
 /// Π_h[n−1, ·] for every head.
@@ -842,7 +904,8 @@ mod tests {
         assert!(field(NonAugConfig::new(5, 101, 64, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`n`"));
         assert!(field(NonAugConfig::new(5, 50, 0, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`heads`"));
         assert!(field(NonAugConfig::new(5, 50, 64, 100, 1 << 10, 1024, 200, 1e-2, 0)).contains("`batch`"));
-        let aug = |r: Result<crate::augmented::AugConfig, IcarError>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        let aug =
+            |r: Result<crate::augmented::AugConfig, IcarError>| r.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(crate::augmented::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0).is_ok());
         assert!(aug(crate::augmented::AugConfig::new(5, 1, 1 << 14, 1 << 10, 1024, 200, 1e-2, 0)).contains("`n`"));
         assert!(aug(crate::augmented::AugConfig::new(5, 50, 1 << 14, 1 << 10, 1024, 200, 0.0, 0)).contains("`lr`"));
@@ -871,7 +934,9 @@ mod tests {
             assert!(g1.iter().all(|x| x.is_finite()));
         }
         // the padding lanes contribute nothing: the same loss from the sequences one at a time
-        let single: f64 = refs.iter().map(|s| loss_grad_on(Path::Portable, Precision::F64, l, &p, &[*s], n, false).0).sum::<f64>() / refs.len() as f64;
+        let single: f64 =
+            refs.iter().map(|s| loss_grad_on(Path::Portable, Precision::F64, l, &p, &[*s], n, false).0).sum::<f64>()
+                / refs.len() as f64;
         assert!((single - l0).abs() < 1e-12 * l0, "{single} vs {l0}");
     }
 
@@ -886,7 +951,9 @@ mod tests {
         let data = haar_dataset(d, n, 1, 8);
         let s = &data[0];
         let lin = |w: usize, b: usize, hh: usize, x: &[f64]| -> Vec<f64> {
-            (0..e).map(|i| p[b + hh * e + i] + (0..e).map(|j| p[w + (hh * e + i) * e + j] * x[j]).sum::<f64>()).collect()
+            (0..e)
+                .map(|i| p[b + hh * e + i] + (0..e).map(|j| p[w + (hh * e + i) * e + j] * x[j]).sum::<f64>())
+                .collect()
         };
         let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
         let rs = 1.0 / (e as f64).sqrt();
@@ -896,7 +963,11 @@ mod tests {
             let pq = &p[o[6] + q * e..o[6] + (q + 1) * e];
             let mut att = vec![0.0; e];
             for hh in 0..h {
-                let logits: Vec<f64> = (0..=q).map(|k| dot(&lin(o[0], o[3], hh, pq), &lin(o[1], o[4], hh, &p[o[6] + k * e..o[6] + (k + 1) * e])) * rs).collect();
+                let logits: Vec<f64> = (0..=q)
+                    .map(|k| {
+                        dot(&lin(o[0], o[3], hh, pq), &lin(o[1], o[4], hh, &p[o[6] + k * e..o[6] + (k + 1) * e])) * rs
+                    })
+                    .collect();
                 let mx = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                 let z: f64 = logits.iter().map(|v| (v - mx).exp()).sum();
                 for k in 0..=q {
@@ -906,7 +977,8 @@ mod tests {
                     att.iter_mut().zip(&v).for_each(|(t, vv)| *t += a * vv);
                 }
             }
-            let f: Vec<f64> = (0..e).map(|i| p[o[8] + i] + (0..e).map(|j| p[o[7] + i * e + j] * att[j]).sum::<f64>()).collect();
+            let f: Vec<f64> =
+                (0..e).map(|i| p[o[8] + i] + (0..e).map(|j| p[o[7] + i * e + j] * att[j]).sum::<f64>()).collect();
             let mu = f.iter().sum::<f64>() / e as f64;
             let var = f.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / e as f64;
             let ln: Vec<f64> = (0..e).map(|i| p[o[9] + i] * (f[i] - mu) / (var + 1e-5).sqrt() + p[o[10] + i]).collect();

@@ -24,7 +24,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let last = w.loss_curve.last().map_or(f64::NAN, |c| c.1);
         let curve: Vec<String> = w.loss_curve.iter().map(|c| format!("{}:{:.3}", c.0, c.1)).collect();
         println!("σ {noise}: loss every 50 steps {}", curve.join(" "));
-        println!("σ {noise}: validation accuracy {:.1}% (1000 episodes), final train loss {last:.3}, {per_step:.3} s/step", 100.0 * acc);
+        println!(
+            "σ {noise}: validation accuracy {:.1}% (1000 episodes), final train loss {last:.3}, {per_step:.3} s/step",
+            100.0 * acc
+        );
     }
     Ok(())
 }

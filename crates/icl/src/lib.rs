@@ -34,7 +34,6 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-
 /// The synthetic in-context task (checked by [`IclTask::check`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct IclTask {
@@ -64,7 +63,12 @@ impl IclTask {
     /// Checks the sizes and the noise, naming the bad field.
     pub fn check(&self) -> Result<(), TrainError> {
         if self.features < 2 {
-            return Err(ConfigError::new("task.features", self.features, "must be ≥ 2 (a LayerNorm over one value is 0)").into());
+            return Err(ConfigError::new(
+                "task.features",
+                self.features,
+                "must be ≥ 2 (a LayerNorm over one value is 0)",
+            )
+            .into());
         }
         if self.patches == 0 {
             return Err(ConfigError::new("task.patches", self.patches, "must be ≥ 1").into());
@@ -96,7 +100,8 @@ impl IclTask {
     /// [`IclTask::additive`].
     pub fn episode(&self, label: f64, add: &DMatrix<f64>, rng: &mut ChaCha8Rng) -> DMatrix<f64> {
         let (f, np) = (self.features, self.patches);
-        let protos: Vec<DMatrix<f64>> = (0..2).map(|_| DMatrix::from_fn(f, np, |_, _| -> f64 { StandardNormal.sample(rng) })).collect();
+        let protos: Vec<DMatrix<f64>> =
+            (0..2).map(|_| DMatrix::from_fn(f, np, |_, _| -> f64 { StandardNormal.sample(rng) })).collect();
         // Prototype 0 carries label +, prototype 1 label −; supports in random order.
         let order: [usize; 2] = if rng.random::<bool>() { [0, 1] } else { [1, 0] };
         let query = if label > 0.0 { 0 } else { 1 };
@@ -178,7 +183,12 @@ struct Net {
 }
 
 fn var(rows: usize, cols: usize, scale: f64, rng: &mut ChaCha8Rng, dev: &Device) -> candle_core::Result<Var> {
-    let data: Vec<f64> = (0..rows * cols).map(|_| { let z: f64 = StandardNormal.sample(rng); scale * z }).collect();
+    let data: Vec<f64> = (0..rows * cols)
+        .map(|_| {
+            let z: f64 = StandardNormal.sample(rng);
+            scale * z
+        })
+        .collect();
     Var::from_tensor(&Tensor::from_vec(data, (rows, cols), dev)?.to_dtype(DTYPE)?)
 }
 
@@ -214,7 +224,11 @@ impl Net {
         for _ in 0..cfg.layers {
             q.push((0..cfg.heads).map(|_| var(cfg.g, n0, qk, &mut rng, dev)).collect::<candle_core::Result<Vec<_>>>()?);
             k.push((0..cfg.heads).map(|_| var(cfg.g, n0, qk, &mut rng, dev)).collect::<candle_core::Result<Vec<_>>>()?);
-            v.push((0..cfg.heads).map(|_| var(cfg.width, cfg.width, 1.0, &mut rng, dev)).collect::<candle_core::Result<Vec<_>>>()?);
+            v.push(
+                (0..cfg.heads)
+                    .map(|_| var(cfg.width, cfg.width, 1.0, &mut rng, dev))
+                    .collect::<candle_core::Result<Vec<_>>>()?,
+            );
         }
         let v0 = var(cfg.width, n0, 1.0, &mut rng, dev)?;
         let a = var(cfg.width, 1, 1.0, &mut rng, dev)?;
@@ -222,9 +236,13 @@ impl Net {
     }
 
     fn from_weights(w: &GdWeights, cfg: &GdConfig, n0: usize, dev: &Device) -> candle_core::Result<Self> {
-        let m = |d: &[f64], r: usize, c: usize| Var::from_tensor(&Tensor::from_vec(d.to_vec(), (r, c), dev)?.to_dtype(DTYPE)?);
+        let m = |d: &[f64], r: usize, c: usize| {
+            Var::from_tensor(&Tensor::from_vec(d.to_vec(), (r, c), dev)?.to_dtype(DTYPE)?)
+        };
         let layer = |x: &Vec<Vec<Vec<f64>>>, r: usize, c: usize| {
-            x.iter().map(|l| l.iter().map(|h| m(h, r, c)).collect::<candle_core::Result<Vec<_>>>()).collect::<candle_core::Result<Vec<_>>>()
+            x.iter()
+                .map(|l| l.iter().map(|h| m(h, r, c)).collect::<candle_core::Result<Vec<_>>>())
+                .collect::<candle_core::Result<Vec<_>>>()
         };
         Ok(Self {
             q: layer(&w.q, cfg.g, n0)?,
@@ -261,7 +279,8 @@ impl Net {
     /// "Pruning"); a layer with no head left gives f = 0.
     fn forward(&self, x: &Tensor, cfg: &GdConfig, pruned: &[(usize, usize)]) -> candle_core::Result<Tensor> {
         let (b, _, n0) = x.dims3()?;
-        let kept: Vec<Vec<usize>> = (0..cfg.layers).map(|l| (0..cfg.heads).filter(|h| !pruned.contains(&(l, *h))).collect()).collect();
+        let kept: Vec<Vec<usize>> =
+            (0..cfg.layers).map(|l| (0..cfg.heads).filter(|h| !pruned.contains(&(l, *h))).collect()).collect();
         if kept.iter().any(Vec::is_empty) {
             return Tensor::zeros(b, x.dtype(), x.device());
         }
@@ -319,8 +338,19 @@ impl Net {
     }
 
     fn weights(&self, loss_curve: Vec<(usize, f64)>) -> candle_core::Result<GdWeights> {
-        let layer = |x: &Vec<Vec<Var>>| x.iter().map(|l| l.iter().map(flat).collect::<candle_core::Result<Vec<_>>>()).collect::<candle_core::Result<Vec<_>>>();
-        Ok(GdWeights { q: layer(&self.q)?, k: layer(&self.k)?, v0: flat(&self.v0)?, v: layer(&self.v)?, a: flat(&self.a)?, loss_curve })
+        let layer = |x: &Vec<Vec<Var>>| {
+            x.iter()
+                .map(|l| l.iter().map(flat).collect::<candle_core::Result<Vec<_>>>())
+                .collect::<candle_core::Result<Vec<_>>>()
+        };
+        Ok(GdWeights {
+            q: layer(&self.q)?,
+            k: layer(&self.k)?,
+            v0: flat(&self.v0)?,
+            v: layer(&self.v)?,
+            a: flat(&self.a)?,
+            loss_curve,
+        })
     }
 }
 
@@ -363,7 +393,13 @@ pub fn train(task: &IclTask, cfg: &GdConfig, seed: u64) -> Result<GdWeights, Tra
 }
 
 /// The trained network's outputs f(x) on episodes `x` with heads `pruned` ((layer, head)) removed.
-pub fn outputs(w: &GdWeights, task: &IclTask, cfg: &GdConfig, x: &[DMatrix<f64>], pruned: &[(usize, usize)]) -> Result<Vec<f64>, TrainError> {
+pub fn outputs(
+    w: &GdWeights,
+    task: &IclTask,
+    cfg: &GdConfig,
+    x: &[DMatrix<f64>],
+    pruned: &[(usize, usize)],
+) -> Result<Vec<f64>, TrainError> {
     let dev = Device::Cpu;
     let net = Net::from_weights(w, cfg, task.n0(), &dev)?;
     Ok(net.forward(&batch_tensor(x, &dev)?, cfg, pruned)?.to_dtype(DType::F64)?.to_vec1::<f64>()?)
@@ -375,7 +411,10 @@ mod tests {
     use nalgebra::DVectorView;
 
     fn small() -> (IclTask, GdConfig) {
-        (IclTask { features: 6, patches: 2, noise: 0.5, embed_seed: 9 }, GdConfig { width: 6, g: 3, heads: 2, layers: 2, steps: 60, batch: 16, lr: 5e-3 })
+        (
+            IclTask { features: 6, patches: 2, noise: 0.5, embed_seed: 9 },
+            GdConfig { width: 6, g: 3, heads: 2, layers: 2, steps: 60, batch: 16, lr: 5e-3 },
+        )
     }
 
     #[test]
@@ -448,7 +487,10 @@ mod tests {
             let f = outputs(&w, &task, &cfg, &x, pruned).expect("outputs");
             for (e, fe) in x.iter().zip(&f) {
                 let r = token_by_token(&w, &cfg, e, pruned);
-                assert!((r - fe).abs() <= 1e-4 * (1.0 + r.abs()), "pruned {pruned:?}: path form (f32) {fe} vs token form (f64) {r}");
+                assert!(
+                    (r - fe).abs() <= 1e-4 * (1.0 + r.abs()),
+                    "pruned {pruned:?}: path form (f32) {fe} vs token form (f64) {r}"
+                );
             }
         }
     }
@@ -464,7 +506,8 @@ mod tests {
                 let tags: &[usize] = if col >= 2 * task.patches { &[2] } else { &[0, 1] };
                 let found = tags.iter().any(|&tag| {
                     let k = col % task.patches;
-                    let p: Vec<f64> = (0..task.features).map(|i| e[(i, col)] - add[(tag * task.patches + k, i)]).collect();
+                    let p: Vec<f64> =
+                        (0..task.features).map(|i| e[(i, col)] - add[(tag * task.patches + k, i)]).collect();
                     let mean = p.iter().sum::<f64>() / p.len() as f64;
                     let var = p.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / p.len() as f64;
                     mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-3

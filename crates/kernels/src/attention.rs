@@ -373,7 +373,8 @@ pub fn backward_row_on(
     #[cfg(target_arch = "x86_64")]
     if path == Path::Avx512 && x86::supported(dims.d) {
         // SAFETY: as in `forward_row_on`.
-        SCRATCH_AVX512.with_borrow_mut(|s| unsafe { x86::backward_row_avx512(q, k, v, o, lse, dout, dims, dq, dk, dv, s) });
+        SCRATCH_AVX512
+            .with_borrow_mut(|s| unsafe { x86::backward_row_avx512(q, k, v, o, lse, dout, dims, dq, dk, dv, s) });
         return;
     }
     #[cfg(target_arch = "x86_64")]
@@ -417,7 +418,9 @@ mod tests {
             state ^= state << 17;
             (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
         };
-        for &(len, d, memory) in &[(1024, 8, usize::MAX), (300, 4, 37), (257, 16, usize::MAX), (130, 32, 70), (45, 12, 9), (7, 8, 0)] {
+        for &(len, d, memory) in
+            &[(1024, 8, usize::MAX), (300, 4, 37), (257, 16, usize::MAX), (130, 32, 70), (45, 12, 9), (7, 8, 0)]
+        {
             let dims = Dims { batch: 1, len, d, memory, scale: 1.0 / (d as f32).sqrt() };
             let x: Vec<Vec<f32>> = (0..4).map(|_| (0..len * d).map(|_| 2.0 * next()).collect()).collect();
             let run = |path: Path| {
@@ -431,7 +434,9 @@ mod tests {
             let reference = run(Path::Portable);
             for path in [Path::Avx2, Path::Avx512].into_iter().filter(|p| p.available()) {
                 let got = run(path);
-                let close = |a: &[f32], b: &[f32], tol: f32| a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()));
+                let close = |a: &[f32], b: &[f32], tol: f32| {
+                    a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
+                };
                 assert!(close(&got.0, &reference.0, 1e-5), "{path:?} output, {:?}", (len, d, memory));
                 assert!(close(&got.1, &reference.1, 1e-5), "{path:?} lse, {:?}", (len, d, memory));
                 for (i, (a, b)) in got.2.iter().zip(&reference.2).enumerate() {

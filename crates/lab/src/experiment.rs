@@ -102,7 +102,14 @@ impl Lab {
     /// every time, never stored, so that drawing only reads the runs' records (a missing run is an
     /// error naming it). It has no compute time of its own (`wall_time_s` 0; its runs' times are in
     /// their records).
-    pub fn assembled<C, R, E>(&self, paper: &str, id: &str, config: &C, seed: u64, compute: impl FnOnce() -> Result<R, E>) -> Result<(ResultRecord<C, R>, CacheStatus), E>
+    pub fn assembled<C, R, E>(
+        &self,
+        paper: &str,
+        id: &str,
+        config: &C,
+        seed: u64,
+        compute: impl FnOnce() -> Result<R, E>,
+    ) -> Result<(ResultRecord<C, R>, CacheStatus), E>
     where
         C: Serialize + Clone,
         R: Serialize,

@@ -14,7 +14,10 @@ use crate::{Lab, Mode};
 
 /// This process's platform: the attention kernel's code path here and this build's rustc.
 pub fn current() -> Platform {
-    Platform { kernel_path: attnlab_kernels::code_path().to_string(), rustc: crate::experiment::rustc_version().to_string() }
+    Platform {
+        kernel_path: attnlab_kernels::code_path().to_string(),
+        rustc: crate::experiment::rustc_version().to_string(),
+    }
 }
 
 impl Lab {

@@ -14,13 +14,19 @@ fn multi() -> &'static MultiProgress {
 
 /// A bar of `len` steps under the run's spinner, drawn with `template` (indicatif syntax).
 pub fn bar(len: u64, template: &str) -> ProgressBar {
-    multi().add(ProgressBar::new(len).with_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())))
+    multi().add(
+        ProgressBar::new(len)
+            .with_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())),
+    )
 }
 
 /// The spinner of figure `k` of `total`; `last_s` is its previous run's time, if known.
 pub fn figure_spinner(id: &str, k: usize, total: usize, last_s: Option<f64>) -> ProgressBar {
     let sp = multi().add(ProgressBar::new_spinner());
-    sp.set_style(ProgressStyle::with_template("{spinner} [{prefix}] {msg}, {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    sp.set_style(
+        ProgressStyle::with_template("{spinner} [{prefix}] {msg}, {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     sp.set_prefix(format!("{k}/{total}"));
     sp.set_message(match last_s {
         Some(s) => format!("{id} (took {s:.0} s last time)"),

@@ -88,9 +88,11 @@ pub fn run_from_file(path: &Path, index: usize, cache: &Path) -> Result<(Task, C
             Ok((task, status))
         }
         Err(e) => {
-            let _ = attnlab_core::io::write_atomic(&failed, format!("task {index}: {}\nerror: {e}\n", task.name()).as_bytes());
+            let _ = attnlab_core::io::write_atomic(
+                &failed,
+                format!("task {index}: {}\nerror: {e}\n", task.name()).as_bytes(),
+            );
             Err(LabError::TaskFailed { index, task: task.name(), source: Box::new(e) })
         }
     }
 }
-

@@ -116,7 +116,10 @@ fn index(lab: &Lab) -> HashMap<(String, String, u64), Vec<(String, String)>> {
         if lab.cache.entry(digest) != attnlab_core::Entry::Sound {
             continue;
         }
-        let Ok(rec) = std::fs::read(e.path()).map_err(|_| ()).and_then(|b| serde_json::from_slice::<ResultRecord<Value, Value>>(&b).map_err(|_| ())) else {
+        let Ok(rec) = std::fs::read(e.path())
+            .map_err(|_| ())
+            .and_then(|b| serde_json::from_slice::<ResultRecord<Value, Value>>(&b).map_err(|_| ()))
+        else {
             continue;
         };
         let key = CacheKey::new(&rec.id, &rec.config, rec.seed, &rec.code_version);
@@ -130,7 +133,11 @@ fn index(lab: &Lab) -> HashMap<(String, String, u64), Vec<(String, String)>> {
 
 /// The unit a task's code version belongs to.
 fn unit_of(t: &Task) -> String {
-    if task::version_of(&t.paper, &t.experiment) == crate::code_version(&t.paper) { t.paper.clone() } else { t.experiment.clone() }
+    if task::version_of(&t.paper, &t.experiment) == crate::code_version(&t.paper) {
+        t.paper.clone()
+    } else {
+        t.experiment.clone()
+    }
 }
 
 /// The groups of `plan`: its tasks not cached under their key but cached under an older code
@@ -142,8 +149,13 @@ pub fn groups(lab: &Lab, plan: &[Task]) -> Vec<Group> {
         let key = CacheKey::new(&t.experiment, &t.config, t.seed, &t.code_version);
         let Some(old) = idx.get(&(t.experiment.clone(), key.config_hash, t.seed)) else { continue };
         // The newest old version when several are cached (by name: any one is a valid candidate).
-        let Some((digest, version)) = old.iter().filter(|(_, v)| *v != t.code_version).max_by(|a, b| a.1.cmp(&b.1)) else { continue };
-        by.entry((unit_of(t), version.clone(), t.code_version.clone())).or_default().push(Candidate { task: i, old_digest: digest.clone() });
+        let Some((digest, version)) = old.iter().filter(|(_, v)| *v != t.code_version).max_by(|a, b| a.1.cmp(&b.1))
+        else {
+            continue;
+        };
+        by.entry((unit_of(t), version.clone(), t.code_version.clone()))
+            .or_default()
+            .push(Candidate { task: i, old_digest: digest.clone() });
     }
     by.into_iter()
         .map(|((unit, from, to), candidates)| {
@@ -287,7 +299,11 @@ pub fn rekey(lab: &Lab, plan: &[Task], groups: &[Group], commit: &str, jobs: usi
                 }
                 let mut rec = read_record(lab, &c.old_digest)?;
                 drop_paths(&mut rec.result, "result", &paths);
-                rec.rekeyed = Some(Rekeyed { from_code_version: rec.code_version.clone(), verified_by: commit.to_string(), sample: sample_keys.clone() });
+                rec.rekeyed = Some(Rekeyed {
+                    from_code_version: rec.code_version.clone(),
+                    verified_by: commit.to_string(),
+                    sample: sample_keys.clone(),
+                });
                 rec.code_version = g.to.clone();
                 let key = CacheKey::new(&rec.id, &rec.config, rec.seed, &rec.code_version);
                 if key.digest() != plan[c.task].key {
@@ -296,7 +312,15 @@ pub fn rekey(lab: &Lab, plan: &[Task], groups: &[Group], commit: &str, jobs: usi
                 lab.cache.store(&rec).map_err(|e| LabError::io(&lab.cache.entry_path_of(&plan[c.task].key), e))?;
                 aliased += 1;
             }
-            let line = AliasLine { unit: &g.unit, from: &g.from, to: &g.to, verified_by: commit, sample: &sample_keys, aliased, dropped: &dropped };
+            let line = AliasLine {
+                unit: &g.unit,
+                from: &g.from,
+                to: &g.to,
+                verified_by: commit,
+                sample: &sample_keys,
+                aliased,
+                dropped: &dropped,
+            };
             append_line(&lab.cache.dir().join("aliases.jsonl"), &serde_json::to_string(&line)?)?;
         }
         outcomes.push(Outcome {

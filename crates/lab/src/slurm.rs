@@ -77,8 +77,17 @@ pub fn write(dir: &Path, tasks: &[Task], jobs: &Jobs, opts: &SlurmOptions) -> Re
     let last = tasks.len() - 1;
     let mut s = String::new();
     let _ = writeln!(s, "#!/usr/bin/env bash");
-    let _ = writeln!(s, "# Written by attnlab: {} task(s) ({cached} already cached; about {:.0} single-thread seconds to compute).", tasks.len(), est);
-    let _ = writeln!(s, "# Run it on the cluster's login node: bash {}", shell_quote(&dir.join("submit.sh").display().to_string()));
+    let _ = writeln!(
+        s,
+        "# Written by attnlab: {} task(s) ({cached} already cached; about {:.0} single-thread seconds to compute).",
+        tasks.len(),
+        est
+    );
+    let _ = writeln!(
+        s,
+        "# Run it on the cluster's login node: bash {}",
+        shell_quote(&dir.join("submit.sh").display().to_string())
+    );
     let _ = writeln!(s, "# Array task i runs line i (from 0) of tasks.jsonl; logs/task-<i>.out holds its output and");
     let _ = writeln!(s, "# failed/<i>.txt names it if it failed (the others' results stay in the cache: resubmit");
     let _ = writeln!(s, "# this script to redo only what is missing). The final job runs after every task succeeded.");
@@ -100,7 +109,11 @@ pub fn write(dir: &Path, tasks: &[Task], jobs: &Jobs, opts: &SlurmOptions) -> Re
     );
     let _ = writeln!(s, "final=${{final%%;*}}");
     let _ = writeln!(s, "echo \"$array $final\" > \"$here/jobs\"");
-    let _ = writeln!(s, "echo \"submitted array job $array ({} task(s)) and final job $final (after all succeed); logs in $here/logs\"", tasks.len());
+    let _ = writeln!(
+        s,
+        "echo \"submitted array job $array ({} task(s)) and final job $final (after all succeed); logs in $here/logs\"",
+        tasks.len()
+    );
     let script = dir.join("submit.sh");
     attnlab_core::io::write_atomic(&script, s.as_bytes()).map_err(|e| LabError::io(&script, e))?;
     #[cfg(unix)]

@@ -25,7 +25,11 @@ pub const TRAIN_RUN: &str = "markov.train.run";
 /// The code version keying experiment `id` of `paper`: a unit's own where it has one (a training
 /// run), else its paper's.
 pub fn version_of(paper: &str, id: &str) -> String {
-    if crate::experiment::source_hashes().iter().any(|(name, _)| *name == id) { code_version(id) } else { code_version(paper) }
+    if crate::experiment::source_hashes().iter().any(|(name, _)| *name == id) {
+        code_version(id)
+    } else {
+        code_version(paper)
+    }
 }
 
 /// What the same work (experiment, config and seed) cost when last stored, under whichever code
@@ -81,7 +85,15 @@ pub struct Task {
 impl Task {
     /// A task of `paper`'s experiment `id` run with `config` and `seed` for `figure`; `estimate_s`
     /// is the cost used when nothing better is known.
-    pub fn new<C: Serialize>(lab: &Lab, paper: &str, id: &str, figure: &str, config: &C, seed: u64, estimate_s: f64) -> Result<Self, LabError> {
+    pub fn new<C: Serialize>(
+        lab: &Lab,
+        paper: &str,
+        id: &str,
+        figure: &str,
+        config: &C,
+        seed: u64,
+        estimate_s: f64,
+    ) -> Result<Self, LabError> {
         let version = version_of(paper, id);
         let key = CacheKey::new(id, config, seed, &version);
         let stored = lab.cache.reading().stored_wall_time(&key);
@@ -93,7 +105,9 @@ impl Task {
             seed,
             key: key.digest(),
             code_version: version,
-            cost_s: stored.or_else(|| (id != TRAIN_RUN).then(|| previous_wall_time(&lab.cache, &key)).flatten()).unwrap_or(estimate_s),
+            cost_s: stored
+                .or_else(|| (id != TRAIN_RUN).then(|| previous_wall_time(&lab.cache, &key)).flatten())
+                .unwrap_or(estimate_s),
             cached: lab.cache.has(&key),
             damaged: match lab.cache.entry(&key.digest()) {
                 attnlab_core::Entry::Damaged(why) => Some(why),
@@ -306,7 +320,11 @@ pub fn read_task(path: &Path, index: usize) -> Result<Task, LabError> {
     for (k, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| LabError::io(path, e))?;
         if k == index {
-            return serde_json::from_str(&line).map_err(|e| LabError::NotATask { path: path.to_path_buf(), line: k + 1, reason: e.to_string() });
+            return serde_json::from_str(&line).map_err(|e| LabError::NotATask {
+                path: path.to_path_buf(),
+                line: k + 1,
+                reason: e.to_string(),
+            });
         }
         count = k + 1;
     }
@@ -335,7 +353,11 @@ mod tests {
         let cache = attnlab_core::Cache::new(&dir, false);
         cache.get_or_compute("t.e", &1.0, 1, "v1", || Ok::<_, attnlab_core::Miss>(0.0)).unwrap();
         let stored = cache.stored_wall_time(&CacheKey::new("t.e", &1.0, 1, "v1")).unwrap();
-        assert_eq!(previous_wall_time(&cache, &CacheKey::new("t.e", &1.0, 1, "v2")), Some(stored), "same work, new code");
+        assert_eq!(
+            previous_wall_time(&cache, &CacheKey::new("t.e", &1.0, 1, "v2")),
+            Some(stored),
+            "same work, new code"
+        );
         assert_eq!(previous_wall_time(&cache, &CacheKey::new("t.e", &2.0, 1, "v2")), None, "another config");
         assert_eq!(previous_wall_time(&cache, &CacheKey::new("t.e", &1.0, 2, "v1")), None, "another seed");
         assert_eq!(previous_wall_time(&cache, &CacheKey::new("t.f", &1.0, 1, "v1")), None, "another experiment");

@@ -41,5 +41,9 @@ fn every_reported_claim_id_is_written_out_in_its_claims_module() {
             missing.push(id.clone());
         }
     }
-    assert!(missing.is_empty(), "{} claim ids are not written out in crates/lab/src/<paper>/claims/: {missing:?}", missing.len());
+    assert!(
+        missing.is_empty(),
+        "{} claim ids are not written out in crates/lab/src/<paper>/claims/: {missing:?}",
+        missing.len()
+    );
 }

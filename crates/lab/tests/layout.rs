@@ -57,7 +57,11 @@ fn the_lab_modules_import_no_circle() {
         }
         let text = source_hash::canonical("x.rs", &std::fs::read_to_string(p).expect("read"));
         for (i, _) in text.match_indices("crate ::") {
-            let name: String = text[i + "crate ::".len()..].trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let name: String = text[i + "crate ::".len()..]
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
             if modules.contains(&name) && name != from {
                 edges.entry(from.clone()).or_default().insert(name);
             }
@@ -65,7 +69,10 @@ fn the_lab_modules_import_no_circle() {
     }
     let papers = source_hash::papers(&workspace());
     for p in &papers {
-        assert!(!edges.get("task").is_some_and(|e| e.contains(p)), "task.rs names the paper {p}: the scheduler must name none");
+        assert!(
+            !edges.get("task").is_some_and(|e| e.contains(p)),
+            "task.rs names the paper {p}: the scheduler must name none"
+        );
     }
     // Depth-first search for a cycle.
     fn visit(n: &str, edges: &BTreeMap<String, BTreeSet<String>>, path: &mut Vec<String>, done: &mut BTreeSet<String>) {
@@ -108,16 +115,29 @@ fn adding_a_paper_lists_every_shared_edit() {
             break;
         }
     }
-    let named: BTreeSet<String> =
-        list.split('`').skip(1).step_by(2).filter(|w| !w.contains('<') && !w.ends_with('/') && (w.contains('/') || w.ends_with(".toml"))).map(str::to_string).collect();
+    let named: BTreeSet<String> = list
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| !w.contains('<') && !w.ends_with('/') && (w.contains('/') || w.ends_with(".toml")))
+        .map(str::to_string)
+        .collect();
     assert!(named.len() >= 5, "README's 'Adding a paper' list names only {named:?}: has its format changed?");
     let mut all = Vec::new();
     for top in ["crates", "xtask", "tests", ".ci"] {
         files(&root.join(top), &mut all);
     }
     all.push(root.join("Cargo.toml"));
-    let own = |rel: &str| papers.iter().any(|p| rel.starts_with(&format!("crates/{p}/")) || rel.contains(&format!("/src/{p}/")) || rel.ends_with(&format!("/src/{p}.rs")));
-    let words = |text: &str| -> BTreeSet<String> { text.split(|c: char| !(c.is_alphanumeric() || c == '_')).map(str::to_string).collect() };
+    let own = |rel: &str| {
+        papers.iter().any(|p| {
+            rel.starts_with(&format!("crates/{p}/"))
+                || rel.contains(&format!("/src/{p}/"))
+                || rel.ends_with(&format!("/src/{p}.rs"))
+        })
+    };
+    let words = |text: &str| -> BTreeSet<String> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_')).map(str::to_string).collect()
+    };
     let mut sites = BTreeSet::new();
     for p in &all {
         let rel = p.strip_prefix(&root).expect("in the workspace").to_string_lossy().replace('\\', "/");
@@ -132,7 +152,10 @@ fn adding_a_paper_lists_every_shared_edit() {
         }
     }
     let unnamed: Vec<&String> = sites.iter().filter(|s| !named.contains(*s)).collect();
-    assert!(unnamed.is_empty(), "these shared files list every paper but README's 'Adding a paper' does not name them: {unnamed:?}");
+    assert!(
+        unnamed.is_empty(),
+        "these shared files list every paper but README's 'Adding a paper' does not name them: {unnamed:?}"
+    );
     for n in &named {
         assert!(root.join(n).is_file(), "README's 'Adding a paper' names {n}, which does not exist");
         assert!(sites.contains(n), "README's 'Adding a paper' names {n}, which does not list the papers (stale?)");

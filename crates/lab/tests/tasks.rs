@@ -17,7 +17,14 @@ fn lab(name: &str) -> (Lab, std::path::PathBuf) {
 #[test]
 fn a_plan_lists_each_unit_once() {
     let (lab, dir) = lab("plan");
-    let figures = ["paths.fig2c.accuracy", "paths.fig2c.order", "paths.kernels", "paths.fig2e.accuracy", "markov.train.phase", "markov.canonical.sgd"];
+    let figures = [
+        "paths.fig2c.accuracy",
+        "paths.fig2c.order",
+        "paths.kernels",
+        "paths.fig2e.accuracy",
+        "markov.train.phase",
+        "markov.canonical.sgd",
+    ];
     let plan = registry::plan(&lab, figures).unwrap();
     let mut keys: Vec<&str> = plan.iter().map(|t| t.key.as_str()).collect();
     keys.sort_unstable();
@@ -71,7 +78,11 @@ fn a_damaged_entry_is_to_compute_and_drawing_never_computes() {
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, &text[..text.len() / 3]).unwrap();
     let again = registry::plan(&lab, [attention::ID]).unwrap();
-    assert!(!again[0].cached && again[0].damaged.as_deref().is_some_and(|w| w.contains("damaged entry")), "{:?}", again[0].damaged);
+    assert!(
+        !again[0].cached && again[0].damaged.as_deref().is_some_and(|w| w.contains("damaged entry")),
+        "{:?}",
+        again[0].damaged
+    );
     assert!(again[1..].iter().all(|t| t.cached && t.damaged.is_none()));
     let e = attention::run(&lab.drawing()).unwrap_err().to_string();
     assert!(e.contains(&plan[0].key[..12]) && e.contains("damaged entry"), "{e}");

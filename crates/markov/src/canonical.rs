@@ -1,8 +1,8 @@
 //! The canonical 3-parameter model (e, w, b) of spec markov §2c and its landscape (spec §3,
 //! "Canonical model: closed forms"): logit(x_n) = e²(1 + 2w|w|)·x_n + b − e²/2, BCE loss.
 
-use attnlab_core::{ConfigError, config::rules};
 use crate::BinaryChain;
+use attnlab_core::{ConfigError, config::rules};
 use serde::{Deserialize, Serialize};
 
 use crate::chain::ChainTheory;
@@ -111,12 +111,7 @@ impl Canonical {
         let g0 = pi0 * (sigmoid(f0) - p);
         let g1 = pi1 * (sigmoid(f1) - (1.0 - q));
         let c = c_of(w);
-        LossGrad {
-            loss,
-            de: -e * g0 + e * (2.0 * c - 1.0) * g1,
-            dw: g1 * e * e * 4.0 * w.abs(),
-            db: g0 + g1,
-        }
+        LossGrad { loss, de: -e * g0 + e * (2.0 * c - 1.0) * g1, dw: g1 * e * e * 4.0 * w.abs(), db: g0 + g1 }
     }
 
     /// The optimal bias b*(e, w) (spec §3): with G = exp(c·e²),
@@ -201,11 +196,7 @@ impl Canonical {
             return Basin::Unigram;
         }
         let below_star = Self::energy(e, w).is_some_and(|en| en < separatrix_energy());
-        let unigram = if s < 1.0 {
-            w < W_CRIT && below_star
-        } else {
-            w >= 0.0 || (w > W_CRIT && below_star)
-        };
+        let unigram = if s < 1.0 { w < W_CRIT && below_star } else { w >= 0.0 || (w > W_CRIT && below_star) };
         if unigram { Basin::Unigram } else { Basin::Global }
     }
 

@@ -72,11 +72,7 @@ checked_deserialize!(LaggedChain via LaggedRaw { chain: BinaryChain, order: usiz
 impl LaggedChain {
     /// Checks order ≥ 1 and α ∈ [0, 1].
     pub fn new(chain: BinaryChain, order: usize, alpha: f64) -> Result<Self, ConfigError> {
-        Ok(Self {
-            chain,
-            order: rules::at_least("order", order, 1)?,
-            alpha: rules::prob_closed("alpha", alpha)?,
-        })
+        Ok(Self { chain, order: rules::at_least("order", order, 1)?, alpha: rules::prob_closed("alpha", alpha)? })
     }
     /// The stationary version: the first k bits drawn from π, so every position has the same law.
     pub fn stationary(chain: BinaryChain, order: usize) -> Result<Self, ConfigError> {

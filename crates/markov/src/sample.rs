@@ -1,7 +1,7 @@
 //! Seeded samplers of the chains of spec markov §1 and Monte-Carlo cross-entropies of predictors.
 
-use attnlab_core::stats::MeanSe;
 use crate::{BinaryChain, LaggedChain, MultiStateChain};
+use attnlab_core::stats::MeanSe;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -115,7 +115,13 @@ mod tests {
         let (mut n0, mut n01, mut n1, mut n10) = (0.0, 0.0, 0.0, 0.0);
         for row in x.chunks(2000) {
             for w in row.windows(2) {
-                if w[0] == 0 { n0 += 1.0; n01 += f64::from(w[1]); } else { n1 += 1.0; n10 += f64::from(1 - w[1]); }
+                if w[0] == 0 {
+                    n0 += 1.0;
+                    n01 += f64::from(w[1]);
+                } else {
+                    n1 += 1.0;
+                    n10 += f64::from(1 - w[1]);
+                }
             }
         }
         assert!((n01 / n0 - 0.2).abs() < 0.01);
@@ -142,7 +148,10 @@ mod tests {
         let (mut n0, mut n01) = (0.0, 0.0);
         for row in x.chunks(3000) {
             for n in 3..3000 {
-                if row[n - 3] == 0 { n0 += 1.0; n01 += f64::from(row[n]); }
+                if row[n - 3] == 0 {
+                    n0 += 1.0;
+                    n01 += f64::from(row[n]);
+                }
             }
         }
         assert!((n01 / n0 - 0.2).abs() < 0.01);

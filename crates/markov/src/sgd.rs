@@ -1,8 +1,8 @@
 //! SGD with momentum on the exact canonical loss (spec markov §2c training, §3 "Check [derived]"):
 //! e, w ~ N(0, σ²) around 0, b = b_init, heavy-ball momentum, full (population) gradient.
 
-use attnlab_core::{ConfigError, MeanSe, config::rules, rng::child_seed, seeded_rng};
 use crate::{BinaryChain, SgdConfig};
+use attnlab_core::{ConfigError, MeanSe, config::rules, rng::child_seed, seeded_rng};
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +27,13 @@ pub struct SgdRun {
 
 impl SgdRun {
     /// Checks b_init finite, seeds ≥ 1, log_every ≥ 1.
-    pub fn new(chain: BinaryChain, sgd: SgdConfig, b_init: f64, seeds: usize, log_every: usize) -> Result<Self, ConfigError> {
+    pub fn new(
+        chain: BinaryChain,
+        sgd: SgdConfig,
+        b_init: f64,
+        seeds: usize,
+        log_every: usize,
+    ) -> Result<Self, ConfigError> {
         Ok(Self {
             chain,
             sgd,
@@ -90,7 +96,8 @@ pub fn run_seed(run: &SgdRun, seed: u64) -> SgdTrace {
         }
     }
     let final_loss = model.loss(th[0], th[1], th[2]);
-    let (gap_fraction, endpoint) = if diverged { (f64::NAN, Endpoint::Undecided) } else { classify(&model, final_loss) };
+    let (gap_fraction, endpoint) =
+        if diverged { (f64::NAN, Endpoint::Undecided) } else { classify(&model, final_loss) };
     SgdTrace { seed, init, end: (th[0], th[1], th[2]), final_loss, gap_fraction, endpoint, curve, diverged }
 }
 

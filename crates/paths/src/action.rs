@@ -127,10 +127,7 @@ impl OrderParams {
 
     /// Rebuilds from nested rows.
     pub fn from_rows(u: &[Vec<Vec<f64>>], u_a: f64) -> Self {
-        let u = u
-            .iter()
-            .map(|m| DMatrix::from_fn(m.len(), m.len(), |i, j| m[i][j]))
-            .collect();
+        let u = u.iter().map(|m| DMatrix::from_fn(m.len(), m.len(), |i, j| m[i][j])).collect();
         Self { u, u_a }
     }
 
@@ -310,7 +307,8 @@ mod tests {
 
     #[test]
     fn u_a_solves_its_stationarity_equation() {
-        let arch = Architecture::new(vec![2, 3], vec![5.0, 7.0], 4.0, 1.0, vec![1.3, 0.7], 1.9).unwrap_or_else(|e| panic!("{e}"));
+        let arch = Architecture::new(vec![2, 3], vec![5.0, 7.0], 4.0, 1.0, vec![1.3, 0.7], 1.9)
+            .unwrap_or_else(|e| panic!("{e}"));
         let ul = DMatrix::from_diagonal(&DVector::from_vec(vec![1.0, 2.0, 0.5]));
         let ua = u_a_closed_form(&arch, &ul);
         // ∂/∂u_a [N_a(u/σ_a − ln u) + N_L(tr U_L/(u σ_L) + H_L ln u)] = 0

@@ -40,7 +40,9 @@ pub fn head_scores(u: &DMatrix<f64>, heads_per_layer: &[usize]) -> Vec<HeadScore
             let mut s = 0.0;
             for a in 0..n {
                 for b in 0..n {
-                    if head_of_path(heads_per_layer, a, layer) == head || head_of_path(heads_per_layer, b, layer) == head {
+                    if head_of_path(heads_per_layer, a, layer) == head
+                        || head_of_path(heads_per_layer, b, layer) == head
+                    {
                         s += u[(a, b)].abs();
                     }
                 }

@@ -113,9 +113,7 @@ impl PathInputs {
         let p = xis.len();
         let (n0, pi_n) = xis.first().map_or((0, 0), |m| (m.nrows(), m.ncols()));
         let scale = (sigma0 / (n0 as f64 * pi_n as f64)).sqrt();
-        let z = (0..pi_n)
-            .map(|pi| DMatrix::from_fn(p, n0, |mu, i| scale * xis[mu][(i, pi)]))
-            .collect();
+        let z = (0..pi_n).map(|pi| DMatrix::from_fn(p, n0, |mu, i| scale * xis[mu][(i, pi)])).collect();
         Self { z }
     }
 

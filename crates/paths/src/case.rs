@@ -9,12 +9,12 @@ use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::PathsError;
 use crate::action::{Action, Architecture};
 use crate::attention::{PathInputs, Readout};
 use crate::kernel::PreKernels;
 use crate::predict::Predictor;
 use crate::solver::{SolverOptions, solve};
-use crate::PathsError;
 use attnlab_core::config::rules;
 
 /// A checked theory case.
@@ -47,7 +47,13 @@ fn array<'a>(v: &'a Value, name: &str, what: &str) -> Result<&'a Vec<Value>, Pat
     v.as_array().ok_or_else(|| PathsError::shape(name, format!("{what} is not an array")))
 }
 
-fn matrix(v: &Value, name: &str, what: &str, rows: Option<usize>, cols: Option<usize>) -> Result<DMatrix<f64>, PathsError> {
+fn matrix(
+    v: &Value,
+    name: &str,
+    what: &str,
+    rows: Option<usize>,
+    cols: Option<usize>,
+) -> Result<DMatrix<f64>, PathsError> {
     let r = array(v, name, what)?;
     if r.is_empty() {
         return Err(PathsError::shape(name, format!("{what} is empty")));
@@ -93,7 +99,8 @@ impl Case {
         if ys.len() != x.len() {
             return Err(PathsError::shape("y", format!("{} labels for {} inputs", ys.len(), x.len())));
         }
-        let y = ys.iter().enumerate().map(|(i, e)| number(e, "y", &format!("y[{i}]"))).collect::<Result<Vec<_>, _>>()?;
+        let y =
+            ys.iter().enumerate().map(|(i, e)| number(e, "y", &format!("y[{i}]"))).collect::<Result<Vec<_>, _>>()?;
         let hs = array(field(&v, "heads")?, "heads", "heads")?;
         if hs.is_empty() {
             return Err(PathsError::shape("heads", "no layers"));

@@ -107,7 +107,15 @@ fn gaussian(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> DMatrix<f64> {
 
 /// The block's Gram matrix BBᵀ (P × P, without τ): from the pre-kernels when given, else per head
 /// from pair products or, when `design_when_cheaper` and it is cheaper, from the design D_h.
-fn block_gram(head_of: &[usize], l: &[DVector<f64>], r: &[DMatrix<f64>], gram: Option<&PreKernels>, c: f64, p: usize, design_when_cheaper: bool) -> DMatrix<f64> {
+fn block_gram(
+    head_of: &[usize],
+    l: &[DVector<f64>],
+    r: &[DMatrix<f64>],
+    gram: Option<&PreKernels>,
+    c: f64,
+    p: usize,
+    design_when_cheaper: bool,
+) -> DMatrix<f64> {
     let n_pi = head_of.len();
     let mut g = DMatrix::<f64>::zeros(p, p);
     if let Some(pk) = gram {
@@ -220,7 +228,14 @@ fn update_block(
 }
 
 impl<'a> Chain<'a> {
-    fn new(arch: &Architecture, train: &PathInputs, pre: &'a PreKernels, y: &'a DVector<f64>, tau: f64, seed: u64) -> Self {
+    fn new(
+        arch: &Architecture,
+        train: &PathInputs,
+        pre: &'a PreKernels,
+        y: &'a DVector<f64>,
+        tau: f64,
+        seed: u64,
+    ) -> Self {
         let mut rng = seeded_rng(seed);
         let hpl = arch.heads_per_layer().to_vec();
         let l = hpl.len();
@@ -442,7 +457,8 @@ pub fn sample(
     let mut max_rhat: f64 = 0.0;
     for p in 0..n_pi {
         for q in 0..n_pi {
-            let traces: Vec<Vec<f64>> = outs.iter().map(|o| o.u_trace.iter().map(|u| u[p * n_pi + q]).collect()).collect();
+            let traces: Vec<Vec<f64>> =
+                outs.iter().map(|o| o.u_trace.iter().map(|u| u[p * n_pi + q]).collect()).collect();
             let all: Vec<f64> = traces.iter().flatten().copied().collect();
             let mean = all.iter().sum::<f64>() / total;
             let var = all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (total - 1.0);
@@ -542,10 +558,13 @@ mod tests {
         let e = ess(&x);
         assert!(e > 1500.0 && e <= 2600.0, "{e}");
         let mut s = 0.0;
-        let y: Vec<f64> = x.iter().map(|v| {
-            s = 0.95 * s + v;
-            s
-        }).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .map(|v| {
+                s = 0.95 * s + v;
+                s
+            })
+            .collect();
         assert!(ess(&y) < 200.0);
         assert!((split_rhat(&[x[..1000].to_vec(), x[1000..].to_vec()]) - 1.0).abs() < 0.05);
     }
@@ -558,7 +577,8 @@ mod tests {
         let head_of = [0, 0, 1, 0, 1, 0];
         let r: Vec<DMatrix<f64>> = (0..6).map(|_| gaussian(4, p, &mut rng)).collect();
         for dim_l in [1, 3] {
-            let l: Vec<DVector<f64>> = (0..6).map(|_| DVector::from_fn(dim_l, |_, _| StandardNormal.sample(&mut rng))).collect();
+            let l: Vec<DVector<f64>> =
+                (0..6).map(|_| DVector::from_fn(dim_l, |_, _| StandardNormal.sample(&mut rng))).collect();
             let pairs = block_gram(&head_of, &l, &r, None, 0.6, p, false);
             let designed = block_gram(&head_of, &l, &r, None, 0.6, p, true);
             let gap = (&pairs - &designed).abs().max();

@@ -87,8 +87,14 @@ mod tests {
 
     #[test]
     fn the_kernel_is_the_u_weighted_sum_of_every_pre_kernel() {
-        let z: Vec<DMatrix<f64>> = (0..3).map(|k| DMatrix::from_fn(4, 5, |i, j| ((i * 7 + j * 3 + k * 11) % 13) as f64 / 13.0 - 0.4)).collect();
-        let pk = PreKernels { n_paths: 3, p: 4, c: (0..3).flat_map(|a| (a..3).map(move |b| (a, b))).map(|(a, b)| &z[a] * z[b].transpose()).collect() };
+        let z: Vec<DMatrix<f64>> = (0..3)
+            .map(|k| DMatrix::from_fn(4, 5, |i, j| ((i * 7 + j * 3 + k * 11) % 13) as f64 / 13.0 - 0.4))
+            .collect();
+        let pk = PreKernels {
+            n_paths: 3,
+            p: 4,
+            c: (0..3).flat_map(|a| (a..3).map(move |b| (a, b))).map(|(a, b)| &z[a] * z[b].transpose()).collect(),
+        };
         let u = DMatrix::from_row_slice(3, 3, &[1.5, -0.3, 0.2, -0.3, 0.8, 0.7, 0.2, 0.7, 2.0]);
         let mut want = DMatrix::zeros(4, 4);
         for a in 0..3 {

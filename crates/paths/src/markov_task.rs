@@ -74,7 +74,12 @@ impl MarkovTask {
         // The kernels grow like σ⊥²; past this they overflow and K + τI stops being a matrix of
         // finite numbers (it was reported as "not positive definite", naming no field).
         if sigma_perp > 1e150 {
-            return Err(attnlab_core::ConfigError::new("sigma_perp", sigma_perp, "must be at most 1e150 (σ⊥² must stay a finite f64)").into());
+            return Err(attnlab_core::ConfigError::new(
+                "sigma_perp",
+                sigma_perp,
+                "must be at most 1e150 (σ⊥² must stay a finite f64)",
+            )
+            .into());
         }
         rules::positive("beta", beta)?;
         Ok(Self { n_f, t_vis, p_train, p_test, p_plus, p_minus, noise_e1, noise_e2, sigma_perp, beta })

@@ -36,8 +36,14 @@ fn case2(width: f64, readout: &str) -> CaseSolution {
 fn case1_deep_linear_closed_form() {
     let x = [[[1.], [0.], [2.], [-1.]], [[0.], [1.], [1.], [1.]], [[1.], [-1.], [0.], [2.]]];
     let w = [[0.; 4]; 4];
-    for (n, u, ua) in [(6.0, 1.247184, Some(1.116774)), (3.0, 1.332676, Some(1.154416)), (30.0, 1.085263, None), (1e6, 1.000003, None)] {
-        let s = solve(json!({"x": x, "y": [1, -1, 1], "heads": [[w]], "readout": "last_token", "tau": 0.0, "width": n}));
+    for (n, u, ua) in [
+        (6.0, 1.247184, Some(1.116774)),
+        (3.0, 1.332676, Some(1.154416)),
+        (30.0, 1.085263, None),
+        (1e6, 1.000003, None),
+    ] {
+        let s =
+            solve(json!({"x": x, "y": [1, -1, 1], "heads": [[w]], "readout": "last_token", "tau": 0.0, "width": n}));
         assert!(s.converged, "N = {n}: max_grad {}", s.max_grad);
         close(s.u[0][0][0], u, 1e-6, &format!("u at N = {n}"));
         if let Some(ua) = ua {
@@ -110,7 +116,9 @@ fn case2_average_pooling() {
 /// §8.3: L = 2, H = [2, 1] (layer 2 uniform), mean readout, N = 3.
 #[test]
 fn case3_two_layers() {
-    let s = solve(json!({"x": X2, "y": [1, 1, -1, -1], "heads": [[W1, W2], [Z3]], "readout": "average_pooling", "tau": 0.05, "width": 3}));
+    let s = solve(
+        json!({"x": X2, "y": [1, 1, -1, -1], "heads": [[W1, W2], [Z3]], "readout": "average_pooling", "tau": 0.05, "width": 3}),
+    );
     assert!(s.converged);
     close(s.u[0][0][0], 4.024095, 1e-6, "U1[0][0]");
     close(s.u[0][0][1], 1.212294, 1e-6, "U1[0][1]");

@@ -3,9 +3,9 @@
 
 use std::sync::Mutex;
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, bail};
-use attnlab_kernels::{self as kernel, Dims};
 use crate::par;
+use attnlab_kernels::{self as kernel, Dims};
+use candle_core::{CpuStorage, CustomOp1, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, bail};
 
 /// Mask value for invisible keys in the naive path.
 const MASKED: f64 = -1e30;
@@ -37,7 +37,15 @@ impl CustomOp3 for Fused {
         "fused-causal-attention"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
         let dims = dims_of(l1, self.memory, self.scale)?;
         if l2.dims() != l1.dims() || l3.dims() != l1.dims() {
             bail!("fused attention: q, k, v shapes differ");
@@ -59,7 +67,14 @@ impl CustomOp3 for Fused {
         Ok((CpuStorage::F32(out), Shape::from((dims.batch, n, d + 1))))
     }
 
-    fn bwd(&self, q: &Tensor, k: &Tensor, v: &Tensor, res: &Tensor, grad_res: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        res: &Tensor,
+        grad_res: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (batch, n, d) = q.dims3()?;
         let dims = Dims { batch, len: n, d, memory: self.memory, scale: self.scale };
         let flat = |t: &Tensor| -> Result<Vec<f32>> { t.contiguous()?.flatten_all()?.to_vec1::<f32>() };
@@ -72,11 +87,11 @@ impl CustomOp3 for Fused {
         let (dk, dv) = rest.split_at_mut(batch * n * d);
         let rows = dq.chunks_mut(n * d).zip(dk.chunks_mut(n * d)).zip(dv.chunks_mut(n * d)).collect::<Vec<_>>();
         par::for_each(rows, |b, ((dq, dk), dv)| {
-                let r = b * n * d..(b + 1) * n * d;
-                let (qs, ks, vs) = (&qv[r.clone()], &kv[r.clone()], &vv[r.clone()]);
-                let (os, ds) = (&o[r.clone()], &dout[r]);
-                kernel::backward_row(qs, ks, vs, os, &lse[b * n..(b + 1) * n], ds, dims, dq, dk, dv);
-            });
+            let r = b * n * d..(b + 1) * n * d;
+            let (qs, ks, vs) = (&qv[r.clone()], &kv[r.clone()], &vv[r.clone()]);
+            let (os, ds) = (&o[r.clone()], &dout[r]);
+            kernel::backward_row(qs, ks, vs, os, &lse[b * n..(b + 1) * n], ds, dims, dq, dk, dv);
+        });
         let dev = q.device();
         let m = batch * n * d;
         let t = |a: usize| Tensor::from_slice(&grads[a..a + m], (batch, n, d), dev);
@@ -158,7 +173,15 @@ impl CustomOp3 for FusedQkvBwd {
         "fused-causal-attention-qkv-bwd"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
         let dims = qkv_dims(l1, self.batch, self.memory, self.scale)?;
         let (x, o, dout) = (slice(s1, l1, "qkv")?, slice(s2, l2, "o")?, slice(s3, l3, "do")?);
         let (n, d) = (dims.len, dims.d);

@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use attnlab_markov::BinaryChain;
 use attnlab_core::rng::{child_seed, seeded_rng};
+use attnlab_markov::BinaryChain;
 use candle_core::{DType, Device};
 use serde::Serialize;
 
@@ -35,13 +35,27 @@ pub fn step(cfg: &TrainConfig, steps: usize, with_data: bool) -> Result<StepBenc
     let mut rng = seeded_rng(child_seed(cfg.seed, 1));
     let mut opt = AdamState::new(cfg.adamw, &model.params)?;
     let sched = OneCycle::reference(cfg.lr, steps + 3);
-    let fixed = Batch::from_symbols(&sample(&cfg.data, cfg.batch, cfg.seq_len, &mut rng), cfg.batch, cfg.seq_len, cfg.vocab(), DType::F32, &dev)?;
+    let fixed = Batch::from_symbols(
+        &sample(&cfg.data, cfg.batch, cfg.seq_len, &mut rng),
+        cfg.batch,
+        cfg.seq_len,
+        cfg.vocab(),
+        DType::F32,
+        &dev,
+    )?;
     let mut times = Vec::with_capacity(steps);
     for i in 0..steps + 3 {
         let t0 = Instant::now();
         let fresh;
         let batch = if with_data {
-            fresh = Batch::from_symbols(&sample(&cfg.data, cfg.batch, cfg.seq_len, &mut rng), cfg.batch, cfg.seq_len, cfg.vocab(), DType::F32, &dev)?;
+            fresh = Batch::from_symbols(
+                &sample(&cfg.data, cfg.batch, cfg.seq_len, &mut rng),
+                cfg.batch,
+                cfg.seq_len,
+                cfg.vocab(),
+                DType::F32,
+                &dev,
+            )?;
             &fresh
         } else {
             &fixed

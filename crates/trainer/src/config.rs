@@ -4,9 +4,9 @@
 //! goes through (`serde(try_from)`), so the CLI, the experiments and a config file pass the same
 //! checks and an error names the field.
 
+use attnlab_core::ConfigError;
 use attnlab_core::config::rules;
 use attnlab_core::rng::Seed;
-use attnlab_core::ConfigError;
 use attnlab_markov::{BinaryChain, LaggedChain, MultiStateChain};
 use serde::{Deserialize, Serialize};
 
@@ -145,7 +145,11 @@ impl TrainSettings {
         rules::at_least("final_batches", self.final_batches, 1)?;
         rules::non_negative("init_std", self.init_std)?;
         if self.arch == Arch::Mlp && self.memory.is_some() {
-            return Err(ConfigError::new("memory", format!("{:?}", self.memory), "the MLP model has no attention to mask"));
+            return Err(ConfigError::new(
+                "memory",
+                format!("{:?}", self.memory),
+                "the MLP model has no attention to mask",
+            ));
         }
         Ok(TrainConfig(self))
     }

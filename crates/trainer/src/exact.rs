@@ -71,7 +71,8 @@ pub fn exact_entropy(data: &ExactData) -> f64 {
 
 /// A theory model (f64, naive attention) with every parameter 0.
 pub fn zero_model(d: usize, len: usize, tying: bool) -> Result<Model> {
-    let spec = ModelSpec { arch: Arch::Theory, d, layers: 1, seq_len: len, vocab: 2, tying, memory: None, init_std: 0.0 };
+    let spec =
+        ModelSpec { arch: Arch::Theory, d, layers: 1, seq_len: len, vocab: 2, tying, memory: None, init_std: 0.0 };
     let mut rng = attnlab_core::rng::seeded_rng(0);
     let mut m = Model::init(spec, &mut rng, DType::F64, &Device::Cpu)?;
     m.attention = Impl::Naive;

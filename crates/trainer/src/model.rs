@@ -96,7 +96,14 @@ pub struct Batch {
 
 impl Batch {
     /// Builds a batch from `batch` rows of `len + 1` symbols (row-major).
-    pub fn from_symbols(symbols: &[u32], batch: usize, len: usize, vocab: usize, dtype: DType, dev: &Device) -> Result<Self> {
+    pub fn from_symbols(
+        symbols: &[u32],
+        batch: usize,
+        len: usize,
+        vocab: usize,
+        dtype: DType,
+        dev: &Device,
+    ) -> Result<Self> {
         let mut ids = Vec::with_capacity(batch * len);
         let mut xf = Vec::with_capacity(batch * len);
         let mut yf = Vec::with_capacity(batch * len);
@@ -193,7 +200,10 @@ impl Model {
 
     /// The parameter called `name`.
     pub fn param(&self, name: &str) -> Result<&Param> {
-        self.params.iter().find(|p| p.name == name).ok_or_else(|| candle_core::Error::Msg(format!("no parameter `{name}`")))
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| candle_core::Error::Msg(format!("no parameter `{name}`")))
     }
 
     /// The value of the parameter called `name`.

@@ -7,9 +7,9 @@
 //!
 //! (candle 0.11's own fused `layer_norm` / `softmax_last_dim` drop gradients, hence these.)
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, D, DType, Device, Layout, Result, Shape, Tensor, bail};
-use attnlab_kernels::{Multiversion, Path, dispatch, exp_neg};
 use crate::par;
+use attnlab_kernels::{Multiversion, Path, dispatch, exp_neg};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, D, DType, Device, Layout, Result, Shape, Tensor, bail};
 
 /// Layer-norm ε (PyTorch's default, spec §2b).
 pub const LN_EPS: f64 = 1e-5;
@@ -110,7 +110,8 @@ impl CustomOp2 for LayerNormBwd {
         let (dx, dw) = out.split_at_mut(x.len());
         let chunk = ROWS_PER_TASK * d;
         let mut partial = vec![vec![0f32; d]; x.len().div_ceil(chunk)];
-        let chunks = dx.chunks_mut(chunk).zip(x.chunks(chunk).zip(dy.chunks(chunk))).zip(partial.iter_mut()).collect::<Vec<_>>();
+        let chunks =
+            dx.chunks_mut(chunk).zip(x.chunks(chunk).zip(dy.chunks(chunk))).zip(partial.iter_mut()).collect::<Vec<_>>();
         par::for_each(chunks, |_, ((dxc, (xc, dyc)), dw)| {
             let mut xhat = vec![0f32; d];
             let mut g = vec![0f32; d];
@@ -283,7 +284,10 @@ impl CustomOp2 for GeluBwd {
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<(CpuStorage, Shape)> {
         let (x, dy) = (slice(s1, l1, "gelu: x")?, slice(s2, l2, "gelu: dy")?);
         let mut dx = vec![0f32; x.len()];
-        let chunks = dx.chunks_mut(ELEMS_PER_TASK).zip(x.chunks(ELEMS_PER_TASK).zip(dy.chunks(ELEMS_PER_TASK))).collect::<Vec<_>>();
+        let chunks = dx
+            .chunks_mut(ELEMS_PER_TASK)
+            .zip(x.chunks(ELEMS_PER_TASK).zip(dy.chunks(ELEMS_PER_TASK)))
+            .collect::<Vec<_>>();
         par::for_each(chunks, |_, (dx, (x, dy))| dispatch(Path::best(), GeluBwdLoop { x, dy, dx }));
         Ok((CpuStorage::F32(dx), l1.shape().clone()))
     }
@@ -329,18 +333,21 @@ impl CustomOp2 for CrossEntropy {
             bail!("cross-entropy: logits {:?} and targets {:?} differ", l1.dims(), l2.dims());
         }
         let mut out = vec![0f32; rows * (v + 1)];
-        let chunks = out.chunks_mut(ROWS_PER_TASK * (v + 1)).zip(l.chunks(ROWS_PER_TASK * v).zip(y.chunks(ROWS_PER_TASK * v))).collect::<Vec<_>>();
+        let chunks = out
+            .chunks_mut(ROWS_PER_TASK * (v + 1))
+            .zip(l.chunks(ROWS_PER_TASK * v).zip(y.chunks(ROWS_PER_TASK * v)))
+            .collect::<Vec<_>>();
         par::for_each(chunks, |_, (oc, (lc, yc))| {
-                for ((or, lr), yr) in oc.chunks_exact_mut(v + 1).zip(lc.chunks_exact(v)).zip(yc.chunks_exact(v)) {
-                    let (tok, p) = or.split_at_mut(1);
-                    let lse = row_lse(lr, p);
-                    // ℓ = −Σ_v y_v (l_v − lse), the same terms as the plain-op definition.
-                    tok[0] = -yr.iter().zip(lr).map(|(yv, lv)| yv * (lv - lse)).sum::<f32>();
-                    for (pv, &lv) in p.iter_mut().zip(lr) {
-                        *pv = (lv - lse).exp();
-                    }
+            for ((or, lr), yr) in oc.chunks_exact_mut(v + 1).zip(lc.chunks_exact(v)).zip(yc.chunks_exact(v)) {
+                let (tok, p) = or.split_at_mut(1);
+                let lse = row_lse(lr, p);
+                // ℓ = −Σ_v y_v (l_v − lse), the same terms as the plain-op definition.
+                tok[0] = -yr.iter().zip(lr).map(|(yv, lv)| yv * (lv - lse)).sum::<f32>();
+                for (pv, &lv) in p.iter_mut().zip(lr) {
+                    *pv = (lv - lse).exp();
                 }
-            });
+            }
+        });
         Ok((CpuStorage::F32(out), Shape::from((rows, v + 1))))
     }
 
@@ -366,17 +373,21 @@ impl CustomOp2 for CrossEntropyBwd {
         let (l, y) = (slice(s1, l1, "cross-entropy: logits")?, slice(s2, l2, "cross-entropy: targets")?);
         let (v, _) = rows_of(l1);
         let mut dl = vec![0f32; l.len()];
-        let chunks = dl.chunks_mut(ROWS_PER_TASK * v).zip(l.chunks(ROWS_PER_TASK * v).zip(y.chunks(ROWS_PER_TASK * v))).zip(self.g.chunks(ROWS_PER_TASK)).collect::<Vec<_>>();
+        let chunks = dl
+            .chunks_mut(ROWS_PER_TASK * v)
+            .zip(l.chunks(ROWS_PER_TASK * v).zip(y.chunks(ROWS_PER_TASK * v)))
+            .zip(self.g.chunks(ROWS_PER_TASK))
+            .collect::<Vec<_>>();
         par::for_each(chunks, |_, ((dc, (lc, yc)), gc)| {
-                let mut p = vec![0f32; v];
-                for (((dr, lr), yr), &g) in dc.chunks_exact_mut(v).zip(lc.chunks_exact(v)).zip(yc.chunks_exact(v)).zip(gc) {
-                    let lse = row_lse(lr, &mut p);
-                    let ysum: f32 = yr.iter().sum();
-                    for ((d, &lv), &yv) in dr.iter_mut().zip(lr).zip(yr) {
-                        *d = g * ((lv - lse).exp() * ysum - yv);
-                    }
+            let mut p = vec![0f32; v];
+            for (((dr, lr), yr), &g) in dc.chunks_exact_mut(v).zip(lc.chunks_exact(v)).zip(yc.chunks_exact(v)).zip(gc) {
+                let lse = row_lse(lr, &mut p);
+                let ysum: f32 = yr.iter().sum();
+                for ((d, &lv), &yv) in dr.iter_mut().zip(lr).zip(yr) {
+                    *d = g * ((lv - lse).exp() * ysum - yv);
                 }
-            });
+            }
+        });
         Ok((CpuStorage::F32(dl), l1.shape().clone()))
     }
 }

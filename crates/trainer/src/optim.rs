@@ -37,7 +37,12 @@ impl AdamState {
     /// Zero moments for `params`.
     pub fn new(hp: AdamW, params: &[Param]) -> Result<Self> {
         let zeros = |p: &Param| p.var.zeros_like();
-        Ok(Self { hp, m: params.iter().map(zeros).collect::<Result<_>>()?, v: params.iter().map(zeros).collect::<Result<_>>()?, t: 0 })
+        Ok(Self {
+            hp,
+            m: params.iter().map(zeros).collect::<Result<_>>()?,
+            v: params.iter().map(zeros).collect::<Result<_>>()?,
+            t: 0,
+        })
     }
 
     /// One step at learning rate `lr`: p ← p(1 − lr·λ) − lr·m̂/(√v̂ + ε), λ only for the decay group.
@@ -90,7 +95,8 @@ impl OneCycle {
         let min = initial / self.final_div;
         let up = self.pct_start * self.total as f64 - 1.0;
         let last = self.total as f64 - 1.0;
-        let cos = |start: f64, end: f64, pct: f64| end + (start - end) / 2.0 * (1.0 + (std::f64::consts::PI * pct).cos());
+        let cos =
+            |start: f64, end: f64, pct: f64| end + (start - end) / 2.0 * (1.0 + (std::f64::consts::PI * pct).cos());
         let i = i as f64;
         if i <= up {
             cos(initial, self.max_lr, if up > 0.0 { i / up } else { 1.0 })

@@ -10,10 +10,10 @@ use candle_core::{DType, Device, Tensor};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::TrainError;
 use crate::config::{Data, TrainConfig};
 use crate::model::{Arch, Batch, Model, Param};
 use crate::optim::{AdamState, OneCycle};
-use crate::TrainError;
 
 /// Occurrences of the conditioning state 0 read off the test sequence (F5, F7, F12: "the first 100").
 pub const OCCURRENCES: usize = 100;
@@ -156,7 +156,11 @@ impl Run {
                     for t in (k - 1)..n {
                         let cond = sym[row * (n + 1) + t + 1 - k];
                         let p = f64::from(p1[row * n + t]);
-                        if cond == 0 { (s0 += p, c0 += 1) } else { (s1 += p, c1 += 1) };
+                        if cond == 0 {
+                            (s0 += p, c0 += 1)
+                        } else {
+                            (s1 += p, c1 += 1)
+                        };
                     }
                 }
             }
@@ -240,7 +244,9 @@ impl Run {
         } else {
             let seq = self.test_sequence();
             let side = ATTENTION_SIDE.min(c.seq_len);
-            let att = (c.probe && self.model.spec.arch != Arch::Mlp).then(|| self.model.attention_matrix(&seq, side)).transpose()?;
+            let att = (c.probe && self.model.spec.arch != Arch::Mlp)
+                .then(|| self.model.attention_matrix(&seq, side))
+                .transpose()?;
             (self.occurrence_estimates(&seq)?, att)
         };
         Ok(TrainOutcome {

@@ -2,8 +2,8 @@
 //! 2^(N+1) sequences, autograd gradients and finite-difference Hessians, over random (p, q).
 #![allow(clippy::unwrap_used)]
 
-use attnlab_markov::BinaryChain;
 use attnlab_core::rng::seeded_rng;
+use attnlab_markov::BinaryChain;
 use attnlab_markov::ChainTheory;
 use attnlab_trainer::exact::*;
 use proptest::prelude::*;

@@ -41,7 +41,12 @@ fn fused_attention_matches_naive_values_and_gradients() {
     ];
     for &(b, n, d, memory) in &shapes {
         let (q, k, v) = (randn(&mut rng, (b, n, d)), randn(&mut rng, (b, n, d)), randn(&mut rng, (b, n, d)));
-        let w = Tensor::from_vec((0..b * n * d).map(|i| ((i * 7919) % 13) as f32 / 13.0 - 0.5).collect::<Vec<_>>(), (b, n, d), &Device::Cpu).unwrap();
+        let w = Tensor::from_vec(
+            (0..b * n * d).map(|i| ((i * 7919) % 13) as f32 / 13.0 - 0.5).collect::<Vec<_>>(),
+            (b, n, d),
+            &Device::Cpu,
+        )
+        .unwrap();
         let run = |how| {
             let o = attention::causal(q.as_tensor(), k.as_tensor(), v.as_tensor(), memory, how).unwrap();
             let loss = (&o * &w).unwrap().sum_all().unwrap();
@@ -77,7 +82,9 @@ fn every_parameter_gets_a_finite_nonzero_gradient() {
             let f = model.forward(&batch, false).unwrap();
             let grads = f.loss.backward().unwrap();
             for p in &model.params {
-                let g = grads.get(p.var.as_tensor()).unwrap_or_else(|| panic!("{arch:?} tying={tying}: no gradient for {}", p.name));
+                let g = grads
+                    .get(p.var.as_tensor())
+                    .unwrap_or_else(|| panic!("{arch:?} tying={tying}: no gradient for {}", p.name));
                 let v = g.flatten_all().unwrap().to_vec1::<f32>().unwrap();
                 assert!(v.iter().all(|x| x.is_finite()), "{}: non-finite gradient", p.name);
                 assert!(v.iter().any(|x| *x != 0.0), "{arch:?} tying={tying}: zero gradient for {}", p.name);
@@ -90,7 +97,9 @@ fn every_parameter_gets_a_finite_nonzero_gradient() {
 fn parameter_counts_match_spec_section_7() {
     let data = Data::binary(BinaryChain::new(0.5, 0.8).unwrap());
     let count = |cfg: TrainSettings| {
-        Model::init(cfg.check().unwrap().model_spec(), &mut seeded_rng(0), DType::F32, &Device::Cpu).unwrap().num_params()
+        Model::init(cfg.check().unwrap().model_spec(), &mut seeded_rng(0), DType::F32, &Device::Cpu)
+            .unwrap()
+            .num_params()
     };
     assert_eq!(count(TrainSettings::defaults(Arch::Gpt, data, 0)), 9002);
     let mut untied = TrainSettings::defaults(Arch::Gpt, data, 0);
@@ -137,12 +146,21 @@ fn bad_config_names_the_field() {
 
 /// Values and gradients of y = Σ f(inputs) ⊙ w for a fixed weighting w, for the fused op and its
 /// plain-op reference; returns the largest absolute differences.
-fn compare_ops(inputs: &[Var], fused: impl Fn(&[Tensor]) -> Tensor, plain: impl Fn(&[Tensor]) -> Tensor) -> (f32, Vec<f32>) {
+fn compare_ops(
+    inputs: &[Var],
+    fused: impl Fn(&[Tensor]) -> Tensor,
+    plain: impl Fn(&[Tensor]) -> Tensor,
+) -> (f32, Vec<f32>) {
     let xs: Vec<Tensor> = inputs.iter().map(|v| v.as_tensor().clone()).collect();
     let run = |f: &dyn Fn(&[Tensor]) -> Tensor| {
         let y = f(&xs);
         let n = y.elem_count();
-        let w = Tensor::from_vec((0..n).map(|i| ((i * 7919) % 13) as f32 / 13.0 - 0.5).collect::<Vec<_>>(), y.shape(), &Device::Cpu).unwrap();
+        let w = Tensor::from_vec(
+            (0..n).map(|i| ((i * 7919) % 13) as f32 / 13.0 - 0.5).collect::<Vec<_>>(),
+            y.shape(),
+            &Device::Cpu,
+        )
+        .unwrap();
         let g = (&y * &w).unwrap().sum_all().unwrap().backward().unwrap();
         let grads: Vec<Tensor> = xs.iter().map(|x| g.get(x).unwrap().clone()).collect();
         (y, grads)
@@ -161,7 +179,11 @@ fn fused_layer_norm_matches_plain_ops() {
         let x = randn(&mut rng, (1, rows, d));
         let x = Var::from_tensor(&(x.as_tensor().reshape((rows, d)).unwrap() * 3.0).unwrap()).unwrap();
         let w = Var::from_tensor(&(randn(&mut rng, (1, 1, d)).as_tensor().reshape(d).unwrap() + 1.0).unwrap()).unwrap();
-        let (dy, dg) = compare_ops(&[x, w], |t| ops::layer_norm(&t[0], &t[1]).unwrap(), |t| ops::layer_norm_plain(&t[0], &t[1]).unwrap());
+        let (dy, dg) = compare_ops(
+            &[x, w],
+            |t| ops::layer_norm(&t[0], &t[1]).unwrap(),
+            |t| ops::layer_norm_plain(&t[0], &t[1]).unwrap(),
+        );
         assert!(dy < 1e-5, "layer norm values differ by {dy} at {:?}", (rows, d));
         assert!(dg[0] < 1e-5, "layer norm dx differs by {} at {:?}", dg[0], (rows, d));
         assert!(dg[1] < 1e-3, "layer norm dw differs by {} at {:?}", dg[1], (rows, d));
@@ -207,7 +229,11 @@ fn fused_cross_entropy_matches_plain_ops() {
             y[r * v + rng.random_range(0..v)] = 1.0;
         }
         let y = Tensor::from_vec(y, (rows, v), &Device::Cpu).unwrap();
-        let (dt, dg) = compare_ops(std::slice::from_ref(&l), |t| ops::cross_entropy(&t[0], &y).unwrap().0, |t| ops::cross_entropy_plain(&t[0], &y).unwrap().0);
+        let (dt, dg) = compare_ops(
+            std::slice::from_ref(&l),
+            |t| ops::cross_entropy(&t[0], &y).unwrap().0,
+            |t| ops::cross_entropy_plain(&t[0], &y).unwrap().0,
+        );
         assert!(dt < 1e-5, "token loss differs by {dt}");
         assert!(dg[0] < 1e-6, "logit gradient differs by {}", dg[0]);
         let (_, pf) = ops::cross_entropy(l.as_tensor(), &y).unwrap();

@@ -17,8 +17,13 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (main, ctrl) = (points(&xs, &d.rmse), points(&xs, &d.control_rmse));
     let theory = Series::slope_through("reference slope −1/2 (theory)", okabe_ito::BLACK, &xs, -0.5, &main);
     let through_control = Series::slope_through("slope −1/2 through the control", okabe_ito::GREY, &xs, -0.5, &ctrl);
-    let mut bounded = Series::data(format!("bounded keys (M1(b), W = 2I): {}", fit_label(&d.fit)), okabe_ito::BLUE, main);
-    let mut control = Series::data(format!("unbounded keys N(z, I) (control): {}", fit_label(&d.control_fit)), okabe_ito::VERMILLION, ctrl);
+    let mut bounded =
+        Series::data(format!("bounded keys (M1(b), W = 2I): {}", fit_label(&d.fit)), okabe_ito::BLUE, main);
+    let mut control = Series::data(
+        format!("unbounded keys N(z, I) (control): {}", fit_label(&d.control_fit)),
+        okabe_ito::VERMILLION,
+        ctrl,
+    );
     // Per-point 95% intervals (a result computed before they were recorded has none).
     if d.rmse_ci.len() == d.rmse.len() {
         bounded.bars = Some(d.rmse_ci.clone());
@@ -26,12 +31,7 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     if d.control_rmse_ci.len() == d.control_rmse.len() {
         control.bars = Some(d.control_rmse_ci.clone());
     }
-    let series = vec![
-        bounded,
-        control,
-        theory,
-        through_control,
-    ];
+    let series = vec![bounded, control, theory, through_control];
     let fig = LogLogFigure {
         caption: "E1: fluctuation of attention around m_W(q, z)",
         x_desc: "sequence length L",

@@ -17,8 +17,15 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (cfg, d) = (&rec.config, &rec.result);
     let js = claims::e2::judge(cfg, d);
     let xs = as_x(&d.lens);
-    let mut series: Vec<Series> =
-        (0..3).map(|c| Series::data(format!("{}: {}", claims::e2::CURVES[c], fit_label(&d.fits[c])), COLORS[c], points(&xs, &d.rmse[c]))).collect();
+    let mut series: Vec<Series> = (0..3)
+        .map(|c| {
+            Series::data(
+                format!("{}: {}", claims::e2::CURVES[c], fit_label(&d.fits[c])),
+                COLORS[c],
+                points(&xs, &d.rmse[c]),
+            )
+        })
+        .collect();
     series.push(Series::slope_through("reference slope −1/2 (theory)", okabe_ito::BLACK, &xs, -0.5, &series[0].points));
     let fig = LogLogFigure {
         caption: "E2: latent-posterior inference by attention",

@@ -19,7 +19,8 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (rec, status) = experiments::e3::cached(&ctx.lab)?;
     let (cfg, d) = (&rec.config, &rec.result);
     let js = claims::e3::judge(cfg, d);
-    let argmins: Vec<String> = d.sweeps.iter().map(|s| format!("L = {}: w = {}", s.len, fmt_num(s.argmin_w_refined))).collect();
+    let argmins: Vec<String> =
+        d.sweeps.iter().map(|s| format!("L = {}: w = {}", s.len, fmt_num(s.argmin_w_refined))).collect();
     render(&F3 { d, cfg }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
@@ -73,9 +74,15 @@ impl Figure for F3<'_> {
             "inverse temperature w (W = wI)",
             "RMS bias",
             &[
-                Series::data(format!("RMS bias, fit w ≥ {}: {}", cfg.fit_min_w, fit_label(&d.bias_fit)), okabe_ito::BLUE, bias),
+                Series::data(
+                    format!("RMS bias, fit w ≥ {}: {}", cfg.fit_min_w, fit_label(&d.bias_fit)),
+                    okabe_ito::BLUE,
+                    bias,
+                ),
                 Series::slope_through("slope −1 (theory)", okabe_ito::BLACK, &cfg.bias_ws, -1.0, &tail),
-            ], None)?;
+            ],
+            None,
+        )?;
         // (b) U-shape
         let mut s = Vec::new();
         for (k, sw) in d.sweeps.iter().enumerate() {
@@ -94,26 +101,41 @@ impl Figure for F3<'_> {
                 .or_else(|| total.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|p| p.1));
             // One legend entry per L (ten entries left the legend no free corner): its total error
             // (the keyed line), fluctuation part (○, thin) and argmin (◆) share its colour.
+            s.push(Series::data(format!("total error, L = {}", sw.len), c, total.clone()).keyed_as(format!(
+                "L = {}: total error ●, fluctuation part ○, argmin ◆ w ≈ {}",
+                sw.len,
+                fmt_num(w)
+            )));
             s.push(
-                Series::data(format!("total error, L = {}", sw.len), c, total.clone())
-                    .keyed_as(format!("L = {}: total error ●, fluctuation part ○, argmin ◆ w ≈ {}", sw.len, fmt_num(w))),
+                Series::thin(format!("fluctuation part, L = {}", sw.len), c, points(&cfg.sweep_ws, &sw.fluct))
+                    .unkeyed(),
             );
-            s.push(Series::thin(format!("fluctuation part, L = {}", sw.len), c, points(&cfg.sweep_ws, &sw.fluct)).unkeyed());
             if let Some(y) = y {
                 s.push(Series::mark(format!("argmin, L = {}: w ≈ {}", sw.len, fmt_num(w)), c, (w, y)).unkeyed());
             }
         }
         if let Some(sw) = d.sweeps.iter().find(|s| s.len == cfg.fluct_len) {
-            let fitted: Vec<(f64, f64)> = points(&cfg.sweep_ws, &sw.fluct).into_iter().filter(|p| p.0 >= cfg.fit_min_w && p.0 <= cfg.fit_max_w).collect();
+            let fitted: Vec<(f64, f64)> = points(&cfg.sweep_ws, &sw.fluct)
+                .into_iter()
+                .filter(|p| p.0 >= cfg.fit_min_w && p.0 <= cfg.fit_max_w)
+                .collect();
             let label = format!("w¹ᐟ⁴ (theory); L = {}: {}", cfg.fluct_len, fit_label(&d.fluct_fit));
             s.push(Series::slope_through(label, okabe_ito::BLACK, &cfg.sweep_ws, 0.25, &fitted));
         }
-        loglog_panel(&areas[1], "(b) bias–variance U at L = 256, 1024, 4096", "inverse temperature w", "RMS error", &s, None)?;
+        loglog_panel(
+            &areas[1],
+            "(b) bias–variance U at L = 256, 1024, 4096",
+            "inverse temperature w",
+            "RMS error",
+            &s,
+            None,
+        )?;
         // (c) schedules
         let xs = as_x(&cfg.schedule_lens);
         let sched = points(&xs, &d.schedule);
         let cme = points(&as_x(&cfg.cme_schedule_lens), &d.cme_schedule);
-        let theory = Series::slope_through("slope −2/5 (theory, NW rate for dₖ = 1)", okabe_ito::BLACK, &xs, -0.4, &sched);
+        let theory =
+            Series::slope_through("slope −2/5 (theory, NW rate for dₖ = 1)", okabe_ito::BLACK, &xs, -0.4, &sched);
         loglog_panel(
             &areas[2],
             "(c) error to E[v | k = q, z] along the schedules",
@@ -121,9 +143,15 @@ impl Figure for F3<'_> {
             "RMS error to g(q, z)",
             &[
                 Series::data(format!("softmax, w_L = L²ᐟ⁵: {}", fit_label(&d.schedule_fit)), okabe_ito::BLUE, sched),
-                Series::data(format!("CME, λ_L = 0.1·L⁻¹ᐟ²: {}", fit_label(&d.cme_schedule_fit)), okabe_ito::ORANGE, cme),
+                Series::data(
+                    format!("CME, λ_L = 0.1·L⁻¹ᐟ²: {}", fit_label(&d.cme_schedule_fit)),
+                    okabe_ito::ORANGE,
+                    cme,
+                ),
                 theory,
-            ], None)?;
+            ],
+            None,
+        )?;
         // (d) CME → NW
         let gap = points(&cfg.cme_lambdas, &d.cme_gap);
         let theory = Series::slope_through("slope −1 (theory O(1/λ))", okabe_ito::BLACK, &cfg.cme_lambdas, -1.0, &gap);
@@ -135,6 +163,8 @@ impl Figure for F3<'_> {
             &[
                 Series::data(format!("L = {}: {}", cfg.cme_len, fit_label(&d.cme_gap_fit)), okabe_ito::GREEN, gap),
                 theory,
-            ], None)
+            ],
+            None,
+        )
     }
 }

@@ -72,7 +72,11 @@ impl Figure for F4<'_> {
             .iter()
             .enumerate()
             .map(|(k, p)| {
-                let mut se = Series::data(format!("L = {}: {}", p.len, fit_label(&p.param_fit)), COLORS[k % 3], points(&xs, &p.param_err));
+                let mut se = Series::data(
+                    format!("L = {}: {}", p.len, fit_label(&p.param_fit)),
+                    COLORS[k % 3],
+                    points(&xs, &p.param_err),
+                );
                 // Per-point 95% intervals (a result computed before they were recorded has none).
                 if p.param_err_ci.len() == p.param_err.len() {
                     se.bars = Some(p.param_err_ci.clone());
@@ -107,7 +111,14 @@ impl Figure for F4<'_> {
         let tg = attnlab_comparator::t95(self.ols_sets.saturating_sub(1).max(1));
         let hi = d.per_len.iter().map(|p| p.ols_gap.mean + tg * p.ols_gap.se).fold(0.0, f64::max) * 1.15;
         let lo = d.per_len.iter().map(|p| p.attn_gap.mean - tg * p.attn_gap.se).fold(0.0, f64::min) * 1.15 - 0.02 * hi;
-        let mut ch = panel(&areas[2], "(c) generalisation gap at N = 1024", (ls[0] / 1.4..ls[ls.len() - 1] * 1.4).log_scale(), lo..hi, "sequence length L", "test − train risk")?;
+        let mut ch = panel(
+            &areas[2],
+            "(c) generalisation gap at N = 1024",
+            (ls[0] / 1.4..ls[ls.len() - 1] * 1.4).log_scale(),
+            lo..hi,
+            "sequence length L",
+            "test − train risk",
+        )?;
         let attn: Vec<MeanSe> = d.per_len.iter().map(|p| p.attn_gap).collect();
         let ols: Vec<MeanSe> = d.per_len.iter().map(|p| p.ols_gap).collect();
         let mut lines: Vec<Vec<(f64, f64)>> = Vec::new();
@@ -133,7 +144,9 @@ impl Figure for F4<'_> {
             });
             ch.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?.label(name).legend(seg(color, 2));
             ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
-            ch.draw_series(ls.iter().zip(&m).map(|(&x, v)| PathElement::new(vec![(x, v.mean - tg * v.se), (x, v.mean + tg * v.se)], color.stroke_width(2))))?;
+            ch.draw_series(ls.iter().zip(&m).map(|(&x, v)| {
+                PathElement::new(vec![(x, v.mean - tg * v.se), (x, v.mean + tg * v.se)], color.stroke_width(2))
+            }))?;
             lines.extend(ls.iter().zip(&m).map(|(&x, v)| vec![(x, v.mean - tg * v.se), (x, v.mean + tg * v.se)]));
             lines.push(pts);
         }
@@ -142,7 +155,11 @@ impl Figure for F4<'_> {
         let prop_label = format!("∝ L; OLS ln-ln {}", fit_label(&d.ols_gap_fit));
         theory_line(&mut ch, prop.clone(), okabe_ito::BLACK, 2, prop_label.clone())?;
         lines.push(prop);
-        crate::plot::legend_auto(&mut ch, &lines, &["attention (1 parameter)", "OLS on 2L flattened key coordinates (control)", prop_label.as_str()])?;
+        crate::plot::legend_auto(
+            &mut ch,
+            &lines,
+            &["attention (1 parameter)", "OLS on 2L flattened key coordinates (control)", prop_label.as_str()],
+        )?;
         Ok(())
     }
 }

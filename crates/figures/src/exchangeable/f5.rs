@@ -44,12 +44,26 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
 fn ratio_series(d: &E5Result) -> Vec<Series> {
     let ks: Vec<f64> = d.per_kappa.iter().map(|k| k.kappa).collect();
     let mut series = Vec::new();
-    for (j, name, color) in [(1usize, "θ = e₂ (weak direction)", okabe_ito::VERMILLION), (0, "θ = e₁ (strong direction)", okabe_ito::BLUE)] {
-        let mut s = Series::data(format!("{name}: {}", fit_label(&d.fits[j])), color, d.per_kappa.iter().map(|k| (k.kappa, k.ratio[j])).collect());
+    for (j, name, color) in
+        [(1usize, "θ = e₂ (weak direction)", okabe_ito::VERMILLION), (0, "θ = e₁ (strong direction)", okabe_ito::BLUE)]
+    {
+        let mut s = Series::data(
+            format!("{name}: {}", fit_label(&d.fits[j])),
+            color,
+            d.per_kappa.iter().map(|k| (k.kappa, k.ratio[j])).collect(),
+        );
         s.bars = Some(d.per_kappa.iter().map(|k| k.ratio_ci[j]).collect());
         series.push(s);
     }
-    series.push(Series::reference("κ²/2 (theory, weak direction)", okabe_ito::BLACK, ks.iter().map(|&k| (k, k * k / 2.0)).collect()));
-    series.push(Series::reference("1/2 (theory, strong direction)", okabe_ito::GREY, ks.iter().map(|&k| (k, 0.5)).collect()));
+    series.push(Series::reference(
+        "κ²/2 (theory, weak direction)",
+        okabe_ito::BLACK,
+        ks.iter().map(|&k| (k, k * k / 2.0)).collect(),
+    ));
+    series.push(Series::reference(
+        "1/2 (theory, strong direction)",
+        okabe_ito::GREY,
+        ks.iter().map(|&k| (k, 0.5)).collect(),
+    ));
     series
 }

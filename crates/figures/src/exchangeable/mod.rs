@@ -24,11 +24,31 @@ use crate::style::FONT;
 /// The exchangeability figures, in report order.
 pub fn figures() -> Vec<FigureSpec> {
     vec![
-        FigureSpec { id: ex::e1::ID, title: "E1 (T2): attention → tilted mean m_W at rate L⁻¹ᐟ²; unbounded-key control", run: f1::run },
-        FigureSpec { id: ex::e2::ID, title: "E2 (T1, T2): attention, posterior functional and m_W(q, z) converge at L⁻¹ᐟ²", run: f2::run },
-        FigureSpec { id: ex::e3::ID, title: "E3 (T3): bias–variance of the attention/NW/CME estimate of E[v | k = q, z]", run: f3::run },
-        FigureSpec { id: ex::e4::ID, title: "E4 (T4): supervised ERM of the attention temperature, rate in N free of L", run: f4::run },
-        FigureSpec { id: ex::e5::ID, title: "E5 (T5): self-supervised representation, downstream cost ∝ κ² in the weak direction", run: f5::run },
+        FigureSpec {
+            id: ex::e1::ID,
+            title: "E1 (T2): attention → tilted mean m_W at rate L⁻¹ᐟ²; unbounded-key control",
+            run: f1::run,
+        },
+        FigureSpec {
+            id: ex::e2::ID,
+            title: "E2 (T1, T2): attention, posterior functional and m_W(q, z) converge at L⁻¹ᐟ²",
+            run: f2::run,
+        },
+        FigureSpec {
+            id: ex::e3::ID,
+            title: "E3 (T3): bias–variance of the attention/NW/CME estimate of E[v | k = q, z]",
+            run: f3::run,
+        },
+        FigureSpec {
+            id: ex::e4::ID,
+            title: "E4 (T4): supervised ERM of the attention temperature, rate in N free of L",
+            run: f4::run,
+        },
+        FigureSpec {
+            id: ex::e5::ID,
+            title: "E5 (T5): self-supervised representation, downstream cost ∝ κ² in the weak direction",
+            run: f5::run,
+        },
     ]
 }
 
@@ -55,7 +75,17 @@ pub(crate) struct Series {
 
 impl Series {
     pub fn data(label: impl Into<String>, color: RGBColor, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), color, points, bars: None, reference: false, thin: false, mark: false, keyed: true, key: None }
+        Self {
+            label: label.into(),
+            color,
+            points,
+            bars: None,
+            reference: false,
+            thin: false,
+            mark: false,
+            keyed: true,
+            key: None,
+        }
     }
     pub fn reference(label: impl Into<String>, color: RGBColor, points: Vec<(f64, f64)>) -> Self {
         Self { reference: true, ..Self::data(label, color, points) }
@@ -76,7 +106,13 @@ impl Series {
     }
     /// The reference power law x^slope over the range of `xs`, through the geometric-mean point of
     /// `through` (the curve it is compared with).
-    pub fn slope_through(label: impl Into<String>, color: RGBColor, xs: &[f64], slope: f64, through: &[(f64, f64)]) -> Self {
+    pub fn slope_through(
+        label: impl Into<String>,
+        color: RGBColor,
+        xs: &[f64],
+        slope: f64,
+        through: &[(f64, f64)],
+    ) -> Self {
         let (x0, y0) = anchor(through);
         Self::reference(label, color, power_line(xs, slope, x0, y0))
     }
@@ -118,8 +154,16 @@ pub(crate) fn loglog_panel<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let all = || series.iter().flat_map(|s| s.points.iter().copied()).filter(|p| p.0 > 0.0 && p.1 > 0.0 && p.1.is_finite());
-    let bars = || series.iter().filter_map(|s| s.bars.as_ref()).flatten().flat_map(|b| [b[0], b[1]]).filter(|v| *v > 0.0 && v.is_finite());
+    let all =
+        || series.iter().flat_map(|s| s.points.iter().copied()).filter(|p| p.0 > 0.0 && p.1 > 0.0 && p.1.is_finite());
+    let bars = || {
+        series
+            .iter()
+            .filter_map(|s| s.bars.as_ref())
+            .flatten()
+            .flat_map(|b| [b[0], b[1]])
+            .filter(|v| *v > 0.0 && v.is_finite())
+    };
     let xlo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
     let xhi = all().map(|p| p.0).fold(0.0, f64::max);
     let ylo = all().map(|p| p.1).chain(bars()).fold(f64::INFINITY, f64::min);
@@ -129,7 +173,18 @@ where
     let (ylo, yhi) = crate::plot::log_range_125(ylo, yhi, 1.1);
     // An unkeyed series is drawn without a legend entry (its key is in another's label).
     let labels: Vec<&str> = series.iter().filter(|s| s.keyed).map(|s| s.key.as_deref().unwrap_or(&s.label)).collect();
-    let yhi = legend_headroom(area, (xlo, xhi), (ylo, yhi), all().chain(series.iter().filter_map(|s| s.bars.as_ref().map(|b| (s, b))).flat_map(|(s, b)| s.points.iter().zip(b).map(|(p, b)| (p.0, b[1])))), &labels);
+    let yhi = legend_headroom(
+        area,
+        (xlo, xhi),
+        (ylo, yhi),
+        all().chain(
+            series
+                .iter()
+                .filter_map(|s| s.bars.as_ref().map(|b| (s, b)))
+                .flat_map(|(s, b)| s.points.iter().zip(b).map(|(p, b)| (p.0, b[1]))),
+        ),
+        &labels,
+    );
     let mut ch = ChartBuilder::on(area)
         .caption(caption, (FONT, 18))
         .margin(8)
@@ -172,7 +227,8 @@ where
     });
     let mut lines = Vec::new();
     for s in series {
-        let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0 > 0.0 && p.1 > 0.0 && p.1.is_finite()).collect();
+        let pts: Vec<(f64, f64)> =
+            s.points.iter().copied().filter(|p| p.0 > 0.0 && p.1 > 0.0 && p.1.is_finite()).collect();
         let keyed = s.keyed;
         let key_text = s.key.clone().unwrap_or_else(|| s.label.clone());
         if s.reference {
@@ -182,16 +238,23 @@ where
             }
         } else if s.mark {
             let c = s.color;
-            let a = ch.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Polygon::new(vec![(0, -9), (9, 0), (0, 9), (-9, 0)], c.filled())))?;
+            let a = ch
+                .draw_series(pts.iter().map(|&p| {
+                    EmptyElement::at(p) + Polygon::new(vec![(0, -9), (9, 0), (0, 9), (-9, 0)], c.filled())
+                }))?;
             if keyed {
-                a.label(key_text.clone()).legend(move |(x, y)| Polygon::new(vec![(x + 9, y - 6), (x + 15, y), (x + 9, y + 6), (x + 3, y)], c.filled()));
+                a.label(key_text.clone()).legend(move |(x, y)| {
+                    Polygon::new(vec![(x + 9, y - 6), (x + 15, y), (x + 9, y + 6), (x + 3, y)], c.filled())
+                });
             }
         } else if s.thin {
             let c = s.color;
             let a = ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(1)))?;
             if keyed {
                 a.label(key_text.clone()).legend(move |(x, y)| {
-                    EmptyElement::at((x, y)) + PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(1)) + Circle::new((9, 0), 3, c.stroke_width(1))
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(1))
+                        + Circle::new((9, 0), 3, c.stroke_width(1))
                 });
             }
             ch.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.stroke_width(1))))?;
@@ -200,13 +263,21 @@ where
             let a = ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?;
             if keyed {
                 a.label(key_text.clone()).legend(move |(x, y)| {
-                    EmptyElement::at((x, y)) + PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(2)) + Circle::new((9, 0), 4, c.filled())
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(2))
+                        + Circle::new((9, 0), 4, c.filled())
                 });
             }
             ch.draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
         }
         if let Some(b) = &s.bars {
-            let bars: Vec<Vec<(f64, f64)>> = s.points.iter().zip(b).filter(|(_, b)| b[0] > 0.0).map(|(p, b)| vec![(p.0, b[0]), (p.0, b[1])]).collect();
+            let bars: Vec<Vec<(f64, f64)>> = s
+                .points
+                .iter()
+                .zip(b)
+                .filter(|(_, b)| b[0] > 0.0)
+                .map(|(p, b)| vec![(p.0, b[0]), (p.0, b[1])])
+                .collect();
             ch.draw_series(bars.iter().map(|b| PathElement::new(b.clone(), s.color.stroke_width(2))))?;
             lines.extend(bars);
         }
@@ -234,9 +305,13 @@ fn legend_headroom<DB: DrawingBackend>(
     if pw <= bw || ph <= bh {
         return yhi;
     }
-    let pts: Vec<(f64, f64)> = points.filter(|p| p.0 > 0.0 && p.1 > 0.0).map(|p| ((p.0 / xlo).ln() / (xhi / xlo).ln() * pw, (yhi / p.1).ln() / (yhi / ylo).ln() * ph)).collect();
+    let pts: Vec<(f64, f64)> = points
+        .filter(|p| p.0 > 0.0 && p.1 > 0.0)
+        .map(|p| ((p.0 / xlo).ln() / (xhi / xlo).ln() * pw, (yhi / p.1).ln() / (yhi / ylo).ln() * ph))
+        .collect();
     let free = |left: bool, top: bool| {
-        !pts.iter().any(|&(x, y)| (if left { x <= bw } else { x >= pw - bw }) && (if top { y <= bh } else { y >= ph - bh }))
+        !pts.iter()
+            .any(|&(x, y)| (if left { x <= bw } else { x >= pw - bw }) && (if top { y <= bh } else { y >= ph - bh }))
     };
     if [(true, true), (false, true), (true, false), (false, false)].into_iter().any(|(l, t)| free(l, t)) {
         return yhi;

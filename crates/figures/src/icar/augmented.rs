@@ -73,29 +73,69 @@ impl Figure for AugFig<'_> {
         let Some(first) = self.data.runs.first() else { return Ok(()) };
         let qk = &first.structure.qk;
         let s = qk.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        matrix_panel(&lmap, "WqᵀWk: query (sₜ | sₜ₋₁ | 1) × key", qk, x, x, s, &|_, _| true, "key feature", "query feature")?;
+        matrix_panel(
+            &lmap,
+            "WqᵀWk: query (sₜ | sₜ₋₁ | 1) × key",
+            qk,
+            x,
+            x,
+            s,
+            &|_, _| true,
+            "key feature",
+            "query feature",
+        )?;
         diverging_bar(&lbar, s, "entry of WqᵀWk")?;
         let o = l.offsets();
         let v = &first.outcome.params[o[2]..o[3]];
         let sv = v.iter().fold(0.0f64, |a, w| a.max(w.abs()));
-        matrix_panel(&mmap, "value map Ṽ (columns: sₜ | sₜ₋₁ | 1)", v, e, x, sv, &|_, _| true, "input feature", "value coordinate")?;
+        matrix_panel(
+            &mmap,
+            "value map Ṽ (columns: sₜ | sₜ₋₁ | 1)",
+            v,
+            e,
+            x,
+            sv,
+            &|_, _| true,
+            "input feature",
+            "value coordinate",
+        )?;
         diverging_bar(&mbar, sv, "entry of Ṽ")?;
         let curve = &first.outcome.curve;
         let r = &self.data.reference;
         let last = curve.last().map_or(1.0, |c| c.epoch as f64);
         // Six reference lines span the whole epoch axis, so no corner is free: the legend goes below.
         let (right, key) = right.split_vertically(560);
-        let mut ch = panel(&right, "test MSE vs reference predictors", (1.0..last.max(2.0)).log_scale(), (0.008..0.6).log_scale(), "epoch", "MSE (mean over coordinates, positions)")?;
+        let mut ch = panel(
+            &right,
+            "test MSE vs reference predictors",
+            (1.0..last.max(2.0)).log_scale(),
+            (0.008..0.6).log_scale(),
+            "epoch",
+            "MSE (mean over coordinates, positions)",
+        )?;
         for r in &self.data.runs {
-            let pts: Vec<(f64, f64)> = r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect();
-            crate::tidy::note_xy("test MSE vs reference predictors", &format!("trained, seed {}", r.seed), "epoch", "test MSE", &pts);
+            let pts: Vec<(f64, f64)> =
+                r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect();
+            crate::tidy::note_xy(
+                "test MSE vs reference predictors",
+                &format!("trained, seed {}", r.seed),
+                "epoch",
+                "test MSE",
+                &pts,
+            );
         }
         for other in &self.data.runs[1..] {
-            ch.draw_series(LineSeries::new(other.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)), okabe_ito::GREY.stroke_width(1)))?;
+            ch.draw_series(LineSeries::new(
+                other.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)),
+                okabe_ito::GREY.stroke_width(1),
+            ))?;
         }
-        ch.draw_series(LineSeries::new(curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)), okabe_ito::BLACK.stroke_width(2)))?
-            .label(format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, first.outcome.test_mse))
-            .legend(seg(okabe_ito::BLACK, 2));
+        ch.draw_series(LineSeries::new(
+            curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)),
+            okabe_ito::BLACK.stroke_width(2),
+        ))?
+        .label(format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, first.outcome.test_mse))
+        .legend(seg(okabe_ito::BLACK, 2));
         let rel = self.data.commuting_shared_rel;
         let lines = [
             ("zero", r.zero, okabe_ito::GREY),
@@ -105,9 +145,18 @@ impl Figure for AugFig<'_> {
             ("commuting theory, shared scalar", rel / d as f64, okabe_ito::PURPLE),
             ("exact in-context LS", r.exact_ls, okabe_ito::BLUE),
         ];
-        let mut entries = vec![(Glyph::Line(okabe_ito::BLACK, 2), format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, first.outcome.test_mse))];
+        let mut entries = vec![(
+            Glyph::Line(okabe_ito::BLACK, 2),
+            format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, first.outcome.test_mse),
+        )];
         for (name, y, col) in lines {
-            crate::tidy::note_xy("test MSE vs reference predictors", name, "epoch", "test MSE", &[(1.0, y), (last.max(2.0), y)]);
+            crate::tidy::note_xy(
+                "test MSE vs reference predictors",
+                name,
+                "epoch",
+                "test MSE",
+                &[(1.0, y), (last.max(2.0), y)],
+            );
             theory_line(&mut ch, [(1.0, y), (last.max(2.0), y)], col, 2, format!("{name} ({y:.4})"))?;
             entries.push((Glyph::Dashed(col, 2), format!("{name} ({y:.4})")));
         }

@@ -32,7 +32,11 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
          row and column are cropped, as in the paper. A and B themselves are not unique (GL(H), scale and sign \
          symmetries); the invariants are. Diverging colour scale, symmetric around 0, one scale per panel. Bottom: the \
          loss along the run and the invariants (theory: {}).",
-        if orth { "C = c·blockdiag(J₂), c·P[t,t+1] = 1, P[t,t]/P[t,t+1] = −½" } else { "C = cI, c·P[t,t+1] = 1, P[t,t] = 0, ABᵀ = cI" }
+        if orth {
+            "C = c·blockdiag(J₂), c·P[t,t+1] = 1, P[t,t]/P[t,t+1] = −½"
+        } else {
+            "C = cI, c·P[t,t+1] = 1, P[t,t] = 0, ABᵀ = cI"
+        }
     );
     Ok(FigureOutput { judgements: js, status, record: serde_json::to_value(&rec)?, caption })
 }
@@ -75,16 +79,33 @@ impl Figure for DiagFig<'_> {
         for (k, (title, mat, r, cc, shown, xd, yd)) in panels.into_iter().enumerate() {
             let s = (0..r * cc).filter(|&q| shown(q / cc, q % cc)).map(|q| mat[q].abs()).fold(0.0, f64::max);
             matrix_panel(&cols[k], title, mat, r, cc, s, shown, xd, yd)?;
-            diverging_bar(&barcols[k], s, &format!("entry of {}", title.split_whitespace().next().unwrap_or("the matrix")))?;
+            diverging_bar(
+                &barcols[k],
+                s,
+                &format!("entry of {}", title.split_whitespace().next().unwrap_or("the matrix")),
+            )?;
         }
         let (left, right) = bottom.split_horizontally(900);
         let curve = &self.data.fit.curve;
         let hi = curve.iter().map(|p| p.1).fold(1.0, f64::max) * 2.0;
         let lo = curve.iter().map(|p| p.1).filter(|v| *v > 0.0).fold(hi, f64::min).max(1e-16) / 2.0;
         let last = curve.last().map_or(1.0, |p| p.0 as f64 + 1.0);
-        let mut ch = panel(&left, "exact loss along gradient descent", (1.0..last).log_scale(), (lo..hi).log_scale(), "iteration + 1", "loss (sum over rows)")?;
+        let mut ch = panel(
+            &left,
+            "exact loss along gradient descent",
+            (1.0..last).log_scale(),
+            (lo..hi).log_scale(),
+            "iteration + 1",
+            "loss (sum over rows)",
+        )?;
         let pts: Vec<(f64, f64)> = curve.iter().map(|&(i, l)| (i as f64 + 1.0, l)).collect();
-        crate::tidy::note_xy("exact loss along gradient descent", "GD on the exact loss", "iteration + 1", "loss (sum over rows)", &pts);
+        crate::tidy::note_xy(
+            "exact loss along gradient descent",
+            "GD on the exact loss",
+            "iteration + 1",
+            "loss (sum over rows)",
+            &pts,
+        );
         // Near the end the loss is at round-off (a difference of O(100) terms in f64): a value ≤ 0
         // has no place on a log axis, so the line breaks there and the point is marked at the floor.
         let positive = curve.iter().map(|&(i, l)| (i as f64 + 1.0, if l > 0.0 { l } else { f64::NAN }));
@@ -95,8 +116,12 @@ impl Figure for DiagFig<'_> {
             }
         }
         // A positive value between two non-positive ones is a run of one point: a dot.
-        let isolated = (0..curve.len()).filter(|&k| curve[k].1 > 0.0 && (k == 0 || curve[k - 1].1 <= 0.0) && curve.get(k + 1).is_none_or(|p| p.1 <= 0.0));
-        ch.draw_series(isolated.map(|k| Circle::new((curve[k].0 as f64 + 1.0, curve[k].1), 3, okabe_ito::BLACK.filled())))?;
+        let isolated = (0..curve.len()).filter(|&k| {
+            curve[k].1 > 0.0 && (k == 0 || curve[k - 1].1 <= 0.0) && curve.get(k + 1).is_none_or(|p| p.1 <= 0.0)
+        });
+        ch.draw_series(
+            isolated.map(|k| Circle::new((curve[k].0 as f64 + 1.0, curve[k].1), 3, okabe_ito::BLACK.filled())),
+        )?;
         let nonpos: Vec<(f64, f64)> = curve.iter().filter(|p| p.1 <= 0.0).map(|&(i, _)| (i as f64 + 1.0, lo)).collect();
         if !nonpos.is_empty() {
             ch.draw_series(nonpos.iter().map(|&p| TriangleMarker::new(p, 5, okabe_ito::VERMILLION.stroke_width(2))))?
@@ -104,7 +129,13 @@ impl Figure for DiagFig<'_> {
                 .legend(|(x, y)| TriangleMarker::new((x + 9, y), 5, okabe_ito::VERMILLION.stroke_width(2)));
         }
         let init = (m.rows() * m.d()) as f64;
-        theory_line(&mut ch, [(1.0, init), (last, init)], okabe_ito::GREY, 1, format!("(T−1)·d = {init} (loss at C = 0)"))?;
+        theory_line(
+            &mut ch,
+            [(1.0, init), (last, init)],
+            okabe_ito::GREY,
+            1,
+            format!("(T−1)·d = {init} (loss at C = 0)"),
+        )?;
         legend(&mut ch, SeriesLabelPosition::LowerLeft)?;
         let inv = &self.data.invariants;
         let lines = [
@@ -112,7 +143,11 @@ impl Figure for DiagFig<'_> {
             format!("c = mean diag(BᵀA)    {:.4}", inv.c),
             format!("‖C − cS‖/‖C‖          {:.1e}", inv.c_structure_residual),
             format!("c·P[t,t+1]            {:.6}  (theory 1)", inv.c_times_p),
-            format!("P[t,t]/P[t,t+1]       {:.5}  (theory {})", inv.pe_ratio, if m.case() == Case::Orthogonal { "−0.5" } else { "0" }),
+            format!(
+                "P[t,t]/P[t,t+1]       {:.5}  (theory {})",
+                inv.pe_ratio,
+                if m.case() == Case::Orthogonal { "−0.5" } else { "0" }
+            ),
             format!("max |P[t,j<t]|/P[t,t+1] {:.1e}", inv.off_entries),
             format!("‖ABᵀ − cI‖/‖ABᵀ‖      {:.2e}", inv.abt_residual),
         ];

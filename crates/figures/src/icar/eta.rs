@@ -39,7 +39,15 @@ struct EtaFig<'a> {
 }
 
 /// One colour per d (seven Okabe–Ito colours, yellow left out: too light on white).
-const COLORS: [RGBColor; 7] = [okabe_ito::BLACK, okabe_ito::ORANGE, okabe_ito::SKY, okabe_ito::GREEN, okabe_ito::BLUE, okabe_ito::VERMILLION, okabe_ito::PURPLE];
+const COLORS: [RGBColor; 7] = [
+    okabe_ito::BLACK,
+    okabe_ito::ORANGE,
+    okabe_ito::SKY,
+    okabe_ito::GREEN,
+    okabe_ito::BLUE,
+    okabe_ito::VERMILLION,
+    okabe_ito::PURPLE,
+];
 
 impl Figure for EtaFig<'_> {
     fn size(&self) -> (u32, u32) {
@@ -55,14 +63,26 @@ impl Figure for EtaFig<'_> {
         let tmin = self.cfg.runs.iter().map(|r| r.setting.t()).min().unwrap_or(2) as f64;
         let tmax = self.cfg.runs.iter().map(|r| r.setting.t()).max().unwrap_or(100) as f64;
         for (k, area) in areas.iter().enumerate() {
-            let (title, ylab) = if k == 0 { ("step size: η* (theory) vs trained η_eff", "η") } else { ("loss: loss* (theory) vs trained", "E‖ŝ − s‖²") };
-            let mut ch = panel(area, title, (tmin * 0.8..tmax * 1.25).log_scale(), (0.008..0.8).log_scale(), "context length T", ylab)?;
+            let (title, ylab) = if k == 0 {
+                ("step size: η* (theory) vs trained η_eff", "η")
+            } else {
+                ("loss: loss* (theory) vs trained", "E‖ŝ − s‖²")
+            };
+            let mut ch = panel(
+                area,
+                title,
+                (tmin * 0.8..tmax * 1.25).log_scale(),
+                (0.008..0.8).log_scale(),
+                "context length T",
+                ylab,
+            )?;
             let mut lines = Vec::new();
             let mut labels = Vec::new();
             for (ci, th) in self.data.theory.iter().enumerate() {
                 let d = th.d;
                 let col = COLORS[ci % COLORS.len()];
-                let theory: Vec<(f64, f64)> = th.t.iter().copied().zip(if k == 0 { &th.eta } else { &th.loss }.iter().copied()).collect();
+                let theory: Vec<(f64, f64)> =
+                    th.t.iter().copied().zip(if k == 0 { &th.eta } else { &th.loss }.iter().copied()).collect();
                 crate::tidy::note_xy(title, &format!("d = {d} (theory)"), "context length T", ylab, &theory);
                 theory_line(&mut ch, theory.clone(), col, 2, format!("d = {d}"))?;
                 lines.push(theory);
@@ -84,13 +104,22 @@ impl Figure for EtaFig<'_> {
                         }]
                     });
                     ch.draw_series(std::iter::once(Circle::new((t, m.mean.max(1e-3)), 5, col.filled())))?;
-                    ch.draw_series(std::iter::once(PathElement::new(vec![(t, (m.mean - u).max(1e-3)), (t, m.mean + u)], col.stroke_width(2))))?;
+                    ch.draw_series(std::iter::once(PathElement::new(
+                        vec![(t, (m.mean - u).max(1e-3)), (t, m.mean + u)],
+                        col.stroke_width(2),
+                    )))?;
                     lines.push(vec![(t, (m.mean - u).max(1e-3)), (t, m.mean + u)]);
                 }
             }
             legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         }
-        legend_row(&key, &[(Glyph::Dashed(okabe_ito::GREY, 2), "theory: η* = d/(T+d−2), loss* = (d−1)/(T+d−2)"), (Glyph::Dot(okabe_ito::GREY), "trained head: mean with its 95% interval (± 1.96 SE)")])?;
+        legend_row(
+            &key,
+            &[
+                (Glyph::Dashed(okabe_ito::GREY, 2), "theory: η* = d/(T+d−2), loss* = (d−1)/(T+d−2)"),
+                (Glyph::Dot(okabe_ito::GREY), "trained head: mean with its 95% interval (± 1.96 SE)"),
+            ],
+        )?;
         Ok(())
     }
 }

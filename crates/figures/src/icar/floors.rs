@@ -53,21 +53,41 @@ impl Figure for FloorFig<'_> {
             let pts: Vec<&Point> = self.data.points.iter().filter(|p| p.model.case() == case).collect();
             let hmax = pts.iter().map(|p| p.model.heads()).max().unwrap_or(1) as f64;
             let top = pts.iter().flat_map(|p| p.per_row.iter().copied()).fold(10.0, f64::max) + 0.5;
-            let mut ch = panel(area, &format!("{} W, d = 10, T = 20", case.name()), 0.5..hmax + 0.5, -0.3..top, "number of heads H", "loss per row")?;
-            ch.draw_series(pts.iter().flat_map(|p| p.per_row.iter().map(move |l| Circle::new((p.model.heads() as f64 + 0.15, *l), 2, okabe_ito::GREY.filled()))))?
-                .label("every restart")
-                .legend(|(x, y)| Circle::new((x + 9, y), 2, okabe_ito::GREY.filled()));
+            let mut ch = panel(
+                area,
+                &format!("{} W, d = 10, T = 20", case.name()),
+                0.5..hmax + 0.5,
+                -0.3..top,
+                "number of heads H",
+                "loss per row",
+            )?;
+            ch.draw_series(pts.iter().flat_map(|p| {
+                p.per_row
+                    .iter()
+                    .map(move |l| Circle::new((p.model.heads() as f64 + 0.15, *l), 2, okabe_ito::GREY.filled()))
+            }))?
+            .label("every restart")
+            .legend(|(x, y)| Circle::new((x + 9, y), 2, okabe_ito::GREY.filled()));
             let theory: Vec<(f64, f64)> = pts.iter().map(|p| (p.model.heads() as f64, p.floor)).collect();
             let title = format!("{} W, d = 10, T = 20", case.name());
-            let restarts: Vec<(f64, f64)> = pts.iter().flat_map(|p| p.per_row.iter().map(move |l| (p.model.heads() as f64, *l))).collect();
+            let restarts: Vec<(f64, f64)> =
+                pts.iter().flat_map(|p| p.per_row.iter().map(move |l| (p.model.heads() as f64, *l))).collect();
             let best: Vec<(f64, f64)> = pts.iter().map(|p| (p.model.heads() as f64, p.best)).collect();
             crate::tidy::note_xy(&title, "every restart", "number of heads H", "loss per row", &restarts);
             crate::tidy::note_xy(&title, "theory floor", "number of heads H", "loss per row", &theory);
             crate::tidy::note_xy(&title, "best restart", "number of heads H", "loss per row", &best);
-            theory_line(&mut ch, theory.clone(), okabe_ito::VERMILLION, 2, if case == Case::Unitary { "theory max(d − H, 0)" } else { "theory max(d − 2H, 0)" })?;
-            ch.draw_series(pts.iter().map(|p| Circle::new((p.model.heads() as f64, p.best), 6, okabe_ito::BLUE.filled())))?
-                .label("best restart")
-                .legend(|(x, y)| Circle::new((x + 9, y), 5, okabe_ito::BLUE.filled()));
+            theory_line(
+                &mut ch,
+                theory.clone(),
+                okabe_ito::VERMILLION,
+                2,
+                if case == Case::Unitary { "theory max(d − H, 0)" } else { "theory max(d − 2H, 0)" },
+            )?;
+            ch.draw_series(
+                pts.iter().map(|p| Circle::new((p.model.heads() as f64, p.best), 6, okabe_ito::BLUE.filled())),
+            )?
+            .label("best restart")
+            .legend(|(x, y)| Circle::new((x + 9, y), 5, okabe_ito::BLUE.filled()));
             legend(&mut ch, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())

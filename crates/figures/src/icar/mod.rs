@@ -25,14 +25,46 @@ use crate::style::{FONT, okabe_ito};
 /// The ICAR figures, in report order.
 pub fn figures() -> Vec<FigureSpec> {
     vec![
-        FigureSpec { id: ex::diagonal::UNITARY_ID, title: "Fig 3 left: diagonal multi-head model, unitary W, H = d = 10 (GD on the exact loss)", run: diag::run },
-        FigureSpec { id: ex::diagonal::ORTHOGONAL_ID, title: "Fig 3 right: diagonal multi-head model, orthogonal W, H = 8, d = 10 (GD on the exact loss)", run: diag::run },
-        FigureSpec { id: ex::diagonal::FLOORS_ID, title: "Loss floor vs number of heads H: theory d − H / d − 2H against trained", run: floors::run },
-        FigureSpec { id: ex::augmented::ID, title: "Fig 5: trained augmented-token transformer vs the one-step-GD structure", run: augmented::run },
-        FigureSpec { id: ex::augmented::ETA_ID, title: "η*(T, d) and loss*: theory against trained augmented heads", run: eta::run },
-        FigureSpec { id: ex::nonaugmented::ID, title: "Fig 7: trained non-augmented model (softmax positional attention × token score)", run: nonaug::run },
-        FigureSpec { id: ex::pe_only::ID, title: "Fig 6: PE-only model, narrow angles, early-stopped GD (μ = 50, 100, 200, 300)", run: pe::run },
-        FigureSpec { id: ex::tokens::ID, title: "Stand-in for Fig 4: AR(1) fits on windows of synthetic unit-norm embeddings", run: tokens::run },
+        FigureSpec {
+            id: ex::diagonal::UNITARY_ID,
+            title: "Fig 3 left: diagonal multi-head model, unitary W, H = d = 10 (GD on the exact loss)",
+            run: diag::run,
+        },
+        FigureSpec {
+            id: ex::diagonal::ORTHOGONAL_ID,
+            title: "Fig 3 right: diagonal multi-head model, orthogonal W, H = 8, d = 10 (GD on the exact loss)",
+            run: diag::run,
+        },
+        FigureSpec {
+            id: ex::diagonal::FLOORS_ID,
+            title: "Loss floor vs number of heads H: theory d − H / d − 2H against trained",
+            run: floors::run,
+        },
+        FigureSpec {
+            id: ex::augmented::ID,
+            title: "Fig 5: trained augmented-token transformer vs the one-step-GD structure",
+            run: augmented::run,
+        },
+        FigureSpec {
+            id: ex::augmented::ETA_ID,
+            title: "η*(T, d) and loss*: theory against trained augmented heads",
+            run: eta::run,
+        },
+        FigureSpec {
+            id: ex::nonaugmented::ID,
+            title: "Fig 7: trained non-augmented model (softmax positional attention × token score)",
+            run: nonaug::run,
+        },
+        FigureSpec {
+            id: ex::pe_only::ID,
+            title: "Fig 6: PE-only model, narrow angles, early-stopped GD (μ = 50, 100, 200, 300)",
+            run: pe::run,
+        },
+        FigureSpec {
+            id: ex::tokens::ID,
+            title: "Stand-in for Fig 4: AR(1) fits on windows of synthetic unit-norm embeddings",
+            run: tokens::run,
+        },
     ]
 }
 

@@ -27,14 +27,18 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         .and_then(|v| {
             // The mean over the augmented model's seeds, as its own claims judge it.
             let runs = v.pointer("/record/result/runs")?.as_array()?.clone();
-            let mse: Vec<f64> = runs.iter().filter_map(|r| r.pointer("/outcome/test_mse").and_then(serde_json::Value::as_f64)).collect();
+            let mse: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| r.pointer("/outcome/test_mse").and_then(serde_json::Value::as_f64))
+                .collect();
             (!mse.is_empty()).then(|| mse.iter().sum::<f64>() / mse.len() as f64)
         });
     let js = claims::judge(&rec, stored);
     let aug = claims::augmented_baseline(stored);
     let c = &rec.config.train;
     let setting = claims::setting(&rec);
-    let aug_name = if stored.is_some() { "augmented, trained here (mean of its seeds)" } else { "augmented, reference plateau" };
+    let aug_name =
+        if stored.is_some() { "augmented, trained here (mean of its seeds)" } else { "augmented, reference plateau" };
     render(&NaFig { data: &rec.result, aug, aug_name }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
@@ -73,21 +77,49 @@ impl Figure for NaFig<'_> {
         let Some(first) = self.data.runs.first() else { return Ok(()) };
         let o = &first.outcome;
         let last = o.curve.last().map_or(1.0, |c| c.epoch as f64).max(2.0);
-        let mut ch = panel(&left, "test MSE, non-augmented model", (1.0..last).log_scale(), (0.02..0.5).log_scale(), "epoch", "MSE")?;
+        let mut ch = panel(
+            &left,
+            "test MSE, non-augmented model",
+            (1.0..last).log_scale(),
+            (0.02..0.5).log_scale(),
+            "epoch",
+            "MSE",
+        )?;
         for r in &self.data.runs {
-            let pts: Vec<(f64, f64)> = r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect();
-            crate::tidy::note_xy("test MSE, non-augmented model", &format!("trained, seed {}", r.seed), "epoch", "MSE", &pts);
+            let pts: Vec<(f64, f64)> =
+                r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect();
+            crate::tidy::note_xy(
+                "test MSE, non-augmented model",
+                &format!("trained, seed {}", r.seed),
+                "epoch",
+                "MSE",
+                &pts,
+            );
         }
         for other in &self.data.runs[1..] {
-            ch.draw_series(LineSeries::new(other.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)), okabe_ito::GREY.stroke_width(1)))?;
+            ch.draw_series(LineSeries::new(
+                other.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)),
+                okabe_ito::GREY.stroke_width(1),
+            ))?;
         }
-        let mut lines: Vec<Vec<(f64, f64)>> =
-            self.data.runs.iter().map(|r| r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect()).collect();
+        let mut lines: Vec<Vec<(f64, f64)>> = self
+            .data
+            .runs
+            .iter()
+            .map(|r| r.outcome.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)).collect())
+            .collect();
         let mut labels = vec![format!("trained, seed {} ({:.4}; other seeds grey)", first.seed, o.test_mse)];
-        ch.draw_series(LineSeries::new(o.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)), okabe_ito::BLACK.stroke_width(2)))?
-            .label(labels[0].clone())
-            .legend(seg(okabe_ito::BLACK, 2));
-        for (name, y, col) in [("reference run, H = 64", REFERENCE_MSE, okabe_ito::VERMILLION), ("zero predictor", ZERO_MSE, okabe_ito::GREY), (self.aug_name, self.aug, okabe_ito::BLUE)] {
+        ch.draw_series(LineSeries::new(
+            o.curve.iter().filter(|c| c.epoch > 0).map(|c| (c.epoch as f64, c.test)),
+            okabe_ito::BLACK.stroke_width(2),
+        ))?
+        .label(labels[0].clone())
+        .legend(seg(okabe_ito::BLACK, 2));
+        for (name, y, col) in [
+            ("reference run, H = 64", REFERENCE_MSE, okabe_ito::VERMILLION),
+            ("zero predictor", ZERO_MSE, okabe_ito::GREY),
+            (self.aug_name, self.aug, okabe_ito::BLUE),
+        ] {
             crate::tidy::note_xy("test MSE, non-augmented model", name, "epoch", "MSE", &[(1.0, y), (last, y)]);
             let label = format!("{name} ({y:.4})");
             theory_line(&mut ch, [(1.0, y), (last, y)], col, 2, label.clone())?;
@@ -99,12 +131,25 @@ impl Figure for NaFig<'_> {
         let h = o.pe_last_row.len();
         let n = o.config.n;
         let hi = o.pe_last_row.iter().flatten().copied().fold(0.0, f64::max).max(1e-9);
-        let mut ch = panel(&map, &format!("softmax PE attention of query {} per head", n - 1), -0.5..n as f64 - 0.5, -0.5..h as f64 - 0.5, "key position", "head")?;
+        let mut ch = panel(
+            &map,
+            &format!("softmax PE attention of query {} per head", n - 1),
+            -0.5..n as f64 - 0.5,
+            -0.5..h as f64 - 0.5,
+            "key position",
+            "head",
+        )?;
         let xs: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let ys: Vec<f64> = (0..h).map(|i| i as f64).collect();
         for (head, row) in o.pe_last_row.iter().enumerate() {
             let pts: Vec<(f64, f64)> = row.iter().enumerate().map(|(k, &w)| (k as f64, w)).collect();
-            crate::tidy::note_xy(&format!("softmax PE attention of query {} per head", n - 1), &format!("head {head}"), "key position", "attention weight", &pts);
+            crate::tidy::note_xy(
+                &format!("softmax PE attention of query {} per head", n - 1),
+                &format!("head {head}"),
+                "key position",
+                "attention weight",
+                &pts,
+            );
         }
         heatmap(&mut ch, &xs, &ys, |i, j| viridis(o.pe_last_row[j][i] / hi))?;
         // The keys the §3b theory weights (offsets 0 and 1 from the query: the two latest tokens).
@@ -118,7 +163,17 @@ impl Figure for NaFig<'_> {
         let z = o.config.d + 1;
         let (rmap, rbar) = right.split_vertically(470);
         let s = m.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        matrix_panel(&rmap, "token score, head average (s | 1)", m, z, z, s, &|_, _| true, "key feature", "query feature")?;
+        matrix_panel(
+            &rmap,
+            "token score, head average (s | 1)",
+            m,
+            z,
+            z,
+            s,
+            &|_, _| true,
+            "key feature",
+            "query feature",
+        )?;
         diverging_bar(&rbar, s, "token score entry")?;
         crate::plot::legend_row(
             &key,
@@ -138,7 +193,9 @@ fn slim(mut record: serde_json::Value) -> serde_json::Value {
         for run in runs {
             if let Some(params) = run.pointer_mut("/outcome/params") {
                 let n = params.as_array().map_or(0, Vec::len);
-                *params = serde_json::Value::String(format!("{n} trained parameters, left out of this file; kept in the cache"));
+                *params = serde_json::Value::String(format!(
+                    "{n} trained parameters, left out of this file; kept in the cache"
+                ));
             }
         }
     }

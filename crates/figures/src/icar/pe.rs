@@ -55,26 +55,60 @@ impl Figure for PeFig<'_> {
         let barcols = bars.split_evenly((1, 4));
         let n = 29;
         for (k, f) in self.data.fits.iter().enumerate() {
-            let saved: Vec<f64> = (0..n * n).map(|q| if q % n <= q / n { f.p[(q / n) * 30 + q % n] } else { 0.0 }).collect();
+            let saved: Vec<f64> =
+                (0..n * n).map(|q| if q % n <= q / n { f.p[(q / n) * 30 + q % n] } else { 0.0 }).collect();
             let s = saved.iter().fold(0.0f64, |a, v| a.max(v.abs()));
             let mu = SPEC_TABLE[k].mu;
-            matrix_panel(&cols[k], &format!("P, μ = {mu} (stop {})", f.stop_iteration), &saved, n, n, s, &|i, j| j <= i, "key j", "row t")?;
+            matrix_panel(
+                &cols[k],
+                &format!("P, μ = {mu} (stop {})", f.stop_iteration),
+                &saved,
+                n,
+                n,
+                s,
+                &|i, j| j <= i,
+                "key j",
+                "row t",
+            )?;
             diverging_bar(&barcols[k], s, "entry of P")?;
         }
         let lo = self.data.fits.iter().flat_map(|f| f.p[28 * 30..28 * 30 + 29].to_vec()).fold(0.0, f64::min) - 0.03;
         let hi = self.data.fits.iter().flat_map(|f| f.p[28 * 30..28 * 30 + 29].to_vec()).fold(0.0, f64::max) + 0.05;
-        let mut ch = panel(&bottom, "row 28 of P (entries 0..28) against position", -0.5..28.5, lo..hi, "key position j", "P[28, j]")?;
+        let mut ch = panel(
+            &bottom,
+            "row 28 of P (entries 0..28) against position",
+            -0.5..28.5,
+            lo..hi,
+            "key position j",
+            "P[28, j]",
+        )?;
         for (k, f) in self.data.fits.iter().enumerate() {
             let col = COLORS[k];
             let row: Vec<(f64, f64)> = (0..29).map(|j| (j as f64, f.p[28 * 30 + j])).collect();
             let r = SPEC_TABLE[k];
-            crate::tidy::note_xy("row 28 of P (entries 0..28) against position", &format!("μ = {}", r.mu), "key position j", "P[28, j]", &row);
-            crate::tidy::note_xy("row 28 of P (entries 0..28) against position", &format!("μ = {}, spec §5 table", r.mu), "key position j", "P[28, j]", &[(0.0, r.p28_0), (28.0, r.p28_28), (r.row28_argmin as f64, r.row28_min)]);
+            crate::tidy::note_xy(
+                "row 28 of P (entries 0..28) against position",
+                &format!("μ = {}", r.mu),
+                "key position j",
+                "P[28, j]",
+                &row,
+            );
+            crate::tidy::note_xy(
+                "row 28 of P (entries 0..28) against position",
+                &format!("μ = {}, spec §5 table", r.mu),
+                "key position j",
+                "P[28, j]",
+                &[(0.0, r.p28_0), (28.0, r.p28_28), (r.row28_argmin as f64, r.row28_min)],
+            );
             ch.draw_series(LineSeries::new((0..29).map(|j| (j as f64, f.p[28 * 30 + j])), col.stroke_width(2)))?
                 .label(format!("μ = {}", SPEC_TABLE[k].mu))
                 .legend(seg(col, 2));
             let r = SPEC_TABLE[k];
-            ch.draw_series([(0.0, r.p28_0), (28.0, r.p28_28), (r.row28_argmin as f64, r.row28_min)].into_iter().map(|p| Circle::new(p, 5, col.stroke_width(2))))?;
+            ch.draw_series(
+                [(0.0, r.p28_0), (28.0, r.p28_28), (r.row28_argmin as f64, r.row28_min)]
+                    .into_iter()
+                    .map(|p| Circle::new(p, 5, col.stroke_width(2))),
+            )?;
         }
         ch.draw_series(LineSeries::new(vec![(-0.5, 0.0), (28.5, 0.0)], okabe_ito::GREY.stroke_width(1)))?;
         legend(&mut ch, SeriesLabelPosition::UpperLeft)?;

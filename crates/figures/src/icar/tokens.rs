@@ -52,7 +52,8 @@ impl Figure for TokFig<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let all: Vec<f64> = self.data.original.mse.iter().chain(&self.data.shuffled.mse).copied().filter(|m| *m > EXACT).collect();
+        let all: Vec<f64> =
+            self.data.original.mse.iter().chain(&self.data.shuffled.mse).copied().filter(|m| *m > EXACT).collect();
         let hi = all.iter().copied().fold(1e-6, f64::max) * 1.02;
         let bins = 60;
         let hist = |s: &Stream| {
@@ -64,15 +65,35 @@ impl Figure for TokFig<'_> {
         };
         let (ho, hs) = (hist(&self.data.original), hist(&self.data.shuffled));
         let top = ho.iter().chain(&hs).copied().max().unwrap_or(1) as f64 * 1.1;
-        let mut ch = panel(root, "stand-in for Fig 4: AR(1) rollout MSE per window (MSE > 1e-12)", 0.0..hi, 0.0..top.max(1.0), "rollout MSE", "windows")?;
+        let mut ch = panel(
+            root,
+            "stand-in for Fig 4: AR(1) rollout MSE per window (MSE > 1e-12)",
+            0.0..hi,
+            0.0..top.max(1.0),
+            "rollout MSE",
+            "windows",
+        )?;
         // Side by side in each bin (original left half, shuffled right half), so no colour stands
         // for an overlap.
         let mut lines = Vec::new();
         let mut labels = Vec::new();
-        for (half, (h, col, name, s)) in [(&ho, okabe_ito::BLUE, "original", &self.data.original), (&hs, okabe_ito::ORANGE, "shuffled", &self.data.shuffled)].into_iter().enumerate() {
+        for (half, (h, col, name, s)) in [
+            (&ho, okabe_ito::BLUE, "original", &self.data.original),
+            (&hs, okabe_ito::ORANGE, "shuffled", &self.data.shuffled),
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let n = claims::nonzero(s);
-            let centres: Vec<(f64, f64)> = h.iter().enumerate().map(|(k, c)| (hi * (k as f64 + 0.5) / bins as f64, *c as f64)).collect();
-            crate::tidy::note_xy("stand-in for Fig 4: AR(1) rollout MSE per window (MSE > 1e-12)", name, "rollout MSE (bin centre)", "windows", &centres);
+            let centres: Vec<(f64, f64)> =
+                h.iter().enumerate().map(|(k, c)| (hi * (k as f64 + 0.5) / bins as f64, *c as f64)).collect();
+            crate::tidy::note_xy(
+                "stand-in for Fig 4: AR(1) rollout MSE per window (MSE > 1e-12)",
+                name,
+                "rollout MSE (bin centre)",
+                "windows",
+                &centres,
+            );
             let w = hi / bins as f64 / 2.0;
             ch.draw_series(h.iter().enumerate().map(|(k, c)| {
                 let x0 = hi * k as f64 / bins as f64 + half as f64 * w;
@@ -80,7 +101,9 @@ impl Figure for TokFig<'_> {
             }))?
             .label(format!("{name}: {n} of {} windows non-zero", s.mse.len()))
             .legend(seg(col, 6));
-            lines.extend(h.iter().enumerate().map(|(k, c)| vec![(hi * (k as f64 + 0.5) / bins as f64, 0.0), (hi * (k as f64 + 0.5) / bins as f64, *c as f64)]));
+            lines.extend(h.iter().enumerate().map(|(k, c)| {
+                vec![(hi * (k as f64 + 0.5) / bins as f64, 0.0), (hi * (k as f64 + 0.5) / bins as f64, *c as f64)]
+            }));
             labels.push(format!("{name}: {n} of {} windows non-zero", s.mse.len()));
         }
         crate::plot::legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;

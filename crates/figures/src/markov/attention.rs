@@ -24,11 +24,25 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     render(&AttentionFig { data }, &ctx.out_dir, spec.id)?;
     let mut t = Tidy::default();
     for o in &data.outcomes {
-        t.series("F13", &format!("seed {}", o.config.seed), "iteration", "‖Attn out‖ / ‖x + Attn out‖", Some(o.config.seed), ratio_curve(o));
+        t.series(
+            "F13",
+            &format!("seed {}", o.config.seed),
+            "iteration",
+            "‖Attn out‖ / ‖x + Attn out‖",
+            Some(o.config.seed),
+            ratio_curve(o),
+        );
     }
     if let Some((o, att)) = data.outcomes.first().and_then(|o| o.attention.as_ref().map(|a| (o, a))) {
         for (n, row) in att.iter().enumerate() {
-            t.series("F14", &format!("query n = {n}"), "key i", "attention weight", Some(o.config.seed), row.iter().enumerate().take(n + 1).map(|(i, &w)| (i as f64, w)));
+            t.series(
+                "F14",
+                &format!("query n = {n}"),
+                "key i",
+                "attention weight",
+                Some(o.config.seed),
+                row.iter().enumerate().take(n + 1).map(|(i, &w)| (i as f64, w)),
+            );
         }
     }
     t.write(&ctx.out_dir, spec.id)?;
@@ -56,7 +70,8 @@ struct AttentionFig<'a> {
     data: &'a AttentionData,
 }
 
-const COLORS: [RGBColor; 5] = [okabe_ito::BLACK, okabe_ito::ORANGE, okabe_ito::GREEN, okabe_ito::PURPLE, okabe_ito::SKY];
+const COLORS: [RGBColor; 5] =
+    [okabe_ito::BLACK, okabe_ito::ORANGE, okabe_ito::GREEN, okabe_ito::PURPLE, okabe_ito::SKY];
 
 impl Figure for AttentionFig<'_> {
     fn size(&self) -> (u32, u32) {
@@ -73,13 +88,22 @@ impl Figure for AttentionFig<'_> {
         let os = &self.data.outcomes;
         let iters = os.iter().map(|o| o.config.iters).max().unwrap_or(1) as f64;
         let top = os.iter().flat_map(ratio_curve).map(|p| p.1).fold(0.01, f64::max) * 1.1;
-        let mut ch = panel(&left, "F13: attention output / residual stream", 0.0..iters, 0.0..top, "iteration", "‖Attn out‖ / ‖x + Attn out‖")?;
+        let mut ch = panel(
+            &left,
+            "F13: attention output / residual stream",
+            0.0..iters,
+            0.0..top,
+            "iteration",
+            "‖Attn out‖ / ‖x + Attn out‖",
+        )?;
         let mut lines = Vec::new();
         let mut labels = Vec::new();
         for (s, o) in os.iter().enumerate() {
             let col = COLORS[s % COLORS.len()];
             let curve: Vec<(f64, f64)> = ratio_curve(o).into_iter().collect();
-            ch.draw_series(LineSeries::new(curve.clone(), col.stroke_width(2)))?.label(format!("seed {}", o.config.seed)).legend(seg(col, 2));
+            ch.draw_series(LineSeries::new(curve.clone(), col.stroke_width(2)))?
+                .label(format!("seed {}", o.config.seed))
+                .legend(seg(col, 2));
             labels.push(format!("seed {}", o.config.seed));
             lines.push(curve);
         }
@@ -92,13 +116,30 @@ impl Figure for AttentionFig<'_> {
         // Colour: n × weight, so a uniform row (weight 1/n) is white at every n and a departure
         // from 1/n shows as well in row 30 as in row 2.
         let idx: Vec<f64> = (1..=n).map(|i| i as f64).collect();
-        let mut ch = panel(&map_area, &format!("F14: n × attention weight (seed {})", o.config.seed), 0.5..n as f64 + 0.5, 0.5..n as f64 + 0.5, "key i", "query n")?;
+        let mut ch = panel(
+            &map_area,
+            &format!("F14: n × attention weight (seed {})", o.config.seed),
+            0.5..n as f64 + 0.5,
+            0.5..n as f64 + 0.5,
+            "key i",
+            "query n",
+        )?;
         // Colour: n × weight around the uniform 1, over ± the largest deviation shown (at least
         // 0.05, rounded up to 0.05), so small departures from 1/n are visible and the bar says how small.
-        let dev = (0..n).flat_map(|j| (0..=j).map(move |i| (j, i))).map(|(j, i)| (att[j][i] * (j + 1) as f64 - 1.0).abs()).fold(0.05f64, f64::max);
+        let dev = (0..n)
+            .flat_map(|j| (0..=j).map(move |i| (j, i)))
+            .map(|(j, i)| (att[j][i] * (j + 1) as f64 - 1.0).abs())
+            .fold(0.05f64, f64::max);
         let lim = (dev / 0.05).ceil() * 0.05;
-        heatmap(&mut ch, &idx, &idx, |i, j| if i > j { WHITE } else { diverging(att[j][i] * (j + 1) as f64 - 1.0, lim) })?;
-        colorbar(&bar, 1.0 - lim, 1.0 + lim, "n × weight (1 = uniform, 1/n)", |t| diverging((2.0 * t - 1.0) * lim, lim))?;
+        heatmap(
+            &mut ch,
+            &idx,
+            &idx,
+            |i, j| if i > j { WHITE } else { diverging(att[j][i] * (j + 1) as f64 - 1.0, lim) },
+        )?;
+        colorbar(&bar, 1.0 - lim, 1.0 + lim, "n × weight (1 = uniform, 1/n)", |t| {
+            diverging((2.0 * t - 1.0) * lim, lim)
+        })?;
         // Row profile: each query's weights, scaled by n (min to max over its keys), against the
         // theory's uniform row, n × 1/n = 1.
         let rows: Vec<(f64, f64, f64)> = att
@@ -112,7 +153,14 @@ impl Figure for AttentionFig<'_> {
             .collect();
         let (lo, hi) = rows.iter().fold((0.9f64, 1.1f64), |(a, b), r| (a.min(r.0), b.max(r.1)));
         let pad = 0.08 * (hi - lo);
-        let mut ch = panel(&profile, "F14 rows: n × weights of query n", 0.0..n as f64 + 1.0, (lo - pad)..(hi + 2.5 * pad), "query n", "n × attention weight")?;
+        let mut ch = panel(
+            &profile,
+            "F14 rows: n × weights of query n",
+            0.0..n as f64 + 1.0,
+            (lo - pad)..(hi + 2.5 * pad),
+            "query n",
+            "n × attention weight",
+        )?;
         let bars: Vec<Vec<(f64, f64)>> = rows.iter().map(|&(a, b, x)| vec![(x, a), (x, b)]).collect();
         ch.draw_series(bars.iter().map(|b| PathElement::new(b.clone(), okabe_ito::BLACK.stroke_width(3))))?
             .label("row's min to max over keys (trained)")

@@ -43,7 +43,12 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
              dashed blue: w = −1/√2. The points, paths and lines are in results/markov.canonical.basin.csv.gz; the \
              background's {f}×{f} map is `predicted.rows` in the result file.",
             f = d.w_fine.len(),
-            undecided = d.panels.iter().flat_map(|p| &p.points).filter(|pt| matches!(pt.flow.endpoint, Endpoint::Undecided)).count(),
+            undecided = d
+                .panels
+                .iter()
+                .flat_map(|p| &p.points)
+                .filter(|pt| matches!(pt.flow.endpoint, Endpoint::Undecided))
+                .count(),
             disagree = d.panels.iter().flat_map(|p| &p.points).filter(|pt| !pt.agrees()).count(),
         ),
     })
@@ -80,11 +85,19 @@ fn table(cfg: &experiment::Config, d: &Data) -> Tidy {
             }
             if !pt.flow.path.is_empty() {
                 let (w0, e0) = start(k);
-                t.series(&name, &format!("trajectory from (w, e) = ({w0}, {e0})"), W, E, None, pt.flow.path.iter().map(|&(e, w)| (w, e)));
+                t.series(
+                    &name,
+                    &format!("trajectory from (w, e) = ({w0}, {e0})"),
+                    W,
+                    E,
+                    None,
+                    pt.flow.path.iter().map(|&(e, w)| (w, e)),
+                );
             }
         }
         for (sign, branch) in [(1.0, "e > 0"), (-1.0, "e < 0")] {
-            let sep = d.w_fine.iter().zip(&d.separatrix_e).filter_map(|(&w, e)| e.filter(|_| w < 0.0).map(|e| (w, sign * e)));
+            let sep =
+                d.w_fine.iter().zip(&d.separatrix_e).filter_map(|(&w, e)| e.filter(|_| w < 0.0).map(|e| (w, sign * e)));
             t.series(&name, &format!("separatrix E = E* (theory), {branch}"), W, E, None, sep);
         }
         t.series(&name, "w = −1/√2 (theory)", W, E, None, [(d.w_crit, cfg.e.lo()), (d.w_crit, cfg.e.hi())]);
@@ -121,11 +134,17 @@ impl Figure for BasinFig<'_> {
             })?;
             for pt in p.points.iter().filter(|pt| !pt.flow.path.is_empty()) {
                 let col = endpoint_color(pt.flow.endpoint);
-                ch.draw_series(LineSeries::new(pt.flow.path.iter().map(|&(e, w)| (w, e)), col.mix(0.5).stroke_width(1)))?;
+                ch.draw_series(LineSeries::new(
+                    pt.flow.path.iter().map(|&(e, w)| (w, e)),
+                    col.mix(0.5).stroke_width(1),
+                ))?;
             }
             let start = |k: usize| (ws[k % ws.len()], es[k / ws.len()]);
             ch.draw_series(
-                p.points.iter().enumerate().map(|(k, pt)| Circle::new(start(k), 2, endpoint_color(pt.flow.endpoint).filled())),
+                p.points
+                    .iter()
+                    .enumerate()
+                    .map(|(k, pt)| Circle::new(start(k), 2, endpoint_color(pt.flow.endpoint).filled())),
             )?;
             ch.draw_series(
                 p.points
@@ -134,10 +153,12 @@ impl Figure for BasinFig<'_> {
                     .filter(|(_, pt)| !pt.agrees())
                     .map(|(k, _)| Cross::new(start(k), 5, okabe_ito::BLACK.stroke_width(2))),
             )?;
-            let sep = |sign: f64| fine.iter().zip(&self.data.separatrix_e).map(move |(&w, e)| match *e {
-                Some(e) if w < 0.0 && e <= 2.1 => (w, sign * e),
-                _ => (w, f64::NAN),
-            });
+            let sep = |sign: f64| {
+                fine.iter().zip(&self.data.separatrix_e).map(move |(&w, e)| match *e {
+                    Some(e) if w < 0.0 && e <= 2.1 => (w, sign * e),
+                    _ => (w, f64::NAN),
+                })
+            };
             for run in finite_runs(sep(1.0)).into_iter().chain(finite_runs(sep(-1.0))) {
                 ch.draw_series(dashed(run, okabe_ito::BLACK, 2))?;
             }

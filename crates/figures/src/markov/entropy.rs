@@ -126,12 +126,15 @@ impl Figure for EntropyFig<'_> {
         theory_line(&mut ch, theory.iter().map(|t| (t.p, t.unigram_loss)), UNIGRAM, 2, "U (theory)")?;
         theory_line(&mut ch, [(1.0 - q, 0.0), (1.0 - q, 0.75)], okabe_ito::GREY, 1, "p + q = 1")?;
         let z = attnlab_comparator::Z95;
-        for (sel, col, shape_label) in [
-            (0usize, GLOBAL, "bigram predictor, sampled"),
-            (1usize, UNIGRAM, "unigram predictor, sampled"),
-        ] {
-            let pts: Vec<(f64, MeanSe)> =
-                self.data.slice.iter().map(|pt| (pt.chain.p(), if sel == 0 { pt.bigram } else { pt.unigram })).collect();
+        for (sel, col, shape_label) in
+            [(0usize, GLOBAL, "bigram predictor, sampled"), (1usize, UNIGRAM, "unigram predictor, sampled")]
+        {
+            let pts: Vec<(f64, MeanSe)> = self
+                .data
+                .slice
+                .iter()
+                .map(|pt| (pt.chain.p(), if sel == 0 { pt.bigram } else { pt.unigram }))
+                .collect();
             ch.draw_series(pts.iter().map(|(p, m)| {
                 ErrorBar::new_vertical(*p, m.mean - z * m.se, m.mean, m.mean + z * m.se, col.stroke_width(1), 6)
             }))?;

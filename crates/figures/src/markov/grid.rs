@@ -29,9 +29,17 @@ pub fn evenly_spaced(v: &[f64]) -> bool {
 }
 
 /// Draws `<dir>/<stem>.svg` and `.png`; `ps` and `qs` must be increasing and evenly spaced.
-pub fn draw(dir: &Path, stem: &str, ps: &[f64], qs: &[f64], panels: &[SweepPanel]) -> Result<Vec<PathBuf>, FigureError> {
+pub fn draw(
+    dir: &Path,
+    stem: &str,
+    ps: &[f64],
+    qs: &[f64],
+    panels: &[SweepPanel],
+) -> Result<Vec<PathBuf>, FigureError> {
     if !evenly_spaced(ps) || !evenly_spaced(qs) {
-        return Err(FigureError::Draw("the phase diagram needs evenly spaced p and q values (give them as lo:hi:n)".into()));
+        return Err(FigureError::Draw(
+            "the phase diagram needs evenly spaced p and q values (give them as lo:hi:n)".into(),
+        ));
     }
     render(&Grid { ps, qs, panels }, dir, stem)
 }

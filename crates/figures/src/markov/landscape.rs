@@ -57,7 +57,14 @@ fn table(cfg: &Config, d: &Data) -> Tidy {
     for p in &d.panels {
         let name = pq_caption(&p.chain);
         for (j, &e) in es.iter().enumerate() {
-            t.series(&format!("{name}: colour"), &format!("e = {e}"), W, "(L − H*)/(U − H*)", None, ws.iter().zip(&p.gap_fraction[j]).map(|(&w, &g)| (w, g)));
+            t.series(
+                &format!("{name}: colour"),
+                &format!("e = {e}"),
+                W,
+                "(L − H*)/(U − H*)",
+                None,
+                ws.iter().zip(&p.gap_fraction[j]).map(|(&w, &g)| (w, g)),
+            );
         }
         for (sign, branch) in [(1.0, "e > 0"), (-1.0, "e < 0")] {
             let pts = d.w_fine.iter().zip(&p.global_set_e).filter_map(|(&w, e)| e.map(|e| (w, sign * e)));
@@ -66,7 +73,8 @@ fn table(cfg: &Config, d: &Data) -> Tidy {
     }
     let curve = |t: &mut Tidy, line: &LevelLine, series: &str, keep: &dyn Fn(f64) -> bool| {
         for (sign, branch) in [(1.0, "e > 0"), (-1.0, "e < 0")] {
-            let pts: Vec<(f64, f64)> = level_curve(line, &d.w_fine, sign).into_iter().filter(|&(w, e)| e.is_finite() && keep(w)).collect();
+            let pts: Vec<(f64, f64)> =
+                level_curve(line, &d.w_fine, sign).into_iter().filter(|&(w, e)| e.is_finite() && keep(w)).collect();
             t.series(both, &format!("{series}, {branch}"), W, E, None, pts);
         }
     };
@@ -108,7 +116,15 @@ impl Figure for LandscapeFig<'_> {
         // Colour: log₁₀ of the gap fraction from −2 (1% of the way from H* to U, and below) up to
         // the largest value on the grid, so nothing is clipped above, the unigram level (0) sits
         // mid-scale and the global set (−∞) at the floor.
-        let hi = self.data.panels.iter().flat_map(|p| p.gap_fraction.iter().flatten()).copied().filter(|g| g.is_finite()).fold(10.0, f64::max).log10();
+        let hi = self
+            .data
+            .panels
+            .iter()
+            .flat_map(|p| p.gap_fraction.iter().flatten())
+            .copied()
+            .filter(|g| g.is_finite())
+            .fold(10.0, f64::max)
+            .log10();
         const FLOOR: f64 = -2.0;
         let cmap = move |g: f64| viridis((g.max(1e-300).log10().max(FLOOR) - FLOOR) / (hi - FLOOR));
         for (area, p) in areas.iter().zip(&self.data.panels) {
@@ -132,10 +148,12 @@ impl Figure for LandscapeFig<'_> {
                 }
             }
             ch.draw_series(dashed(vec![(-2.0, 0.0), (2.0, 0.0)], UNIGRAM, 3))?;
-            let glob = |sign: f64| wfine.iter().zip(&p.global_set_e).map(move |(&w, e)| match *e {
-                Some(e) if e <= 2.5 => (w, sign * e),
-                _ => (w, f64::NAN),
-            });
+            let glob = |sign: f64| {
+                wfine.iter().zip(&p.global_set_e).map(move |(&w, e)| match *e {
+                    Some(e) if e <= 2.5 => (w, sign * e),
+                    _ => (w, f64::NAN),
+                })
+            };
             for run in finite_runs(glob(1.0)).into_iter().chain(finite_runs(glob(-1.0))) {
                 ch.draw_series(dashed(run, okabe_ito::SKY, 3))?;
             }

@@ -4,8 +4,10 @@
 //! probabilities P̂(1 | 0), P̂(1 | 1) are from the chain's p and 1 − q — the per-cell statistics the
 //! claims judge (`claims::train::phase`). The theory boundary p+q = 1 is drawn.
 
-use attnlab_lab::markov::claims::train::phase::{self as claims, CellVerdict, Row, plateau, position, transition_error};
 use attnlab_comparator::Verdict;
+use attnlab_lab::markov::claims::train::phase::{
+    self as claims, CellVerdict, Row, plateau, position, transition_error,
+};
 use attnlab_lab::markov::experiments::train::TrainOutcome;
 use attnlab_lab::markov::experiments::train::phase::{self as experiment, Config, PhaseData};
 use plotters::coord::Shift;
@@ -39,7 +41,14 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
         ];
         for (stat, y_name, f) in stats {
             for (j, &q) in g.iter().enumerate() {
-                t.series(&format!("{name}: {stat}"), &format!("q = {q}"), "p", y_name, None, g.iter().enumerate().map(|(i, &p)| (p, f(&data.cells[m][i][j]))));
+                t.series(
+                    &format!("{name}: {stat}"),
+                    &format!("q = {q}"),
+                    "p",
+                    y_name,
+                    None,
+                    g.iter().enumerate().map(|(i, &p)| (p, f(&data.cells[m][i][j]))),
+                );
             }
         }
     }
@@ -107,12 +116,21 @@ impl Figure for PhaseFig<'_> {
         for (m, &(arch, tying)) in self.cfg.models.iter().enumerate() {
             let g = &self.cfg.grids[m];
             let b = self.cfg.base(arch);
-            let size = format!("{}: {}×{} grid, N {}, {} it., {} seeds/cell", arch.name(), g.len(), g.len(), b.seq_len, b.iters, self.cfg.seeds);
+            let size = format!(
+                "{}: {}×{} grid, N {}, {} it., {} seeds/cell",
+                arch.name(),
+                g.len(),
+                g.len(),
+                b.seq_len,
+                b.iters,
+                self.cfg.seeds
+            );
             if !sizes.contains(&size) {
                 sizes.push(size);
             }
             let name = format!("{}, {}", arch.name(), if tying { "tied" } else { "untied" });
-            let kinds: [(&str, CellStat<'_>); 3] = [("final loss", &position), ("plateau at U", &plateau), ("F8: |P(model) − P|", &err_row)];
+            let kinds: [(&str, CellStat<'_>); 3] =
+                [("final loss", &position), ("plateau at U", &plateau), ("F8: |P(model) − P|", &err_row)];
             for (row, (label, f)) in kinds.into_iter().enumerate() {
                 let area = &rows[row * self.cfg.models.len() + m];
                 let mut ch = panel(area, &format!("{name}: {label}"), 0.0..1.0, 0.0..1.0, "p = P(0→1)", "q = P(1→0)")?;
@@ -141,7 +159,11 @@ impl Figure for PhaseFig<'_> {
             }
         }
         text(&head, &format!("Sizes — {}", sizes.join("; ")), (12, 8), 14)?;
-        let labels = ["final loss position (0 = H*, 1 = U), seed mean", "fraction of the run on the plateau at U", "max |P(model) − P| over states (clipped at 0.2)"];
+        let labels = [
+            "final loss position (0 = H*, 1 = U), seed mean",
+            "fraction of the run on the plateau at U",
+            "max |P(model) − P| over states (clipped at 0.2)",
+        ];
         for (k, area) in bar_rows.iter().enumerate() {
             let hi = if k == 2 { ERR_SCALE } else { 1.0 };
             colorbar(area, 0.0, hi, labels[k], viridis)?;
@@ -149,7 +171,10 @@ impl Figure for PhaseFig<'_> {
         legend_row(
             &key,
             &[
-                (Glyph::Dashed(crate::style::okabe_ito::GREY, 2), "p + q = 1, the theory boundary (drawn white on the maps)"),
+                (
+                    Glyph::Dashed(crate::style::okabe_ito::GREY, 2),
+                    "p + q = 1, the theory boundary (drawn white on the maps)",
+                ),
                 (Glyph::Patch(RGBColor(200, 200, 200)), "U − H* < 0.03: too close to tell apart"),
                 (Glyph::RingOn(WHITE, viridis(0.5)), "cell agrees"),
                 (Glyph::Cross(BLACK), "cell disagrees"),

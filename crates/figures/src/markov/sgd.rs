@@ -89,7 +89,12 @@ impl Figure for SgdFig<'_> {
                 "step + 1 (log scale)",
                 "exact loss (nats)",
             )?;
-            let runs: Vec<Vec<(f64, f64)>> = r.traces.iter().filter(|tr| !tr.diverged).map(|tr| tr.curve.iter().map(|&(s, l)| (s as f64 + 1.0, l)).collect()).collect();
+            let runs: Vec<Vec<(f64, f64)>> = r
+                .traces
+                .iter()
+                .filter(|tr| !tr.diverged)
+                .map(|tr| tr.curve.iter().map(|&(s, l)| (s as f64 + 1.0, l)).collect())
+                .collect();
             seeds = seeds.max(runs.len());
             for run in &runs {
                 ch.draw_series(LineSeries::new(run.clone(), okabe_ito::BLACK.mix(0.35).stroke_width(1)))?;

@@ -25,12 +25,33 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let mut t = Tidy::default();
     for (&(layers, _), per_m) in cfg.depths.iter().zip(&data.outcomes) {
         let series = format!("L = {layers}");
-        let at = |stat: Stat| cfg.memories.iter().zip(per_m).filter_map(|(&m, os)| stat(os).map(|v| (cfg.m_value(m), v))).collect::<Vec<_>>();
-        t.series("F11", &series, "memory m (full = N)", "final held-out loss (nats), mean over seeds", None, at(final_loss));
-        t.series("F12", &series, "memory m (full = N)", "P̂(xₙ₊₁ = 1 | xₙ₋₁ = 0), mean over occurrences and seeds", None, at(estimate));
+        let at = |stat: Stat| {
+            cfg.memories
+                .iter()
+                .zip(per_m)
+                .filter_map(|(&m, os)| stat(os).map(|v| (cfg.m_value(m), v)))
+                .collect::<Vec<_>>()
+        };
+        t.series(
+            "F11",
+            &series,
+            "memory m (full = N)",
+            "final held-out loss (nats), mean over seeds",
+            None,
+            at(final_loss),
+        );
+        t.series(
+            "F12",
+            &series,
+            "memory m (full = N)",
+            "P̂(xₙ₊₁ = 1 | xₙ₋₁ = 0), mean over occurrences and seeds",
+            None,
+            at(estimate),
+        );
     }
     t.write(&ctx.out_dir, spec.id)?;
-    let reduced = if n < 1024 { format!(" Smaller N than the reference's 1024 (N {n}; spec §7).") } else { String::new() };
+    let reduced =
+        if n < 1024 { format!(" Smaller N than the reference's 1024 (N {n}; spec §7).") } else { String::new() };
     Ok(FigureOutput {
         judgements: js,
         status,
@@ -73,33 +94,68 @@ impl Figure for SweepFig<'_> {
         // legend is a row below it.
         let areas = root.split_evenly((1, 2));
         let n = self.cfg.base.seq_len;
-        let Some(first) = self.data.outcomes.first().and_then(|d| d.first()).and_then(|m| m.first()) else { return Ok(()) };
+        let Some(first) = self.data.outcomes.first().and_then(|d| d.first()).and_then(|m| m.first()) else {
+            return Ok(());
+        };
         let (h, u, pi1) = (first.entropy_rate, first.unigram_loss, first.pi1.unwrap_or(f64::NAN));
         let xr = || (0.8..n as f64 * 1.25).log_scale();
         let panels: [StatPanel<'_>; 2] = [
-            ("F11: final loss vs memory m", "held-out loss (nats)", final_loss, h, u, (format!("H* = {h:.3}"), format!("U = {u:.3}"))),
-            ("F12: model's P(1 | xₙ₋₁ = 0) vs memory m", "predicted probability", estimate, 0.2, pi1, ("p = 0.2".into(), format!("π₁ = {pi1:.3}"))),
+            (
+                "F11: final loss vs memory m",
+                "held-out loss (nats)",
+                final_loss,
+                h,
+                u,
+                (format!("H* = {h:.3}"), format!("U = {u:.3}")),
+            ),
+            (
+                "F12: model's P(1 | xₙ₋₁ = 0) vs memory m",
+                "predicted probability",
+                estimate,
+                0.2,
+                pi1,
+                ("p = 0.2".into(), format!("π₁ = {pi1:.3}")),
+            ),
         ];
         for (area, (title, ydesc, stat, lo_line, hi_line, (lo_label, hi_label))) in areas.iter().zip(panels) {
             let (plot_area, key) = area.split_vertically(area.dim_in_pixel().1 - 72);
-            let vals: Vec<f64> = self.data.outcomes.iter().flatten().filter_map(|os| stat(os)).chain([lo_line, hi_line]).collect();
+            let vals: Vec<f64> =
+                self.data.outcomes.iter().flatten().filter_map(|os| stat(os)).chain([lo_line, hi_line]).collect();
             let (lo, hi) = vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
             let pad = 0.1 * (hi - lo).max(0.02);
-            let mut ch = panel(&plot_area, title, xr(), (lo - pad)..(hi + pad), "memory m (log scale; right-most = full attention)", ydesc)?;
+            let mut ch = panel(
+                &plot_area,
+                title,
+                xr(),
+                (lo - pad)..(hi + pad),
+                "memory m (log scale; right-most = full attention)",
+                ydesc,
+            )?;
             let mut labels = Vec::new();
             for (k, (&(layers, seeds), per_m)) in self.cfg.depths.iter().zip(&self.data.outcomes).enumerate() {
                 let col = COLORS[k % COLORS.len()];
                 // Masked runs joined by a line; full attention (drawn at m = N) is a separate
                 // point with no line to it, since no m between the largest mask and N was run.
                 let at = |full: bool| -> Vec<(f64, f64)> {
-                    self.cfg.memories.iter().zip(per_m).filter(|(m, _)| m.is_none() == full).filter_map(|(&m, os)| stat(os).map(|v| (self.cfg.m_value(m), v))).collect()
+                    self.cfg
+                        .memories
+                        .iter()
+                        .zip(per_m)
+                        .filter(|(m, _)| m.is_none() == full)
+                        .filter_map(|(&m, os)| stat(os).map(|v| (self.cfg.m_value(m), v)))
+                        .collect()
                 };
                 let (masked, full) = (at(false), at(true));
                 let w = layered_width(k, self.cfg.depths.len());
                 ch.draw_series(LineSeries::new(masked.clone(), col.stroke_width(w)))?;
                 ch.draw_series(masked.iter().map(|&p| Circle::new(p, 2 + w as i32, col.filled())))?;
-                ch.draw_series(full.iter().map(|&p| EmptyElement::at(p) + Rectangle::new([(-5, -5), (5, 5)], col.filled())))?;
-                labels.push((Glyph::Line(col, 2), format!("L = {layers} ({seeds} seed{})", if seeds == 1 { "" } else { "s" })));
+                ch.draw_series(
+                    full.iter().map(|&p| EmptyElement::at(p) + Rectangle::new([(-5, -5), (5, 5)], col.filled())),
+                )?;
+                labels.push((
+                    Glyph::Line(col, 2),
+                    format!("L = {layers} ({seeds} seed{})", if seeds == 1 { "" } else { "s" }),
+                ));
             }
             let (x0, x1) = (0.8, n as f64 * 1.25);
             let (lo_label, hi_label) = (format!("{lo_label} (theory)"), format!("{hi_label} (theory)"));

@@ -11,7 +11,9 @@ use attnlab_lab::markov::experiments::train::{TrainOutcome, lag_order, true_p1_g
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{Glyph, layered_width, legend_row, mean_t95, panel, runs_with_mean, runs_with_mean_extent, theory_line};
+use crate::plot::{
+    Glyph, layered_width, legend_row, mean_t95, panel, runs_with_mean, runs_with_mean_extent, theory_line,
+};
 use crate::render::{DrawResult, Figure, render};
 use crate::style::{GLOBAL, UNIGRAM, okabe_ito};
 use crate::tidy::Tidy;
@@ -54,15 +56,50 @@ fn tidy(cfg: &Config, data: &CurvesData) -> Tidy {
         for (g, os) in p.groups.iter().zip(outs) {
             for o in os {
                 let seed = Some(o.config.seed);
-                t.series(&p.title, &g.label, "iteration", "held-out loss (nats)", seed, o.curve.iter().map(|e| (e.iter as f64, e.loss)));
-                t.series(&p.title, &g.label, "occurrence of state 0", "P̂(xₙ₊₁ = 1 | state 0)", seed, o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)));
+                t.series(
+                    &p.title,
+                    &g.label,
+                    "iteration",
+                    "held-out loss (nats)",
+                    seed,
+                    o.curve.iter().map(|e| (e.iter as f64, e.loss)),
+                );
+                t.series(
+                    &p.title,
+                    &g.label,
+                    "occurrence of state 0",
+                    "P̂(xₙ₊₁ = 1 | state 0)",
+                    seed,
+                    o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)),
+                );
             }
-            t.series(&p.title, &g.label, "iteration", "fraction of runs on the plateau at U (Kaplan–Meier)", None, claims::escape_curve(os));
+            t.series(
+                &p.title,
+                &g.label,
+                "iteration",
+                "fraction of runs on the plateau at U (Kaplan–Meier)",
+                None,
+                claims::escape_curve(os),
+            );
         }
         if let Some(o) = outs.iter().flatten().next() {
             let end = o.config.iters as f64;
-            t.series(&p.title, "H* (theory)", "iteration", "held-out loss (nats)", None, [(0.0, o.entropy_rate), (end, o.entropy_rate)]);
-            t.series(&p.title, "U (theory)", "iteration", "held-out loss (nats)", None, [(0.0, o.unigram_loss), (end, o.unigram_loss)]);
+            t.series(
+                &p.title,
+                "H* (theory)",
+                "iteration",
+                "held-out loss (nats)",
+                None,
+                [(0.0, o.entropy_rate), (end, o.entropy_rate)],
+            );
+            t.series(
+                &p.title,
+                "U (theory)",
+                "iteration",
+                "held-out loss (nats)",
+                None,
+                [(0.0, o.unigram_loss), (end, o.unigram_loss)],
+            );
         }
     }
     t
@@ -81,10 +118,17 @@ fn spikes(cfg: &Config, data: &CurvesData) -> String {
                 let worst = o
                     .curve
                     .windows(3)
-                    .filter(|w| w[1].iter as f64 >= start && w[1].loss.is_finite() && w[1].loss > w[0].loss.max(w[2].loss) + 0.05)
+                    .filter(|w| {
+                        w[1].iter as f64 >= start
+                            && w[1].loss.is_finite()
+                            && w[1].loss > w[0].loss.max(w[2].loss) + 0.05
+                    })
                     .max_by(|a, b| a[1].loss.total_cmp(&b[1].loss));
                 if let Some(w) = worst {
-                    found.push(format!("{} — {}, seed {}: loss {:.3} at iteration {}", p.title, g.label, o.config.seed, w[1].loss, w[1].iter));
+                    found.push(format!(
+                        "{} — {}, seed {}: loss {:.3} at iteration {}",
+                        p.title, g.label, o.config.seed, w[1].loss, w[1].iter
+                    ));
                 }
             }
         }
@@ -130,7 +174,8 @@ struct CurvesFig<'a> {
     data: &'a CurvesData,
 }
 
-const COLORS: [RGBColor; 5] = [okabe_ito::BLACK, okabe_ito::ORANGE, okabe_ito::GREEN, okabe_ito::PURPLE, okabe_ito::SKY];
+const COLORS: [RGBColor; 5] =
+    [okabe_ito::BLACK, okabe_ito::ORANGE, okabe_ito::GREEN, okabe_ito::PURPLE, okabe_ito::SKY];
 
 impl CurvesFig<'_> {
     /// The legend entries of setting `k` (its groups, then the two theory references), drawn in a
@@ -144,8 +189,16 @@ impl CurvesFig<'_> {
             .enumerate()
             .map(|(k, (g, os))| {
                 // With more groups than MAX_BANDED_GROUPS the P̂ panel has no bands (`draw_estimates`).
-                let bands = if outs.len() > MAX_BANDED_GROUPS && self.has_estimates() { "95% t band in the loss panel" } else { "95% t band" };
-                let label = if os.len() > 1 { format!("{}: {} seeds, mean and {bands}", g.label, os.len()) } else { format!("{} (1 seed)", g.label) };
+                let bands = if outs.len() > MAX_BANDED_GROUPS && self.has_estimates() {
+                    "95% t band in the loss panel"
+                } else {
+                    "95% t band"
+                };
+                let label = if os.len() > 1 {
+                    format!("{}: {} seeds, mean and {bands}", g.label, os.len())
+                } else {
+                    format!("{} (1 seed)", g.label)
+                };
                 (Glyph::Marked(COLORS[k % COLORS.len()], 3, k), label)
             })
             .collect();
@@ -153,7 +206,10 @@ impl CurvesFig<'_> {
         let (h, u) = (first.entropy_rate, first.unigram_loss);
         let est = (self.has_estimates()).then(|| true_p1_given_0(&first.config).zip(first.pi1)).flatten();
         let (gl, ul) = match est {
-            Some((truth, pi1)) => (format!("theory: H* = {h:.3}; p = {truth} (bottom)"), format!("theory: U = {u:.3}; π₁ = {pi1:.3} (bottom)")),
+            Some((truth, pi1)) => (
+                format!("theory: H* = {h:.3}; p = {truth} (bottom)"),
+                format!("theory: U = {u:.3}; π₁ = {pi1:.3} (bottom)"),
+            ),
             None => (format!("theory: H* = {h:.3}"), format!("theory: U = {u:.3}")),
         };
         entries.push((Glyph::Dashed(GLOBAL, 2), gl));
@@ -164,7 +220,9 @@ impl CurvesFig<'_> {
     /// Height of the legend rows under each setting's panels: the most any setting needs.
     fn key_h(&self) -> u32 {
         (0..self.cfg.panels.len())
-            .map(|k| crate::plot::legend_row_height(660, &self.entries(k).iter().map(|e| e.1.as_str()).collect::<Vec<_>>()))
+            .map(|k| {
+                crate::plot::legend_row_height(660, &self.entries(k).iter().map(|e| e.1.as_str()).collect::<Vec<_>>())
+            })
             .max()
             .unwrap_or(40)
     }
@@ -202,7 +260,9 @@ impl Figure for CurvesFig<'_> {
             let (h, u) = (first.entropy_rate, first.unigram_loss);
             let iters = outs.iter().flatten().map(|o| o.config.iters).max().unwrap_or(1) as f64;
             // Every recorded loss and every drawn band is inside the axes, the starting loss included.
-            let runs_of = |os: &[TrainOutcome]| -> Vec<Vec<(f64, f64)>> { os.iter().map(|o| o.curve.iter().map(|e| (e.iter as f64, e.loss)).collect()).collect() };
+            let runs_of = |os: &[TrainOutcome]| -> Vec<Vec<(f64, f64)>> {
+                os.iter().map(|o| o.curve.iter().map(|e| (e.iter as f64, e.loss)).collect()).collect()
+            };
             let all = Some((f64::NEG_INFINITY, f64::INFINITY));
             let (lo_data, hi_data) = outs
                 .iter()
@@ -210,7 +270,14 @@ impl Figure for CurvesFig<'_> {
                 .filter(|x| x.is_finite())
                 .fold((h, u), |(a, b), x| (a.min(x), b.max(x)));
             let span = (hi_data - lo_data).max(0.01);
-            let mut ch = panel(&areas[0], &p.title, 0.0..iters, (lo_data - 0.04 * span)..(hi_data + 0.04 * span), "iteration", "held-out loss (nats)")?;
+            let mut ch = panel(
+                &areas[0],
+                &p.title,
+                0.0..iters,
+                (lo_data - 0.04 * span)..(hi_data + 0.04 * span),
+                "iteration",
+                "held-out loss (nats)",
+            )?;
             let ng = p.groups.len();
             for (k, os) in outs.iter().enumerate() {
                 let col = COLORS[k % COLORS.len()];
@@ -233,11 +300,24 @@ impl Figure for CurvesFig<'_> {
 
 impl CurvesFig<'_> {
     /// The escape panel: per group, the Kaplan–Meier fraction of runs still on the plateau at U.
-    fn draw_escape<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, p: &Panel, outs: &[Vec<TrainOutcome>], iters: f64) -> DrawResult
+    fn draw_escape<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        p: &Panel,
+        outs: &[Vec<TrainOutcome>],
+        iters: f64,
+    ) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let mut ch = panel(area, "escape from the plateau at U (Kaplan–Meier; runs per group as in the legend)", 0.0..iters, -0.03..1.03, "iteration", "fraction of runs still on the plateau")?;
+        let mut ch = panel(
+            area,
+            "escape from the plateau at U (Kaplan–Meier; runs per group as in the legend)",
+            0.0..iters,
+            -0.03..1.03,
+            "iteration",
+            "fraction of runs still on the plateau",
+        )?;
         let ng = p.groups.len();
         for (k, os) in outs.iter().enumerate() {
             let col = COLORS[k % COLORS.len()];
@@ -249,14 +329,21 @@ impl CurvesFig<'_> {
     }
 
     /// The "est" panel: P̂(1 | state 0) at the first occurrences of state 0, with p and π1 dashed.
-    fn draw_estimates<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, p: &Panel, outs: &[Vec<TrainOutcome>]) -> DrawResult
+    fn draw_estimates<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        p: &Panel,
+        outs: &[Vec<TrainOutcome>],
+    ) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
         let first = &outs[0][0];
         let (Some(truth), Some(pi1)) = (true_p1_given_0(&first.config), first.pi1) else { return Ok(()) };
         let len = outs.iter().flatten().map(|o| o.occurrences.len()).max().unwrap_or(1).max(2) as f64;
-        let runs_of = |os: &[TrainOutcome]| -> Vec<Vec<(f64, f64)>> { os.iter().map(|o| o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)).collect()).collect() };
+        let runs_of = |os: &[TrainOutcome]| -> Vec<Vec<(f64, f64)>> {
+            os.iter().map(|o| o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)).collect()).collect()
+        };
         // More than MAX_BANDED_GROUPS groups' t bands (3 seeds: t₂ = 4.3) pile up into an
         // unreadable mix: then each group is drawn as its runs and their mean, without the band.
         let clip = (outs.len() <= MAX_BANDED_GROUPS).then_some((0.0, 1.0));
@@ -292,7 +379,12 @@ impl CurvesFig<'_> {
 /// Marks a group's line with its own marker shape (circle, square, triangle, cross, diamond) at
 /// about 8 points, offset per group, so overlapping lines stay apart in print and for colour-blind
 /// readers.
-fn markers<DB: DrawingBackend>(ch: &mut crate::plot::Chart<'_, DB>, line: &[(f64, f64)], k: usize, col: RGBColor) -> DrawResult
+fn markers<DB: DrawingBackend>(
+    ch: &mut crate::plot::Chart<'_, DB>,
+    line: &[(f64, f64)],
+    k: usize,
+    col: RGBColor,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -309,7 +401,9 @@ where
         1 => ch.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], style)))?,
         2 => ch.draw_series(pts.iter().map(|&p| TriangleMarker::new(p, 5, style)))?,
         3 => ch.draw_series(pts.iter().map(|&p| Cross::new(p, 4, col.stroke_width(2))))?,
-        _ => ch.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Polygon::new(vec![(0, -5), (5, 0), (0, 5), (-5, 0)], style)))?,
+        _ => ch.draw_series(
+            pts.iter().map(|&p| EmptyElement::at(p) + Polygon::new(vec![(0, -5), (5, 0), (0, 5), (-5, 0)], style)),
+        )?,
     };
     Ok(())
 }

@@ -22,7 +22,11 @@ pub fn accuracy4(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureErr
     let (rec, status) = experiment::run(&ctx.lab, Which::Four)?;
     let (cfg, d) = (&rec.config, &rec.result);
     let js = claims::fig2c_accuracy(d, spec.id);
-    render(&AccuracyFig { cfg, data: d, title: "4 paths (g, a1, d, a2), σ⊥ = 1", ref_lines: true }, &ctx.out_dir, spec.id)?;
+    render(
+        &AccuracyFig { cfg, data: d, title: "4 paths (g, a1, d, a2), σ⊥ = 1", ref_lines: true },
+        &ctx.out_dir,
+        spec.id,
+    )?;
     Ok(FigureOutput {
         judgements: js,
         status,
@@ -35,8 +39,7 @@ pub fn accuracy4(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureErr
              (green), good + denoising (pink). The data are one draw of our own seeded generator, so the \
              numbers differ from the paper's (spec §8.5: an independent draw gave 82.7% GP, 94.9% at N = 10). \
              Largest single U solve: {:.3} s.",
-            cfg.chains,
-            d.max_solve_s
+            cfg.chains, d.max_solve_s
         ),
     })
 }
@@ -77,7 +80,9 @@ impl Figure for AccuracyFig<'_> {
         DB::ErrorType: 'static,
     {
         let d = self.data;
-        let (left, right) = if self.ref_lines { (root.clone(), None) } else {
+        let (left, right) = if self.ref_lines {
+            (root.clone(), None)
+        } else {
             let (l, r) = root.split_horizontally(800);
             (l, Some(r))
         };
@@ -91,7 +96,8 @@ impl Figure for AccuracyFig<'_> {
         vals.extend(d.samples.iter().map(|s| s.acc_samples));
         let lo = vals.iter().copied().fold(1.0, f64::min) * 100.0 - 1.5;
         let hi = (vals.iter().copied().fold(0.0, f64::max) * 100.0 + 1.5).min(100.5);
-        let mut ch = panel(&left, self.title, (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
+        let mut ch =
+            panel(&left, self.title, (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
         let line = |v: f64| vec![(x0, 100.0 * v), (x1, 100.0 * v)];
         // Gibbs intervals over independent chains: Student-t with chains − 1 degrees of freedom,
         // as the claims judge them.
@@ -99,7 +105,13 @@ impl Figure for AccuracyFig<'_> {
         crate::tidy::note_xy(self.title, "GP, all paths", "width N", "test accuracy (%)", &line(d.gp_accuracy));
         if self.ref_lines {
             crate::tidy::note_xy(self.title, "GP, good path", "width N", "test accuracy (%)", &line(d.gp_good));
-            crate::tidy::note_xy(self.title, "GP, good + denoising", "width N", "test accuracy (%)", &line(d.gp_good_denoising));
+            crate::tidy::note_xy(
+                self.title,
+                "GP, good + denoising",
+                "width N",
+                "test accuracy (%)",
+                &line(d.gp_good_denoising),
+            );
         }
         // The GP limits are theory too: dashed, one colour each.
         let mut lines: Vec<Vec<(f64, f64)>> = Vec::new();
@@ -107,7 +119,11 @@ impl Figure for AccuracyFig<'_> {
         let mut gp_lines = vec![(format!("GP, all paths ({:.1}%)", 100.0 * d.gp_accuracy), d.gp_accuracy, GP)];
         if self.ref_lines {
             gp_lines.push((format!("GP, good path ({:.1}%)", 100.0 * d.gp_good), d.gp_good, okabe_ito::GREEN));
-            gp_lines.push((format!("GP, good + denoising ({:.1}%)", 100.0 * d.gp_good_denoising), d.gp_good_denoising, okabe_ito::PURPLE));
+            gp_lines.push((
+                format!("GP, good + denoising ({:.1}%)", 100.0 * d.gp_good_denoising),
+                d.gp_good_denoising,
+                okabe_ito::PURPLE,
+            ));
         }
         for (label, v, col) in gp_lines {
             theory_line(&mut ch, line(v), col, 2, label.clone())?;
@@ -125,21 +141,37 @@ impl Figure for AccuracyFig<'_> {
             let (x, y, e) = (s.width as f64, 100.0 * s.acc_samples, 100.0 * t * m.se);
             let title = self.title;
             crate::tidy::note(|| {
-                vec![crate::tidy::Point { panel: title.into(), series: "Gibbs samples (mean over chains, t 95% interval)".into(), x_name: "width N".into(), x, y_name: "test accuracy (%)".into(), y, interval: Some([y - e, y + e]), seed: None }]
+                vec![crate::tidy::Point {
+                    panel: title.into(),
+                    series: "Gibbs samples (mean over chains, t 95% interval)".into(),
+                    x_name: "width N".into(),
+                    x,
+                    y_name: "test accuracy (%)".into(),
+                    y,
+                    interval: Some([y - e, y + e]),
+                    seed: None,
+                }]
             });
             ch.draw_series(std::iter::once(PathElement::new(vec![(x, y - e), (x, y + e)], BLACK.stroke_width(2))))?;
             lines.push(vec![(x, y - e), (x, y + e)]);
         }
         let sampled = format!("Gibbs samples (mean, t 95% interval, {} chains)", self.cfg.chains);
-        ch.draw_series(d.samples.iter().map(|s| Circle::new((s.width as f64, 100.0 * s.acc_samples), 5, BLACK.filled())))?
-            .label(sampled.clone())
-            .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.filled()));
+        ch.draw_series(
+            d.samples.iter().map(|s| Circle::new((s.width as f64, 100.0 * s.acc_samples), 5, BLACK.filled())),
+        )?
+        .label(sampled.clone())
+        .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.filled()));
         labels.push(sampled);
         crate::plot::legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         if let Some(right) = right {
             // U entries vs N (2-path network: g = 0, d = 1).
-            let entries = [((0, 0), "U(g, g)", THEORY), ((1, 1), "U(d, d)", okabe_ito::GREEN), ((0, 1), "U(g, d)", okabe_ito::VERMILLION)];
-            let mut all: Vec<f64> = d.theory.iter().flat_map(|r| entries.iter().map(move |((i, j), _, _)| r.u[0][*i][*j])).collect();
+            let entries = [
+                ((0, 0), "U(g, g)", THEORY),
+                ((1, 1), "U(d, d)", okabe_ito::GREEN),
+                ((0, 1), "U(g, d)", okabe_ito::VERMILLION),
+            ];
+            let mut all: Vec<f64> =
+                d.theory.iter().flat_map(|r| entries.iter().map(move |((i, j), _, _)| r.u[0][*i][*j])).collect();
             all.extend(d.samples.iter().flat_map(|s| entries.iter().map(move |((i, j), _, _)| s.u_sampled[*i][*j])));
             let ulo = all.iter().copied().fold(0.0, f64::min) - 0.3;
             let uhi = all.iter().copied().fold(1.0, f64::max) + 0.3;
@@ -156,15 +188,29 @@ impl Figure for AccuracyFig<'_> {
                 for s in &d.samples {
                     let (x, y, e) = (s.width as f64, s.u_sampled[i][j], t * s.u_se[i][j]);
                     crate::tidy::note(|| {
-                        vec![crate::tidy::Point { panel: title.into(), series: format!("{name} sampled (mean over chains, t 95% interval)"), x_name: "width N".into(), x, y_name: "U entry".into(), y, interval: Some([y - e, y + e]), seed: None }]
+                        vec![crate::tidy::Point {
+                            panel: title.into(),
+                            series: format!("{name} sampled (mean over chains, t 95% interval)"),
+                            x_name: "width N".into(),
+                            x,
+                            y_name: "U entry".into(),
+                            y,
+                            interval: Some([y - e, y + e]),
+                            seed: None,
+                        }]
                     });
-                    ch.draw_series(std::iter::once(PathElement::new(vec![(x, y - e), (x, y + e)], col.stroke_width(2))))?;
+                    ch.draw_series(std::iter::once(PathElement::new(
+                        vec![(x, y - e), (x, y + e)],
+                        col.stroke_width(2),
+                    )))?;
                     ch.draw_series(std::iter::once(Circle::new((x, y), 5, col.filled())))?;
                     lines.push(vec![(x, y - e), (x, y + e)]);
                 }
             }
             let sampled = format!("Gibbs samples: mean, t 95% interval ({} chains)", self.cfg.chains);
-            ch.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?.label(sampled.clone()).legend(|(x, y)| Circle::new((x + 9, y), 4, okabe_ito::GREY.filled()));
+            ch.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+                .label(sampled.clone())
+                .legend(|(x, y)| Circle::new((x + 9, y), 4, okabe_ito::GREY.filled()));
             labels.push(sampled);
             ch.draw_series(LineSeries::new(vec![(x0, 0.0), (x1, 0.0)], okabe_ito::GREY.stroke_width(1)))?;
             lines.push(vec![(x0, 0.0), (x1, 0.0)]);
@@ -204,7 +250,14 @@ pub(crate) fn max_abs(u: &[Vec<f64>]) -> f64 {
 }
 
 /// A matrix of U (or overlaps) in path `order`, coloured on RdBu over ±`lim`, numbers in the cells.
-pub(crate) fn matrix_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, u: &[Vec<f64>], names: &[&str], order: &[usize], lim: f64) -> DrawResult
+pub(crate) fn matrix_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    u: &[Vec<f64>],
+    names: &[&str],
+    order: &[usize],
+    lim: f64,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -213,7 +266,16 @@ where
         order
             .iter()
             .flat_map(|&pa| order.iter().map(move |&pb| (pa, pb)))
-            .map(|(pa, pb)| crate::tidy::Point { panel: title.into(), series: format!("row path {}", names[pa]), x_name: "column path (index)".into(), x: pb as f64, y_name: "U entry".into(), y: u[pa][pb], interval: None, seed: None })
+            .map(|(pa, pb)| crate::tidy::Point {
+                panel: title.into(),
+                series: format!("row path {}", names[pa]),
+                x_name: "column path (index)".into(),
+                x: pb as f64,
+                y_name: "U entry".into(),
+                y: u[pa][pb],
+                interval: None,
+                seed: None,
+            })
             .collect()
     });
     let mut ch = ChartBuilder::on(area)
@@ -249,8 +311,21 @@ where
             }
             let col = if v.abs() > 0.6 * lim { WHITE } else { BLACK };
             // A value that rounds to zero prints as 0.00, not −0.00.
-            let s = if v.abs() >= 10.0 { format!("{v:.1}") } else if v.abs() < 0.005 { "0.00".to_string() } else { format!("{v:.2}") };
-            ch.draw_series(std::iter::once(Text::new(s, (x + 0.5, y + 0.5), (FONT, 14).into_font().color(&col).pos(plotters::style::text_anchor::Pos::new(plotters::style::text_anchor::HPos::Center, plotters::style::text_anchor::VPos::Center)))))?;
+            let s = if v.abs() >= 10.0 {
+                format!("{v:.1}")
+            } else if v.abs() < 0.005 {
+                "0.00".to_string()
+            } else {
+                format!("{v:.2}")
+            };
+            ch.draw_series(std::iter::once(Text::new(
+                s,
+                (x + 0.5, y + 0.5),
+                (FONT, 14).into_font().color(&col).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                )),
+            )))?;
         }
     }
     Ok(())
@@ -281,7 +356,14 @@ impl Figure for OrderFig<'_> {
         for s in d.samples.iter().take(3) {
             let lim = max_abs(&s.u_theory).max(max_abs(&s.u_sampled));
             matrix_panel(&cells[k], &format!("theory, N = {}", s.width), &s.u_theory, &names, &ORDER4, lim)?;
-            matrix_panel(&cells[cols + k], &format!("Gibbs samples, N = {}", s.width), &s.u_sampled, &names, &ORDER4, lim)?;
+            matrix_panel(
+                &cells[cols + k],
+                &format!("Gibbs samples, N = {}", s.width),
+                &s.u_sampled,
+                &names,
+                &ORDER4,
+                lim,
+            )?;
             hbar(&bar_areas[k], lim, &format!("U entry (N = {}); white = 0", s.width))?;
             k += 1;
         }
@@ -340,10 +422,29 @@ impl Figure for AlignFig<'_> {
         let d = self.data;
         let k = d.align_finite.len();
         let hi = d.align_finite.iter().chain(&d.align_gp).copied().fold(0.0, f64::max) * 1.1 + 1e-3;
-        let mut ch = panel(root, "PC–label overlap (4 paths)", 0.0..k as f64 + 1.0, 0.0..hi, "principal component k", "|φₖᵀ y| / √P")?;
+        let mut ch = panel(
+            root,
+            "PC–label overlap (4 paths)",
+            0.0..k as f64 + 1.0,
+            0.0..hi,
+            "principal component k",
+            "|φₖᵀ y| / √P",
+        )?;
         let pcs = |v: &[f64]| v.iter().enumerate().map(|(i, &y)| (i as f64 + 1.0, y)).collect::<Vec<_>>();
-        crate::tidy::note_xy("PC–label overlap (4 paths)", &format!("finite width N = {}", self.width), "principal component k", "|φₖᵀ y| / √P", &pcs(&d.align_finite));
-        crate::tidy::note_xy("PC–label overlap (4 paths)", "GP", "principal component k", "|φₖᵀ y| / √P", &pcs(&d.align_gp));
+        crate::tidy::note_xy(
+            "PC–label overlap (4 paths)",
+            &format!("finite width N = {}", self.width),
+            "principal component k",
+            "|φₖᵀ y| / √P",
+            &pcs(&d.align_finite),
+        );
+        crate::tidy::note_xy(
+            "PC–label overlap (4 paths)",
+            "GP",
+            "principal component k",
+            "|φₖᵀ y| / √P",
+            &pcs(&d.align_gp),
+        );
         ch.draw_series(d.align_finite.iter().enumerate().map(|(i, &v)| {
             let x = i as f64 + 1.0;
             Rectangle::new([(x - 0.4, 0.0), (x, v)], okabe_ito::BLUE.filled())
@@ -417,7 +518,14 @@ impl Figure for KernelFig<'_> {
                 .x_label_area_size(44)
                 .y_label_area_size(76)
                 .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)?;
-            ch.configure_mesh().disable_mesh().x_desc("example").y_desc("example").label_style((FONT, 14)).axis_desc_style((FONT, 14)).x_labels(11).y_labels(11)
+            ch.configure_mesh()
+                .disable_mesh()
+                .x_desc("example")
+                .y_desc("example")
+                .label_style((FONT, 14))
+                .axis_desc_style((FONT, 14))
+                .x_labels(11)
+                .y_labels(11)
                 .x_label_formatter(&|v| example_label(*v))
                 .y_label_formatter(&|v| example_label(n as f64 - *v))
                 .draw()?;

@@ -94,29 +94,72 @@ impl Figure for IclFig<'_> {
         let hi = vals.iter().copied().fold(0.0, f64::max) * 100.0 + 2.0;
         // Headroom above the data for the legend (four entries), within 100%.
         let hi = (hi + 0.45 * (hi - lo)).min(100.0);
-        let mut ch = panel(&cells[0], "Fig 3b: accuracy vs N (frozen GD heads)", (x0..x1).log_scale(), lo..hi, "width N (log scale)", "test accuracy (%)")?;
-        theory_line(&mut ch, vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)], okabe_ito::VERMILLION, 2, format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy))?;
-        ch.draw_series(LineSeries::new(vec![(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)], okabe_ito::GREY.stroke_width(2)))?
-            .label(format!("GD network ({:.1}%)", 100.0 * d.gd_accuracy))
-            .legend(seg(okabe_ito::GREY, 2));
+        let mut ch = panel(
+            &cells[0],
+            "Fig 3b: accuracy vs N (frozen GD heads)",
+            (x0..x1).log_scale(),
+            lo..hi,
+            "width N (log scale)",
+            "test accuracy (%)",
+        )?;
+        theory_line(
+            &mut ch,
+            vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)],
+            okabe_ito::VERMILLION,
+            2,
+            format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy),
+        )?;
+        ch.draw_series(LineSeries::new(
+            vec![(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)],
+            okabe_ito::GREY.stroke_width(2),
+        ))?
+        .label(format!("GD network ({:.1}%)", 100.0 * d.gd_accuracy))
+        .legend(seg(okabe_ito::GREY, 2));
         let th: Vec<(f64, f64)> = d.theory.iter().map(|t| (t.0, 100.0 * t.1)).collect();
         let a = "Fig 3b: accuracy vs N (frozen GD heads)";
-        crate::tidy::note_xy(a, "GP", "width N", "test accuracy (%)", &[(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)]);
-        crate::tidy::note_xy(a, "GD network", "width N", "test accuracy (%)", &[(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)]);
+        crate::tidy::note_xy(
+            a,
+            "GP",
+            "width N",
+            "test accuracy (%)",
+            &[(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)],
+        );
+        crate::tidy::note_xy(
+            a,
+            "GD network",
+            "width N",
+            "test accuracy (%)",
+            &[(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)],
+        );
         crate::tidy::note_xy(a, &format!("theory (τ = {})", d.tau), "width N", "test accuracy (%)", &th);
-        crate::tidy::note_xy(a, "Gibbs samples", "width N", "test accuracy (%)", &[(self.cfg.small_width as f64, 100.0 * d.acc_samples)]);
+        crate::tidy::note_xy(
+            a,
+            "Gibbs samples",
+            "width N",
+            "test accuracy (%)",
+            &[(self.cfg.small_width as f64, 100.0 * d.acc_samples)],
+        );
         theory_line(&mut ch, th.clone(), okabe_ito::BLUE, 2, format!("theory (τ = {})", d.tau))?;
         ch.draw_series(th.iter().map(|&p| Cross::new(p, 6, okabe_ito::BLUE.stroke_width(2))))?;
-        ch.draw_series(std::iter::once(Circle::new((self.cfg.small_width as f64, 100.0 * d.acc_samples), 5, BLACK.filled())))?
-            .label("Gibbs samples")
-            .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.filled()));
+        ch.draw_series(std::iter::once(Circle::new(
+            (self.cfg.small_width as f64, 100.0 * d.acc_samples),
+            5,
+            BLACK.filled(),
+        )))?
+        .label("Gibbs samples")
+        .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.filled()));
         let lines = vec![
             vec![(x0, 100.0 * d.gp_accuracy), (x1, 100.0 * d.gp_accuracy)],
             vec![(x0, 100.0 * d.gd_accuracy), (x1, 100.0 * d.gd_accuracy)],
             th.clone(),
             vec![(self.cfg.small_width as f64, 100.0 * d.acc_samples)],
         ];
-        let labels = [format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy), format!("GD network ({:.1}%)", 100.0 * d.gd_accuracy), format!("theory (τ = {})", d.tau), "Gibbs samples".to_string()];
+        let labels = [
+            format!("GP (τ = {}, {:.1}%)", d.gp_tau, 100.0 * d.gp_accuracy),
+            format!("GD network ({:.1}%)", 100.0 * d.gd_accuracy),
+            format!("theory (τ = {})", d.tau),
+            "Gibbs samples".to_string(),
+        ];
         crate::plot::legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
         // (b–d) U heat maps.
         let names: Vec<String> = (0..16).map(|p| format!("{}{}", p / 4, p % 4)).collect();
@@ -127,9 +170,24 @@ impl Figure for IclFig<'_> {
         // overlaps, a different quantity, have their own. Each map has its labelled colour bar.
         let shared = super::fig2::max_abs(&d.u_theory).max(super::fig2::max_abs(&d.u_sampled));
         let maps = [
-            (format!("Fig 3c: theory U, N = {n}"), &d.u_theory, shared, format!("U entry (theory, N = {n}); white = 0")),
-            (format!("Fig 3c: Gibbs-sampled U, N = {n}"), &d.u_sampled, shared, format!("U entry (Gibbs samples, N = {n}); white = 0")),
-            ("Fig 3c: GD network, aᵀV²V¹ overlaps".to_string(), &d.u_gd, super::fig2::max_abs(&d.u_gd), "overlap aᵀV²V¹ (GD network); white = 0".to_string()),
+            (
+                format!("Fig 3c: theory U, N = {n}"),
+                &d.u_theory,
+                shared,
+                format!("U entry (theory, N = {n}); white = 0"),
+            ),
+            (
+                format!("Fig 3c: Gibbs-sampled U, N = {n}"),
+                &d.u_sampled,
+                shared,
+                format!("U entry (Gibbs samples, N = {n}); white = 0"),
+            ),
+            (
+                "Fig 3c: GD network, aᵀV²V¹ overlaps".to_string(),
+                &d.u_gd,
+                super::fig2::max_abs(&d.u_gd),
+                "overlap aᵀV²V¹ (GD network); white = 0".to_string(),
+            ),
         ];
         for (area, (title, u, lim, bar)) in cells[1..4].iter().zip(&maps) {
             let (map, bar_area) = area.split_vertically(480);
@@ -145,8 +203,20 @@ impl Figure for IclFig<'_> {
                 .zip(&drops)
                 .enumerate()
                 .flat_map(|(i, (h, &drop))| {
-                    let at = |series: &str, y_name: &str, y: f64| crate::tidy::Point { panel: "Fig 3e: head score vs GD drop".into(), series: series.into(), x_name: format!("rank by ascending score (head ({}){})", h.layer + 1, h.head), x: i as f64, y_name: y_name.into(), y, interval: None, seed: None };
-                    [at("head score (theory, N = 10)", "normalised head score", h.score), at("GD drop", "accuracy drop when pruned (points)", drop)]
+                    let at = |series: &str, y_name: &str, y: f64| crate::tidy::Point {
+                        panel: "Fig 3e: head score vs GD drop".into(),
+                        series: series.into(),
+                        x_name: format!("rank by ascending score (head ({}){})", h.layer + 1, h.head),
+                        x: i as f64,
+                        y_name: y_name.into(),
+                        y,
+                        interval: None,
+                        seed: None,
+                    };
+                    [
+                        at("head score (theory, N = 10)", "normalised head score", h.score),
+                        at("GD drop", "accuracy drop when pruned (points)", drop),
+                    ]
                 })
                 .collect()
         });
@@ -173,26 +243,59 @@ impl Figure for IclFig<'_> {
             .label_style((crate::style::FONT, 14))
             .axis_desc_style((crate::style::FONT, 14))
             .draw()?;
-        ch.configure_secondary_axes().y_desc("accuracy drop when pruned (points)").label_style((crate::style::FONT, 14)).axis_desc_style((crate::style::FONT, 14)).draw()?;
-        ch.draw_series(d.head_scores.iter().enumerate().map(|(i, h)| Rectangle::new([(i as f64 + 0.2, 0.0), (i as f64 + 0.8, h.score)], okabe_ito::SKY.filled())))?
-            .label("head score (theory, N = 10)")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], okabe_ito::SKY.filled()));
-        ch.draw_secondary_series(drops.iter().enumerate().map(|(i, &v)| Circle::new((i as f64 + 0.5, v.max(0.0)), 5, okabe_ito::VERMILLION.filled())))?
-            .label("GD drop (right axis)")
-            .legend(|(x, y)| Circle::new((x + 6, y), 4, okabe_ito::VERMILLION.filled()));
-        ch.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(okabe_ito::GREY).label_font((crate::style::FONT, 14)).draw()?;
+        ch.configure_secondary_axes()
+            .y_desc("accuracy drop when pruned (points)")
+            .label_style((crate::style::FONT, 14))
+            .axis_desc_style((crate::style::FONT, 14))
+            .draw()?;
+        ch.draw_series(d.head_scores.iter().enumerate().map(|(i, h)| {
+            Rectangle::new([(i as f64 + 0.2, 0.0), (i as f64 + 0.8, h.score)], okabe_ito::SKY.filled())
+        }))?
+        .label("head score (theory, N = 10)")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], okabe_ito::SKY.filled()));
+        ch.draw_secondary_series(
+            drops
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| Circle::new((i as f64 + 0.5, v.max(0.0)), 5, okabe_ito::VERMILLION.filled())),
+        )?
+        .label("GD drop (right axis)")
+        .legend(|(x, y)| Circle::new((x + 6, y), 4, okabe_ito::VERMILLION.filled()));
+        ch.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(okabe_ito::GREY)
+            .label_font((crate::style::FONT, 14))
+            .draw()?;
         // 3f cumulative pruning.
         let cum: Vec<(f64, f64)> = d.cumulative_prune.iter().enumerate().map(|(i, a)| (i as f64, 100.0 * a)).collect();
-        crate::tidy::note_xy("Fig 3f: GD accuracy, pruning in ascending score", "GD network", "heads pruned", "test accuracy (%)", &cum);
+        crate::tidy::note_xy(
+            "Fig 3f: GD accuracy, pruning in ascending score",
+            "GD network",
+            "heads pruned",
+            "test accuracy (%)",
+            &cum,
+        );
         let lo = cum.iter().map(|p| p.1).fold(100.0, f64::min) - 3.0;
         // The axis reaches down to chance (50%), so the chance line is always drawn, and stops at 100%.
         // The x axis ends at the most heads pruned.
         let kx = cum.len().saturating_sub(1).max(1) as f64;
-        let mut ch = panel(&cells[5], "Fig 3f: GD accuracy, pruning in ascending score", -0.3..kx + 0.3, lo.clamp(0.0, 47.0)..100.0, "heads pruned", "test accuracy (%)")?;
+        let mut ch = panel(
+            &cells[5],
+            "Fig 3f: GD accuracy, pruning in ascending score",
+            -0.3..kx + 0.3,
+            lo.clamp(0.0, 47.0)..100.0,
+            "heads pruned",
+            "test accuracy (%)",
+        )?;
         ch.draw_series(LineSeries::new(cum.clone(), BLACK.stroke_width(2)))?.label("GD network").legend(seg(BLACK, 2));
         ch.draw_series(cum.iter().map(|&p| Circle::new(p, 4, BLACK.filled())))?;
         theory_line(&mut ch, vec![(-0.3, 50.0), (kx + 0.3, 50.0)], okabe_ito::GREY, 1, "chance (50%)")?;
-        crate::plot::legend_auto(&mut ch, &[cum.clone(), vec![(-0.3, 50.0), (kx + 0.3, 50.0)]], &["GD network", "chance (50%)"])?;
+        crate::plot::legend_auto(
+            &mut ch,
+            &[cum.clone(), vec![(-0.3, 50.0), (kx + 0.3, 50.0)]],
+            &["GD network", "chance (50%)"],
+        )?;
         Ok(())
     }
 }

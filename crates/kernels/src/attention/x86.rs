@@ -262,8 +262,12 @@ impl Simd for Avx512 {
     #[inline(always)]
     unsafe fn lane_mask(t0: usize, lo: usize, hi: usize) -> __mmask16 {
         unsafe {
-            let idx = _mm512_add_epi32(_mm512_set1_epi32(t0 as i32), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-            _mm512_cmpge_epi32_mask(idx, _mm512_set1_epi32(lo as i32)) & _mm512_cmple_epi32_mask(idx, _mm512_set1_epi32(hi as i32))
+            let idx = _mm512_add_epi32(
+                _mm512_set1_epi32(t0 as i32),
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            );
+            _mm512_cmpge_epi32_mask(idx, _mm512_set1_epi32(lo as i32))
+                & _mm512_cmple_epi32_mask(idx, _mm512_set1_epi32(hi as i32))
         }
     }
     #[inline(always)]
@@ -352,7 +356,15 @@ unsafe fn unpack<S: Simd, const D: usize>(tiles: &[S::V], len: usize, x: &mut [f
 
 /// Forward pass of one batch row (see `attention::fwd_row`).
 #[inline(always)]
-unsafe fn fwd_row<S: Simd, const D: usize>(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], lse: &mut [f32], scratch: &mut Scratch<S::V>) {
+unsafe fn fwd_row<S: Simd, const D: usize>(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    dims: Dims,
+    o: &mut [f32],
+    lse: &mut [f32],
+    scratch: &mut Scratch<S::V>,
+) {
     let w = S::W;
     let len = dims.len;
     let tiles = len.div_ceil(w);
@@ -487,7 +499,10 @@ unsafe fn bwd_row<S: Simd, const D: usize>(
                 if S::MANY_REGISTERS && D <= 8 {
                     // Enough registers for both broadcast queries: two passes over the keys.
                     // dS and dv_i as below, in one pass.
-                    let kv = kt[tr.clone()].chunks_exact(D).zip(vt[tr.clone()].chunks_exact(D)).zip(dvt[tr.clone()].chunks_exact_mut(D));
+                    let kv = kt[tr.clone()]
+                        .chunks_exact(D)
+                        .zip(vt[tr.clone()].chunks_exact(D))
+                        .zip(dvt[tr.clone()].chunks_exact_mut(D));
                     for ((t, ((kp, vp), dvp)), dst) in (t_lo..).zip(kv).zip(&mut ds[t_lo..=t_hi]) {
                         let mut acc = S::mul(bq[0], kp[0]);
                         for c in 1..D {
@@ -507,7 +522,9 @@ unsafe fn bwd_row<S: Simd, const D: usize>(
                         }
                     }
                     // dq_n and dk_i as below, in one pass.
-                    for ((kp, dkp), dst) in kt[tr.clone()].chunks_exact(D).zip(dkt[tr].chunks_exact_mut(D)).zip(&ds[t_lo..=t_hi]) {
+                    for ((kp, dkp), dst) in
+                        kt[tr.clone()].chunks_exact(D).zip(dkt[tr].chunks_exact_mut(D)).zip(&ds[t_lo..=t_hi])
+                    {
                         for c in 0..D {
                             dqa[c] = S::fmadd(*dst, kp[c], dqa[c]);
                             dkp[c] = S::fmadd(bq[c], *dst, dkp[c]);
@@ -568,7 +585,15 @@ macro_rules! entry_points {
     ($simd:ty, $feature:literal, $fwd:ident, $bwd:ident) => {
         /// Forward row for a supported width. Caller: the CPU has the target features, `supported(dims.d)`.
         #[target_feature(enable = $feature)]
-        pub(super) unsafe fn $fwd(q: &[f32], k: &[f32], v: &[f32], dims: Dims, o: &mut [f32], lse: &mut [f32], scratch: &mut Scratch<<$simd as Simd>::V>) {
+        pub(super) unsafe fn $fwd(
+            q: &[f32],
+            k: &[f32],
+            v: &[f32],
+            dims: Dims,
+            o: &mut [f32],
+            lse: &mut [f32],
+            scratch: &mut Scratch<<$simd as Simd>::V>,
+        ) {
             unsafe {
                 match dims.d {
                     4 => fwd_row::<$simd, 4>(q, k, v, dims, o, lse, scratch),

@@ -18,7 +18,11 @@ pub const PREDICTED: f64 = -0.5;
 /// E1: RMSE slope in L with bounded keys, −0.50 ± 0.05.
 pub const SLOPE: Rule = Rule::abs(0.05, "spec §3 E1 pass criterion (a numpy reference gave −0.51)");
 /// E1 negative control (unbounded keys): ≈ −0.31, attnlab's ± 0.1 (no theory value: a control).
-pub const CONTROL: Rule = Rule::within(-0.41, -0.21, "spec §3 E1: a numpy reference gave −0.31 (−0.21 at W = 1.5I); attnlab's ±0.1 around it, clear of −0.5");
+pub const CONTROL: Rule = Rule::within(
+    -0.41,
+    -0.21,
+    "spec §3 E1: a numpy reference gave −0.31 (−0.21 at W = 1.5I); attnlab's ±0.1 around it, clear of −0.5",
+);
 
 /// `exchangeable.e1.slope`: the all-L slope of the bounded-key RMSE against [`SLOPE`].
 pub fn slope(cfg: &E1Config, d: &E1Result) -> Judgement {

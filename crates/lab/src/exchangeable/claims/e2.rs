@@ -15,10 +15,12 @@ pub const PREDICTED: f64 = -0.5;
 pub const SLOPE: Rule = Rule::abs(0.07, "spec §3 E2 pass criterion (a numpy reference gave −0.53, −0.51, −0.48)");
 
 /// The claim ids of the three curves, in the order of `E2Result::rmse` and `E2Result::fits`.
-pub const IDS: [&str; 3] = ["exchangeable.e2.attn-posterior", "exchangeable.e2.attn-truth", "exchangeable.e2.posterior-truth"];
+pub const IDS: [&str; 3] =
+    ["exchangeable.e2.attn-posterior", "exchangeable.e2.attn-truth", "exchangeable.e2.posterior-truth"];
 
 /// The three E2 curves in words, in the same order.
-pub const CURVES: [&str; 3] = ["attention vs posterior functional", "attention vs m_W(q, z)", "posterior functional vs m_W(q, z)"];
+pub const CURVES: [&str; 3] =
+    ["attention vs posterior functional", "attention vs m_W(q, z)", "posterior functional vs m_W(q, z)"];
 
 /// The claim of curve `c` (0, 1 or 2; see [`IDS`]): its slope against [`SLOPE`].
 pub fn curve(cfg: &E2Config, d: &E2Result, c: usize) -> Judgement {

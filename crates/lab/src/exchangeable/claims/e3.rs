@@ -24,15 +24,25 @@ pub const FLUCTUATION_PREDICTED: f64 = 0.25;
 /// E3(ii): fluctuation slope in w at L = 1024, +1/4 ± 0.05. Tightened from the spec's [0, 0.4]
 /// (which only says "grows") to the precision the spec asks of E1's exponent; this change was made
 /// after an earlier run's CI [0.096, 0.178] had been seen (issue "Verdicts a referee would accept").
-pub const FLUCTUATION: Rule = Rule::abs(0.05, "T3 predicts +1/4; ±0.05 as spec §3 asks of E1's rate exponent (tightened from the spec's [0, 0.4] after an earlier run was seen)");
+pub const FLUCTUATION: Rule = Rule::abs(
+    0.05,
+    "T3 predicts +1/4; ±0.05 as spec §3 asks of E1's rate exponent (tightened from the spec's [0, 0.4] after an earlier run was seen)",
+);
 /// F3b: the total-error minimiser moves like L^(2/5) (NW bandwidth h ∝ L^(-1/5)).
 pub const ARGMIN_PREDICTED: f64 = 0.4;
 /// F3b: slope of the refined total-error minimiser in L, 2/5 ± 0.15 (attnlab's tolerance).
-pub const ARGMIN: Rule = Rule::abs(0.15, "attnlab's: the spec states the law but no criterion; the minimiser is located on a half-octave w grid (parabola-refined) over a 16× range of L");
+pub const ARGMIN: Rule = Rule::abs(
+    0.15,
+    "attnlab's: the spec states the law but no criterion; the minimiser is located on a half-octave w grid (parabola-refined) over a 16× range of L",
+);
 /// E3(iii): T3's rate along w_L = L^(2/5) on the circle (d_k = 1): L^(-2/5).
 pub const SCHEDULE_PREDICTED: f64 = -0.4;
 /// E3(iii): slope in L along w_L = L^{2/5}, in [−0.55, −0.25].
-pub const SCHEDULE: Rule = Rule::within(-0.55, -0.25, "spec §3 E3(iii) pass criterion: −0.4 is asymptotic; the spec saw −0.26 to −0.34 at R = 200–300");
+pub const SCHEDULE: Rule = Rule::within(
+    -0.55,
+    -0.25,
+    "spec §3 E3(iii) pass criterion: −0.4 is asymptotic; the spec saw −0.26 to −0.34 at R = 200–300",
+);
 /// E3(iv-a): the CME ↔ NW link's relative error is O(1/λ) (spec §2).
 pub const CME_NW_PREDICTED: f64 = -1.0;
 /// E3(iv-a): normalised CME − NW slope in λ, −1 ± 0.1.
@@ -42,7 +52,10 @@ pub const CME_NW: Rule = Rule::abs(0.1, "spec §3 E3(iv) pass criterion");
 pub const CME_SCHEDULE_PREDICTED: f64 = -0.25;
 /// E3(iv-b): CME error slope in L along λ_L = 0.1·L^{-1/2}, −1/4 ± 0.1 (the spec's [−0.5, −0.15]
 /// hardly binds).
-pub const CME_SCHEDULE: Rule = Rule::abs(0.1, "KRR rate L^(-1/4) at λ ∝ L^(-1/2) (derived); ±0.1, twice E1's ±0.05, as the spec marks E3(iv) not independently computed");
+pub const CME_SCHEDULE: Rule = Rule::abs(
+    0.1,
+    "KRR rate L^(-1/4) at λ ∝ L^(-1/2) (derived); ±0.1, twice E1's ±0.05, as the spec marks E3(iv) not independently computed",
+);
 
 /// `exchangeable.e3.bias`.
 pub fn bias(cfg: &E3Config, d: &E3Result) -> Judgement {

@@ -26,10 +26,17 @@ pub const PARAM: Rule = Rule::abs(0.1, "spec §3 E4 pass criterion (a numpy refe
 /// (ŵ is asymptotically normal with variance ∝ 1/N); the paper's N^(-1/2) is an upper bound.
 pub const EXCESS_PREDICTED: f64 = -1.0;
 /// E4: excess-risk slope in N, −1 ± 0.2 (tightened from the spec's one-sided "≤ −0.4").
-pub const EXCESS: Rule = Rule::abs(0.2, "smooth parametric ERM gives N^(-1) (derived); ±0.2 for 40 training sets per N (a numpy reference gave −0.89, −0.95, −1.07); tightened from the spec's ≤ −0.4");
+pub const EXCESS: Rule = Rule::abs(
+    0.2,
+    "smooth parametric ERM gives N^(-1) (derived); ±0.2 for 40 training sets per N (a numpy reference gave −0.89, −0.95, −1.07); tightened from the spec's ≤ −0.4",
+);
 /// E4: max over N of excess(L_max)/excess(L_min) at most 1: T4's bound has no L, so the excess does
 /// not grow with L (tightened from the spec's ≤ 1.5; a numpy reference gave 0.2–0.5).
-pub const EXCESS_RATIO: Rule = Rule::within(0.0, 1.0, "T4: the bound has no L, so the excess must not grow with L (ratio ≤ 1); tightened from the spec's ≤ 1.5");
+pub const EXCESS_RATIO: Rule = Rule::within(
+    0.0,
+    1.0,
+    "T4: the bound has no L, so the excess must not grow with L (ratio ≤ 1); tightened from the spec's ≤ 1.5",
+);
 /// E4: |w_L* − w*| ≤ 0.15 for L ≥ [`W_OPT_MIN_LEN`].
 pub const W_OPT: Rule = Rule::abs(0.15, "spec §3 E4 pass criterion (a numpy reference gave 2.90, 3.04, 3.03)");
 /// E4: w_L* is judged for L ≥ this.
@@ -37,7 +44,11 @@ pub const W_OPT_MIN_LEN: usize = 64;
 /// E4 control: "about linear" growth of the OLS gap in L: slope 1.
 pub const OLS_GAP_PREDICTED: f64 = 1.0;
 /// E4 control: slope of the OLS generalisation gap in L, about linear (attnlab's [0.75, 1.5]).
-pub const OLS_GAP: Rule = Rule::within(0.75, 1.5, "attnlab's: spec §3 says only 'about linearly'; wide on the high side as the gap diverges as N → 2L + 2");
+pub const OLS_GAP: Rule = Rule::within(
+    0.75,
+    1.5,
+    "attnlab's: spec §3 says only 'about linearly'; wide on the high side as the gap diverges as N → 2L + 2",
+);
 
 /// `exchangeable.e4.param-slope.L<len>` of the row `pl`.
 pub fn param_slope(cfg: &E4Config, d: &E4Result, pl: &E4Len) -> Judgement {

@@ -17,13 +17,17 @@ pub const WEAK: Rule = Rule::abs(0.25, "spec §3 E5 pass criterion (a numpy refe
 /// T5 (R): in the strongest direction the ratio is ≈ 1/2 whatever κ: slope 0.
 pub const STRONG_PREDICTED: f64 = 0.0;
 /// E5, θ = e₁: flat, slope 0 ± 0.1.
-pub const STRONG: Rule = Rule::abs(0.1, "spec §3 E5 pass criterion (a numpy reference gave ratios 0.49, 0.49, 0.50, 0.47)");
+pub const STRONG: Rule =
+    Rule::abs(0.1, "spec §3 E5 pass criterion (a numpy reference gave ratios 0.49, 0.49, 0.50, 0.47)");
 /// E5 with W = 0: largest E_down/Var(θᵀμ_post) at most this (machine precision).
 pub const UNIFORM: Rule = Rule::abs(1e-20, "x̄ is sufficient, so E_down is 0 up to f64 rounding of sums of 8000 terms");
 
 /// The fitted κ range in words, e.g. `κ ∈ {1, 2, 4}`.
 fn fit_range(cfg: &E5Config) -> String {
-    format!("κ ∈ {{{}}}", cfg.kappas.iter().filter(|&&k| k <= cfg.fit_max_kappa).map(|k| k.to_string()).collect::<Vec<_>>().join(", "))
+    format!(
+        "κ ∈ {{{}}}",
+        cfg.kappas.iter().filter(|&&k| k <= cfg.fit_max_kappa).map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// The ratios E_down/E_pre per κ for θ = e_(j+1), in words.

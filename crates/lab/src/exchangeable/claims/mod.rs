@@ -30,7 +30,17 @@ use super::experiments::{PAPER, SlopeFit};
 /// A slope claim: the fit's bootstrap 95% CI (from `n` independent replicates) judged by `rule`
 /// around the theory's exponent `predicted` (None for a claim with no theory value).
 #[allow(clippy::too_many_arguments)]
-fn slope_claim(id: &str, kind: Kind, statement: &str, source: &str, fit: &SlopeFit, n: usize, predicted: Option<f64>, rule: Rule, figure: &str) -> Judgement {
+fn slope_claim(
+    id: &str,
+    kind: Kind,
+    statement: &str,
+    source: &str,
+    fit: &SlopeFit,
+    n: usize,
+    predicted: Option<f64>,
+    rule: Rule,
+    figure: &str,
+) -> Judgement {
     Judgement::new(
         Claim::new(id, PAPER, kind, statement, source),
         predicted,

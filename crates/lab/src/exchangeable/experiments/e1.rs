@@ -143,7 +143,8 @@ pub fn run(cfg: &E1Config, seed: u64) -> Result<E1Result, ExchError> {
                         }
                         ValueOption::Tanh => {
                             let values: Vec<f64> = keys.iter().map(|&k| sample_value(k, z, &mut rng)).collect();
-                            attnlab_exchangeable::attention::softmax_attention_scalar(q, &wc, &keys, &values) - tilted_mean_gaussian_keys(q, &wc, z)
+                            attnlab_exchangeable::attention::softmax_attention_scalar(q, &wc, &keys, &values)
+                                - tilted_mean_gaussian_keys(q, &wc, z)
                         }
                     }
                 })

@@ -15,7 +15,9 @@ use attnlab_exchangeable::{ExchError, Vec2, dot, scaled_identity};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{PAPER, SlopeFit, boot_seed, len_grid, lens_ok, positives_ok, replicate_seed, rms, rms_slope, rms_slope_where};
+use super::{
+    PAPER, SlopeFit, boot_seed, len_grid, lens_ok, positives_ok, replicate_seed, rms, rms_slope, rms_slope_where,
+};
 use crate::Lab;
 use crate::LabError;
 use crate::Mode;
@@ -256,7 +258,8 @@ pub fn run(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
         fluct_errs.push(fl_w);
     }
     let in_range = |w: f64| w >= cfg.fit_min_w && w <= cfg.fit_max_w;
-    let fluct_fit = rms_slope_where(&cfg.sweep_ws, &fluct_errs[cfg.fluct_index()?], in_range, boot_seed(seed, 22), true);
+    let fluct_fit =
+        rms_slope_where(&cfg.sweep_ws, &fluct_errs[cfg.fluct_index()?], in_range, boot_seed(seed, 22), true);
     let lx: Vec<f64> = sweeps.iter().map(|s| s.len as f64).collect();
     let argmin_slope = attnlab_exchangeable::fit::loglog(&lx, &sweeps.iter().map(|s| s.argmin_w).collect::<Vec<_>>()).0;
     // Bootstrap over each length's replicates (one resample reused at every w of that length).

@@ -97,14 +97,22 @@ impl E4Config {
         rules::at_least("test_size", self.test_size, 10)?;
         rules::positive("w_range", self.w_range[0])?;
         if !(self.w_range[1].is_finite() && self.w_range[1] > self.w_range[0]) {
-            return Err(ConfigError::new("w_range", format!("{:?}", self.w_range), "must be [lo, hi] with 0 < lo < hi"));
+            return Err(ConfigError::new(
+                "w_range",
+                format!("{:?}", self.w_range),
+                "must be [lo, hi] with 0 < lo < hi",
+            ));
         }
         rules::at_least("grid", self.grid, 3)?;
         rules::positive("tol", self.tol)?;
         rules::at_least("ols_sets", self.ols_sets, 2)?;
         let nmax = self.ns.iter().copied().max().unwrap_or(0);
         if let Some(&l) = self.lens.iter().find(|&&l| nmax <= 2 * l + 2) {
-            return Err(ConfigError::new("ns", nmax, format!("the OLS control needs max N > 2L+2 = {} (L = {l})", 2 * l + 2)));
+            return Err(ConfigError::new(
+                "ns",
+                nmax,
+                format!("the OLS control needs max N > 2L+2 = {} (L = {l})", 2 * l + 2),
+            ));
         }
         Ok(())
     }
@@ -225,10 +233,18 @@ pub fn run(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
         // their keys and are the OLS control's test set.
         let test: Vec<E4Seq> = (0..cfg.test_size)
             .into_par_iter()
-            .map(|r| e4_sample(len, cfg, &mut seeded_rng(replicate_seed(seed, 10_000 + li as u64, r as u64)), r < OLS_TEST_MAX))
+            .map(|r| {
+                e4_sample(
+                    len,
+                    cfg,
+                    &mut seeded_rng(replicate_seed(seed, 10_000 + li as u64, r as u64)),
+                    r < OLS_TEST_MAX,
+                )
+            })
             .collect();
         let ols_test = &test[..cfg.test_size.min(OLS_TEST_MAX)];
-        let risk = |lw: f64| -> f64 { test.par_chunks(1000).map(|ch| e4_sse(ch, lw.exp())).sum::<f64>() / test.len() as f64 };
+        let risk =
+            |lw: f64| -> f64 { test.par_chunks(1000).map(|ch| e4_sse(ch, lw.exp())).sum::<f64>() / test.len() as f64 };
         let (lw_opt, risk_opt) = grid_then_brent(risk, lo, hi, cfg.grid, 1e-7);
         let h = 0.02;
         let curvature = (risk(lw_opt + h) - 2.0 * risk_opt + risk(lw_opt - h)) / (h * h);
@@ -257,7 +273,8 @@ pub fn run(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
                     let mut rng = seeded_rng(replicate_seed(seed, cell, t as u64));
                     let ols_here = n == nmax && t < cfg.ols_sets;
                     let train: Vec<E4Seq> = (0..n).map(|_| e4_sample(len, cfg, &mut rng, ols_here)).collect();
-                    let (lw_hat, train_risk) = grid_then_brent(|lw| e4_risk(&train, lw.exp()), lo, hi, cfg.grid, cfg.tol);
+                    let (lw_hat, train_risk) =
+                        grid_then_brent(|lw| e4_risk(&train, lw.exp()), lo, hi, cfg.grid, cfg.tol);
                     let gaps = ols_here.then(|| {
                         let attn_gap = risk(lw_hat) - train_risk;
                         (attn_gap, ols_gap(&train, ols_test))
@@ -283,7 +300,9 @@ pub fn run(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
         let param_fit = rms_slope(&x, &perr_cells, boot_seed(seed, 40 + li as u64), false);
         let sizes: Vec<usize> = exc_cells.iter().map(Vec::len).collect();
         let excess_fit =
-            bootstrap_slope(&x, &sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, 50 + li as u64), false, |g, idx| mean_of(&exc_cells[g], idx));
+            bootstrap_slope(&x, &sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, 50 + li as u64), false, |g, idx| {
+                mean_of(&exc_cells[g], idx)
+            });
         per_len.push(E4Len {
             len,
             w_opt: lw_opt.exp(),
@@ -308,11 +327,14 @@ pub fn run(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
     let ratio_max = |idx: &[Vec<usize>]| {
         (0..nn).map(|k| mean_of(&last[k], &idx[nn + k]) / mean_of(&first[k], &idx[k])).fold(f64::NEG_INFINITY, f64::max)
     };
-    let (excess_ratio_max, excess_ratio_ci, _) = bootstrap(&sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, 60), false, ratio_max);
+    let (excess_ratio_max, excess_ratio_ci, _) =
+        bootstrap(&sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, 60), false, ratio_max);
     let excess_ratio = (0..nn).map(|k| MeanSe::of(&last[k]).mean / MeanSe::of(&first[k]).mean).collect();
     let xl: Vec<f64> = cfg.lens.iter().map(|&l| l as f64).collect();
     let sizes: Vec<usize> = ols_gaps.iter().map(Vec::len).collect();
-    let ols_gap_fit = bootstrap_slope(&xl, &sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, 61), false, |g, idx| mean_of(&ols_gaps[g], idx));
+    let ols_gap_fit = bootstrap_slope(&xl, &sizes, BOOTSTRAP_RESAMPLES, boot_seed(seed, 61), false, |g, idx| {
+        mean_of(&ols_gaps[g], idx)
+    });
     Ok(E4Result { ns: cfg.ns.clone(), per_len, excess_ratio_max, excess_ratio_ci, excess_ratio, ols_gap_fit })
 }
 
@@ -350,7 +372,8 @@ fn ols_gap(train: &[E4Seq], test: &[E4Seq]) -> f64 {
     }
     let Some(beta) = attnlab_exchangeable::attention::cholesky_solve(&mut a, p, &b) else { return f64::NAN };
     let mse = |set: &[E4Seq]| {
-        set.iter().map(|s| (feat(s).iter().zip(&beta).map(|(x, b)| x * b).sum::<f64>() - s.y).powi(2)).sum::<f64>() / set.len() as f64
+        set.iter().map(|s| (feat(s).iter().zip(&beta).map(|(x, b)| x * b).sum::<f64>() - s.y).powi(2)).sum::<f64>()
+            / set.len() as f64
     };
     mse(test) - mse(train)
 }

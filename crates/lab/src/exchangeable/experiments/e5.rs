@@ -202,10 +202,16 @@ pub fn run(cfg: &E5Config, seed: u64) -> Result<E5Result, ExchError> {
         let (e_pre, e_down, var_t) = e5_stats(rows, &all);
         let mut ratio_ci = [[0.0; 2]; 2];
         for j in 0..2 {
-            let (_, ci, _) = bootstrap(&[rows.len()], BOOTSTRAP_RESAMPLES, boot_seed(seed, 70 + 2 * ki as u64 + j as u64), false, |idx: &[Vec<usize>]| {
-                let (p, d, _) = e5_stats(rows, &idx[0]);
-                d[j] / p
-            });
+            let (_, ci, _) = bootstrap(
+                &[rows.len()],
+                BOOTSTRAP_RESAMPLES,
+                boot_seed(seed, 70 + 2 * ki as u64 + j as u64),
+                false,
+                |idx: &[Vec<usize>]| {
+                    let (p, d, _) = e5_stats(rows, &idx[0]);
+                    d[j] / p
+                },
+            );
             ratio_ci[j] = ci;
         }
         per_kappa.push(E5Kappa {

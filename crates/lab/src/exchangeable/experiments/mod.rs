@@ -23,17 +23,17 @@ pub mod e3;
 pub mod e4;
 pub mod e5;
 
-use attnlab_core::{CacheStatus, ConfigError, MeanSe};
 use attnlab_core::config::rules;
 use attnlab_core::rng::child_seed;
+use attnlab_core::{CacheStatus, ConfigError, MeanSe};
 use attnlab_exchangeable::fit::{BOOTSTRAP_RESAMPLES, bootstrap_slope, rms_of};
 
 /// A log-log slope with its seeded bootstrap 95% CI (the record type of every rate check).
 pub use attnlab_exchangeable::fit::SlopeFit;
 
-use crate::task::{Paper, Task};
 use crate::Lab;
 use crate::LabError;
+use crate::task::{Paper, Task};
 
 /// The paper's name: its cache key and code version (`crate::experiment::code_version`).
 pub const PAPER: &str = "exchangeable";
@@ -99,7 +99,8 @@ fn rms_slope(x: &[f64], errs: &[Vec<f64>], seed: u64, paired: bool) -> SlopeFit 
 
 /// [`rms_slope`] over the points whose x passes `keep` (a fit range).
 fn rms_slope_where(x: &[f64], errs: &[Vec<f64>], keep: impl Fn(f64) -> bool, seed: u64, paired: bool) -> SlopeFit {
-    let (xs, es): (Vec<f64>, Vec<Vec<f64>>) = x.iter().zip(errs).filter(|&(&x, _)| keep(x)).map(|(&x, e)| (x, e.clone())).unzip();
+    let (xs, es): (Vec<f64>, Vec<Vec<f64>>) =
+        x.iter().zip(errs).filter(|&(&x, _)| keep(x)).map(|(&x, e)| (x, e.clone())).unzip();
     rms_slope(&xs, &es, seed, paired)
 }
 

@@ -55,15 +55,26 @@ pub const REFERENCE_PLATEAU: f64 = 0.0363;
 /// Relative tolerance on η_eff and loss of the trained heads (finite Adam runs).
 pub const REL_TOL: f64 = 0.03;
 /// `icar.augmented.eta.*.eta`: η_eff = η* within ±3%.
-pub const ETA: Rule = Rule::rel(REL_TOL, "finite Adam runs on sampled batches: 3% of η*, fixed with the first version of the claim");
+pub const ETA: Rule =
+    Rule::rel(REL_TOL, "finite Adam runs on sampled batches: 3% of η*, fixed with the first version of the claim");
 /// `icar.augmented.trained.test-mse`: the reference run's plateau ± 0.003.
-pub const TEST_MSE: Rule = Rule::abs(0.003, "the trained runs' mean against one reference run (spec §4 Fig 5 plateau 0.0363): ±8%, fixed with the first version of the claim (for one run)");
+pub const TEST_MSE: Rule = Rule::abs(
+    0.003,
+    "the trained runs' mean against one reference run (spec §4 Fig 5 plateau 0.0363): ±8%, fixed with the first version of the claim (for one run)",
+);
 /// `icar.augmented.trained.gd-block-share`: 1 ± 0.1.
-pub const GD_BLOCK_SHARE: Rule = Rule::abs(0.1, "the reference run's (query s_{t−1}, key s_t) block ≈ −0.6I gives it a share ≈ 0.95; ±0.1 admits that");
+pub const GD_BLOCK_SHARE: Rule = Rule::abs(
+    0.1,
+    "the reference run's (query s_{t−1}, key s_t) block ≈ −0.6I gives it a share ≈ 0.95; ±0.1 admits that",
+);
 /// `icar.augmented.trained.gd-block-identity`: 0 ± 0.15 (tightened from ±0.25).
-pub const GD_BLOCK_IDENTITY: Rule = Rule::abs(0.15, "the reference run's 2.75I − 0.15·11ᵀ at d = 5 has 0.11; ±0.15 admits it and little more (tightened from ±0.25)");
+pub const GD_BLOCK_IDENTITY: Rule = Rule::abs(
+    0.15,
+    "the reference run's 2.75I − 0.15·11ᵀ at d = 5 has 0.11; ±0.15 admits it and little more (tightened from ±0.25)",
+);
 /// `icar.augmented.trained.value-reads-st`: 1 ± 0.1 (tightened from ±0.2).
-pub const VALUE_READS_ST: Rule = Rule::abs(0.1, "the one-step-GD value path reads only s_t; ±0.1 as for the GD block's share (tightened from ±0.2)");
+pub const VALUE_READS_ST: Rule =
+    Rule::abs(0.1, "the one-step-GD value path reads only s_t; ±0.1 as for the GD block's share (tightened from ±0.2)");
 /// `icar.augmented.trained.between-gd-and-ls`: between the two reference predictors.
 pub const BETWEEN: &str = "spec §5 table: exact in-context least squares bounds any predictor below, the best per-position one-step GD is what the GD signature reaches";
 
@@ -98,7 +109,10 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
                 &format!("{ID}.test-mse"),
                 PAPER,
                 Kind::Reproduction,
-                format!("the trained model's test MSE reaches the reference run's plateau {REFERENCE_PLATEAU} ({setting}; per seed: {})", per_seed(&mse)),
+                format!(
+                    "the trained model's test MSE reaches the reference run's plateau {REFERENCE_PLATEAU} ({setting}; per seed: {})",
+                    per_seed(&mse)
+                ),
                 "§4 Fig 5, §5 table",
             ),
             Some(REFERENCE_PLATEAU),
@@ -131,7 +145,11 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
                 Kind::Reproduction,
                 format!(
                     "the key-query form pairs the query's s_t slot with the key's s_{{t−1}} slot (the one-step-GD block) and the other token blocks vanish: that block's share of ‖WqᵀWk‖_F² over the four token blocks (first seed's block norms {:.2}, {:.2}, {:.2}, {:.2}; share per seed: {})",
-                    st.block_norms[0], st.block_norms[1], st.block_norms[2], st.block_norms[3], per_seed(&share)
+                    st.block_norms[0],
+                    st.block_norms[1],
+                    st.block_norms[2],
+                    st.block_norms[3],
+                    per_seed(&share)
                 ),
                 "§3a parameter structure; §4 Fig 5",
             ),
@@ -148,7 +166,9 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
                 Kind::Reproduction,
                 format!(
                     "the GD block is βI: ‖B − (tr B/d)I‖_F/‖B‖_F (first seed's mean diagonal {:.3}, mean off-diagonal {:.3}; reference run ≈ 2.75I − 0.15·11ᵀ up to the LayerNorm scale gauge; per seed: {})",
-                    st.gd_block_diag, st.gd_block_offdiag, per_seed(&non_identity)
+                    st.gd_block_diag,
+                    st.gd_block_offdiag,
+                    per_seed(&non_identity)
                 ),
                 "§3a parameter structure, §4 Fig 5",
             ),
@@ -163,7 +183,10 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
                 &format!("{ID}.value-reads-st"),
                 PAPER,
                 Kind::Reproduction,
-                format!("the value path reads the s_t slot: ‖Ṽ[:, s_t]‖² / (‖Ṽ[:, s_t]‖² + ‖Ṽ[:, s_{{t−1}}]‖²) (per seed: {})", per_seed(&reads)),
+                format!(
+                    "the value path reads the s_t slot: ‖Ṽ[:, s_t]‖² / (‖Ṽ[:, s_t]‖² + ‖Ṽ[:, s_{{t−1}}]‖²) (per seed: {})",
+                    per_seed(&reads)
+                ),
                 "§3a parameter structure; §4 Fig 5",
             ),
             Some(1.0),
@@ -205,7 +228,15 @@ pub fn head(r: &HeadTrain, e: &HeadEval) -> [Judgement; 2] {
                 &format!("{tag}.eta"),
                 PAPER,
                 Kind::Theorem,
-                format!("d = {}, T = {}: the trained head's step size η_eff = η* = d/(T+d−2) = {:.4} ({} Adam steps, batch {}, {} fresh test sequences)", s.d(), s.t(), s.eta_star(), r.steps, r.batch, e.loss.n),
+                format!(
+                    "d = {}, T = {}: the trained head's step size η_eff = η* = d/(T+d−2) = {:.4} ({} Adam steps, batch {}, {} fresh test sequences)",
+                    s.d(),
+                    s.t(),
+                    s.eta_star(),
+                    r.steps,
+                    r.batch,
+                    e.loss.n
+                ),
                 "§3a, §5 table",
             ),
             Some(s.eta_star()),
@@ -231,7 +262,10 @@ pub fn head(r: &HeadTrain, e: &HeadEval) -> [Judgement; 2] {
             ),
             Some(s.loss_star()),
             Observation::mean(e.loss_paired),
-            Rule::abs((REL_TOL * s.loss_star()).max(1e-3), "as η: 3% of loss*, at least 1e-3 (the paired estimate's resolution on the test sequences)"),
+            Rule::abs(
+                (REL_TOL * s.loss_star()).max(1e-3),
+                "as η: 3% of loss*, at least 1e-3 (the paired estimate's resolution on the test sequences)",
+            ),
             ETA_ID,
             "",
         ),

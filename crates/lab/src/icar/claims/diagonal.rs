@@ -39,9 +39,15 @@ pub const TOL: f64 = 1e-3;
 /// Band on the best per-row loss around the floor (also what counts as a restart "at the floor").
 pub const FLOOR_TOL: f64 = 0.01;
 /// The Fig 3 invariants: ±[`TOL`].
-pub const INVARIANT: Rule = Rule::abs(TOL, "deterministic GD on the exact loss, stopped after a fixed number of steps: 1e-3 allows the unfinished last digits");
+pub const INVARIANT: Rule = Rule::abs(
+    TOL,
+    "deterministic GD on the exact loss, stopped after a fixed number of steps: 1e-3 allows the unfinished last digits",
+);
 /// A loss floor: ±[`FLOOR_TOL`].
-pub const FLOOR: Rule = Rule::abs(FLOOR_TOL, "the best of several finite Adam restarts: 1% of a unit of per-row loss (floors are integers)");
+pub const FLOOR: Rule = Rule::abs(
+    FLOOR_TOL,
+    "the best of several finite Adam restarts: 1% of a unit of per-row loss (floors are integers)",
+);
 
 /// A Fig 3 run's setting in words, as the claims and the figure's caption state it.
 pub fn setting(cfg: &Config) -> String {
@@ -69,35 +75,73 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
     let setting = setting(cfg);
     let mut js = Vec::new();
     let mut claim = |suffix: &str, statement: String, section: &str, pred: f64, obs: f64, unit: &str| {
-        js.push(Judgement::new(Claim::new(&format!("{fig}.{suffix}"), PAPER, Kind::Theorem, statement, section), Some(pred), Observation::exact(obs), INVARIANT, fig, unit));
+        js.push(Judgement::new(
+            Claim::new(&format!("{fig}.{suffix}"), PAPER, Kind::Theorem, statement, section),
+            Some(pred),
+            Observation::exact(obs),
+            INVARIANT,
+            fig,
+            unit,
+        ));
     };
     claim(
         "loss",
-        format!("the exact loss (summed over the {} rows) reaches 0 (it starts at {:.1} ≈ (T−1)·d = {}) ({setting})", m.rows(), d.initial_loss, m.rows() * m.d()),
+        format!(
+            "the exact loss (summed over the {} rows) reaches 0 (it starts at {:.1} ≈ (T−1)·d = {}) ({setting})",
+            m.rows(),
+            d.initial_loss,
+            m.rows() * m.d()
+        ),
         "§3b, Fig 3",
         0.0,
         d.fit.loss,
         "",
     );
-    let (shape, ratio_th) = if orth { ("c·blockdiag(J₂, …, J₂) (5 constant 2×2 blocks)", -0.5) } else { ("cI (diagonal and constant)", 0.0) };
+    let (shape, ratio_th) = if orth {
+        ("c·blockdiag(J₂, …, J₂) (5 constant 2×2 blocks)", -0.5)
+    } else {
+        ("cI (diagonal and constant)", 0.0)
+    };
     claim(
         "c-structure",
-        format!("BᵀA = {shape}: ‖C − c·S‖_F/‖C‖_F = 0 (c = {:.4}; the reference's c = {} is the same up to the scale/sign gauge)", inv.c, if orth { "−1.289" } else { "−1.202" }),
+        format!(
+            "BᵀA = {shape}: ‖C − c·S‖_F/‖C‖_F = 0 (c = {:.4}; the reference's c = {} is the same up to the scale/sign gauge)",
+            inv.c,
+            if orth { "−1.289" } else { "−1.202" }
+        ),
         "§3b",
         0.0,
         inv.c_structure_residual,
         "",
     );
-    claim("c-times-p", format!("c·P_{{t,t+1}} = 1 (mean over rows; spread {:.1e})", inv.c_times_p_spread), "§3b", 1.0, inv.c_times_p, "");
+    claim(
+        "c-times-p",
+        format!("c·P_{{t,t+1}} = 1 (mean over rows; spread {:.1e})", inv.c_times_p_spread),
+        "§3b",
+        1.0,
+        inv.c_times_p,
+        "",
+    );
     claim(
         "pe-ratio",
-        format!("P_{{t,t}}/P_{{t,t+1}} = {} (mean over rows){}", if orth { "−½: the PE weights (1, −½) encode s_{t+2} = 2cos θ s_{t+1} − s_t" } else { "0" }, if orth { "" } else { ": only the superdiagonal is used" }),
+        format!(
+            "P_{{t,t}}/P_{{t,t+1}} = {} (mean over rows){}",
+            if orth { "−½: the PE weights (1, −½) encode s_{t+2} = 2cos θ s_{t+1} − s_t" } else { "0" },
+            if orth { "" } else { ": only the superdiagonal is used" }
+        ),
         "§3b",
         ratio_th,
         inv.pe_ratio,
         "",
     );
-    claim("p-support", "every other P entry (j < t) vanishes: max |P_{t,j}/P_{t,t+1}|".into(), "§3b", 0.0, inv.off_entries, "");
+    claim(
+        "p-support",
+        "every other P entry (j < t) vanishes: max |P_{t,j}/P_{t,t+1}|".into(),
+        "§3b",
+        0.0,
+        inv.off_entries,
+        "",
+    );
     if !orth {
         claim(
             "head-orthogonality",

@@ -24,13 +24,23 @@ pub const REFERENCE_PE_MASS: f64 = 0.06;
 /// The zero predictor's MSE on the Haar data (the upper end of `worse-than-augmented`).
 pub const ZERO_MSE: f64 = 0.2;
 /// `icar.nonaugmented.test-mse`: the reference run's 0.0749 ± 0.015.
-pub const TEST_MSE: Rule = Rule::abs(0.015, "the runs' mean against the reference's one run: ±20% of its MSE, fixed with the first version of the claim (for one run at a smaller H and batch)");
+pub const TEST_MSE: Rule = Rule::abs(
+    0.015,
+    "the runs' mean against the reference's one run: ±20% of its MSE, fixed with the first version of the claim (for one run at a smaller H and batch)",
+);
 /// `icar.nonaugmented.worse-than-augmented`: between the augmented model and the zero predictor.
 pub const WORSE: &str = "spec §3b/§5 table: without augmented tokens the model cannot do better than with them, and any trained model beats predicting 0";
 /// `icar.nonaugmented.pe-offsets01`: a negative control, mass on offsets 0–1 at most 1/2.
-pub const PE_OFFSETS01: Rule = Rule::within(0.0, 0.5, "negative control: the commuting theory's two-key solution needs signed weights a softmax PE cannot give, on W that commute; Haar W do not (spec §7 pitfall 7). Above 1/2 would mean it appeared anyway");
+pub const PE_OFFSETS01: Rule = Rule::within(
+    0.0,
+    0.5,
+    "negative control: the commuting theory's two-key solution needs signed weights a softmax PE cannot give, on W that commute; Haar W do not (spec §7 pitfall 7). Above 1/2 would mean it appeared anyway",
+);
 /// `icar.nonaugmented.pe-diffuse-as-reference`: the reference's ≈ 6% ± 5 points.
-pub const PE_DIFFUSE: Rule = Rule::abs(0.05, "spec §4 Fig 7 says 'about 6%' for the reference run; ±5 points, fixed with the first version of the claim");
+pub const PE_DIFFUSE: Rule = Rule::abs(
+    0.05,
+    "spec §4 Fig 7 says 'about 6%' for the reference run; ±5 points, fixed with the first version of the claim",
+);
 
 /// The augmented model's test MSE the non-augmented one is compared with: the trained augmented
 /// model's when its result is at hand, else the reference run's plateau.

@@ -49,19 +49,33 @@ pub const SPEC_TABLE: [SpecRow; 4] = [
 ];
 
 /// The stop iteration must equal the table's: GD from 0 is deterministic.
-pub const STOP: Rule = Rule::abs(0.0, "deterministic full-batch GD from 0 on the population Gram matrix: the same stopping epoch or a bug");
+pub const STOP: Rule = Rule::abs(
+    0.0,
+    "deterministic full-batch GD from 0 on the population Gram matrix: the same stopping epoch or a bug",
+);
 /// A saved P entry against the table: ±0.005.
-pub const ENTRY: Rule = Rule::abs(0.005, "the table prints 3 decimals of a deterministic computation; ±0.005 allows its rounding and f32-vs-f64 drift");
+pub const ENTRY: Rule = Rule::abs(
+    0.005,
+    "the table prints 3 decimals of a deterministic computation; ±0.005 allows its rounding and f32-vs-f64 drift",
+);
 /// The argmin index must equal the table's.
 pub const ARGMIN: Rule = Rule::abs(0.0, "a deterministic index: equal or not");
 /// Row 28's sum in the spec's stated range.
-pub const ROW_SUM: Rule = Rule::within(0.965, 0.995, "spec §3c: early-stopped rows sum to 0.97–0.99 (the exact minimiser's 1), ±0.005 for the table's rounding");
+pub const ROW_SUM: Rule = Rule::within(
+    0.965,
+    0.995,
+    "spec §3c: early-stopped rows sum to 0.97–0.99 (the exact minimiser's 1), ±0.005 for the table's rounding",
+);
 /// The frequency check (1 = holds).
 pub const HOLDS: Rule = Rule::abs(0.0, "a yes/no property: it holds or not");
 
 /// Row 28's minimum over entries 0..=28 and its index (P is 30×30 row-major).
 pub fn row_min(p: &[f64]) -> (usize, f64) {
-    p[28 * 30..28 * 30 + 29].iter().copied().enumerate().fold((0, f64::MAX), |a, (i, v)| if v < a.1 { (i, v) } else { a })
+    p[28 * 30..28 * 30 + 29]
+        .iter()
+        .copied()
+        .enumerate()
+        .fold((0, f64::MAX), |a, (i, v)| if v < a.1 { (i, v) } else { a })
 }
 
 /// The judgements: seven per μ, then the frequency claim.
@@ -73,7 +87,13 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
         let p = |i: usize, j: usize| f.p[i * 30 + j];
         let tag = format!("{ID}.mu{mu}");
         js.push(Judgement::new(
-            Claim::new(&format!("{tag}.stop"), PAPER, Kind::Reproduction, format!("μ = {mu}: GD from 0 at lr 0.5 stops (previous epoch's loss < 1e-3) at iteration {stop}"), "§3c, §5 table"),
+            Claim::new(
+                &format!("{tag}.stop"),
+                PAPER,
+                Kind::Reproduction,
+                format!("μ = {mu}: GD from 0 at lr 0.5 stops (previous epoch's loss < 1e-3) at iteration {stop}"),
+                "§3c, §5 table",
+            ),
             Some(stop as f64),
             Observation::exact(f.stop_iteration as f64),
             STOP,
@@ -87,7 +107,13 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             ("row28-min", "min over j ≤ 28 of P[28,j]", row28_min, row_min(&f.p).1),
         ] {
             js.push(Judgement::new(
-                Claim::new(&format!("{tag}.{name}"), PAPER, Kind::Reproduction, format!("μ = {mu}: {label} = {pred} (spec §5 table, population Gram matrix)"), "§3c, §5 table"),
+                Claim::new(
+                    &format!("{tag}.{name}"),
+                    PAPER,
+                    Kind::Reproduction,
+                    format!("μ = {mu}: {label} = {pred} (spec §5 table, population Gram matrix)"),
+                    "§3c, §5 table",
+                ),
                 Some(pred),
                 Observation::exact(obs),
                 ENTRY,
@@ -96,7 +122,13 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             ));
         }
         js.push(Judgement::new(
-            Claim::new(&format!("{tag}.row28-argmin"), PAPER, Kind::Reproduction, format!("μ = {mu}: row 28's minimum over entries 0..28 sits at index {row28_argmin}"), "§3c, §5 table"),
+            Claim::new(
+                &format!("{tag}.row28-argmin"),
+                PAPER,
+                Kind::Reproduction,
+                format!("μ = {mu}: row 28's minimum over entries 0..28 sits at index {row28_argmin}"),
+                "§3c, §5 table",
+            ),
             Some(row28_argmin as f64),
             Observation::exact(row_min(&f.p).0 as f64),
             ARGMIN,

@@ -14,9 +14,9 @@ use attnlab_icar::head::{HeadEval, HeadTrain, train_head};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::icar::experiments::PAPER;
 use crate::Lab;
 use crate::LabError;
+use crate::icar::experiments::PAPER;
 
 /// Experiment id of the trained augmented model (Fig 5).
 pub const ID: &str = "icar.augmented.trained";
@@ -67,7 +67,11 @@ pub fn config(lab: &Lab) -> Config {
     if lab.fast() {
         train.epochs = 10;
     }
-    Config { train, seeds: lab.mode.pick(vec![0], vec![0], vec![0, 1, 2]), reference_samples: if lab.fast() { 1024 } else { 8192 } }
+    Config {
+        train,
+        seeds: lab.mode.pick(vec![0], vec![0], vec![0, 1, 2]),
+        reference_samples: if lab.fast() { 1024 } else { 8192 },
+    }
 }
 
 /// Trains the model once per seed (in parallel), reads each run's structure and evaluates the
@@ -160,7 +164,8 @@ pub fn eta_theory(cfg: &EtaConfig) -> Vec<EtaTheory> {
     let tmax = cfg.runs.iter().map(|r| r.setting.t()).max().unwrap_or(100) as f64;
     ds.into_iter()
         .map(|d| {
-            let t: Vec<f64> = (0..=60).map(|i| tmin * 0.8 * (tmax * 1.25 / (tmin * 0.8)).powf(i as f64 / 60.0)).collect();
+            let t: Vec<f64> =
+                (0..=60).map(|i| tmin * 0.8 * (tmax * 1.25 / (tmin * 0.8)).powf(i as f64 / 60.0)).collect();
             let eta = t.iter().map(|t| d as f64 / (t + d as f64 - 2.0)).collect();
             let loss = t.iter().map(|t| (d as f64 - 1.0) / (t + d as f64 - 2.0)).collect();
             EtaTheory { d, t, eta, loss }

@@ -11,9 +11,9 @@ use attnlab_icar::diagonal::{Diagonal, Fit, Invariants, Optimiser, Params, fit, 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::icar::experiments::PAPER;
 use crate::Lab;
 use crate::LabError;
+use crate::icar::experiments::PAPER;
 
 /// Experiment id of Fig 3 left (unitary W).
 pub const UNITARY_ID: &str = "icar.diagonal.unitary";
@@ -63,8 +63,12 @@ pub const SEED: u64 = 0;
 /// d = 10, lr 1e-3, 10⁵ steps; T = 20 and init 0.1·N(0, 1) for both (the same in fast mode).
 pub fn config(case: Case) -> Result<Config, LabError> {
     Ok(match case {
-        Case::Orthogonal => Config { model: Diagonal::new(Case::Orthogonal, 10, 8, 20)?, lr: 1e-3, iters: 100_000, init_std: 0.1 },
-        Case::Unitary => Config { model: Diagonal::new(Case::Unitary, 10, 10, 20)?, lr: 1e-2, iters: 100, init_std: 0.1 },
+        Case::Orthogonal => {
+            Config { model: Diagonal::new(Case::Orthogonal, 10, 8, 20)?, lr: 1e-3, iters: 100_000, init_std: 0.1 }
+        }
+        Case::Unitary => {
+            Config { model: Diagonal::new(Case::Unitary, 10, 10, 20)?, lr: 1e-2, iters: 100, init_std: 0.1 }
+        }
     })
 }
 
@@ -158,7 +162,8 @@ pub fn compute_floors(cfg: &FloorsConfig, seed: u64) -> FloorsData {
         .par_iter()
         .enumerate()
         .map(|(k, m)| {
-            let (best, losses) = fit_restarts(m, cfg.restarts, cfg.iters, attnlab_core::rng::child_seed(seed, k as u64));
+            let (best, losses) =
+                fit_restarts(m, cfg.restarts, cfg.iters, attnlab_core::rng::child_seed(seed, k as u64));
             Point::from_fit(m, &best, &losses)
         })
         .collect();

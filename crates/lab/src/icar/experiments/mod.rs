@@ -16,9 +16,9 @@ pub mod tokens;
 
 use attnlab_core::CacheStatus;
 
-use crate::task::{Paper, Task};
 use crate::Lab;
 use crate::LabError;
+use crate::task::{Paper, Task};
 
 /// The paper's name: its cache-key code version (`code_version`) and every claim's paper.
 pub const PAPER: &str = "icar";
@@ -47,14 +47,46 @@ fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
     use diagonal::Case;
     let est = |fast: f64, quick: f64, full: f64| lab.mode.pick(fast, quick, full);
     let task = match figure {
-        diagonal::UNITARY_ID => Task::new(lab, PAPER, figure, figure, &diagonal::config(Case::Unitary)?, diagonal::SEED, est(0.01, 0.1, 0.1))?,
-        diagonal::ORTHOGONAL_ID => Task::new(lab, PAPER, figure, figure, &diagonal::config(Case::Orthogonal)?, diagonal::SEED, est(0.3, 2.0, 2.0))?,
-        diagonal::FLOORS_ID => Task::new(lab, PAPER, figure, figure, &diagonal::floors_config(lab)?, diagonal::FLOORS_SEED, est(3.0, 31.0, 31.0))?,
+        diagonal::UNITARY_ID => Task::new(
+            lab,
+            PAPER,
+            figure,
+            figure,
+            &diagonal::config(Case::Unitary)?,
+            diagonal::SEED,
+            est(0.01, 0.1, 0.1),
+        )?,
+        diagonal::ORTHOGONAL_ID => Task::new(
+            lab,
+            PAPER,
+            figure,
+            figure,
+            &diagonal::config(Case::Orthogonal)?,
+            diagonal::SEED,
+            est(0.3, 2.0, 2.0),
+        )?,
+        diagonal::FLOORS_ID => Task::new(
+            lab,
+            PAPER,
+            figure,
+            figure,
+            &diagonal::floors_config(lab)?,
+            diagonal::FLOORS_SEED,
+            est(3.0, 31.0, 31.0),
+        )?,
         augmented::ID => {
             let cfg = augmented::config(lab);
             Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, est(9.0, 103.0, 604.0))?
         }
-        augmented::ETA_ID => Task::new(lab, PAPER, figure, figure, &augmented::eta_config(lab)?, augmented::ETA_SEED, est(16.0, 90.0, 230.0))?,
+        augmented::ETA_ID => Task::new(
+            lab,
+            PAPER,
+            figure,
+            figure,
+            &augmented::eta_config(lab)?,
+            augmented::ETA_SEED,
+            est(16.0, 90.0, 230.0),
+        )?,
         nonaugmented::ID => {
             let cfg = nonaugmented::config(lab);
             Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, est(37.0, 232.0, 1975.0))?

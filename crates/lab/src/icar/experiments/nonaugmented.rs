@@ -9,9 +9,9 @@ use attnlab_icar::nonaugmented::{NaLayout, NonAugConfig, NonAugOutcome, train_no
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::icar::experiments::PAPER;
 use crate::Lab;
 use crate::LabError;
+use crate::icar::experiments::PAPER;
 
 /// Experiment id.
 pub const ID: &str = "icar.nonaugmented";
@@ -68,12 +68,17 @@ pub fn token_score(o: &NonAugOutcome) -> Vec<f64> {
     let z = d + 1;
     let off = l.offsets();
     let p = &o.params;
-    let red = |w: usize, b: usize, hh: usize, i: usize, j: usize| if j < d { p[w + (hh * e + i) * e + j] + p[w + (hh * e + i) * e + d + j] } else { p[b + hh * e + i] };
+    let red = |w: usize, b: usize, hh: usize, i: usize, j: usize| {
+        if j < d { p[w + (hh * e + i) * e + j] + p[w + (hh * e + i) * e + d + j] } else { p[b + hh * e + i] }
+    };
     let mut m = vec![0.0; z * z];
     for hh in 0..h {
         for c in 0..z {
             for b in 0..z {
-                m[c * z + b] += (0..e).map(|i| red(off[0], off[3], hh, i, c) * red(off[1], off[4], hh, i, b)).sum::<f64>() / (e as f64).sqrt() / h as f64;
+                m[c * z + b] +=
+                    (0..e).map(|i| red(off[0], off[3], hh, i, c) * red(off[1], off[4], hh, i, b)).sum::<f64>()
+                        / (e as f64).sqrt()
+                        / h as f64;
             }
         }
     }

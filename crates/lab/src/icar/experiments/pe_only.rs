@@ -6,9 +6,9 @@ use attnlab_core::{CacheStatus, ResultRecord};
 use attnlab_icar::pe::{PeFit, PeOnly, early_stopped_gd};
 use serde::{Deserialize, Serialize};
 
-use crate::icar::experiments::PAPER;
 use crate::Lab;
 use crate::LabError;
+use crate::icar::experiments::PAPER;
 
 /// The seed (gradient descent on the exact loss from a fixed start draws nothing at random).
 pub const SEED: u64 = 0;

@@ -13,9 +13,9 @@ use rand::seq::SliceRandom;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use crate::icar::experiments::PAPER;
 use crate::Lab;
 use crate::LabError;
+use crate::icar::experiments::PAPER;
 
 /// Experiment id.
 pub const ID: &str = "icar.token-encoding";
@@ -153,7 +153,8 @@ mod tests {
         // Windows repeating a token with the same successor fit exactly: X X⁺ X = X and rollout MSE 0.
         let mut rng = seeded_rng(9);
         for _ in 0..200 {
-            let emb: Vec<Vec<f64>> = (0..6).map(|_| (0..64).map(|_| rng.sample::<f64, _>(StandardNormal) / 8.0).collect()).collect();
+            let emb: Vec<Vec<f64>> =
+                (0..6).map(|_| (0..64).map(|_| rng.sample::<f64, _>(StandardNormal) / 8.0).collect()).collect();
             for w in [[3, 0, 5, 3, 0], [0, 3, 0, 3, 0], [1, 2, 1, 2, 1], [4, 4, 4, 4, 4]] {
                 let x = DMatrix::from_fn(64, 4, |i, k| emb[w[k]][i]);
                 assert!((&x * pinv(&x) * &x - &x).norm() < 1e-12);

@@ -18,7 +18,13 @@ use crate::markov::experiments::chain::{Config, Data, ID};
 pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
     let (cfg, d) = (&rec.config, &rec.result);
     let mut js = vec![Judgement::new(
-        Claim::new("markov.chain.H-le-U", PAPER, Kind::Control, "identity (conditioning cannot raise entropy): H* ≤ U on the whole (p, q) grid, with equality on p+q = 1 (max of H* − U over a 99×99 grid that contains the line)", "§3"),
+        Claim::new(
+            "markov.chain.H-le-U",
+            PAPER,
+            Kind::Control,
+            "identity (conditioning cannot raise entropy): H* ≤ U on the whole (p, q) grid, with equality on p+q = 1 (max of H* − U over a 99×99 grid that contains the line)",
+            "§3",
+        ),
         Some(0.0),
         Observation::exact(d.max_h_minus_u),
         Rule::abs(1e-12, "closed forms evaluated in f64: rounding only"),

@@ -8,9 +8,9 @@ use attnlab_markov::sample::monte_carlo_losses;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::markov::experiments::{PAPER, chain};
 use crate::Lab;
 use crate::LabError;
+use crate::markov::experiments::{PAPER, chain};
 
 /// Experiment id.
 pub const ID: &str = "markov.chain.entropy";
@@ -90,7 +90,8 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<Data, LabError> {
             max_h_minus_u = max_h_minus_u.max(t.entropy_rate - t.unigram_loss);
         }
     }
-    let slice_chains = cfg.slice_p.points().into_iter().map(|p| BinaryChain::new(p, cfg.slice_q)).collect::<Result<Vec<_>, _>>()?;
+    let slice_chains =
+        cfg.slice_p.points().into_iter().map(|p| BinaryChain::new(p, cfg.slice_q)).collect::<Result<Vec<_>, _>>()?;
     let all: Vec<BinaryChain> = slice_chains.iter().chain(&cfg.table).copied().collect();
     let pts: Vec<McPoint> = all.par_iter().enumerate().map(|(k, ch)| mc(ch, cfg, child_seed(seed, k as u64))).collect();
     let (slice, table) = pts.split_at(slice_chains.len());
@@ -103,7 +104,14 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<Data, LabError> {
             })
         })
         .collect();
-    Ok(Data { entropy_rate: hs, unigram_loss: us, max_h_minus_u, slice: slice.to_vec(), table: table.to_vec(), slice_theory })
+    Ok(Data {
+        entropy_rate: hs,
+        unigram_loss: us,
+        max_h_minus_u,
+        slice: slice.to_vec(),
+        table: table.to_vec(),
+        slice_theory,
+    })
 }
 
 /// The base seed; Monte-Carlo point k uses child seed k of it.

@@ -9,9 +9,9 @@ pub mod train;
 use attnlab_core::CacheStatus;
 use attnlab_markov::BinaryChain;
 
-use crate::task::{Paper, TRAIN_RUN, Task};
 use crate::Lab;
 use crate::LabError;
+use crate::task::{Paper, TRAIN_RUN, Task};
 
 /// The paper's name: its cache-key code version (`code_version`) and every claim's paper.
 pub const PAPER: &str = "markov";
@@ -46,7 +46,9 @@ fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
     use train::{attention, curves, phase, sweep};
     let est = |full_s: f64| if lab.fast() { full_s / 10.0 } else { full_s };
     Ok(match figure {
-        landscape::ID => vec![Task::new(lab, PAPER, landscape::ID, figure, &landscape::config(lab)?, landscape::SEED, est(0.1))?],
+        landscape::ID => {
+            vec![Task::new(lab, PAPER, landscape::ID, figure, &landscape::config(lab)?, landscape::SEED, est(0.1))?]
+        }
         basin::ID => vec![Task::new(lab, PAPER, basin::ID, figure, &basin::config(lab)?, basin::SEED, est(0.8))?],
         chain::ID => vec![Task::new(lab, PAPER, chain::ID, figure, &chain::config(lab)?, chain::SEED, est(0.1))?],
         sgd::ID => vec![Task::new(lab, PAPER, sgd::ID, figure, &sgd::config()?, sgd::SEED, est(0.1))?],

@@ -67,7 +67,12 @@ fn sample_claims(prefix: &str, d: &Data, fig: &str) -> Vec<Judgement> {
             "fraction",
         ));
         js.push(Judgement::new(
-            claim(&format!("{prefix}.samples-correlation.N{n}"), Kind::Theorem, format!("correlation of sampled and theory mean predictors on 1000 test inputs at N = {n}"), "§6"),
+            claim(
+                &format!("{prefix}.samples-correlation.N{n}"),
+                Kind::Theorem,
+                format!("correlation of sampled and theory mean predictors on 1000 test inputs at N = {n}"),
+                "§6",
+            ),
             Some(1.0),
             Observation::exact(s.corr),
             SAMPLES_CORRELATION,
@@ -104,7 +109,15 @@ fn acc_claims(prefix: &str, d: &Data, fig: &str) -> Vec<Judgement> {
         .theory
         .windows(2)
         .filter(|w| w[1].test_accuracy > w[0].test_accuracy + 1e-12)
-        .map(|w| format!("{:.1}% at N = {} → {:.1}% at N = {}", 100.0 * w[0].test_accuracy, w[0].width, 100.0 * w[1].test_accuracy, w[1].width))
+        .map(|w| {
+            format!(
+                "{:.1}% at N = {} → {:.1}% at N = {}",
+                100.0 * w[0].test_accuracy,
+                w[0].width,
+                100.0 * w[1].test_accuracy,
+                w[1].width
+            )
+        })
         .collect();
     let last = d.theory.last().map_or(f64::NAN, |r| r.test_accuracy);
     let first = d.theory.first().map_or(f64::NAN, |r| r.test_accuracy);
@@ -129,7 +142,14 @@ fn acc_claims(prefix: &str, d: &Data, fig: &str) -> Vec<Judgement> {
                 "theory accuracy (on one fixed test set) falls monotonically with N over all {} computed widths N = {}{}",
                 d.theory.len(),
                 d.theory.iter().map(|r| r.width.to_string()).collect::<Vec<_>>().join(", "),
-                if all_mono { String::new() } else { format!("; it rises at {} (each accuracy has a ±0.6-point sampling SE as an estimate of the population accuracy, so a rise this small may be test-set noise)", bumps.join(", ")) }
+                if all_mono {
+                    String::new()
+                } else {
+                    format!(
+                        "; it rises at {} (each accuracy has a ±0.6-point sampling SE as an estimate of the population accuracy, so a rise this small may be test-set noise)",
+                        bumps.join(", ")
+                    )
+                }
             ),
             "§7 Fig 2c",
             all_mono,
@@ -147,7 +167,10 @@ fn acc_claims(prefix: &str, d: &Data, fig: &str) -> Vec<Judgement> {
             ),
             Some(d.gp_accuracy),
             Observation::exact(last),
-            Rule::abs(0.005, "half a point of test accuracy (5 of 1000 test inputs), fixed with the first version of the claim"),
+            Rule::abs(
+                0.005,
+                "half a point of test accuracy (5 of 1000 test inputs), fixed with the first version of the claim",
+            ),
             fig,
             "fraction",
         ),
@@ -216,7 +239,10 @@ pub fn fig2c_order(d: &Data, fig: &str) -> Vec<Judgement> {
         .iter()
         .map(|r| {
             let n = r.u[0].len();
-            let s: f64 = (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| (r.u[0][i][j] - if i == j { 1.0 } else { 0.0 }).powi(2)).sum();
+            let s: f64 = (0..n)
+                .flat_map(|i| (0..n).map(move |j| (i, j)))
+                .map(|(i, j)| (r.u[0][i][j] - if i == j { 1.0 } else { 0.0 }).powi(2))
+                .sum();
             (r.width, s.sqrt())
         })
         .collect();
@@ -241,7 +267,10 @@ pub fn fig2c_order(d: &Data, fig: &str) -> Vec<Judgement> {
                 claim(
                     &format!("paths.fig2c.order.U-{}.N{}", name.replace(',', ""), s.width),
                     Kind::Theorem,
-                    format!("sampled U_{name} at N = {} against theory, within the finite-N relative gap 1.5/N", s.width),
+                    format!(
+                        "sampled U_{name} at N = {} against theory, within the finite-N relative gap 1.5/N",
+                        s.width
+                    ),
                     "§6, §10.10",
                 ),
                 Some(s.u_theory[i][j]),

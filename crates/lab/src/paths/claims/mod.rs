@@ -20,12 +20,22 @@ const HOLDS: Rule = Rule::abs(0.0, "a yes/no property of deterministic numbers: 
 
 /// A yes/no check as a claim: predicted 1 (true), observed 1 or 0, tolerance 0.
 fn check(id: &str, kind: Kind, statement: String, section: &str, ok: bool, fig: &str) -> Judgement {
-    Judgement::new(claim(id, kind, statement, section), Some(1.0), Observation::exact(if ok { 1.0 } else { 0.0 }), HOLDS, fig, "(1 = holds)")
+    Judgement::new(
+        claim(id, kind, statement, section),
+        Some(1.0),
+        Observation::exact(if ok { 1.0 } else { 0.0 }),
+        HOLDS,
+        fig,
+        "(1 = holds)",
+    )
 }
 
 /// Sampled-vs-theory accuracy: ±1 point.
-const SAMPLES_ACCURACY: Rule = Rule::abs(0.01, "spec §6: the sampled mean predictor must match the theory's; 1 point of test accuracy");
+const SAMPLES_ACCURACY: Rule =
+    Rule::abs(0.01, "spec §6: the sampled mean predictor must match the theory's; 1 point of test accuracy");
 /// Sampled-vs-theory correlation of mean predictors: 1 − 0.01.
-const SAMPLES_CORRELATION: Rule = Rule::abs(0.01, "spec §6: the two mean predictors agree input by input; correlation ≥ 0.99");
+const SAMPLES_CORRELATION: Rule =
+    Rule::abs(0.01, "spec §6: the two mean predictors agree input by input; correlation ≥ 0.99");
 /// The rationale of the finite-N gap 1.5/N on U.
-const FINITE_N_GAP: &str = "spec §6, §10.10: the saddle point's finite-N gap to sampling, ~13% at N = 10 and ~2% at N = 50, bounded by 1.5/N";
+const FINITE_N_GAP: &str =
+    "spec §6, §10.10: the saddle point's finite-N gap to sampling, ~13% at N = 10 and ~2% at N = 50, bounded by 1.5/N";

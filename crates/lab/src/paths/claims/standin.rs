@@ -53,11 +53,22 @@ fn accuracy_difference(a: f64, b: f64, n: usize) -> Observation {
 }
 
 /// Theory minus GP accuracy must be positive.
-const ABOVE: Rule = Rule::within(0.0, f64::INFINITY, "Fig 3b: theory above the GP; the difference's 95% interval must exclude 0, so one test example cannot decide it");
+const ABOVE: Rule = Rule::within(
+    0.0,
+    f64::INFINITY,
+    "Fig 3b: theory above the GP; the difference's 95% interval must exclude 0, so one test example cannot decide it",
+);
 /// The accuracy lost by pruning the two lowest-score heads: at most 2 points.
-const FLAT: Rule = Rule::within(f64::NEG_INFINITY, 0.02, "Fig 3f: accuracy stays flat while low-score heads are pruned; at most 2 points lost, judged on the drop's 95% interval");
+const FLAT: Rule = Rule::within(
+    f64::NEG_INFINITY,
+    0.02,
+    "Fig 3f: accuracy stays flat while low-score heads are pruned; at most 2 points lost, judged on the drop's 95% interval",
+);
 /// Correlation of off-diagonal |U| entries above 1/2.
-const PATTERN: Rule = Rule::abs(0.0, "a yes/no property: the off-diagonal |U| correlation exceeds 1/2 (fixed with the first version of the claim, then on all entries)");
+const PATTERN: Rule = Rule::abs(
+    0.0,
+    "a yes/no property: the off-diagonal |U| correlation exceeds 1/2 (fixed with the first version of the claim, then on all entries)",
+);
 
 /// The stand-in's claims (Fig 3b, 3c, 3e, 3f), drawn in figure `fig`.
 pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
@@ -105,7 +116,15 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
             "accuracy difference",
         ),
         Judgement::new(
-            claim("paths.fig3.standin.samples-accuracy", Kind::Theorem, format!("image-free stand-in ({sizes}): Gibbs-sampled mean-predictor accuracy equals the theory's at N = {n} ({} chains of {} + {} sweeps; min ESS {:.0}, max split-R̂ {:.3})", cfg.chains, cfg.gibbs.0, cfg.gibbs.1, d.diagnostics.0, d.diagnostics.1), "§6"),
+            claim(
+                "paths.fig3.standin.samples-accuracy",
+                Kind::Theorem,
+                format!(
+                    "image-free stand-in ({sizes}): Gibbs-sampled mean-predictor accuracy equals the theory's at N = {n} ({} chains of {} + {} sweeps; min ESS {:.0}, max split-R̂ {:.3})",
+                    cfg.chains, cfg.gibbs.0, cfg.gibbs.1, d.diagnostics.0, d.diagnostics.1
+                ),
+                "§6",
+            ),
             Some(th_small),
             Observation::t(d.acc_samples, m.se, m.n.saturating_sub(1), m.n),
             SAMPLES_ACCURACY,
@@ -113,7 +132,15 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
             "fraction",
         ),
         Judgement::new(
-            claim("paths.fig3.standin.samples-correlation", Kind::Theorem, format!("image-free stand-in ({sizes}): correlation of sampled and theory mean predictors at N = {n} ({} chains)", cfg.chains), "§6"),
+            claim(
+                "paths.fig3.standin.samples-correlation",
+                Kind::Theorem,
+                format!(
+                    "image-free stand-in ({sizes}): correlation of sampled and theory mean predictors at N = {n} ({} chains)",
+                    cfg.chains
+                ),
+                "§6",
+            ),
             Some(1.0),
             Observation::exact(d.corr),
             SAMPLES_CORRELATION,
@@ -121,7 +148,15 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
             "",
         ),
         Judgement::new(
-            claim("paths.fig3.standin.samples-U", Kind::Theorem, format!("image-free stand-in ({sizes}): sampled 16 × 16 U matches theory within 1.5/N at N = {n} ({} chains): ‖U_s − U_t‖/‖U_t‖ (entry correlation {corr_s:.3})", cfg.chains), "§6, §10.10"),
+            claim(
+                "paths.fig3.standin.samples-U",
+                Kind::Theorem,
+                format!(
+                    "image-free stand-in ({sizes}): sampled 16 × 16 U matches theory within 1.5/N at N = {n} ({} chains): ‖U_s − U_t‖/‖U_t‖ (entry correlation {corr_s:.3})",
+                    cfg.chains
+                ),
+                "§6, §10.10",
+            ),
             Some(0.0),
             Observation::t(d.rel_gap.0, d.rel_gap.1, cfg.chains.saturating_sub(1), cfg.chains),
             Rule::abs(1.5 / n as f64, FINITE_N_GAP),
@@ -132,7 +167,9 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
             claim(
                 "paths.fig3c.gd-pattern",
                 Kind::Reproduction,
-                format!("image-free stand-in ({sizes}): the GD network's path overlaps show the theory's pattern: correlation of the off-diagonal |U| entries (different paths; theory N = {n} vs GD) = {corr_gd:.3} > 0.5 (the diagonal is left out: any two diagonal-dominant matrices correlate there)"),
+                format!(
+                    "image-free stand-in ({sizes}): the GD network's path overlaps show the theory's pattern: correlation of the off-diagonal |U| entries (different paths; theory N = {n} vs GD) = {corr_gd:.3} > 0.5 (the diagonal is left out: any two diagonal-dominant matrices correlate there)"
+                ),
                 "§7 Fig 3c",
             ),
             Some(1.0),
@@ -144,7 +181,9 @@ pub fn judge(cfg: &Config, d: &Data, fig: &str) -> Vec<Judgement> {
         check(
             "paths.fig3e.score-vs-drop",
             Kind::Reproduction,
-            format!("image-free stand-in ({sizes}): low head score ⇒ small accuracy drop when that head is pruned from the GD network: Spearman correlation of scores and drops = {rho:.3} > 0"),
+            format!(
+                "image-free stand-in ({sizes}): low head score ⇒ small accuracy drop when that head is pruned from the GD network: Spearman correlation of scores and drops = {rho:.3} > 0"
+            ),
             "§7 Fig 3e",
             rho > 0.0,
             fig,

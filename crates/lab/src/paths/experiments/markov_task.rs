@@ -4,11 +4,11 @@
 //! few widths. Cached under its own id (`paths.markov4`, `paths.markov2`), so the figures that share
 //! it compute it once.
 
+use attnlab_paths::OrderParams;
 use attnlab_paths::analysis::{HeadScore, head_scores, pc_label_overlaps, prune};
 use attnlab_paths::gibbs::{GibbsConfig, sample};
 use attnlab_paths::markov_task::{MarkovTask, MarkovTheory, NetConfig, TaskSeeds, WidthResult};
 use attnlab_paths::predict::{accuracy, correlation};
-use attnlab_paths::OrderParams;
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
@@ -130,7 +130,11 @@ pub fn config(lab: &Lab, which: Which) -> Result<Config, LabError> {
         Which::Two => (NetConfig::TwoPaths, 5.0),
     };
     let task = MarkovTask::spec(sigma_perp)?;
-    let widths = if lab.fast() { vec![10.0, 30.0, 100.0, 1000.0, 1e4] } else { vec![10.0, 20.0, 30.0, 50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 3000.0, 1e4] };
+    let widths = if lab.fast() {
+        vec![10.0, 30.0, 100.0, 1000.0, 1e4]
+    } else {
+        vec![10.0, 20.0, 30.0, 50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 3000.0, 1e4]
+    };
     // (width, kept sweeps, burn-in) per chain. The Gibbs chains are nearly all of this experiment's
     // time: a quick run (at most 15 minutes in all) keeps and burns half as many sweeps.
     let gibbs = lab.mode.pick(
@@ -190,7 +194,9 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<Data, LabError> {
     let align_finite = pc_label_overlaps(&k_small, &y, cfg.top_pcs);
     let align_gp = pc_label_overlaps(&k_gp, &y, cfg.top_pcs);
     let pick: Vec<usize> = (0..25).chain(75..100).filter(|&i| i < th.train.y.len()).collect();
-    let sub = |k: &DMatrix<f64>| -> Vec<Vec<f64>> { pick.iter().map(|&i| pick.iter().map(|&j| k[(i, j)]).collect()).collect() };
+    let sub = |k: &DMatrix<f64>| -> Vec<Vec<f64>> {
+        pick.iter().map(|&i| pick.iter().map(|&j| k[(i, j)]).collect()).collect()
+    };
     let mut kernels = Vec::new();
     let names = cfg.net.path_names();
     for (pi, name) in names.iter().enumerate() {

@@ -11,11 +11,11 @@
 
 use attnlab_core::rng::child_seed;
 use attnlab_core::{CacheStatus, ResultRecord};
+use attnlab_icl::{GdConfig, GdWeights, IclTask, outputs, train};
 use attnlab_paths::analysis::{HeadScore, head_scores, prune};
 use attnlab_paths::gibbs::{GibbsConfig, sample};
 use attnlab_paths::predict::{Predictor, accuracy, correlation};
 use attnlab_paths::{Action, Architecture, OrderParams, PathInputs, PreKernels, Readout, SolverOptions, solve};
-use attnlab_icl::{GdConfig, GdWeights, IclTask, outputs, train};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
@@ -139,13 +139,29 @@ pub fn config(lab: &Lab) -> Config {
         task: IclTask { features: 192, patches: 16, noise: NOISE, embed_seed: 5 },
         // Quick: 150 Adam steps instead of 1500 (0.7 s a step on one core; the GD network is then
         // less accurate than the calibrated one).
-        gd: GdConfig { width: 512, g: 128, heads: 4, layers: 2, steps: if quick { 150 } else { GD_STEPS }, batch: 128, lr: GD_LR },
+        gd: GdConfig {
+            width: 512,
+            g: 128,
+            heads: 4,
+            layers: 2,
+            steps: if quick { 150 } else { GD_STEPS },
+            batch: 128,
+            lr: GD_LR,
+        },
         // Quick: P 200.
         p_train: if quick { 200 } else { 600 },
         p_val: 400,
         p_test: 1000,
-        taus: if quick { vec![0.05, 0.1, 0.25, 0.5, 1.0] } else { vec![0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5] },
-        widths: if quick { vec![10.0, 30.0, 100.0, 1000.0, 10_000.0] } else { vec![10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0] },
+        taus: if quick {
+            vec![0.05, 0.1, 0.25, 0.5, 1.0]
+        } else {
+            vec![0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5]
+        },
+        widths: if quick {
+            vec![10.0, 30.0, 100.0, 1000.0, 10_000.0]
+        } else {
+            vec![10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0]
+        },
         small_width: 10,
         // Kept sweeps and burn-in per chain (the reference: NUTS, 100 + 100 per chain × 10 chains).
         gibbs: if quick { (150, 50) } else { (300, 100) },
@@ -171,7 +187,14 @@ pub fn run(lab: &Lab) -> Result<(ResultRecord<Config, Data>, CacheStatus), LabEr
 }
 
 /// Test accuracy of the trained network with heads `pruned` removed.
-fn gd_accuracy(w: &GdWeights, task: &IclTask, cfg: &GdConfig, x: &[DMatrix<f64>], y: &[f64], pruned: &[(usize, usize)]) -> Result<f64, LabError> {
+fn gd_accuracy(
+    w: &GdWeights,
+    task: &IclTask,
+    cfg: &GdConfig,
+    x: &[DMatrix<f64>],
+    y: &[f64],
+    pruned: &[(usize, usize)],
+) -> Result<f64, LabError> {
     Ok(accuracy(&outputs(w, task, cfg, x, pruned)?, y))
 }
 
@@ -196,7 +219,8 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<Data, LabError> {
         let action = Action::new(arch, kernels.clone(), y.clone(), tau)?;
         // At P 600 and 16 paths one evaluation of S and its gradient costs ≈ 0.25 s, and a Newton
         // step (central differences over 136 entries) 272 of them: L-BFGS only, capped.
-        let opts = SolverOptions { max_iter: SOLVER_ITERS, grad_tol: SOLVER_TOL, newton_steps: 0, ..SolverOptions::default() };
+        let opts =
+            SolverOptions { max_iter: SOLVER_ITERS, grad_tol: SOLVER_TOL, newton_steps: 0, ..SolverOptions::default() };
         let sol = solve(&action, start, &opts)?;
         worst_grad.set(worst_grad.get().max(sol.max_grad));
         Ok(sol.params)
@@ -219,7 +243,11 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<Data, LabError> {
     // The GP (U = I) chooses its own τ the same way, so the comparison favours neither.
     let n_pi = train_in.n_paths();
     let identity = DMatrix::identity(n_pi, n_pi);
-    let gp_val = cfg.taus.iter().map(|&t| Ok((t, acc_on(&identity, t, &val_in, &yval)?))).collect::<Result<Vec<_>, LabError>>()?;
+    let gp_val = cfg
+        .taus
+        .iter()
+        .map(|&t| Ok((t, acc_on(&identity, t, &val_in, &yval)?)))
+        .collect::<Result<Vec<_>, LabError>>()?;
     let gp_tau = best(&gp_val);
     let gp_accuracy = acc_on(&identity, gp_tau, &test_in, &yte)?;
     let tau_index = cfg.taus.iter().position(|&t| t == tau).unwrap_or(0);
@@ -227,7 +255,11 @@ pub fn compute(cfg: &Config, seed: u64) -> Result<Data, LabError> {
     let mut theory = Vec::new();
     let mut start: Option<OrderParams> = None;
     for &n in &cfg.widths {
-        let p = if n == cfg.small_width as f64 { small.clone() } else { solve_at(n, tau, start.as_ref().or(Some(&small)))? };
+        let p = if n == cfg.small_width as f64 {
+            small.clone()
+        } else {
+            solve_at(n, tau, start.as_ref().or(Some(&small)))?
+        };
         theory.push((n, acc_on(&p.u[0], tau, &test_in, &yte)?));
         start = Some(p);
     }

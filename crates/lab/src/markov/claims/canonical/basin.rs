@@ -6,9 +6,15 @@
 use attnlab_comparator::{Claim, Judgement, Kind, Observation, Rule};
 
 /// The basin claim: ≥ 98% of the points away from a boundary.
-pub const BASIN: Rule = Rule::abs(0.02, "the closed-form basins decide every point away from a boundary; 2% allows a slow flow stopped at t_max (fixed with the first version of the claim)");
+pub const BASIN: Rule = Rule::abs(
+    0.02,
+    "the closed-form basins decide every point away from a boundary; 2% allows a slow flow stopped at t_max (fixed with the first version of the claim)",
+);
 /// Energy drift along the flow.
-pub const ENERGY: Rule = Rule::abs(1e-4, "an adaptive ODE integrator (its rtol is in the result's config) over long flows; 1e-4 relative drift, fixed with the first version of the claim");
+pub const ENERGY: Rule = Rule::abs(
+    1e-4,
+    "an adaptive ODE integrator (its rtol is in the result's config) over long flows; 1e-4 relative drift, fixed with the first version of the claim",
+);
 use attnlab_core::ResultRecord;
 
 use crate::markov::claims::pq_tag;

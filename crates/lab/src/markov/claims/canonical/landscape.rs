@@ -26,7 +26,13 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
     let all = |f: fn(&Panel) -> f64| d.panels.iter().map(f).fold(0.0, f64::max);
     let mut js = vec![
         Judgement::new(
-            Claim::new("markov.canonical.bstar", PAPER, Kind::Theorem, "at the closed-form optimal bias b*(e,w), ∂L/∂b = 0 (max |∂L/∂b| over both grids)", "§3 Optimal bias"),
+            Claim::new(
+                "markov.canonical.bstar",
+                PAPER,
+                Kind::Theorem,
+                "at the closed-form optimal bias b*(e,w), ∂L/∂b = 0 (max |∂L/∂b| over both grids)",
+                "§3 Optimal bias",
+            ),
             Some(0.0),
             Observation::exact(all(|p| p.max_db_at_bstar)),
             Rule::abs(1e-10, "a closed form evaluated in f64; the derivative is a difference of O(1) terms"),
@@ -34,7 +40,13 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             "",
         ),
         Judgement::new(
-            Claim::new("markov.canonical.global-set", PAPER, Kind::Theorem, "L = H* on the global set c·e² = s*, b = ℓ0 + e²/2 (max |L − H*|)", "§3 Global-minimum set"),
+            Claim::new(
+                "markov.canonical.global-set",
+                PAPER,
+                Kind::Theorem,
+                "L = H* on the global set c·e² = s*, b = ℓ0 + e²/2 (max |L − H*|)",
+                "§3 Global-minimum set",
+            ),
             Some(0.0),
             Observation::exact(all(|p| p.max_err_global_set)),
             ROUNDING,
@@ -42,7 +54,13 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             "nats",
         ),
         Judgement::new(
-            Claim::new("markov.canonical.unigram-set", PAPER, Kind::Theorem, "L = U on the unigram set e = 0, b = ln(p/q) (max |L − U|)", "§3 Unigram critical set"),
+            Claim::new(
+                "markov.canonical.unigram-set",
+                PAPER,
+                Kind::Theorem,
+                "L = U on the unigram set e = 0, b = ln(p/q) (max |L − U|)",
+                "§3 Unigram critical set",
+            ),
             Some(0.0),
             Observation::exact(all(|p| p.max_err_unigram_set)),
             ROUNDING,
@@ -50,10 +68,19 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             "nats",
         ),
         Judgement::new(
-            Claim::new("markov.canonical.curvature", PAPER, Kind::Theorem, "∂²L/∂e² on the unigram set = 2(p+q−1)pq(1+2w|w|)/(p+q)² (max error of a central finite difference, h = 1e-4, over w ∈ [−2, 2])", "§3 Curvature"),
+            Claim::new(
+                "markov.canonical.curvature",
+                PAPER,
+                Kind::Theorem,
+                "∂²L/∂e² on the unigram set = 2(p+q−1)pq(1+2w|w|)/(p+q)² (max error of a central finite difference, h = 1e-4, over w ∈ [−2, 2])",
+                "§3 Curvature",
+            ),
             Some(0.0),
             Observation::exact(all(|p| p.max_err_curvature)),
-            Rule::abs(1e-6, "a central finite difference with h = 1e-4 has error O(h²) = 1e-8 times the fourth derivative, plus rounding ε/h² ≈ 1e-8"),
+            Rule::abs(
+                1e-6,
+                "a central finite difference with h = 1e-4 has error O(h²) = 1e-8 times the fourth derivative, plus rounding ε/h² ≈ 1e-8",
+            ),
             ID,
             "",
         ),
@@ -65,7 +92,11 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
                 &format!("markov.canonical.curvature.{}", pq_tag(&panel.chain)),
                 PAPER,
                 Kind::Control,
-                format!("control of the spec's printed value: e-curvature at (e, w) = (0, 0) for (p,q) = ({}, {})", panel.chain.p(), panel.chain.q()),
+                format!(
+                    "control of the spec's printed value: e-curvature at (e, w) = (0, 0) for (p,q) = ({}, {})",
+                    panel.chain.p(),
+                    panel.chain.q()
+                ),
                 "§3 Curvature (check)",
             ),
             Some(printed),

@@ -17,7 +17,11 @@ use crate::markov::experiments::PAPER;
 use crate::markov::experiments::canonical::sgd::{Config, Data, ID};
 
 /// The proportion of runs that end at the predicted set: at least 0.8.
-pub const ENDS: Rule = Rule::within(0.8, 1.0, "the basin theorem puts every small initialisation in the predicted basin; 1 run in 5 may be kicked across by SGD noise");
+pub const ENDS: Rule = Rule::within(
+    0.8,
+    1.0,
+    "the basin theorem puts every small initialisation in the predicted basin; 1 run in 5 may be kicked across by SGD noise",
+);
 
 /// The claim about one chain's SGD runs: the proportion of seeds whose run ends at the set the
 /// theory predicts (H* for p+q < 1, U for p+q > 1), with its Wilson interval. The CLI's `markov sgd`

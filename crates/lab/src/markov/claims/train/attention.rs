@@ -23,9 +23,16 @@ pub const RATIO_TOL: f64 = 0.05;
 pub const TV_TOL: f64 = 0.1;
 
 /// A per-seed outcome claim: the majority of seeds.
-pub const MAJORITY: Rule = Rule::within(0.5, 1.0, "the paper draws typical runs: the behaviour must be the majority outcome (Wilson interval above 1/2)");
+pub const MAJORITY: Rule = Rule::within(
+    0.5,
+    1.0,
+    "the paper draws typical runs: the behaviour must be the majority outcome (Wilson interval above 1/2)",
+);
 /// F14's uniformity: TV ≤ [`TV_TOL`].
-pub const UNIFORM: Rule = Rule::abs(TV_TOL, "a mean TV distance of 0.1 from 1/n is visibly uniform in the F14 panel; fixed with the first version of the claim");
+pub const UNIFORM: Rule = Rule::abs(
+    TV_TOL,
+    "a mean TV distance of 0.1 from 1/n is visibly uniform in the F14 panel; fixed with the first version of the claim",
+);
 
 /// Mean total-variation distance between row n of a causal attention matrix and the uniform law
 /// 1/n over its n visible keys, over rows 2..=side (row 1 is trivially uniform).
@@ -46,7 +53,13 @@ pub fn tv_from_uniform(att: &[Vec<f64>]) -> f64 {
 pub fn judge(rec: &ResultRecord<Config, AttentionData>) -> Vec<Judgement> {
     let os = &rec.result.outcomes;
     let Some(c) = rec.config.runs.first() else { return Vec::new() };
-    let setting = format!("theory model (§2a), tied, d {}, N {}, {} iterations, p = 0.2, q = 0.3, {} seeds", c.d, c.seq_len, c.iters, os.len());
+    let setting = format!(
+        "theory model (§2a), tied, d {}, N {}, {} iterations, p = 0.2, q = 0.3, {} seeds",
+        c.d,
+        c.seq_len,
+        c.iters,
+        os.len()
+    );
     let mut js = Vec::new();
     // F13, rise: the ratio at its peak within the first 200 iterations exceeds its value at init.
     let rose: Vec<bool> = os

@@ -93,12 +93,22 @@ pub fn expectation(id: &str, tag: &str) -> Option<(Expect, Kind, &'static str)> 
 }
 
 /// A group's loss claim: the proportion of its runs with the claimed ending, at least one half.
-pub const MAJORITY: Rule = Rule::within(0.5, 1.0, "the paper draws typical runs and states no rate: the claimed ending must be the majority outcome (Wilson interval above 1/2)");
+pub const MAJORITY: Rule = Rule::within(
+    0.5,
+    1.0,
+    "the paper draws typical runs and states no rate: the claimed ending must be the majority outcome (Wilson interval above 1/2)",
+);
 /// A one-run group's loss claim (the paper draws one run per curve in F10): its final held-out loss
 /// within the spec §6 band of the claimed line.
-pub const ONE_RUN: Rule = Rule::abs(0.01, "spec §6 band (0.01 nats), for a group of one run as the paper draws it: a proportion of one run can never be told from one half, so the run's own final loss is judged, with the t interval over its held-out batches");
+pub const ONE_RUN: Rule = Rule::abs(
+    0.01,
+    "spec §6 band (0.01 nats), for a group of one run as the paper draws it: a proportion of one run can never be told from one half, so the run's own final loss is judged, with the t interval over its held-out batches",
+);
 /// A group's `.est` claim: P̂(1 | 0) within 0.02 of p or π1.
-pub const EST: Rule = Rule::abs(0.02, "spec §6 'stuck at unigram' criterion: predicted probabilities within ≈ 0.02 of π1 (used for p as well)");
+pub const EST: Rule = Rule::abs(
+    0.02,
+    "spec §6 'stuck at unigram' criterion: predicted probabilities within ≈ 0.02 of π1 (used for p as well)",
+);
 
 /// The judgements of experiment `rec.id`: per group, the loss claim and (binary or lagged data)
 /// the `.est` claim. A group without an [`expectation`] is a config error (naming its tag).
@@ -107,8 +117,13 @@ pub fn judge(rec: &ResultRecord<Config, CurvesData>) -> Result<Vec<Judgement>, L
     let mut js = Vec::new();
     for (p, outs) in rec.config.panels.iter().zip(&rec.result.outcomes) {
         for (g, os) in p.groups.iter().zip(outs) {
-            let (expect, kind, source) = expectation(id, &g.tag)
-                .ok_or_else(|| ConfigError::new("tag", format!("{id}.{}", g.tag), "names a group with a claim in claims::train::curves"))?;
+            let (expect, kind, source) = expectation(id, &g.tag).ok_or_else(|| {
+                ConfigError::new(
+                    "tag",
+                    format!("{id}.{}", g.tag),
+                    "names a group with a claim in claims::train::curves",
+                )
+            })?;
             js.extend(judge_group(id, g, os, expect, kind, source));
             js.extend(judge_estimates(id, g, os, expect, kind, source));
         }
@@ -190,7 +205,14 @@ pub fn claimed_ending(expect: Expect) -> Ending {
 
 /// The loss claim of a group: the proportion of runs whose spec §6 ending is the claimed one
 /// (final held-out loss within 0.01 of H* or U), with its Wilson interval.
-fn judge_group(id: &str, g: &Group, os: &[TrainOutcome], expect: Expect, kind: Kind, source: &str) -> Option<Judgement> {
+fn judge_group(
+    id: &str,
+    g: &Group,
+    os: &[TrainOutcome],
+    expect: Expect,
+    kind: Kind,
+    source: &str,
+) -> Option<Judgement> {
     let first = os.first()?;
     let (target, name) = match expect {
         Expect::Global => (first.entropy_rate, "H*"),
@@ -198,7 +220,8 @@ fn judge_group(id: &str, g: &Group, os: &[TrainOutcome], expect: Expect, kind: K
     };
     let c = &first.config;
     // The group and the sizes it ran at: "tied (gpt, d 8, L 1, N 1024, 400 iterations".
-    let shape = format!("{} ({}, d {}, L {}, N {}, {} iterations", g.label, c.arch.name(), c.d, c.layers, c.seq_len, c.iters);
+    let shape =
+        format!("{} ({}, d {}, L {}, N {}, {} iterations", g.label, c.arch.name(), c.d, c.layers, c.seq_len, c.iters);
     if let ([_], Some(loss), Some(se)) = (os, first.final_loss, first.final_loss_se) {
         let statement = format!(
             "{shape}, one run as in the paper): the final held-out loss sits at {name} = {target:.4} (H* = {:.4}, U = {:.4}); it is {loss:.4} ± {se:.4} (SE over {} held-out batches); {}",
@@ -238,7 +261,14 @@ fn judge_group(id: &str, g: &Group, os: &[TrainOutcome], expect: Expect, kind: K
 
 /// The "est" claim of a group (F5, F7, F12): the model's P̂(1 | state 0) at the first occurrences
 /// of state 0 in a held-out sequence sits at p when the loss claim says H*, at π1 when it says U.
-fn judge_estimates(id: &str, g: &Group, os: &[TrainOutcome], expect: Expect, kind: Kind, source: &str) -> Option<Judgement> {
+fn judge_estimates(
+    id: &str,
+    g: &Group,
+    os: &[TrainOutcome],
+    expect: Expect,
+    kind: Kind,
+    source: &str,
+) -> Option<Judgement> {
     let first = os.first()?;
     if os.len() < 2 {
         return None;
@@ -281,7 +311,19 @@ mod tests {
         let run = |entered: Option<usize>, left: Option<usize>| (Plateau { entered, left }, 100);
         let runs = [run(None, None), run(Some(10), Some(40)), run(Some(5), Some(70)), run(Some(5), None)];
         let c = escape_curve_of(&runs);
-        assert_eq!(c, vec![(0.0, 1.0), (0.0, 1.0), (0.0, 0.75), (40.0, 0.75), (40.0, 0.5), (70.0, 0.5), (70.0, 0.25), (100.0, 0.25)]);
+        assert_eq!(
+            c,
+            vec![
+                (0.0, 1.0),
+                (0.0, 1.0),
+                (0.0, 0.75),
+                (40.0, 0.75),
+                (40.0, 0.5),
+                (70.0, 0.5),
+                (70.0, 0.25),
+                (100.0, 0.25)
+            ]
+        );
     }
     use crate::markov::experiments::train::curves::{IDS, config};
     use crate::{Lab, Mode};

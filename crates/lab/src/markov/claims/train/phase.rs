@@ -77,9 +77,17 @@ pub fn transition_error(os: &[TrainOutcome]) -> f64 {
 }
 
 /// A cell's runs must behave as predicted in the majority.
-pub const CELL: Rule = Rule::within(0.5, 1.0, "a cell's claimed behaviour must be the majority outcome of its runs (Wilson interval above 1/2)");
+pub const CELL: Rule = Rule::within(
+    0.5,
+    1.0,
+    "a cell's claimed behaviour must be the majority outcome of its runs (Wilson interval above 1/2)",
+);
 /// An aggregate claim: at least 80% of the cells agree on their own.
-pub const CELLS: Rule = Rule::within(0.8, 1.0, "the theorems predict every cell; a cell agrees only when all its 4 runs behave, so 1 cell in 5 may fall short by training noise near the boundary");
+pub const CELLS: Rule = Rule::within(
+    0.8,
+    1.0,
+    "the theorems predict every cell; a cell agrees only when all its 4 runs behave, so 1 cell in 5 may fall short by training noise near the boundary",
+);
 
 /// Which statistic a row of claims judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,14 +160,24 @@ pub fn cells(cfg: &Config, data: &PhaseData) -> Vec<CellVerdict> {
                         continue;
                     }
                     let expect_u = tying && p + q > 1.0;
-                    let runs: Vec<bool> = data.cells[m][i][j].iter().filter_map(|o| run_behaves(row, o, expect_u)).collect();
+                    let runs: Vec<bool> =
+                        data.cells[m][i][j].iter().filter_map(|o| run_behaves(row, o, expect_u)).collect();
                     if runs.is_empty() {
                         continue;
                     }
                     let hits = runs.iter().filter(|&&b| b).count();
                     let interval = wilson(hits, runs.len());
                     let pass = CELL.tolerance.pass_interval(None);
-                    out.push(CellVerdict { row, model: m, p, q, hits, runs: runs.len(), interval, verdict: judge_interval(interval, pass) });
+                    out.push(CellVerdict {
+                        row,
+                        model: m,
+                        p,
+                        q,
+                        hits,
+                        runs: runs.len(),
+                        interval,
+                        verdict: judge_interval(interval, pass),
+                    });
                 }
             }
         }
@@ -177,12 +195,14 @@ pub fn judge(rec: &ResultRecord<Config, PhaseData>) -> Vec<Judgement> {
     for row in [Row::Loss, Row::F8] {
         for (m, &(arch, tying)) in cfg.models.iter().enumerate() {
             for above in [true, false] {
-                let of: Vec<&CellVerdict> = all.iter().filter(|c| c.row == row && c.model == m && (c.p + c.q > 1.0) == above).collect();
+                let of: Vec<&CellVerdict> =
+                    all.iter().filter(|c| c.row == row && c.model == m && (c.p + c.q > 1.0) == above).collect();
                 if of.is_empty() {
                     continue;
                 }
                 let count = |v: Verdict| of.iter().filter(|c| c.verdict == v).count();
-                let (agree, disagree, inconclusive) = (count(Verdict::Agrees), count(Verdict::Disagrees), count(Verdict::Inconclusive));
+                let (agree, disagree, inconclusive) =
+                    (count(Verdict::Agrees), count(Verdict::Disagrees), count(Verdict::Inconclusive));
                 let expect_u = tying && above;
                 let what = match (row, expect_u) {
                     (Row::Loss, true) => "runs end near U (final-loss position > 0.75 between H* = 0 and U = 1)".to_string(),

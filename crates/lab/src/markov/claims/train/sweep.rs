@@ -13,7 +13,11 @@ use crate::markov::experiments::train::sweep::{Config, ID, SweepData, final_loss
 /// Slack (nats) allowed when checking that the loss does not fall as m grows (evaluation noise).
 pub const SLACK: f64 = 0.01;
 /// The fraction of ordered pairs: at least 0.9.
-pub const ORDERED: Rule = Rule::within(0.9, 1.0, "F11 draws the final loss rising with m; 1 pair in 10 may tie within the spec §6 band. One run per memory: an exact count, with no interval");
+pub const ORDERED: Rule = Rule::within(
+    0.9,
+    1.0,
+    "F11 draws the final loss rising with m; 1 pair in 10 may tie within the spec §6 band. One run per memory: an exact count, with no interval",
+);
 
 /// The judgements of the sweep, one per depth.
 pub fn judge(rec: &ResultRecord<Config, SweepData>) -> Vec<Judgement> {
@@ -32,7 +36,10 @@ pub fn judge(rec: &ResultRecord<Config, SweepData>) -> Vec<Judgement> {
                 }
             }
         }
-        let listing: Vec<String> = losses.iter().map(|(m, l)| if *m as usize == n { format!("full: {l:.3}") } else { format!("m {m}: {l:.3}") }).collect();
+        let listing: Vec<String> = losses
+            .iter()
+            .map(|(m, l)| if *m as usize == n { format!("full: {l:.3}") } else { format!("m {m}: {l:.3}") })
+            .collect();
         js.push(Judgement::new(
             Claim::new(
                 &format!("{ID}.L{layers}.monotone"),

@@ -9,9 +9,9 @@ use attnlab_markov::{BinaryChain, FlowConfig};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::markov::experiments::{PAPER, chain};
 use crate::Lab;
 use crate::LabError;
+use crate::markov::experiments::{PAPER, chain};
 
 /// The seed (the experiment draws nothing at random).
 pub const SEED: u64 = 0;
@@ -49,7 +49,10 @@ pub struct Point {
 impl Point {
     /// Whether the flow ended where the theory predicts.
     pub fn agrees(&self) -> bool {
-        matches!((self.predicted, self.flow.endpoint), (Basin::Global, Endpoint::Global) | (Basin::Unigram, Endpoint::Unigram))
+        matches!(
+            (self.predicted, self.flow.endpoint),
+            (Basin::Global, Endpoint::Global) | (Basin::Unigram, Endpoint::Unigram)
+        )
     }
 }
 
@@ -120,8 +123,12 @@ pub fn compute(cfg: &Config) -> Data {
         .iter()
         .map(|ch| {
             let m = Canonical::new(ch);
-            let grid: Vec<(usize, f64, f64)> =
-                es.iter().flat_map(|&e| ws.iter().map(move |&w| (e, w))).enumerate().map(|(k, (e, w))| (k, e, w)).collect();
+            let grid: Vec<(usize, f64, f64)> = es
+                .iter()
+                .flat_map(|&e| ws.iter().map(move |&w| (e, w)))
+                .enumerate()
+                .map(|(k, (e, w))| (k, e, w))
+                .collect();
             let points = grid
                 .par_iter()
                 .map(|&(k, e, w)| {

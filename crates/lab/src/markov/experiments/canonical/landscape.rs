@@ -8,9 +8,9 @@ use attnlab_markov::BinaryChain;
 use attnlab_markov::canonical::{Canonical, W_CRIT, separatrix_energy};
 use serde::{Deserialize, Serialize};
 
-use crate::markov::experiments::{PAPER, chain};
 use crate::Lab;
 use crate::LabError;
+use crate::markov::experiments::{PAPER, chain};
 
 /// The seed (the experiment draws nothing at random).
 pub const SEED: u64 = 0;
@@ -126,8 +126,7 @@ pub fn compute(cfg: &Config) -> Data {
                 let h = 1e-4;
                 (m.loss(h, w, b) - 2.0 * m.loss(0.0, w, b) + m.loss(-h, w, b)) / (h * h)
             };
-            let max_err_curvature =
-                ws.iter().map(|&w| (fd(w) - m.unigram_curvature_e(w)).abs()).fold(0.0, f64::max);
+            let max_err_curvature = ws.iter().map(|&w| (fd(w) - m.unigram_curvature_e(w)).abs()).fold(0.0, f64::max);
             Panel {
                 chain: *ch,
                 gap_fraction,
@@ -148,7 +147,11 @@ pub fn compute(cfg: &Config) -> Data {
 /// The config at the lab's size: 121² grid points (fast) or 241² (full).
 pub fn config(lab: &Lab) -> Result<Config, LabError> {
     let n = if lab.fast() { 121 } else { 241 };
-    Ok(Config { chains: vec![chain(0.2, 0.3)?, chain(0.5, 0.8)?], e: Range1::new(-2.5, 2.5, n)?, w: Range1::new(-2.0, 2.0, n)? })
+    Ok(Config {
+        chains: vec![chain(0.2, 0.3)?, chain(0.5, 0.8)?],
+        e: Range1::new(-2.5, 2.5, n)?,
+        w: Range1::new(-2.0, 2.0, n)?,
+    })
 }
 
 /// The record (computed, or read from the cache).

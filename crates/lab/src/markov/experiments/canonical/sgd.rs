@@ -9,9 +9,9 @@ use attnlab_markov::sgd::{SgdRun, SgdTrace, run_all};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::markov::experiments::{PAPER, chain};
 use crate::Lab;
 use crate::LabError;
+use crate::markov::experiments::{PAPER, chain};
 
 /// Experiment id.
 pub const ID: &str = "markov.canonical.sgd";

@@ -7,9 +7,9 @@ use attnlab_trainer::{Arch, Data, TrainConfig, TrainOutcome, TrainSettings};
 use serde::{Deserialize, Serialize};
 
 use super::train_all;
-use crate::markov::experiments::{PAPER, chain};
 use crate::Lab;
 use crate::LabError;
+use crate::markov::experiments::{PAPER, chain};
 
 /// Experiment id.
 pub const ID: &str = "markov.train.attention";
@@ -48,7 +48,8 @@ pub fn config(lab: &Lab) -> Result<Config, LabError> {
     base.eval_every = 10;
     base.probe = true;
     let seeds = m.pick(2, 5, 5);
-    let runs = (0..seeds).map(|s| TrainSettings { seed: SEED + s, ..base.clone() }.check()).collect::<Result<Vec<_>, _>>()?;
+    let runs =
+        (0..seeds).map(|s| TrainSettings { seed: SEED + s, ..base.clone() }.check()).collect::<Result<Vec<_>, _>>()?;
     Ok(Config { runs })
 }
 

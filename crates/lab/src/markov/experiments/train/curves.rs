@@ -10,10 +10,10 @@ use attnlab_trainer::{Arch, Data, TrainConfig, TrainOutcome, TrainSettings};
 use serde::{Deserialize, Serialize};
 
 use super::train_all;
-use crate::markov::experiments::{PAPER, chain};
 use crate::Lab;
 use crate::LabError;
 use crate::Mode;
+use crate::markov::experiments::{PAPER, chain};
 
 /// Figure and experiment id: the theory and attention-free models (F15, T2, T3).
 pub const THEORY_ID: &str = "markov.train.theory";
@@ -141,12 +141,21 @@ pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
             vec![
                 Panel {
                     title: "theory model (§2a), p = 0.7, q = 0.6".into(),
-                    groups: vec![group("tied", "theory.p0.7-q0.6.tied", th(c76, true), sd)?, group("untied", "theory.p0.7-q0.6.untied", th(c76, false), sd)?],
+                    groups: vec![
+                        group("tied", "theory.p0.7-q0.6.tied", th(c76, true), sd)?,
+                        group("untied", "theory.p0.7-q0.6.untied", th(c76, false), sd)?,
+                    ],
                 },
-                Panel { title: "theory model (§2a), p = 0.15, q = 0.35".into(), groups: vec![group("tied", "theory.p0.15-q0.35.tied", th(c1535, true), sd)?] },
+                Panel {
+                    title: "theory model (§2a), p = 0.15, q = 0.35".into(),
+                    groups: vec![group("tied", "theory.p0.15-q0.35.tied", th(c1535, true), sd)?],
+                },
                 Panel {
                     title: "no attention (F15), p = 0.5, q = 0.8".into(),
-                    groups: vec![group("tied", "mlp.p0.5-q0.8.tied", mlp(true), sd)?, group("untied", "mlp.p0.5-q0.8.untied", mlp(false), sd)?],
+                    groups: vec![
+                        group("tied", "mlp.p0.5-q0.8.tied", mlp(true), sd)?,
+                        group("untied", "mlp.p0.5-q0.8.untied", mlp(false), sd)?,
+                    ],
                 },
             ]
         }
@@ -168,14 +177,20 @@ pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
             let mut full = base(Arch::Gpt, lag, n, it, true);
             full.d = d;
             groups.push(group("full attention", "full", full.clone(), msd)?);
-            let mut panels = vec![Panel { title: format!("order-2 lagged chain, p = 0.2, q = 0.3, GPT-style L = 1, d {d} (F9)"), groups }];
+            let mut panels = vec![Panel {
+                title: format!("order-2 lagged chain, p = 0.2, q = 0.3, GPT-style L = 1, d {d} (F9)"),
+                groups,
+            }];
             if m == Mode::Full {
                 let mut deep = Vec::new();
                 for l in [4usize, 8] {
                     let c = TrainSettings { layers: l, ..full.clone() };
                     deep.push(group(&format!("full, L = {l}"), &format!("full.L{l}"), c, 1)?);
                 }
-                panels.push(Panel { title: format!("order-2 lagged chain, full attention, GPT-style L = 4, 8, d {d} (F10)"), groups: deep });
+                panels.push(Panel {
+                    title: format!("order-2 lagged chain, full attention, GPT-style L = 4, 8, d {d} (F10)"),
+                    groups: deep,
+                });
             }
             panels
         }
@@ -193,7 +208,10 @@ pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
                 };
                 out.push(Panel {
                     title: format!("V = 5 states, p = {p} (F16), theory model"),
-                    groups: vec![group("tied", &format!("V5.p{p}.tied"), th(true), sd)?, group("untied", &format!("V5.p{p}.untied"), th(false), sd)?],
+                    groups: vec![
+                        group("tied", &format!("V5.p{p}.tied"), th(true), sd)?,
+                        group("untied", &format!("V5.p{p}.untied"), th(false), sd)?,
+                    ],
                 });
             }
             out

@@ -13,9 +13,9 @@ use attnlab_trainer::{Arch, Data, TrainConfig};
 use rayon::prelude::*;
 
 use super::PAPER;
-use crate::task::{TRAIN_RUN, Task};
 use crate::Lab;
 use crate::LabError;
+use crate::task::{TRAIN_RUN, Task};
 
 /// What one training run produces (the records of these experiments hold one per run).
 pub use attnlab_trainer::TrainOutcome;
@@ -48,7 +48,12 @@ pub fn estimated_cost_s(c: &TrainConfig) -> f64 {
         Arch::Theory => (27.1, 4.0, 0.35),
         Arch::Mlp => (8.2, 4.0, 1.0),
     };
-    let step_ms = k_ms * (c.d as f64 / d0).powf(1.29) * (c.batch as f64 / 16.0) * c.layers as f64 * n * (linear + (1.0 - linear) * window / 512.0);
+    let step_ms = k_ms
+        * (c.d as f64 / d0).powf(1.29)
+        * (c.batch as f64 / 16.0)
+        * c.layers as f64
+        * n
+        * (linear + (1.0 - linear) * window / 512.0);
     let evals = (c.iters / c.eval_every + 1) * c.eval_batches + c.final_batches;
     let steps = c.iters as f64 + evals as f64 / 3.0;
     0.05 + step_ms * steps / 1000.0

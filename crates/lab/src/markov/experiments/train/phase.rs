@@ -6,9 +6,9 @@ use attnlab_trainer::{Arch, Data, TrainConfig, TrainOutcome, TrainSettings};
 use serde::{Deserialize, Serialize};
 
 use super::train_all;
-use crate::markov::experiments::{PAPER, chain};
 use crate::Lab;
 use crate::LabError;
+use crate::markov::experiments::{PAPER, chain};
 
 /// Experiment id.
 pub const ID: &str = "markov.train.phase";
@@ -106,7 +106,11 @@ pub fn compute(lab: &Lab, cfg: &Config, seed: u64) -> Result<PhaseData, LabError
     let cells = cfg
         .grids
         .iter()
-        .map(|g| (0..g.len()).map(|_| (0..g.len()).map(|_| done.by_ref().take(cfg.seeds as usize).collect()).collect()).collect())
+        .map(|g| {
+            (0..g.len())
+                .map(|_| (0..g.len()).map(|_| done.by_ref().take(cfg.seeds as usize).collect()).collect())
+                .collect()
+        })
         .collect();
     Ok(PhaseData { cells })
 }

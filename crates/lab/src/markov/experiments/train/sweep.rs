@@ -8,9 +8,9 @@ use attnlab_trainer::{Arch, Data, TrainConfig, TrainOutcome, TrainSettings};
 use serde::{Deserialize, Serialize};
 
 use super::{mean_estimate, train_all};
-use crate::markov::experiments::{PAPER, chain};
 use crate::Lab;
 use crate::LabError;
+use crate::markov::experiments::{PAPER, chain};
 
 /// Experiment id.
 pub const ID: &str = "markov.train.memory-sweep";
@@ -72,7 +72,11 @@ pub fn config(lab: &Lab) -> Result<Config, LabError> {
     base.seq_len = mode.pick(32, 256, 1024);
     base.iters = mode.pick(60, 500, 800);
     base.eval_every = (base.iters / 10).max(1);
-    let memories: Vec<Option<usize>> = mode.pick(vec![Some(1), Some(8), None], vec![Some(2), Some(8), Some(32), Some(40), None], vec![Some(2), Some(8), Some(32), Some(40), None]);
+    let memories: Vec<Option<usize>> = mode.pick(
+        vec![Some(1), Some(8), None],
+        vec![Some(2), Some(8), Some(32), Some(40), None],
+        vec![Some(2), Some(8), Some(32), Some(40), None],
+    );
     let depths = mode.pick(vec![(1, 1)], vec![(1, 2)], vec![(1, 2), (4, 1), (8, 1)]);
     Ok(Config { memories, depths, base: base.check()? })
 }
