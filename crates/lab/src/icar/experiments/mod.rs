@@ -45,7 +45,6 @@ impl Paper for Experiments {
 /// cached result's time replaces them.
 fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
     use diagonal::Case;
-    let est = |fast: f64, quick: f64, full: f64| lab.mode.pick(fast, quick, full);
     let task = match figure {
         diagonal::UNITARY_ID => Task::new(
             lab,
@@ -54,7 +53,7 @@ fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
             figure,
             &diagonal::config(Case::Unitary)?,
             diagonal::SEED,
-            est(0.01, 0.1, 0.1),
+            lab.mode.pick(0.01, 0.1, 0.1),
         )?,
         diagonal::ORTHOGONAL_ID => Task::new(
             lab,
@@ -63,7 +62,7 @@ fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
             figure,
             &diagonal::config(Case::Orthogonal)?,
             diagonal::SEED,
-            est(0.3, 2.0, 2.0),
+            lab.mode.pick(0.3, 2.0, 2.0),
         )?,
         diagonal::FLOORS_ID => Task::new(
             lab,
@@ -72,11 +71,11 @@ fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
             figure,
             &diagonal::floors_config(lab)?,
             diagonal::FLOORS_SEED,
-            est(3.0, 31.0, 31.0),
+            lab.mode.pick(3.0, 31.0, 31.0),
         )?,
         augmented::ID => {
             let cfg = augmented::config(lab);
-            Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, est(9.0, 103.0, 604.0))?
+            Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, lab.mode.pick(9.0, 103.0, 604.0))?
         }
         augmented::ETA_ID => Task::new(
             lab,
@@ -85,14 +84,18 @@ fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
             figure,
             &augmented::eta_config(lab)?,
             augmented::ETA_SEED,
-            est(16.0, 90.0, 230.0),
+            lab.mode.pick(16.0, 90.0, 230.0),
         )?,
         nonaugmented::ID => {
             let cfg = nonaugmented::config(lab);
-            Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, est(37.0, 232.0, 1975.0))?
+            Task::new(lab, PAPER, figure, figure, &cfg, cfg.train.seed, lab.mode.pick(37.0, 232.0, 1975.0))?
         }
-        pe_only::ID => Task::new(lab, PAPER, figure, figure, &pe_only::config()?, pe_only::SEED, est(0.05, 0.5, 0.5))?,
-        tokens::ID => Task::new(lab, PAPER, figure, figure, &tokens::config(lab), tokens::SEED, est(0.04, 0.4, 0.4))?,
+        pe_only::ID => {
+            Task::new(lab, PAPER, figure, figure, &pe_only::config()?, pe_only::SEED, lab.mode.pick(0.05, 0.5, 0.5))?
+        }
+        tokens::ID => {
+            Task::new(lab, PAPER, figure, figure, &tokens::config(lab), tokens::SEED, lab.mode.pick(0.04, 0.4, 0.4))?
+        }
         _ => return Err(LabError::UnknownExperiment(figure.into())),
     };
     Ok(vec![task])

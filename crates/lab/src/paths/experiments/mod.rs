@@ -81,7 +81,6 @@ pub const KERNELS: &str = "paths.kernels";
 /// with 2 jobs on the 2-core reference machine; a cached result's time replaces them.
 fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
     use markov_task::Which;
-    let est = |fast: f64, quick: f64, full: f64| lab.mode.pick(fast, quick, full);
     let task = match figure {
         FIG2C_ACCURACY | FIG2C_ORDER | FIG2D_ALIGNMENT | KERNELS => Task::new(
             lab,
@@ -90,7 +89,7 @@ fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
             figure,
             &markov_task::config(lab, Which::Four)?,
             markov_task::SEED,
-            est(4.5, 106.0, 223.0),
+            lab.mode.pick(4.5, 106.0, 223.0),
         )?,
         FIG2E_ACCURACY => Task::new(
             lab,
@@ -99,13 +98,19 @@ fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
             figure,
             &markov_task::config(lab, Which::Two)?,
             markov_task::SEED,
-            est(2.8, 54.0, 121.0),
+            lab.mode.pick(2.8, 54.0, 121.0),
         )?,
         // The stand-in's cost is its GD training (0.7 s per Adam step at one thread, 80% of a
         // quick run's stand-in), the theory solves and the 8 Gibbs chains at P 600.
-        standin::ID => {
-            Task::new(lab, PAPER, standin::ID, figure, &standin::config(lab), standin::SEED, est(25.0, 204.0, 4547.0))?
-        }
+        standin::ID => Task::new(
+            lab,
+            PAPER,
+            standin::ID,
+            figure,
+            &standin::config(lab),
+            standin::SEED,
+            lab.mode.pick(25.0, 204.0, 4547.0),
+        )?,
         _ => return Err(LabError::UnknownExperiment(figure.into())),
     };
     Ok(vec![task])
