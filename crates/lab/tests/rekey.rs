@@ -42,7 +42,10 @@ fn identical_samples_carry_every_task_over() {
     let groups = rekey::groups(&lab, &plan);
     assert_eq!(groups.len(), 1);
     let g = &groups[0];
-    assert_eq!((g.unit.as_str(), g.from.as_str(), g.candidates.len()), ("markov.train.run", "0.0.0.src-old", plan.len()));
+    assert_eq!(
+        (g.unit.as_str(), g.from.as_str(), g.candidates.len()),
+        ("markov.train.run", "0.0.0.src-old", plan.len())
+    );
     // The fast attention runs share one code path (theory model, tied, binary, probe): one rerun.
     assert_eq!(g.sample.len(), 1);
     let out = rekey::rekey(&lab, &plan, &groups, "abc123", 1).unwrap();
