@@ -176,7 +176,7 @@ fn e1(a: &E1Args) -> anyhow::Result<Value> {
     at_most("replicates", a.replicates as u64, 100_000, REPLICATES)?;
     let mut cfg = E1Config::spec(a.replicates);
     cfg.w = a.w;
-    let r = e1::run(&cfg, a.seed)?;
+    let r = e1::compute(&cfg, a.seed)?;
     Ok(headline(
         json!({
             "experiment": "E1",
@@ -205,7 +205,7 @@ fn e2(a: &E2Args) -> anyhow::Result<Value> {
     at_most("replicates", a.replicates as u64, 100_000, REPLICATES)?;
     let mut cfg = E2Config::spec(a.replicates);
     cfg.w = a.w;
-    let r = e2::run(&cfg, a.seed)?;
+    let r = e2::compute(&cfg, a.seed)?;
     let js = claims::e2::judge(&cfg, &r);
     let curves: Vec<Value> = (0..3)
         .map(|c| json!({ "curve": claims::e2::CURVES[c], "rmse": r.rmse[c], "fit": judged(&r.fits[c], &js[c]) }))
@@ -226,7 +226,7 @@ fn e3(a: &E3Args) -> anyhow::Result<Value> {
     cfg.schedule_replicates = a.schedule_replicates;
     cfg.cme_replicates = a.cme_replicates;
     cfg.cme_schedule_replicates = a.cme_replicates;
-    let r = e3::run(&cfg, a.seed)?;
+    let r = e3::compute(&cfg, a.seed)?;
     let argmin: Vec<Value> = r
         .sweeps
         .iter()
@@ -260,7 +260,7 @@ fn e4(a: &E4Args) -> anyhow::Result<Value> {
     )?;
     let mut cfg = E4Config::spec(a.train_sets, a.test_size, a.train_sets);
     cfg.w_star = a.w_star;
-    let r = e4::run(&cfg, a.seed)?;
+    let r = e4::compute(&cfg, a.seed)?;
     use claims::e4 as c;
     let per_len: Vec<Value> = r
         .per_len
@@ -303,7 +303,7 @@ fn e5(a: &E5Args) -> anyhow::Result<Value> {
     cfg.w = a.w;
     cfg.len = a.len;
     cfg.kappas = a.kappas.clone();
-    let r = e5::run(&cfg, a.seed)?;
+    let r = e5::compute(&cfg, a.seed)?;
     let ratios: Vec<Value> = r
         .per_kappa
         .iter()

@@ -10,7 +10,7 @@ use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// Draws the figure from E1's record and judgements.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let (rec, status) = experiments::e1::cached(&ctx.lab)?;
+    let (rec, status) = experiments::e1::run(&ctx.lab)?;
     let (cfg, d) = (&rec.config, &rec.result);
     let js = claims::e1::judge(cfg, d);
     let xs = as_x(&d.lens);

@@ -13,7 +13,7 @@ const COLORS: [RGBColor; 3] = [okabe_ito::BLUE, okabe_ito::VERMILLION, okabe_ito
 
 /// Draws the figure from E2's record and judgements.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let (rec, status) = experiments::e2::cached(&ctx.lab)?;
+    let (rec, status) = experiments::e2::run(&ctx.lab)?;
     let (cfg, d) = (&rec.config, &rec.result);
     let js = claims::e2::judge(cfg, d);
     let xs = as_x(&d.lens);

@@ -16,7 +16,7 @@ use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// Draws the figure from E3's record and judgements.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let (rec, status) = experiments::e3::cached(&ctx.lab)?;
+    let (rec, status) = experiments::e3::run(&ctx.lab)?;
     let (cfg, d) = (&rec.config, &rec.result);
     let js = claims::e3::judge(cfg, d);
     let argmins: Vec<String> =

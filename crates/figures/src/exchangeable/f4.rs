@@ -19,7 +19,7 @@ const COLORS: [RGBColor; 3] = [okabe_ito::BLUE, okabe_ito::ORANGE, okabe_ito::GR
 
 /// Draws the figure from E4's record and judgements.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let (rec, status) = experiments::e4::cached(&ctx.lab)?;
+    let (rec, status) = experiments::e4::run(&ctx.lab)?;
     let (cfg, d) = (&rec.config, &rec.result);
     let js = claims::e4::judge(cfg, d);
     render(&F4 { sets: cfg.train_sets, ols_sets: cfg.ols_sets, d }, &ctx.out_dir, spec.id)?;

@@ -12,7 +12,7 @@ use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 
 /// Draws the figure from E5's record and judgements.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
-    let (rec, status) = experiments::e5::cached(&ctx.lab)?;
+    let (rec, status) = experiments::e5::run(&ctx.lab)?;
     let (cfg, d) = (&rec.config, &rec.result);
     let js = claims::e5::judge(cfg, d);
     let worst = claims::e5::worst_relative_e_down(&d.uniform);

@@ -33,9 +33,9 @@ pub fn config(mode: Mode) -> E1Config {
 
 /// E1 at the size of `lab`'s mode (fast: 200 replicates per L, full: the spec's 1000), from the
 /// cache when its config, seed and code are unchanged.
-pub fn cached(lab: &Lab) -> Result<(E1Record, CacheStatus), LabError> {
+pub fn run(lab: &Lab) -> Result<(E1Record, CacheStatus), LabError> {
     let cfg = config(lab.mode);
-    lab.cached(PAPER, ID, &cfg, SEED, || run(&cfg, SEED).map_err(LabError::from))
+    lab.cached(PAPER, ID, &cfg, SEED, || compute(&cfg, SEED).map_err(LabError::from))
 }
 
 /// E1 (spec §3): M1(b), W = wI, q uniform on S¹; RMSE of attn − m_W(q, z) against L; negative
@@ -95,7 +95,7 @@ pub struct E1Result {
 }
 
 /// Runs E1 with `cfg` and base seed `seed`.
-pub fn run(cfg: &E1Config, seed: u64) -> Result<E1Result, ExchError> {
+pub fn compute(cfg: &E1Config, seed: u64) -> Result<E1Result, ExchError> {
     cfg.validate()?;
     let w = scaled_identity(cfg.w);
     let wc = scaled_identity(cfg.control_w);

@@ -31,9 +31,9 @@ pub fn config(mode: Mode) -> E2Config {
 
 /// E2 at the size of `lab`'s mode (fast: 150 replicates per L, full: 1000), from the cache when its
 /// config, seed and code are unchanged.
-pub fn cached(lab: &Lab) -> Result<(E2Record, CacheStatus), LabError> {
+pub fn run(lab: &Lab) -> Result<(E2Record, CacheStatus), LabError> {
     let cfg = config(lab.mode);
-    lab.cached(PAPER, ID, &cfg, SEED, || run(&cfg, SEED).map_err(LabError::from))
+    lab.cached(PAPER, ID, &cfg, SEED, || compute(&cfg, SEED).map_err(LabError::from))
 }
 
 /// E2 (spec §3): M1(a), W = wI; attention vs the posterior functional ∫m_W p(z|X), attention vs
@@ -75,7 +75,7 @@ pub struct E2Result {
 }
 
 /// Runs E2 with `cfg` and base seed `seed`.
-pub fn run(cfg: &E2Config, seed: u64) -> Result<E2Result, ExchError> {
+pub fn compute(cfg: &E2Config, seed: u64) -> Result<E2Result, ExchError> {
     cfg.validate()?;
     let w = scaled_identity(cfg.w);
     // errs[c][li][r]

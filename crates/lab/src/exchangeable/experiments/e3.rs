@@ -47,9 +47,9 @@ pub fn config(mode: Mode) -> E3Config {
 
 /// E3 at the size of `lab`'s mode ([`config`]), from the cache when its config, seed and code are
 /// unchanged.
-pub fn cached(lab: &Lab) -> Result<(E3Record, CacheStatus), LabError> {
+pub fn run(lab: &Lab) -> Result<(E3Record, CacheStatus), LabError> {
     let cfg = config(lab.mode);
-    lab.cached(PAPER, ID, &cfg, SEED, || run(&cfg, SEED).map_err(LabError::from))
+    lab.cached(PAPER, ID, &cfg, SEED, || compute(&cfg, SEED).map_err(LabError::from))
 }
 
 /// E3 (spec §3), all on M1(b).
@@ -205,7 +205,7 @@ pub struct E3Result {
 }
 
 /// Runs E3 with `cfg` and base seed `seed`.
-pub fn run(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
+pub fn compute(cfg: &E3Config, seed: u64) -> Result<E3Result, ExchError> {
     cfg.validate()?;
     // (i) deterministic bias over (z, q) pairs, the same pairs at every w.
     let pairs: Vec<(Vec2, Vec2)> = (0..cfg.bias_pairs)

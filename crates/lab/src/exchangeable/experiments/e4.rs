@@ -40,9 +40,9 @@ pub fn config(mode: Mode) -> E4Config {
 
 /// E4 at the size of `lab`'s mode ([`config`]), from the cache when its config, seed and code are
 /// unchanged.
-pub fn cached(lab: &Lab) -> Result<(E4Record, CacheStatus), LabError> {
+pub fn run(lab: &Lab) -> Result<(E4Record, CacheStatus), LabError> {
     let cfg = config(lab.mode);
-    lab.cached(PAPER, ID, &cfg, SEED, || run(&cfg, SEED).map_err(LabError::from))
+    lab.cached(PAPER, ID, &cfg, SEED, || compute(&cfg, SEED).map_err(LabError::from))
 }
 
 /// E4 (spec §3): M1(a), q₀ = (1, 0), u = (0.6, 0.8); y = uᵀm_{w*I}(q₀, z) + σ·η;
@@ -220,7 +220,7 @@ pub struct E4Result {
 }
 
 /// Runs E4 with `cfg` and base seed `seed`.
-pub fn run(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
+pub fn compute(cfg: &E4Config, seed: u64) -> Result<E4Result, ExchError> {
     cfg.validate()?;
     let (lo, hi) = (cfg.w_range[0].ln(), cfg.w_range[1].ln());
     let nmax = cfg.ns.iter().copied().max().unwrap_or(0);

@@ -44,8 +44,8 @@ impl E5Runs {
     }
 
     /// Runs both: the main run with `seed`, the W = 0 run with `seed + 1`.
-    pub fn run(&self, seed: u64) -> Result<E5RunsResult, ExchError> {
-        Ok(E5RunsResult { main: run(&self.main, seed)?, uniform: run(&self.uniform, seed + 1)? })
+    pub fn compute(&self, seed: u64) -> Result<E5RunsResult, ExchError> {
+        Ok(E5RunsResult { main: compute(&self.main, seed)?, uniform: compute(&self.uniform, seed + 1)? })
     }
 }
 
@@ -63,9 +63,9 @@ pub type E5Record = ResultRecord<E5Runs, E5RunsResult>;
 
 /// E5 at the size of `lab`'s mode ([`E5Runs::for_mode`]), from the cache when its config, seed and
 /// code are unchanged.
-pub fn cached(lab: &Lab) -> Result<(E5Record, CacheStatus), LabError> {
+pub fn run(lab: &Lab) -> Result<(E5Record, CacheStatus), LabError> {
     let cfg = E5Runs::for_mode(lab.mode);
-    lab.cached(PAPER, ID, &cfg, SEED, || cfg.run(SEED).map_err(LabError::from))
+    lab.cached(PAPER, ID, &cfg, SEED, || cfg.compute(SEED).map_err(LabError::from))
 }
 
 /// E5 (spec §3): M2 with L = 1024, κ ∈ {1, 2, 4, 8}, n sequences; query q_c = (1, 1)/√2 and
@@ -173,7 +173,7 @@ fn e5_stats(rows: &[E5Row], idx: &[usize]) -> (f64, [f64; 2], [f64; 2]) {
 }
 
 /// Runs E5 with `cfg` and base seed `seed`.
-pub fn run(cfg: &E5Config, seed: u64) -> Result<E5Result, ExchError> {
+pub fn compute(cfg: &E5Config, seed: u64) -> Result<E5Result, ExchError> {
     cfg.validate()?;
     let qc = [std::f64::consts::FRAC_1_SQRT_2, std::f64::consts::FRAC_1_SQRT_2];
     let w = scaled_identity(cfg.w);
@@ -244,7 +244,7 @@ mod tests {
     fn e5_uniform_attention_is_sufficient() {
         // W = 0: r = x̄ and μ_post is linear in x̄, so the downstream error vanishes.
         let cfg = E5Config { len: 64, kappas: vec![1.0, 4.0], n: 200, w: 0.0, fit_max_kappa: 4.0 };
-        let res = run(&cfg, 1).unwrap();
+        let res = compute(&cfg, 1).unwrap();
         for k in &res.per_kappa {
             assert!(k.e_down_rel[0] < 1e-20 && k.e_down_rel[1] < 1e-20, "{:?}", k.e_down_rel);
         }
