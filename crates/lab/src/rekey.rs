@@ -166,9 +166,10 @@ pub fn groups(lab: &Lab, plan: &[Task]) -> Vec<Group> {
         .collect()
 }
 
-/// Whether a field is a wall time (never compared).
+/// Whether a field is a time, which no rerun repeats (never compared): by the project's naming,
+/// seconds are `…_s` (`wall_s`, `wall_time_s`, `solve_s`) or `seconds_…`.
 fn is_wall_time(key: &str) -> bool {
-    key.starts_with("wall")
+    key.ends_with("_s") || key.starts_with("seconds")
 }
 
 /// Compares an old and a new result: differences and the paths the new one no longer has.
@@ -354,16 +355,16 @@ mod tests {
 
     #[test]
     fn compare_ignores_wall_times_and_names_dropped_fields() {
-        let old = json!({"a": 1.0, "wall_s": 3.0, "ending": "global", "curve": [{"x": 1, "gone": 2}]});
-        let new = json!({"a": 1.0, "wall_s": 4.0, "curve": [{"x": 1}]});
+        let old = json!({"a": 1.0, "wall_s": 3.0, "ending": "global", "curve": [{"x": 1, "gone": 2, "solve_s": 1.0}]});
+        let new = json!({"a": 1.0, "wall_s": 4.0, "curve": [{"x": 1, "solve_s": 2.0}]});
         let (mut dropped, mut diffs) = (BTreeSet::new(), Vec::new());
         compare(&old, &new, "result", &mut dropped, &mut diffs);
         assert!(diffs.is_empty(), "{diffs:?}");
         assert_eq!(dropped.iter().cloned().collect::<Vec<_>>(), ["result.curve[].gone", "result.ending"]);
         let mut carried = old.clone();
         drop_paths(&mut carried, "result", &dropped);
-        assert_eq!(carried, json!({"a": 1.0, "wall_s": 3.0, "curve": [{"x": 1}]}));
-        let changed = json!({"a": 1.0000000000000002, "wall_s": 3.0, "curve": [{"x": 1}], "extra": 1});
+        assert_eq!(carried, json!({"a": 1.0, "wall_s": 3.0, "curve": [{"x": 1, "solve_s": 1.0}]}));
+        let changed = json!({"a": 1.0000000000000002, "wall_s": 3.0, "curve": [{"x": 1, "solve_s": 1.0}], "extra": 1});
         compare(&old, &changed, "result", &mut dropped, &mut diffs);
         assert_eq!(diffs, ["result.a: 1.0 → 1.0000000000000002", "result.extra: new field, not in the old record"]);
     }
