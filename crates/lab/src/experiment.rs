@@ -101,7 +101,8 @@ impl Lab {
     /// themselves cached (a Markov training figure from its training runs, each a task): computed
     /// every time, never stored, so that drawing only reads the runs' records (a missing run is an
     /// error naming it). It has no compute time of its own (`wall_time_s` 0; its runs' times are in
-    /// their records).
+    /// their records), and its `platform` is where it was assembled: each run's own record in the
+    /// cache names the platform that computed that run.
     pub fn assembled<C, R, E>(
         &self,
         paper: &str,
