@@ -6,6 +6,7 @@
 //! missing or unreadable.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -134,12 +135,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Vec<String>> {
             })
             .collect();
         let v = serde_json::json!({ "claims": claims, "differences": diffs });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::format::print_out(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
     } else {
         let w = js.iter().map(|j| j.claim.id.len()).max().unwrap_or(0);
+        let mut text = String::new();
         for j in &js {
             let o = &j.observed;
-            println!(
+            let _ = writeln!(
+                text,
                 "{:<12} {:<12} {:<w$}  observed {} {} ({}, n={})  pass {}{}",
                 if j.smoke { format!("smoke:{}", j.verdict) } else { j.verdict.to_string() },
                 j.claim.kind,
@@ -157,7 +160,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Vec<String>> {
             *counts.entry((j.claim.kind, j.verdict.to_string())).or_default() += 1;
         }
         let summary: Vec<String> = counts.iter().map(|((k, v), n)| format!("{k} {v}: {n}")).collect();
-        println!("{} claims; {}", js.len(), summary.join(", "));
+        let _ = writeln!(text, "{} claims; {}", js.len(), summary.join(", "));
+        crate::format::print_out(&text)?;
     }
     Ok(diffs)
 }

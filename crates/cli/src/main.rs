@@ -43,7 +43,12 @@ fn main() -> ExitCode {
                 attnlab_cli::format::Format::Table
             });
             match attnlab_cli::format::render(&value, format) {
-                Ok(s) => print!("{s}"),
+                Ok(s) => {
+                    if let Err(e) = attnlab_cli::format::print_out(&s) {
+                        eprintln!("error: writing the result: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
                 Err(e) => {
                     eprintln!("error: {e}");
                     return ExitCode::FAILURE;

@@ -411,3 +411,25 @@ fn huge_counts_name_the_field() {
         assert!(err.contains(&format!("`{field}`")) && err.contains("at most"), "{args:?}: {err}");
     }
 }
+
+/// A reader that goes away (`attnlab … | head`) ends the program quietly: exit 0, no panic. The
+/// pipe's read end is closed before the child can write (it is still starting).
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    for args in [
+        &["markov", "theory", "--p", "0.5", "--q", "0.8"][..],
+        &["markov", "theory", "--p", "0.5", "--q", "0.8", "--json"][..],
+        &["markov", "sgd", "--p", "0.5", "--q", "0.8", "--seeds", "2", "--json"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_attnlab"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the attnlab binary runs");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("it ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && !stderr.contains("panicked"), "{args:?}: {:?} {stderr}", out.status.code());
+    }
+}
