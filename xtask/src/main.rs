@@ -460,11 +460,7 @@ fn print_plan(opts: &Options, json: bool) -> anyhow::Result<()> {
 
 /// Writes `text` to stdout; a closed pipe (`| head`) is not an error.
 fn print_out(text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
+    Ok(attnlab_lab::progress::print_stdout(text)?)
 }
 
 /// The fields of a training run's config a reader scans for (`--plan`'s last column); other

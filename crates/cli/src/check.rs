@@ -135,7 +135,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Vec<String>> {
             })
             .collect();
         let v = serde_json::json!({ "claims": claims, "differences": diffs });
-        crate::format::print_out(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
+        attnlab_lab::progress::print_stdout(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
     } else {
         let w = js.iter().map(|j| j.claim.id.len()).max().unwrap_or(0);
         let mut text = String::new();
@@ -161,7 +161,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Vec<String>> {
         }
         let summary: Vec<String> = counts.iter().map(|((k, v), n)| format!("{k} {v}: {n}")).collect();
         let _ = writeln!(text, "{} claims; {}", js.len(), summary.join(", "));
-        crate::format::print_out(&text)?;
+        attnlab_lab::progress::print_stdout(&text)?;
     }
     Ok(diffs)
 }

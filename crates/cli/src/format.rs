@@ -84,17 +84,6 @@ pub fn csv_rows(records: &[Value]) -> String {
     out
 }
 
-/// Writes `text` to stdout. A reader that went away (`attnlab … | head`) ends the output quietly:
-/// a closed pipe is not an error (the program then exits as it would have), never a panic.
-pub fn print_out(text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

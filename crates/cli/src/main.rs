@@ -44,7 +44,7 @@ fn main() -> ExitCode {
             });
             match attnlab_cli::format::render(&value, format) {
                 Ok(s) => {
-                    if let Err(e) = attnlab_cli::format::print_out(&s) {
+                    if let Err(e) = attnlab_lab::progress::print_stdout(&s) {
                         eprintln!("error: writing the result: {e}");
                         return ExitCode::FAILURE;
                     }

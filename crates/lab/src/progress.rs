@@ -1,6 +1,7 @@
 //! Live progress of a figures run on stderr: a spinner for the figure being computed (its place in
 //! the run, elapsed time, and how long it took last time) and the bars of figures with long inner
-//! loops drawn beneath it. Nothing is drawn when stderr is not a terminal.
+//! loops drawn beneath it. Nothing is drawn when stderr is not a terminal. And the one way results
+//! go to stdout ([`print_stdout`]).
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -39,4 +40,15 @@ pub fn figure_spinner(id: &str, k: usize, total: usize, last_s: Option<f64>) -> 
 /// Prints a line above the live bars (plain `eprintln!` when nothing is drawn).
 pub fn println(line: &str) {
     multi().suspend(|| eprintln!("{line}"));
+}
+
+/// Writes `text` to stdout. A reader that went away (`… | head`) ends the output quietly: a closed
+/// pipe is not an error, never a panic.
+pub fn print_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
