@@ -46,8 +46,11 @@ fn cell_config(cfg: &Config, arch: Arch, tying: bool, p: f64, q: f64, seed: u64)
     Ok(TrainSettings { data: Data::binary(chain(p, q)?), tying, seed, ..cfg.base(arch).settings() }.check()?)
 }
 
-/// The base seed; replicate s of every cell runs with seed SEED + s.
-pub const SEED: u64 = 2000;
+/// The base seed of the phase grids' seed block: every run of every (model, cell) has its own seed,
+/// SEED + ((model · g + i) · g + j) · seeds + s for replicate s of cell (i, j) of a g × g grid, so the
+/// cells are independent samples (an earlier design reused seeds 2000–2003 in every cell, which made
+/// a Wilson interval over cells treat dependent cells as independent trials).
+pub const SEED: u64 = 20_000;
 
 /// `n` evenly spaced values from 0.05 to 0.95 (rounded to 0.01).
 fn grid(n: usize) -> Vec<f64> {
@@ -85,14 +88,22 @@ pub fn config(lab: &Lab) -> Result<Config, LabError> {
     })
 }
 
-/// Every (model, p, q, seed) run, replicate s of a cell with seed `seed` + s.
+/// The seed of replicate `s` of cell (`i`, `j`) of model column `model` (see [`SEED`]): distinct for
+/// every run of the experiment.
+pub fn cell_seed(cfg: &Config, seed: u64, model: usize, i: usize, j: usize, s: u64) -> u64 {
+    let before: usize = cfg.grids[..model].iter().map(|g| g.len() * g.len()).sum();
+    let cell = (before + i * cfg.grids[model].len() + j) as u64;
+    seed + cell * cfg.seeds + s
+}
+
+/// Every (model, p, q, seed) run, each with its own seed ([`cell_seed`]).
 pub fn runs(cfg: &Config, seed: u64) -> Result<Vec<TrainConfig>, LabError> {
     let mut all = Vec::new();
-    for (&(arch, tying), grid) in cfg.models.iter().zip(&cfg.grids) {
-        for &p in grid {
-            for &q in grid {
+    for (m, (&(arch, tying), grid)) in cfg.models.iter().zip(&cfg.grids).enumerate() {
+        for (i, &p) in grid.iter().enumerate() {
+            for (j, &q) in grid.iter().enumerate() {
                 for s in 0..cfg.seeds {
-                    all.push(cell_config(cfg, arch, tying, p, q, seed + s)?);
+                    all.push(cell_config(cfg, arch, tying, p, q, cell_seed(cfg, seed, m, i, j, s))?);
                 }
             }
         }
