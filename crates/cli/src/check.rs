@@ -92,7 +92,7 @@ pub fn read_baseline(path: &Path) -> anyhow::Result<Vec<BaselineEntry>> {
 
 /// The baseline entries of judged claims (what `cargo xtask figures` writes to `verdicts.json`).
 pub fn baseline_of(js: &[Judgement]) -> Vec<BaselineEntry> {
-    js.iter().map(|j| BaselineEntry { id: j.claim.id.clone(), kind: j.claim.kind, verdict: j.verdict }).collect()
+    js.iter().map(|j| BaselineEntry { id: j.claim.id.clone(), kind: j.claim.kind, verdict: j.headline() }).collect()
 }
 
 /// The differences between judged claims and a baseline, one line each, naming the claim.
@@ -103,10 +103,10 @@ pub fn differences(js: &[Judgement], baseline: &[BaselineEntry]) -> Vec<String> 
     for j in js {
         match base.get(j.claim.id.as_str()) {
             None => {
-                out.push(format!("{}: new claim ({} {}), not in the baseline", j.claim.id, j.claim.kind, j.verdict))
+                out.push(format!("{}: new claim ({} {}), not in the baseline", j.claim.id, j.claim.kind, j.headline()))
             }
-            Some(b) if b.verdict != j.verdict || b.kind != j.claim.kind => {
-                out.push(format!("{}: was {} {}, now {} {}", j.claim.id, b.kind, b.verdict, j.claim.kind, j.verdict))
+            Some(b) if b.verdict != j.headline() || b.kind != j.claim.kind => {
+                out.push(format!("{}: was {} {}, now {} {}", j.claim.id, b.kind, b.verdict, j.claim.kind, j.headline()))
             }
             Some(_) => {}
         }
@@ -129,7 +129,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Vec<String>> {
             .iter()
             .map(|j| {
                 serde_json::json!({
-                    "id": j.claim.id, "kind": j.claim.kind, "verdict": j.verdict, "smoke": j.smoke,
+                    "id": j.claim.id, "kind": j.claim.kind, "verdict": j.headline(), "smoke": j.smoke,
                     "predicted": j.predicted, "observed": j.observed, "pass_interval": j.pass_interval.map(|x| x.is_finite().then_some(x)),
                 })
             })
@@ -144,7 +144,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Vec<String>> {
             let _ = writeln!(
                 text,
                 "{:<12} {:<12} {:<w$}  observed {} {} ({}, n={})  pass {}{}",
-                if j.smoke { format!("smoke:{}", j.verdict) } else { j.verdict.to_string() },
+                if j.smoke { format!("smoke:{}", j.headline()) } else { j.headline().to_string() },
                 j.claim.kind,
                 j.claim.id,
                 fmt_num(o.value),
@@ -157,7 +157,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Vec<String>> {
         }
         let mut counts: BTreeMap<(Kind, String), usize> = BTreeMap::new();
         for j in &js {
-            *counts.entry((j.claim.kind, j.verdict.to_string())).or_default() += 1;
+            *counts.entry((j.claim.kind, j.headline().to_string())).or_default() += 1;
         }
         let summary: Vec<String> = counts.iter().map(|((k, v), n)| format!("{k} {v}: {n}")).collect();
         let _ = writeln!(text, "{} claims; {}", js.len(), summary.join(", "));

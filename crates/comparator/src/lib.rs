@@ -3,7 +3,9 @@
 //! It never sees how a number was made. A [`Claim`] (id, paper, [`Kind`], statement, source) comes
 //! with the theory's predicted value (or none, where the paper states only a qualitative law), an
 //! [`Observation`] that carries its own 95% interval and the [`Method`] that made it, and a [`Rule`]:
-//! the pass interval with its one-line rationale, fixed before the run. The verdict compares the two
+//! the pass interval with its one-line rationale, declared next to the claim and registered in the
+//! ledger ([`ledger`]) with when it was fixed (before or after the claim had results). The verdict
+//! compares the two
 //! intervals:
 //! - **agrees** when the observation's 95% interval lies inside the pass interval;
 //! - **disagrees** when the two intervals do not overlap;
@@ -16,8 +18,14 @@
 //! point. A row whose interval excludes the predicted value is flagged even when it lies inside the
 //! pass interval ([`Judgement::excludes_predicted`]).
 
+pub mod design;
+pub mod ledger;
+
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
+
+pub use design::{Decidable, decidable};
+pub use ledger::{Ledger, LedgerError, Registered, SourceQuality};
 
 /// z-value of the two-sided 95% normal interval (used by the Wilson interval).
 pub const Z95: f64 = 1.959_963_984_540_054;
@@ -33,11 +41,14 @@ pub enum Kind {
     Reproduction,
     /// A sanity or negative control, or an identity that holds by construction.
     Control,
+    /// attnlab's runs against runs of the authors' own code at the same setting: evidence about the
+    /// implementation, not about the paper's claim.
+    Fidelity,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 3] = [Kind::Theorem, Kind::Reproduction, Kind::Control];
+    pub const ALL: [Kind; 4] = [Kind::Theorem, Kind::Reproduction, Kind::Fidelity, Kind::Control];
 }
 
 impl std::fmt::Display for Kind {
@@ -46,6 +57,7 @@ impl std::fmt::Display for Kind {
             Kind::Theorem => "theorem",
             Kind::Reproduction => "reproduction",
             Kind::Control => "control",
+            Kind::Fidelity => "fidelity",
         })
     }
 }
@@ -215,8 +227,9 @@ impl std::fmt::Display for Tolerance {
     }
 }
 
-/// A pre-registered pass rule: a tolerance and the one-line reason for it, declared once next to
-/// its claim (a `const`), before the run.
+/// A pass rule: a tolerance and the one-line reason for it, declared once next to its claim (a
+/// `const`) and registered in the ledger ([`ledger`]), which says whether it was fixed before the
+/// claim had results.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rule {
     /// The pass interval's shape.
@@ -250,11 +263,15 @@ pub enum Verdict {
     Disagrees,
     /// Neither: the interval straddles the pass interval's edge (or something is not a number).
     Inconclusive,
+    /// No verdict by design: a single run reported as such (its only interval would be evaluation
+    /// noise), or a run outside the theorem's assumptions (it diverged). Never counted for or
+    /// against a claim; the statement says which.
+    NotJudged,
 }
 
 impl Verdict {
     /// Every verdict, in report order.
-    pub const ALL: [Verdict; 3] = [Verdict::Agrees, Verdict::Disagrees, Verdict::Inconclusive];
+    pub const ALL: [Verdict; 4] = [Verdict::Agrees, Verdict::Disagrees, Verdict::Inconclusive, Verdict::NotJudged];
 }
 
 impl std::fmt::Display for Verdict {
@@ -263,6 +280,7 @@ impl std::fmt::Display for Verdict {
             Verdict::Agrees => "agrees",
             Verdict::Disagrees => "disagrees",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::NotJudged => "not judged",
         })
     }
 }
@@ -299,7 +317,7 @@ pub struct Judgement {
     pub pass_interval: [f64; 2],
     /// The pass rule's shape, as declared.
     pub tolerance: Tolerance,
-    /// Why the pass interval is this wide (declared with the claim, before the run).
+    /// Why the pass interval is this wide (declared with the claim; the ledger says when).
     pub rationale: String,
     /// The verdict.
     pub verdict: Verdict,
@@ -313,10 +331,66 @@ pub struct Judgement {
     pub figure: String,
     /// Units or extra context shown next to the numbers (e.g. "nats", "fraction of runs").
     pub unit: String,
+    /// Whether its design can reach each verdict, from n, method and pass interval alone
+    /// ([`design::decidable`]).
+    #[serde(default)]
+    pub decidable: Decidable,
+    /// The claim this judgement re-judges (same runs, a consequence of the other's verdict, or a
+    /// twin), so it is no independent finding; None for an independent one.
+    #[serde(default)]
+    pub derived_from: Option<String>,
+    /// When its rule was fixed, from the ledger ([`Ledger::register`]); None until registered.
+    #[serde(default)]
+    pub registered: Option<Registered>,
+    /// The rule before it was changed after results, judged on the same data (after-results rules
+    /// only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<Original>,
+    /// The frozen rule judged on a confirmation run with seeds never used before (after-results
+    /// rules only): its verdict is the headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+    /// How the prediction is known (the spec's tags), from the ledger.
+    #[serde(default)]
+    pub source_quality: Option<SourceQuality>,
+}
+
+/// The original rule of an after-results claim and its verdict on the same observation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Original {
+    /// Its shape.
+    pub tolerance: Tolerance,
+    /// Its rationale as first declared.
+    pub rationale: String,
+    /// Its pass interval.
+    #[serde(with = "bounds")]
+    pub pass_interval: [f64; 2],
+    /// The verdict it gives (on today's observation, or as reported `at`).
+    pub verdict: Verdict,
+    /// Where the verdict is the one reported then (the observation has changed since): commit and
+    /// sizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+}
+
+/// The judgement of the frozen rule on a confirmation run (fresh seeds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The base seed of the confirmation run (a block never used before).
+    pub seed: u64,
+    /// The theory's value there (the same unless it depends on the sample).
+    pub predicted: Option<f64>,
+    /// What the confirmation run measured.
+    pub observed: Observation,
+    /// Its pass interval.
+    #[serde(with = "bounds")]
+    pub pass_interval: [f64; 2],
+    /// Its verdict: the claim's headline.
+    pub verdict: Verdict,
 }
 
 impl Judgement {
-    /// Judges `observed` for `claim` by the pre-registered `rule` around `predicted` (the theory's
+    /// Judges `observed` for `claim` by its `rule` around `predicted` (the theory's
     /// value, or None for a qualitative claim judged by a `Within` rule).
     pub fn new(
         claim: Claim,
@@ -342,12 +416,64 @@ impl Judgement {
             smoke: false,
             figure: figure.into(),
             unit: unit.into(),
+            decidable: decidable(observed.method, observed.n, pass_interval),
+            derived_from: None,
+            registered: None,
+            original: None,
+            confirmation: None,
+            source_quality: None,
         }
+    }
+
+    /// A value reported without a verdict (a single run, or a run outside the theorem's
+    /// assumptions): `rule` is kept for the record, the verdict is [`Verdict::NotJudged`] and the
+    /// design counts as deciding nothing by itself (it is not a test).
+    pub fn not_judged(
+        claim: Claim,
+        predicted: Option<f64>,
+        observed: Observation,
+        rule: Rule,
+        figure: &str,
+        unit: &str,
+    ) -> Self {
+        let mut j = Self::new(claim, predicted, observed, rule, figure, unit);
+        j.verdict = Verdict::NotJudged;
+        j.excludes_predicted = false;
+        j
+    }
+
+    /// Marks this judgement as derived from claim `id` (see [`Judgement::derived_from`]).
+    pub fn derived(mut self, id: &str) -> Self {
+        self.derived_from = Some(id.into());
+        self
     }
 
     /// The claim's id.
     pub fn id(&self) -> &str {
         &self.claim.id
+    }
+
+    /// The verdict a reader should take: the confirmation run's where there is one.
+    pub fn headline(&self) -> Verdict {
+        self.confirmation.as_ref().map_or(self.verdict, |c| c.verdict)
+    }
+
+    /// An independent finding: not a control, not derived from another claim, and judged.
+    pub fn is_finding(&self) -> bool {
+        self.claim.kind != Kind::Control && self.derived_from.is_none() && self.verdict != Verdict::NotJudged
+    }
+
+    /// Attaches the judgement `c` of the same claim made on a confirmation run with base seed
+    /// `seed` (fresh seeds), under this judgement's rule.
+    pub fn confirm(&mut self, c: &Judgement, seed: u64) {
+        let pass_interval = self.tolerance.pass_interval(c.predicted);
+        self.confirmation = Some(Confirmation {
+            seed,
+            predicted: c.predicted,
+            observed: c.observed,
+            pass_interval,
+            verdict: judge_interval(c.observed.interval, pass_interval),
+        });
     }
 }
 

@@ -7,6 +7,7 @@
 //! from all of them.
 
 pub mod exchangeable;
+pub mod findings;
 pub mod icar;
 pub mod markov;
 pub mod outline;
@@ -63,6 +64,26 @@ pub enum FigureError {
         cache: String,
         /// The missing tasks, by index and name.
         missing: Vec<String>,
+    },
+    /// A judgement's rule differs from the ledger, or has no entry there.
+    #[error(transparent)]
+    Ledger(#[from] attnlab_comparator::LedgerError),
+    /// A paper-scale claim whose design cannot reach one of the verdicts (from its n and method
+    /// alone): fix the design (more seeds, a run-level analysis), never the band.
+    #[error(
+        "claim `{id}` {fault} (n = {n}, {method} interval, pass interval {pass}): fix its design with more seeds or a better analysis"
+    )]
+    Undecidable {
+        /// The claim.
+        id: String,
+        /// What it cannot reach.
+        fault: &'static str,
+        /// Its n.
+        n: usize,
+        /// Its interval method.
+        method: attnlab_comparator::Method,
+        /// Its pass interval.
+        pass: String,
     },
     /// An experiment failed (training, a solver, a bad config: the lab's error says which).
     #[error(transparent)]
@@ -256,6 +277,23 @@ pub fn run(opts: &Options) -> Result<Summary, FigureError> {
         if opts.mode == Mode::Fast {
             for j in &mut out.judgements {
                 j.smoke = true;
+            }
+        }
+        // Every rule is the one the ledger registered; at paper scale every design can decide.
+        let ledger = attnlab_lab::ledger::ledger()?;
+        for j in &mut out.judgements {
+            ledger.register(j)?;
+            if opts.mode == Mode::Full
+                && j.verdict != attnlab_comparator::Verdict::NotJudged
+                && let Some(fault) = j.decidable.fault()
+            {
+                return Err(FigureError::Undecidable {
+                    id: j.claim.id.clone(),
+                    fault,
+                    n: j.observed.n,
+                    method: j.observed.method,
+                    pass: attnlab_comparator::fmt_interval(j.pass_interval),
+                });
             }
         }
         // What its tasks did in this run (the drawing step itself only reads them back).

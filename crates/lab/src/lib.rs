@@ -11,6 +11,7 @@
 pub mod exchangeable;
 pub mod experiment;
 pub mod icar;
+pub mod ledger;
 pub mod markov;
 pub mod paths;
 pub mod platform;

@@ -150,7 +150,7 @@ impl Figure for PhaseFig<'_> {
                         Verdict::Disagrees => {
                             ch.draw_series(std::iter::once(Cross::new(at, 5, BLACK.stroke_width(3))))?;
                         }
-                        Verdict::Inconclusive => {
+                        Verdict::Inconclusive | Verdict::NotJudged => {
                             ch.draw_series(std::iter::once(Circle::new(at, 4, BLACK.filled())))?;
                             ch.draw_series(std::iter::once(Circle::new(at, 3, RGBColor(150, 150, 150).filled())))?;
                         }

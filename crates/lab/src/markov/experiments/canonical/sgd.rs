@@ -43,8 +43,9 @@ pub struct Data {
     pub results: Vec<RunResult>,
 }
 
-/// The base seed; chain k runs with child seed k of it.
-pub const SEED: u64 = 7;
+/// The base seed; chain k runs with child seed k of it. A fresh seed (the claims' rule changed after
+/// the runs of seed 7 had results; see `train::curves::SEED`).
+pub const SEED: u64 = 33_000;
 
 /// The spec's check: init N(0, 0.1²), 5000 steps, 20 seeds, lr 0.01, momentum 0.9 (cheap enough to
 /// run at full size in fast mode too).

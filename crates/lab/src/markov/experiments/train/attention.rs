@@ -34,8 +34,9 @@ pub fn ratio_curve(o: &TrainOutcome) -> Vec<(f64, f64)> {
     o.curve.iter().filter_map(|e| e.attn_ratio.filter(|r| r.is_finite()).map(|r| (e.iter as f64, r))).collect()
 }
 
-/// The base seed; run s has seed SEED + s.
-pub const SEED: u64 = 3000;
+/// The base seed; run s has seed SEED + s. A fresh block (F13's rules changed after runs with
+/// seeds 3000–3004 had results; see `curves::SEED`).
+pub const SEED: u64 = 31_000;
 
 /// The config at the lab's size: N 1024 (paper scale: F13–F15 train at N 1024; quick N 256),
 /// 1000 iterations (F13 draws the first 200, F14 the attention at iteration 1000), 5 seeds (F13's

@@ -75,7 +75,7 @@ fn seeds(lab: &Lab) -> u64 {
 }
 
 fn configs(base: &TrainConfig, seeds: u64) -> Vec<TrainConfig> {
-    (0..seeds).map(|s| base.with_seed(1000 + s)).collect()
+    (0..seeds).map(|s| base.with_seed(SEED + s)).collect()
 }
 
 /// A run of `arch` on `data` at sequence length `seq_len` for `iters` steps, evaluated 50 times.
@@ -227,8 +227,10 @@ pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
 /// could do neither (3/3 → [0.439, 1], 0/3 → [0, 0.561]).
 const MEMORY_SEEDS: u64 = 5;
 
-/// The base seed recorded with the result (each run carries its own seed, 1000 + replicate).
-pub const SEED: u64 = 1000;
+/// The base seed (each run carries its own seed, SEED + replicate). A fresh block: the claims'
+/// rules were changed after runs with seeds 1000–1004 had results, so the paper-scale runs that
+/// judge them use seeds never used before, run after the ledger froze the rules (issue 25).
+pub const SEED: u64 = 30_000;
 
 /// Every run of every group, panel by panel.
 pub fn runs(cfg: &Config) -> Vec<TrainConfig> {
