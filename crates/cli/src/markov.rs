@@ -456,6 +456,14 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
     let name = if s.predicted_end == Endpoint::Global { "entropy_rate" } else { "unigram_loss" };
     // The same claim the figure `markov.canonical.sgd` judges, at this chain and these runs.
     let j = sgd_claims::judge_run(&run, &traces);
+    if s.diverged > 0 {
+        eprintln!(
+            "warning: {} of {} runs diverged (non-finite loss: the learning rate is too large for the exact loss?); they are outside the theorem's assumptions and do not count for or against it{}",
+            s.diverged,
+            traces.len(),
+            if s.diverged == traces.len() { " — no verdict" } else { "" }
+        );
+    }
     let fl = s.final_loss();
     Ok(json!({
         "p": a.p, "q": a.q,

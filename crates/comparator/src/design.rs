@@ -48,6 +48,21 @@ pub fn clopper_pearson(k: usize, n: usize) -> [f64; 2] {
     [lo, hi]
 }
 
+/// The exact two-sided McNemar p-value for paired binary outcomes on one shared test set: `b`
+/// items right under the first condition only, `c` right under the second only; under "no
+/// difference" each discordant item goes either way with probability ½, so the p-value is
+/// 2·P(Bin(b + c, ½) ≥ max(b, c)), at most 1.
+pub fn mcnemar_exact(b: usize, c: usize) -> f64 {
+    use statrs::distribution::{Binomial, DiscreteCDF};
+    let n = b + c;
+    if n == 0 {
+        return 1.0;
+    }
+    let k = b.max(c) as u64;
+    let tail = Binomial::new(0.5, n as u64).map_or(f64::NAN, |d| 1.0 - d.cdf(k - 1));
+    (2.0 * tail).min(1.0)
+}
+
 /// Whether a claim observed by `method` from `n` independent samples (runs, seeds, clusters) can
 /// reach each verdict against `pass`:
 /// - a proportion (Wilson, Clopper–Pearson): every outcome k = 0…n is tried;
@@ -99,6 +114,17 @@ mod tests {
         // 5 runs cannot decide "a majority" with the exact interval (5/5 → [0.478, 1], 0/5 → [0, 0.522]).
         assert_eq!(decidable(Method::ClopperPearson, 5, [0.5, 1.0]), Decidable { agree: false, disagree: false });
         assert!(decidable(Method::ClopperPearson, 6, [0.5, 1.0]).both());
+    }
+
+    /// Exact McNemar p-values from the binomial: b = 0, c = 6 → 2/64; b = 2, c = 8 →
+    /// 2·P(Bin(10, ½) ≥ 8) = 2·56/1024; ties → 1.
+    #[test]
+    fn mcnemar_matches_the_binomial() {
+        assert!((mcnemar_exact(0, 6) - 2.0 / 64.0).abs() < 1e-12);
+        assert!((mcnemar_exact(2, 8) - 112.0 / 1024.0).abs() < 1e-12);
+        assert!((mcnemar_exact(8, 2) - 112.0 / 1024.0).abs() < 1e-12);
+        assert_eq!(mcnemar_exact(5, 5), 1.0);
+        assert_eq!(mcnemar_exact(0, 0), 1.0);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub mod ledger;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-pub use design::{Decidable, decidable};
+pub use design::{Decidable, decidable, mcnemar_exact};
 pub use ledger::{Ledger, LedgerError, Registered, SourceQuality};
 
 /// z-value of the two-sided 95% normal interval (used by the Wilson interval).

@@ -160,6 +160,24 @@ pub struct FigureResult {
     pub record: serde_json::Value,
 }
 
+/// Attaches to every after-results claim of `js` (its ledger entry says so, and names no fresh
+/// seed block of its own run) the judgement of the same claim in `confirmation`, made on the
+/// experiment's confirmation run with seed `seed` (`attnlab_lab::confirm`): the frozen rule judged
+/// on fresh data, the claim's headline.
+pub fn confirm(js: &mut [Judgement], confirmation: &[Judgement], seed: u64, smoke: bool) -> Result<(), FigureError> {
+    let ledger = attnlab_lab::ledger::ledger()?;
+    for j in js.iter_mut() {
+        let e = ledger.entry(&j.claim.id, smoke)?;
+        if e.registered == attnlab_comparator::Registered::AfterResults
+            && e.fresh_seeds.is_none()
+            && let Some(c) = confirmation.iter().find(|c| c.claim.id == j.claim.id)
+        {
+            j.confirm(c, seed);
+        }
+    }
+    Ok(())
+}
+
 /// One entry of the figure registry.
 pub struct FigureSpec {
     /// Figure id, e.g. `markov.canonical.landscape`.

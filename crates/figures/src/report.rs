@@ -68,7 +68,7 @@ fn verdict_cell(j: &Judgement) -> String {
         v = format!("smoke: {v}");
     }
     if j.excludes_predicted {
-        v.push_str(" ⚑");
+        v.push_str(" ⚑ (the interval excludes the predicted value)");
     }
     if let Some(c) = &j.confirmation {
         v.push_str(&format!(" (confirmation, seed {}; first run: {})", c.seed, j.verdict));

@@ -15,3 +15,13 @@ pub fn ledger() -> Result<&'static Ledger, LedgerError> {
     static PARSED: OnceLock<Result<Ledger, LedgerError>> = OnceLock::new();
     PARSED.get_or_init(|| Ledger::parse(TEXT)).as_ref().map_err(Clone::clone)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The committed ledger parses (every line, every after-results entry with its original).
+    #[test]
+    fn the_committed_ledger_parses() {
+        let l = super::ledger().expect("crates/lab/ledger.jsonl parses");
+        assert!(l.entries.len() > 100);
+    }
+}

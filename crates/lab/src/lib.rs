@@ -8,6 +8,7 @@
 //! The figures crate and the CLI call these; neither computes a result or a judgement of its own.
 //! Data flows one way: config → theory | experiment → claims → figures (`shared/design.md`).
 
+pub mod confirm;
 pub mod exchangeable;
 pub mod experiment;
 pub mod icar;

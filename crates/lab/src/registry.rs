@@ -46,10 +46,12 @@ pub fn plan<'a>(lab: &Lab, figure_ids: impl IntoIterator<Item = &'a str>) -> Res
     Ok(out)
 }
 
-/// The tasks of one figure.
+/// The tasks of one figure: its paper's, then its confirmation run's (`crate::confirm`), if any.
 pub fn figure_tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
     let name = figure.split('.').next().unwrap_or_default();
-    paper(name).map_err(|_| LabError::UnknownExperiment(figure.into()))?.tasks(lab, figure)
+    let mut tasks = paper(name).map_err(|_| LabError::UnknownExperiment(figure.into()))?.tasks(lab, figure)?;
+    tasks.extend(crate::confirm::tasks(lab, figure)?);
+    Ok(tasks)
 }
 
 /// Runs one task into the lab's cache (a cache hit returns at once) and checks that what ran is
@@ -61,7 +63,11 @@ pub fn run(lab: &Lab, task: &Task) -> Result<CacheStatus, LabError> {
         return Err(LabError::OtherBuild { task: task.name(), planned: task.code_version.clone(), here });
     }
     let lab = Lab { mode: task.mode, ..lab.clone() };
-    let status = paper(&task.paper)?.run_task(&lab, task)?;
+    let status = if crate::confirm::is_confirmation(task) {
+        crate::confirm::run_task(&lab, task)?
+    } else {
+        paper(&task.paper)?.run_task(&lab, task)?
+    };
     // What ran must be stored under the planned key, else the plan and the experiment disagree.
     if !lab.cache.reading().has_digest(&task.key) {
         return Err(LabError::NotStored { task: task.name() });

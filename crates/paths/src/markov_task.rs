@@ -294,6 +294,10 @@ pub struct WidthResult {
     pub action_per_width: f64,
     /// Test accuracy of the mean predictor.
     pub test_accuracy: f64,
+    /// Per test input, whether the mean predictor's sign is right (what `test_accuracy` averages):
+    /// two widths' accuracies on the one shared test set are compared with a paired test on these.
+    #[serde(default)]
+    pub test_correct: Vec<bool>,
     /// Mean predictor variance averaged over the test set.
     pub mean_test_variance: f64,
     /// Solver iterations.
@@ -366,7 +370,8 @@ impl MarkovTheory {
         let action = self.action(width)?;
         let sol = crate::solve(&action, start, &crate::SolverOptions::default())?;
         let solve_s = t0.elapsed().as_secs_f64();
-        let (acc, mv, _) = self.evaluate(&sol.params.u[0])?;
+        let (acc, mv, mean) = self.evaluate(&sol.params.u[0])?;
+        let test_correct = mean.iter().zip(&self.test.y).map(|(p, y)| *p != 0.0 && p.signum() == y.signum()).collect();
         Ok((
             WidthResult {
                 width,
@@ -374,6 +379,7 @@ impl MarkovTheory {
                 u_a: sol.params.u_a,
                 action_per_width: sol.action_per_width,
                 test_accuracy: acc,
+                test_correct,
                 mean_test_variance: mv,
                 iterations: sol.iterations,
                 max_grad: sol.max_grad,

@@ -18,7 +18,9 @@ use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (rec, status) = experiments::e3::run(&ctx.lab)?;
     let (cfg, d) = (&rec.config, &rec.result);
-    let js = claims::e3::judge(cfg, d);
+    let mut js = claims::e3::judge(cfg, d);
+    let (again, _) = attnlab_lab::confirm::e3(&ctx.lab)?;
+    crate::confirm(&mut js, &claims::e3::judge(&again.config, &again.result), again.seed, ctx.fast())?;
     let argmins: Vec<String> =
         d.sweeps.iter().map(|s| format!("L = {}: w = {}", s.len, fmt_num(s.argmin_w_refined))).collect();
     render(&F3 { d, cfg }, &ctx.out_dir, spec.id)?;

@@ -21,7 +21,9 @@ const COLORS: [RGBColor; 3] = [okabe_ito::BLUE, okabe_ito::ORANGE, okabe_ito::GR
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (rec, status) = experiments::e4::run(&ctx.lab)?;
     let (cfg, d) = (&rec.config, &rec.result);
-    let js = claims::e4::judge(cfg, d);
+    let mut js = claims::e4::judge(cfg, d);
+    let (again, _) = attnlab_lab::confirm::e4(&ctx.lab)?;
+    crate::confirm(&mut js, &claims::e4::judge(&again.config, &again.result), again.seed, ctx.fast())?;
     render(&F4 { sets: cfg.train_sets, ols_sets: cfg.ols_sets, d }, &ctx.out_dir, spec.id)?;
     let wopt: Vec<String> = d.per_len.iter().map(|p| format!("L = {}: {:.3}", p.len, p.w_opt)).collect();
     Ok(FigureOutput {

@@ -19,7 +19,9 @@ use crate::{Ctx, FigureError, FigureOutput, FigureSpec};
 /// Runs the figure: the trained model's record and judgements from the lab, then draws.
 pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (rec, status) = experiment::run(&ctx.lab)?;
-    let js = claims::judge(&rec);
+    let mut js = claims::judge(&rec);
+    let (again, _) = attnlab_lab::confirm::icar_augmented(&ctx.lab)?;
+    crate::confirm(&mut js, &claims::judge(&again), again.seed, ctx.fast())?;
     let cfg = &rec.config;
     let d = &rec.result;
     let c = &cfg.train;

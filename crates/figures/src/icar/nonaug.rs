@@ -33,7 +33,9 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
                 .collect();
             (!mse.is_empty()).then(|| mse.iter().sum::<f64>() / mse.len() as f64)
         });
-    let js = claims::judge(&rec, stored);
+    let mut js = claims::judge(&rec, stored);
+    let (again, _) = attnlab_lab::confirm::icar_nonaugmented(&ctx.lab)?;
+    crate::confirm(&mut js, &claims::judge(&again, stored), again.seed, ctx.fast())?;
     let aug = claims::augmented_baseline(stored);
     let c = &rec.config.train;
     let setting = claims::setting(&rec);

@@ -73,14 +73,18 @@ fn tidy(cfg: &Config, data: &CurvesData) -> Tidy {
                     o.occurrences.iter().enumerate().map(|(i, &v)| (i as f64 + 1.0, v)),
                 );
             }
-            t.series(
-                &p.title,
-                &g.label,
-                "iteration",
-                "fraction of runs on the plateau at U (Kaplan–Meier)",
-                None,
-                claims::escape_curve(os),
-            );
+            for st in claims::escape_curve(os).steps {
+                t.push(crate::tidy::Point {
+                    panel: p.title.clone(),
+                    series: g.label.clone(),
+                    x_name: "iterations since entering the plateau at U".into(),
+                    x: st.t,
+                    y_name: "fraction of runs still on the plateau (Kaplan–Meier, 95% Greenwood log-log band)".into(),
+                    y: st.survival,
+                    interval: Some([st.lo, st.hi]),
+                    seed: None,
+                });
+            }
         }
         if let Some(o) = outs.iter().flatten().next() {
             let end = o.config.iters as f64;
@@ -310,18 +314,37 @@ impl CurvesFig<'_> {
     where
         DB::ErrorType: 'static,
     {
+        let curves: Vec<claims::EscapeCurve> = outs.iter().map(|os| claims::escape_curve(os)).collect();
+        let apart: Vec<String> = p
+            .groups
+            .iter()
+            .zip(&curves)
+            .filter(|(_, c)| c.never_entered > 0)
+            .map(|(g, c)| format!("{} {}/{}", g.label, c.never_entered, c.never_entered + c.entered))
+            .collect();
+        let title = if apart.is_empty() {
+            "escape from the plateau at U (Kaplan–Meier, 95% Greenwood band)".to_string()
+        } else {
+            format!("escape from the plateau at U (Kaplan–Meier, 95% band); never entered: {}", apart.join(", "))
+        };
         let mut ch = panel(
             area,
-            "escape from the plateau at U (Kaplan–Meier; runs per group as in the legend)",
+            &title,
             0.0..iters,
             -0.03..1.03,
-            "iteration",
-            "fraction of runs still on the plateau",
+            "iterations since entering the plateau",
+            "fraction still on it",
         )?;
         let ng = p.groups.len();
-        for (k, os) in outs.iter().enumerate() {
+        for (k, c) in curves.iter().enumerate() {
             let col = COLORS[k % COLORS.len()];
-            let curve: Vec<(f64, f64)> = claims::escape_curve(os).into_iter().collect();
+            if c.entered == 0 {
+                continue;
+            }
+            let mut band: Vec<(f64, f64)> = c.steps.iter().map(|s| (s.t, s.hi)).collect();
+            band.extend(c.steps.iter().rev().map(|s| (s.t, s.lo)));
+            ch.draw_series(std::iter::once(Polygon::new(band, col.mix(0.15).filled())))?;
+            let curve: Vec<(f64, f64)> = c.steps.iter().map(|s| (s.t, s.survival)).collect();
             ch.draw_series(LineSeries::new(curve.clone(), col.stroke_width(layered_width(k, ng))))?;
             markers(&mut ch, &curve, k, col)?;
         }

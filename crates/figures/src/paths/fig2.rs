@@ -21,7 +21,9 @@ const GP: RGBColor = okabe_ito::VERMILLION;
 pub fn accuracy4(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (rec, status) = experiment::run(&ctx.lab, Which::Four)?;
     let (cfg, d) = (&rec.config, &rec.result);
-    let js = claims::fig2c_accuracy(d, spec.id);
+    let mut js = claims::fig2c_accuracy(d, spec.id);
+    let (again, _) = attnlab_lab::confirm::paths_markov4(&ctx.lab)?;
+    crate::confirm(&mut js, &claims::fig2c_accuracy(&again.result, spec.id), again.seed, ctx.fast())?;
     render(
         &AccuracyFig { cfg, data: d, title: "4 paths (g, a1, d, a2), σ⊥ = 1", ref_lines: true },
         &ctx.out_dir,
@@ -48,7 +50,9 @@ pub fn accuracy4(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureErr
 pub fn accuracy2(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (rec, status) = experiment::run(&ctx.lab, Which::Two)?;
     let (cfg, d) = (&rec.config, &rec.result);
-    let js = claims::fig2e_accuracy(d, spec.id);
+    let mut js = claims::fig2e_accuracy(d, spec.id);
+    let (again, _) = attnlab_lab::confirm::paths_markov2(&ctx.lab)?;
+    crate::confirm(&mut js, &claims::fig2e_accuracy(&again.result, spec.id), again.seed, ctx.fast())?;
     render(&AccuracyFig { cfg, data: d, title: "2 paths (g, d), σ⊥ = 5", ref_lines: false }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,

@@ -22,7 +22,9 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let (rec, status) = experiment::run(&ctx.lab)?;
     let (cfg, d) = (&rec.config, &rec.result);
     let n = cfg.small_width;
-    let js = claims::judge(cfg, d, spec.id);
+    let mut js = claims::judge(cfg, d, spec.id);
+    let (again, _) = attnlab_lab::confirm::paths_standin(&ctx.lab)?;
+    crate::confirm(&mut js, &claims::judge(&again.config, &again.result, spec.id), again.seed, ctx.fast())?;
     render(&IclFig { cfg, data: d }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,

@@ -44,7 +44,9 @@ pub fn curve(cfg: &E2Config, d: &E2Result, c: usize) -> Judgement {
     )
 }
 
-/// Every E2 claim, in report order.
+/// Every E2 claim, in report order. The three curves share their replicates; attention against
+/// the truth composes the other two (T1 then T2) on the same data, so it is derived from
+/// `attn-posterior` rather than counted as a third finding.
 pub fn judge(cfg: &E2Config, d: &E2Result) -> Vec<Judgement> {
-    (0..3).map(|c| curve(cfg, d, c)).collect()
+    (0..3).map(|c| if c == 1 { curve(cfg, d, c).derived(IDS[0]) } else { curve(cfg, d, c) }).collect()
 }

@@ -137,7 +137,9 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             Rule::within(r.exact_ls, r.gd_per_position, BETWEEN),
             ID,
             "MSE",
-        ),
+        )
+        // The same test MSE as `test-mse`, against another interval: not a second finding.
+        .derived(&format!("{ID}.test-mse")),
         Judgement::new(
             Claim::new(
                 &format!("{ID}.gd-block-share"),
@@ -165,10 +167,18 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
                 PAPER,
                 Kind::Reproduction,
                 format!(
-                    "the GD block is βI: ‖B − (tr B/d)I‖_F/‖B‖_F (first seed's mean diagonal {:.3}, mean off-diagonal {:.3}; reference run ≈ 2.75I − 0.15·11ᵀ up to the LayerNorm scale gauge; per seed: {})",
+                    "the GD block is βI: ‖B − (tr B/d)I‖_F/‖B‖_F (first seed's mean diagonal {:.3}, mean off-diagonal {:.3}; reference run ≈ 2.75I − 0.15·11ᵀ up to the LayerNorm scale gauge; per seed: {}){}",
                     st.gd_block_diag,
                     st.gd_block_offdiag,
-                    per_seed(&non_identity)
+                    per_seed(&non_identity),
+                    {
+                        let ci = over_seeds(&non_identity).interval;
+                        if ci[0] > 0.0 {
+                            format!(". Its interval [{:.4}, {:.4}] excludes the theory's 0: the trained block is measurably not a multiple of I (as in the reference run, 0.11); the pass interval admits that offset, so an agreement here means \"as close to βI as the reference run\", not βI", ci[0], ci[1])
+                        } else {
+                            String::new()
+                        }
+                    }
                 ),
                 "§3a parameter structure, §4 Fig 5",
             ),

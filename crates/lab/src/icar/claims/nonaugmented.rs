@@ -108,7 +108,9 @@ pub fn judge(rec: &ResultRecord<Config, Data>, augmented_test_mse: Option<f64>) 
             PE_OFFSETS01,
             ID,
             "fraction",
-        ),
+        )
+        // The same mass as `pe-diffuse-as-reference`, against another interval.
+        .derived(&format!("{ID}.pe-diffuse-as-reference")),
         Judgement::new(
             Claim::new(&format!("{ID}.pe-diffuse-as-reference"), PAPER, Kind::Reproduction, format!("the positional attention of the last query stays diffuse as in the reference run: mass on offsets 0–1 ≈ 6% (per seed: {})", per_seed(&pe)), "§4 Fig 7"),
             Some(REFERENCE_PE_MASS),

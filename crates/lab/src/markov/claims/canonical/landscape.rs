@@ -29,8 +29,8 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             Claim::new(
                 "markov.canonical.bstar",
                 PAPER,
-                Kind::Theorem,
-                "at the closed-form optimal bias b*(e,w), ∂L/∂b = 0 (max |∂L/∂b| over both grids)",
+                Kind::Control,
+                "identity check of a closed form (holds by construction): at the optimal bias b*(e,w), ∂L/∂b = 0 (max |∂L/∂b| over both grids)",
                 "§3 Optimal bias",
             ),
             Some(0.0),
@@ -43,8 +43,8 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             Claim::new(
                 "markov.canonical.global-set",
                 PAPER,
-                Kind::Theorem,
-                "L = H* on the global set c·e² = s*, b = ℓ0 + e²/2 (max |L − H*|)",
+                Kind::Control,
+                "identity check of a closed form (holds by construction): L = H* on the global set c·e² = s*, b = ℓ0 + e²/2 (max |L − H*|)",
                 "§3 Global-minimum set",
             ),
             Some(0.0),
@@ -57,8 +57,8 @@ pub fn judge(rec: &ResultRecord<Config, Data>) -> Vec<Judgement> {
             Claim::new(
                 "markov.canonical.unigram-set",
                 PAPER,
-                Kind::Theorem,
-                "L = U on the unigram set e = 0, b = ln(p/q) (max |L − U|)",
+                Kind::Control,
+                "identity check of a closed form (holds by construction): L = U on the unigram set e = 0, b = ln(p/q) (max |L − U|)",
                 "§3 Unigram critical set",
             ),
             Some(0.0),

@@ -29,8 +29,23 @@
 //! - `markov.train.memory.m100`, `markov.train.memory.m100.est` (U, F9 \[inferred\])
 //! - `markov.train.memory.full`, `markov.train.memory.full.est` (U, §4, F10 \[recalled\])
 //! - `markov.train.memory.full.L4`, `markov.train.memory.full.L8` (U, §4, F10 \[recalled\]; one
-//!   run each, as in the paper: the claim judges that run's final loss with [`ONE_RUN`]; no `.est`
-//!   claim, since a mean over one run's estimates has no interval)
+//!   run each, as in the paper: reported without a verdict ([`ONE_RUN`]); no `.est` claim)
+//! - at the paper's F9 horizon, iteration 200 ([`PAPER_HORIZON`]): `markov.train.memory.m2.at200`,
+//!   `markov.train.memory.m40.at200`, `markov.train.memory.m80.at200`,
+//!   `markov.train.memory.m100.at200`, `markov.train.memory.full.at200`,
+//!   `markov.train.memory.full.L4.at200`, `markov.train.memory.full.L8.at200` (the last two reported
+//!   without a verdict)
+//! - positive controls of the run classifier: `markov.train.theory.control.mlp.lagged.U`,
+//!   `markov.train.theory.control.mlp.lagged.U.est` (U), `markov.train.theory.control.mlp.p0.2-q0.3.H`,
+//!   `markov.train.theory.control.mlp.p0.2-q0.3.H.est` (H*)
+//! - fidelity rows against the authors' code (module `fidelity`): `markov.fidelity.F9-full.final-loss`,
+//!   `markov.fidelity.F9-full.exit`, `markov.fidelity.F9-full.p1-given-0`, `markov.fidelity.F9-m40.final-loss`,
+//!   `markov.fidelity.F9-m40.exit`, `markov.fidelity.F9-m40.p1-given-0`, `markov.fidelity.F3-L1.final-loss`,
+//!   `markov.fidelity.F3-L1.exit`, `markov.fidelity.F3-L1.p1-given-0`,
+//!   `markov.fidelity.F16-p0.9-tied.final-loss`, `markov.fidelity.F16-p0.9-tied.exit`
+//!
+//! Every `.est` claim is derived from its group's loss claim (the "unigram" ending already asks P̂
+//! near π1).
 //! - `markov.train.states.V5.p0.1.tied` (H*, F16)
 //! - `markov.train.states.V5.p0.1.untied` (H*, F16)
 //! - `markov.train.states.V5.p0.3.tied` (H*, F16)
@@ -48,7 +63,7 @@ use super::ending::{BAND, Ending, Plateau, PlateauLength};
 
 use crate::LabError;
 use crate::markov::experiments::PAPER;
-use crate::markov::experiments::train::curves::{Config, CurvesData, Group};
+use crate::markov::experiments::train::curves::{Config, CurvesData, Group, MEMORY_ID};
 use crate::markov::experiments::train::{mean_estimate, true_p1_given_0};
 
 /// What the paper (or the spec) says a group ends at.
@@ -77,6 +92,15 @@ pub fn expectation(id: &str, tag: &str) -> Option<(Expect, Kind, &'static str)> 
         ("markov.train.theory", "theory.p0.15-q0.35.tied") => (Global, Theorem, "§3 T3, p+q < 1 (theory model §2a)"),
         ("markov.train.theory", "mlp.p0.5-q0.8.tied") => (Unigram, Reproduction, "§5 F15"),
         ("markov.train.theory", "mlp.p0.5-q0.8.untied") => (Global, Reproduction, "§5 F15"),
+        // Positive controls of the run classifier: an attention-free model on the lagged chain,
+        // whose next symbol is independent of the one it sees, can only reach U; on the first-order
+        // chain, untied, it reaches H*.
+        ("markov.train.theory", "control.mlp.lagged.U") => {
+            (Unigram, Kind::Control, "§6 classifier control (xₙ₊₁ independent of xₙ on the order-2 lagged chain)")
+        }
+        ("markov.train.theory", "control.mlp.p0.2-q0.3.H") => {
+            (Global, Kind::Control, "§6 classifier control (xₙ determines the law of xₙ₊₁)")
+        }
         ("markov.train.memory", "m2") => (Global, Reproduction, "§5 F9 [inferred]"),
         ("markov.train.memory", "m40" | "m80" | "m100") => (Unigram, Reproduction, "§5 F9 [inferred]"),
         ("markov.train.memory", "full" | "full.L4" | "full.L8") => (Unigram, Reproduction, "§4, §5 F10 [recalled]"),
@@ -99,11 +123,16 @@ pub const MAJORITY: Rule = Rule::within(
     "the paper draws typical runs and states no rate: the claimed ending must be the majority outcome (Wilson interval above 1/2)",
 );
 /// A one-run group's loss claim (the paper draws one run per curve in F10): its final held-out loss
-/// within the spec §6 band of the claimed line.
+/// against the spec §6 band of the claimed line, reported without a verdict (an interval over one
+/// run's held-out batches is evaluation noise, not the spread of runs).
 pub const ONE_RUN: Rule = Rule::abs(
     0.01,
-    "spec §6 band (0.01 nats), for a group of one run as the paper draws it: a proportion of one run can never be told from one half, so the run's own final loss is judged, with the t interval over its held-out batches",
+    "spec §6 band (0.01 nats), for a group of one run as the paper draws it: reported as a single run, no verdict (its only interval is over held-out batches of one run, evaluation noise, not run-to-run spread)",
 );
+/// The iteration where the paper's F9 and F10 panels end (spec §5: F9's x-axis 0–200; F10's
+/// script crops at 100 rows, which may be sampled): the memory claims are judged there as well as
+/// at the end of the 800-iteration runs.
+pub const PAPER_HORIZON: usize = 200;
 /// A group's `.est` claim: P̂(1 | 0) within 0.02 of p or π1.
 pub const EST: Rule = Rule::abs(
     0.02,
@@ -124,54 +153,110 @@ pub fn judge(rec: &ResultRecord<Config, CurvesData>) -> Result<Vec<Judgement>, L
                     "names a group with a claim in claims::train::curves",
                 )
             })?;
-            js.extend(judge_group(id, g, os, expect, kind, source));
-            js.extend(judge_estimates(id, g, os, expect, kind, source));
+            let loss = judge_group(id, g, os, expect, kind, source, None);
+            let loss_id = loss.as_ref().map(|j| j.claim.id.clone());
+            js.extend(loss);
+            if id == MEMORY_ID {
+                js.extend(judge_group(id, g, os, expect, kind, source, Some(PAPER_HORIZON)));
+            }
+            // The ending of a "unigram" run already requires P̂ near π1: the est claim re-judges
+            // the loss claim's runs.
+            js.extend(
+                judge_estimates(id, g, os, expect, kind, source)
+                    .map(|j| if let Some(l) = &loss_id { j.derived(l) } else { j }),
+            );
+            // The same setting run by the authors' own code, where the reference has it.
+            js.extend(super::fidelity::judge(id, &g.tag, os));
         }
     }
     Ok(js)
 }
 
-/// The Kaplan–Meier escape curve of a group: the estimated fraction of runs still on the plateau
-/// at U (within 0.01 of U since first entering it) at each iteration, as a step function `(iteration,
-/// fraction)` from (0, 1) to the last iteration. A run's escape time is the first evaluated
-/// iteration after entering at which it is outside the band (0 if it never came near U); a run
-/// still on the plateau at its end is censored there. With every run the same length the estimate
-/// is the plain fraction, and the censoring is what keeps it honest when lengths differ.
-pub fn escape_curve(os: &[TrainOutcome]) -> Vec<(f64, f64)> {
-    escape_curve_of(&os.iter().map(|o| (Plateau::of_run(o), o.config.iters)).collect::<Vec<_>>())
+/// One step of a Kaplan–Meier escape curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EscapeStep {
+    /// Iterations since the run entered the plateau at U.
+    pub t: f64,
+    /// Estimated fraction of runs still on the plateau just after `t`.
+    pub survival: f64,
+    /// Its 95% interval from Greenwood's variance on the log(−log) scale (Kalbfleisch–Prentice),
+    /// which stays inside [0, 1].
+    pub lo: f64,
+    /// Upper end of that interval.
+    pub hi: f64,
+    /// Runs still at risk (on the plateau and uncensored) just before `t`.
+    pub at_risk: usize,
 }
 
-/// [`escape_curve`] of runs given as (plateau, iterations).
-fn escape_curve_of(runs: &[(Plateau, usize)]) -> Vec<(f64, f64)> {
-    // (time, escaped = true | censored = false)
-    let mut times: Vec<(usize, bool)> = runs
-        .iter()
-        .map(|&(plateau, iters)| match plateau.length() {
-            PlateauLength::NeverEntered => (0, true),
-            PlateauLength::NeverLeft { .. } => (iters, false),
-            PlateauLength::Iters(_) => (plateau.left.unwrap_or(iters), true),
-        })
-        .collect();
+/// The Kaplan–Meier escape curve of a group, in time since entering the plateau at U (within 0.01
+/// of U): a run escapes at its first evaluated iteration outside the band after entering; a run
+/// still on the plateau at its end is censored there, and a diverged run at its divergence. Runs
+/// that never came near U are not escapes at time 0: they are counted apart (`never_entered`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EscapeCurve {
+    /// The steps, from (0, 1) to the longest follow-up; at each escape time the value before and
+    /// after the drop.
+    pub steps: Vec<EscapeStep>,
+    /// Runs that entered the plateau (the curve's n).
+    pub entered: usize,
+    /// Runs that never came within the band of U.
+    pub never_entered: usize,
+}
+
+/// What one run contributes: never entered, or (time since entry, escaped = true | censored).
+fn plateau_time(o: &TrainOutcome) -> Option<(usize, bool)> {
+    let plateau = Plateau::of_run(o);
+    let entered = plateau.entered?;
+    Some(match (plateau.left, o.diverged_at) {
+        (Some(left), _) => (left - entered, true),
+        (None, Some(d)) => (d.saturating_sub(entered), false),
+        (None, None) => (o.config.iters.saturating_sub(entered), false),
+    })
+}
+
+/// [`EscapeCurve`] of a group's runs.
+pub fn escape_curve(os: &[TrainOutcome]) -> EscapeCurve {
+    let times: Vec<(usize, bool)> = os.iter().filter_map(plateau_time).collect();
+    EscapeCurve { never_entered: os.len() - times.len(), ..escape_curve_of(times) }
+}
+
+/// The Kaplan–Meier estimate from (time, escaped | censored) pairs.
+fn escape_curve_of(mut times: Vec<(usize, bool)>) -> EscapeCurve {
     times.sort_unstable();
-    let end = runs.iter().map(|r| r.1).max().unwrap_or(0) as f64;
-    let mut curve = vec![(0.0, 1.0)];
-    let mut s = 1.0;
-    let mut at_risk = times.len();
-    let mut i = 0;
+    let entered = times.len();
+    let end = times.iter().map(|t| t.0).max().unwrap_or(0) as f64;
+    let z = attnlab_comparator::Z95;
+    let step = |t: f64, s: f64, var_sum: f64, at_risk: usize| {
+        // log(−log S) interval; S = 1 or 0 (no variance to speak of) is its own interval.
+        let (lo, hi) = if s <= 0.0 || s >= 1.0 || !var_sum.is_finite() {
+            (s, s)
+        } else {
+            let se = var_sum.sqrt() / s.ln().abs();
+            (s.powf((z * se).exp()), s.powf((-z * se).exp()))
+        };
+        EscapeStep { t, survival: s, lo, hi, at_risk }
+    };
+    let mut steps = vec![step(0.0, 1.0, 0.0, entered)];
+    let (mut s, mut var_sum, mut at_risk, mut i) = (1.0, 0.0, entered, 0);
     while i < times.len() {
         let t = times[i].0;
-        let same: Vec<&(usize, bool)> = times[i..].iter().take_while(|x| x.0 == t).collect();
-        let events = same.iter().filter(|x| x.1).count();
-        if events > 0 && at_risk > 0 {
-            curve.push((t as f64, s));
+        let same = times[i..].iter().take_while(|x| x.0 == t).count();
+        let events = times[i..i + same].iter().filter(|x| x.1).count();
+        if events > 0 {
+            steps.push(step(t as f64, s, var_sum, at_risk));
             s *= 1.0 - events as f64 / at_risk as f64;
-            curve.push((t as f64, s));
+            var_sum += if at_risk > events {
+                events as f64 / (at_risk as f64 * (at_risk - events) as f64)
+            } else {
+                f64::INFINITY
+            };
+            steps.push(step(t as f64, s, var_sum, at_risk));
         }
-        at_risk -= same.len();
-        i += same.len();
+        at_risk -= same;
+        i += same;
     }
-    curve.push((end, s));
-    curve
+    steps.push(step(end, s, var_sum, at_risk));
+    EscapeCurve { steps, entered, never_entered: 0 }
 }
 
 /// The spec §6 endings and plateau lengths of a group, in words.
@@ -212,8 +297,12 @@ fn judge_group(
     expect: Expect,
     kind: Kind,
     source: &str,
+    horizon: Option<usize>,
 ) -> Option<Judgement> {
     let first = os.first()?;
+    if let Some(h) = horizon {
+        return judge_at_horizon(id, g, os, expect, kind, source, h);
+    }
     let (target, name) = match expect {
         Expect::Global => (first.entropy_rate, "H*"),
         Expect::Unigram => (first.unigram_loss, "U"),
@@ -230,7 +319,7 @@ fn judge_group(
             c.final_batches,
             describe(os)
         );
-        return Some(Judgement::new(
+        return Some(Judgement::not_judged(
             Claim::new(&format!("{id}.{}", g.tag), PAPER, kind, statement, source),
             Some(target),
             Observation::t(loss, se, c.final_batches.saturating_sub(1).max(1), c.final_batches),
@@ -258,6 +347,69 @@ fn judge_group(
         "fraction of runs",
     ))
 }
+
+/// The loss claim of a group at iteration `h` (`<id>.<tag>.at<h>`): the proportion of runs whose
+/// last evaluation by then is at the claimed line ([`Ending::at`]); one run is reported without a
+/// verdict, as at the end.
+fn judge_at_horizon(
+    id: &str,
+    g: &Group,
+    os: &[TrainOutcome],
+    expect: Expect,
+    kind: Kind,
+    source: &str,
+    h: usize,
+) -> Option<Judgement> {
+    let first = os.first()?;
+    let (target, name) = match expect {
+        Expect::Global => (first.entropy_rate, "H*"),
+        Expect::Unigram => (first.unigram_loss, "U"),
+    };
+    let endings: Vec<Ending> = os.iter().filter_map(|o| Ending::at(o, h)).collect();
+    let at: Vec<usize> =
+        os.iter().filter_map(|o| o.curve.iter().take_while(|e| e.iter <= h).last().map(|e| e.iter)).collect();
+    let hits = endings.iter().filter(|&&e| e == claimed_ending(expect)).count();
+    let count = |v: Ending| endings.iter().filter(|&&e| e == v).count();
+    let c = &first.config;
+    let statement = format!(
+        "{} ({}, d {}, L {}, N {}, {} seeds), at iteration {h}, where the paper's F9 panel ends (its last evaluation by then, iteration {}): runs sit at {name} = {target:.4} (within {} nats; H* = {:.4}, U = {:.4}): {hits}/{} do ({} global, {} unigram, {} neither, {} diverged)",
+        g.label,
+        c.arch.name(),
+        c.d,
+        c.layers,
+        c.seq_len,
+        os.len(),
+        at.iter().max().copied().unwrap_or(0),
+        BAND.pass_interval(Some(0.0))[1],
+        first.entropy_rate,
+        first.unigram_loss,
+        endings.len(),
+        count(Ending::Global),
+        count(Ending::Unigram),
+        count(Ending::Neither),
+        count(Ending::Diverged),
+    );
+    let claim = Claim::new(&format!("{id}.{}.at{h}", g.tag), PAPER, kind, statement, source);
+    Some(if endings.len() < 2 {
+        Judgement::not_judged(
+            claim,
+            Some(1.0),
+            Observation::proportion(hits, endings.len()),
+            ONE_RUN_AT,
+            id,
+            "fraction of runs",
+        )
+    } else {
+        Judgement::new(claim, Some(1.0), Observation::proportion(hits, endings.len()), MAJORITY, id, "fraction of runs")
+    })
+}
+
+/// A one-run group at the paper's horizon: reported, not judged.
+pub const ONE_RUN_AT: Rule = Rule::within(
+    0.5,
+    1.0,
+    "a group of one run as the paper draws it: reported as a single run, no verdict (a proportion of one run can never be told from one half)",
+);
 
 /// The "est" claim of a group (F5, F7, F12): the model's P̂(1 | state 0) at the first occurrences
 /// of state 0 in a held-out sequence sits at p when the loss claim says H*, at π1 when it says U.
@@ -303,28 +455,37 @@ fn judge_estimates(
 mod tests {
     use super::*;
 
-    /// Kaplan–Meier by hand: 4 runs of 100 iterations; one never entered (escapes at 0), one left
-    /// at 40, one at 70, one never left (censored at 100): S = 3/4 after 0, 2/4 after 40, 1/4
-    /// after 70, still 1/4 at the end.
+    /// Kaplan–Meier by hand, in time since entering the plateau: 3 runs entered; one left after
+    /// 30, one after 65, one never left (censored after 95): S = 2/3 after 30, 1/3 after 65, still
+    /// 1/3 at 95; a 4th run never entered and is counted apart, not as an escape at 0.
     #[test]
-    fn escape_curve_is_kaplan_meier() {
-        let run = |entered: Option<usize>, left: Option<usize>| (Plateau { entered, left }, 100);
-        let runs = [run(None, None), run(Some(10), Some(40)), run(Some(5), Some(70)), run(Some(5), None)];
-        let c = escape_curve_of(&runs);
-        assert_eq!(
-            c,
-            vec![
-                (0.0, 1.0),
-                (0.0, 1.0),
-                (0.0, 0.75),
-                (40.0, 0.75),
-                (40.0, 0.5),
-                (70.0, 0.5),
-                (70.0, 0.25),
-                (100.0, 0.25)
-            ]
-        );
+    fn escape_curve_is_kaplan_meier_since_entry() {
+        let c = escape_curve_of(vec![(30, true), (65, true), (95, false)]);
+        let pts: Vec<(f64, f64, usize)> = c.steps.iter().map(|s| (s.t, s.survival, s.at_risk)).collect();
+        let third = 1.0 / 3.0;
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        let want = [
+            (0.0, 1.0, 3),
+            (30.0, 1.0, 3),
+            (30.0, 2.0 * third, 3),
+            (65.0, 2.0 * third, 2),
+            (65.0, third, 2),
+            (95.0, third, 0),
+        ];
+        assert_eq!(pts.len(), want.len());
+        for (a, b) in pts.iter().zip(want) {
+            assert!(close(a.0, b.0) && close(a.1, b.1) && a.2 == b.2, "{a:?} vs {b:?}");
+        }
+        // Greenwood after the first escape: V = 1/(3·2); log(−log S) interval around S = 2/3.
+        let s1 = c.steps[2];
+        let se = (1.0_f64 / 6.0).sqrt() / (2.0_f64 / 3.0).ln().abs();
+        assert!(close(s1.lo, (2.0_f64 / 3.0).powf((attnlab_comparator::Z95 * se).exp())));
+        assert!(s1.lo < s1.survival && s1.survival < s1.hi && s1.hi <= 1.0 && s1.lo >= 0.0);
+        // Everyone escaping at once ends at 0 with a point interval.
+        let all = escape_curve_of(vec![(10, true), (10, true)]);
+        assert_eq!(all.steps.last().map(|s| (s.survival, s.lo, s.hi)), Some((0.0, 0.0, 0.0)));
     }
+
     use crate::markov::experiments::train::curves::{IDS, config};
     use crate::{Lab, Mode};
 

@@ -58,6 +58,29 @@ impl Ending {
     }
 }
 
+impl Ending {
+    /// Where run `o` stood at iteration `horizon`: its last evaluation at or before it, by the same
+    /// bands (U also needs both P̂(1 | ·) within 0.02 of π1 where that evaluation recorded them);
+    /// None when nothing was evaluated by then.
+    pub fn at(o: &TrainOutcome, horizon: usize) -> Option<Self> {
+        let e = o.curve.iter().take_while(|e| e.iter <= horizon).last()?;
+        if !e.loss.is_finite() {
+            return Some(Ending::Diverged);
+        }
+        let near_pi = match (o.pi1, e.p1_given_0, e.p1_given_1) {
+            (Some(pi), Some(a), Some(b)) => PROB_BAND.admits(pi, a) && PROB_BAND.admits(pi, b),
+            _ => true,
+        };
+        Some(if BAND.admits(o.unigram_loss, e.loss) && near_pi {
+            Ending::Unigram
+        } else if BAND.admits(o.entropy_rate, e.loss) {
+            Ending::Global
+        } else {
+            Ending::Neither
+        })
+    }
+}
+
 /// Time spent on the unigram plateau.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plateau {
@@ -68,8 +91,11 @@ pub struct Plateau {
 }
 
 impl Plateau {
-    /// From an evaluation curve and U.
+    /// From an evaluation curve and U. The curve is read up to its first non-finite loss (a run
+    /// that diverged on the plateau did not leave it: it is cut short there).
     pub fn of(curve: &[Eval], unigram: f64) -> Self {
+        let finite = curve.iter().position(|e| !e.loss.is_finite()).unwrap_or(curve.len());
+        let curve = &curve[..finite];
         let inside = |e: &Eval| BAND.admits(unigram, e.loss);
         let entered = curve.iter().position(inside);
         let left = entered.and_then(|i| curve[i..].iter().find(|e| !inside(e)).map(|e| e.iter));
@@ -121,5 +147,8 @@ mod tests {
         assert_eq!(Plateau::of(&curve, u).length(), PlateauLength::Iters(40));
         assert_eq!(Plateau::of(&curve[..3], u).length(), PlateauLength::NeverLeft { entered: 20 });
         assert_eq!(Plateau::of(&curve[3..], u).length(), PlateauLength::NeverEntered);
+        // A run that diverges on the plateau never left it.
+        let diverged = [eval(0, 0.70), eval(20, 0.665), eval(40, f64::NAN)];
+        assert_eq!(Plateau::of(&diverged, u).length(), PlateauLength::NeverLeft { entered: 20 });
     }
 }

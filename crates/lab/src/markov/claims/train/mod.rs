@@ -5,5 +5,6 @@
 pub mod attention;
 pub mod curves;
 pub mod ending;
+pub mod fidelity;
 pub mod phase;
 pub mod sweep;

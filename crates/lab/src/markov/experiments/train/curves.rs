@@ -157,6 +157,30 @@ pub fn config(lab: &Lab, id: &str) -> Result<Config, LabError> {
                         group("untied", "mlp.p0.5-q0.8.untied", mlp(false), sd)?,
                     ],
                 },
+                // Positive controls of the run classifier (spec §6 endings): the attention-free
+                // model sees only xₙ. On the order-2 lagged chain xₙ₊₁ depends on xₙ₋₁ alone and is
+                // independent of xₙ, so U is the best it can do: it must end "unigram". On the
+                // first-order chain p = 0.2, q = 0.3 untied, xₙ is all it needs: it must end "global".
+                Panel {
+                    title: "classifier controls: no attention, untied".into(),
+                    groups: vec![
+                        group(
+                            "order-2 lagged, p = 0.2, q = 0.3 (must stay at U)",
+                            "control.mlp.lagged.U",
+                            {
+                                let lag = Data::Lagged { chain: LaggedChain::stationary(chain(0.2, 0.3)?, 2)? };
+                                base(Arch::Mlp, lag, n, iters(lab, 1000), false)
+                            },
+                            sd,
+                        )?,
+                        group(
+                            "p = 0.2, q = 0.3 (must reach H*)",
+                            "control.mlp.p0.2-q0.3.H",
+                            base(Arch::Mlp, c23, n, iters(lab, 1000), false),
+                            sd,
+                        )?,
+                    ],
+                },
             ]
         }
         "markov.train.memory" => {
