@@ -162,6 +162,8 @@ pub fn write_report(out: &Path, results: &[FigureResult]) -> Result<PathBuf, Fig
     let mut stale: Vec<String> = Vec::new();
     for r in &mut results {
         for j in &mut r.judgements {
+            // A design's decidability follows from the row itself, registered or not.
+            j.decidable = attnlab_comparator::decidable(j.observed.method, j.observed.n, j.pass_interval);
             if let Some(l) = ledger
                 && let Err(e) = l.register(j)
             {

@@ -327,15 +327,30 @@ impl CurvesFig<'_> {
         } else {
             format!("escape from the plateau at U (Kaplan–Meier, 95% band); never entered: {}", apart.join(", "))
         };
+        let ng = p.groups.len();
+        // Below the curves, one row per group: the numbers at risk at five times.
+        let row_h = 0.07;
+        let bottom = -0.06 - row_h * ng as f64;
         let mut ch = panel(
             area,
             &title,
             0.0..iters,
-            -0.03..1.03,
-            "iterations since entering the plateau",
+            bottom..1.03,
+            "iterations since entering the plateau (numbers at risk below, one row per group)",
             "fraction still on it",
         )?;
-        let ng = p.groups.len();
+        for (k, c) in curves.iter().enumerate() {
+            let col = COLORS[k % COLORS.len()];
+            let y = -0.06 - row_h * (k as f64 + 0.5);
+            for i in 0..5 {
+                let t = iters * i as f64 / 5.0;
+                ch.draw_series(std::iter::once(Text::new(
+                    format!("{}", c.at_risk(t)),
+                    (t + iters * 0.01, y),
+                    ("DejaVu Sans", 11).into_font().color(&col),
+                )))?;
+            }
+        }
         for (k, c) in curves.iter().enumerate() {
             let col = COLORS[k % COLORS.len()];
             if c.entered == 0 {

@@ -1,5 +1,5 @@
 //! exchangeable claims: an E1–E5 result → judgements through the comparator, with each claim's
-//! pass interval (its tolerance, fixed before the run) next to it. The figures and the CLI both
+//! pass interval (its tolerance, registered in the ledger `crates/lab/ledger.jsonl`) next to it. The figures and the CLI both
 //! call these; neither judges on its own.
 //!
 //! The paper has no numerical experiments; these are attnlab's own checks of its theorems T1–T5

@@ -201,6 +201,15 @@ pub struct EscapeCurve {
     pub entered: usize,
     /// Runs that never came within the band of U.
     pub never_entered: usize,
+    /// Each entered run's (time since entry, escaped = true | censored = false), sorted.
+    pub times: Vec<(usize, bool)>,
+}
+
+impl EscapeCurve {
+    /// Runs at risk at time `t` since entry: entered runs neither escaped nor censored before `t`.
+    pub fn at_risk(&self, t: f64) -> usize {
+        self.times.iter().filter(|x| x.0 as f64 >= t).count()
+    }
 }
 
 /// What one run contributes: never entered, or (time since entry, escaped = true | censored).
@@ -256,7 +265,7 @@ fn escape_curve_of(mut times: Vec<(usize, bool)>) -> EscapeCurve {
         i += same;
     }
     steps.push(step(end, s, var_sum, at_risk));
-    EscapeCurve { steps, entered, never_entered: 0 }
+    EscapeCurve { steps, entered, never_entered: 0, times }
 }
 
 /// The spec §6 endings and plateau lengths of a group, in words.
@@ -481,6 +490,8 @@ mod tests {
         let se = (1.0_f64 / 6.0).sqrt() / (2.0_f64 / 3.0).ln().abs();
         assert!(close(s1.lo, (2.0_f64 / 3.0).powf((attnlab_comparator::Z95 * se).exp())));
         assert!(s1.lo < s1.survival && s1.survival < s1.hi && s1.hi <= 1.0 && s1.lo >= 0.0);
+        // Numbers at risk: 3 at the start, 2 after the first escape, 1 after the second.
+        assert_eq!((c.at_risk(0.0), c.at_risk(31.0), c.at_risk(66.0), c.at_risk(96.0)), (3, 2, 1, 0));
         // Everyone escaping at once ends at 0 with a point interval.
         let all = escape_curve_of(vec![(10, true), (10, true)]);
         assert_eq!(all.steps.last().map(|s| (s.survival, s.lo, s.hi)), Some((0.0, 0.0, 0.0)));

@@ -135,6 +135,30 @@ pub enum PlateauLength {
 mod tests {
     use super::*;
 
+    /// A run with this curve on a chain with H* and U (no final numbers needed by `Ending::at`).
+    fn outcome(curve: Vec<Eval>, entropy_rate: f64, unigram_loss: f64) -> TrainOutcome {
+        use attnlab_trainer::{Arch, Data, TrainSettings};
+        let chain = attnlab_markov::BinaryChain::new(0.5, 0.8).unwrap();
+        let config = TrainSettings::defaults(Arch::Theory, Data::binary(chain), 0).check().unwrap();
+        TrainOutcome {
+            config,
+            num_params: 0,
+            final_loss: None,
+            final_loss_se: None,
+            entropy_rate,
+            unigram_loss,
+            pi1: None,
+            p1_given_0: None,
+            p1_given_1: None,
+            diverged_at: None,
+            curve,
+            train_loss: Vec::new(),
+            occurrences: Vec::new(),
+            attention: None,
+            wall_s: 0.0,
+        }
+    }
+
     fn eval(iter: usize, loss: f64) -> Eval {
         Eval { iter, loss, se: 0.0, p1_given_0: None, p1_given_1: None, attn_ratio: None }
     }
@@ -147,6 +171,11 @@ mod tests {
         assert_eq!(Plateau::of(&curve, u).length(), PlateauLength::Iters(40));
         assert_eq!(Plateau::of(&curve[..3], u).length(), PlateauLength::NeverLeft { entered: 20 });
         assert_eq!(Plateau::of(&curve[3..], u).length(), PlateauLength::NeverEntered);
+        // At a horizon: the last evaluation at or before it decides.
+        let o = |curve: Vec<Eval>| outcome(curve, 0.62, 0.66);
+        assert_eq!(Ending::at(&o(curve.to_vec()), 45), Some(Ending::Unigram));
+        assert_eq!(Ending::at(&o(curve.to_vec()), 60), Some(Ending::Global));
+        assert_eq!(Ending::at(&o(curve[1..].to_vec()), 10), None);
         // A run that diverges on the plateau never left it.
         let diverged = [eval(0, 0.70), eval(20, 0.665), eval(40, f64::NAN)];
         assert_eq!(Plateau::of(&diverged, u).length(), PlateauLength::NeverLeft { entered: 20 });

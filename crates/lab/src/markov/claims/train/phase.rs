@@ -236,7 +236,22 @@ pub fn judge(rec: &ResultRecord<Config, PhaseData>) -> Vec<Judgement> {
                 }
                 let clusters: Vec<(usize, usize)> = of.iter().map(|c| (c.hits, c.runs)).collect();
                 let (hits, runs) = clusters.iter().fold((0, 0), |(h, n), c| (h + c.0, n + c.1));
-                let (value, ci) = cluster_bootstrap(&clusters, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED);
+                // One cell (a quick run's 2×2 grid has one per side): its runs are independent
+                // trials of that cell's own chance, so a Wilson interval over them is exact; a
+                // bootstrap over one cluster would be a point.
+                let (value, ci, how) = if clusters.len() < 2 {
+                    let o = Observation::proportion(hits, runs);
+                    (o.value, o.interval, "Wilson interval over the runs of the one cell".to_string())
+                } else {
+                    let (v, ci) = cluster_bootstrap(&clusters, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED);
+                    (
+                        v,
+                        ci,
+                        format!(
+                            "cluster bootstrap over cells ({BOOTSTRAP_RESAMPLES} resamples, seed {BOOTSTRAP_SEED})"
+                        ),
+                    )
+                };
                 let short: Vec<String> = of
                     .iter()
                     .filter(|c| c.hits < c.runs)
@@ -265,7 +280,7 @@ pub fn judge(rec: &ResultRecord<Config, PhaseData>) -> Vec<Judgement> {
                         PAPER,
                         kind,
                         format!(
-                            "{} model, {tied}, {side}, every grid cell with U − H* ≥ {MIN_GAP}: {what}. Runs: {hits}/{runs} behave, over {} cells of {} runs each with their own seeds (N {}, {} iterations); 95% interval by a cluster bootstrap over cells ({BOOTSTRAP_RESAMPLES} resamples, seed {BOOTSTRAP_SEED}). Cells where not every run behaves: {}",
+                            "{} model, {tied}, {side}, every grid cell with U − H* ≥ {MIN_GAP}: {what}. Runs: {hits}/{runs} behave, over {} cells of {} runs each with their own seeds (N {}, {} iterations); 95% interval: {how}. Cells where not every run behaves: {}",
                             arch.name(),
                             of.len(),
                             cfg.seeds,
@@ -276,7 +291,11 @@ pub fn judge(rec: &ResultRecord<Config, PhaseData>) -> Vec<Judgement> {
                         source,
                     ),
                     Some(1.0),
-                    Observation::bootstrap(value, ci, of.len()),
+                    if clusters.len() < 2 {
+                        Observation::proportion(hits, runs)
+                    } else {
+                        Observation::bootstrap(value, ci, of.len())
+                    },
                     RUNS,
                     ID,
                     "fraction of runs",
