@@ -347,7 +347,7 @@ impl CurvesFig<'_> {
                 ch.draw_series(std::iter::once(Text::new(
                     format!("{}", c.at_risk(t)),
                     (t + iters * 0.01, y),
-                    ("DejaVu Sans", 11).into_font().color(&col),
+                    (crate::style::FONT, 11).into_font().color(&col),
                 )))?;
             }
         }
