@@ -139,6 +139,10 @@ pub struct Entry {
     /// [`crate::Judgement::confirmation`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fresh_seeds: Option<String>,
+    /// The base seed of that fresh block, as the experiment's record states it: a result whose
+    /// record has another seed predates the block, and its confirmation is still pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fresh_seed: Option<u64>,
 }
 
 /// Why a judgement cannot be registered.
