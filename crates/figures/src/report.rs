@@ -348,13 +348,36 @@ fn summary(
         .filter(|j| j.verdict != Verdict::NotJudged && !j.decidable.both())
         .map(|j| format!("`{}` ({})", j.claim.id, j.decidable.fault().unwrap_or_default()))
         .collect();
+    // After the fact: an interval wider than its pass interval could not have agreed at the
+    // precision reached (more samples would be needed), whatever n and the method allowed.
+    let too_wide: Vec<String> = all
+        .iter()
+        .filter(|j| j.verdict != Verdict::NotJudged && j.claim.kind != Kind::Control)
+        .filter(|j| {
+            let (w, pw) = (j.observed.interval[1] - j.observed.interval[0], j.pass_interval[1] - j.pass_interval[0]);
+            w.is_finite() && pw.is_finite() && w > pw
+        })
+        .map(|j| {
+            let ratio = (j.observed.interval[1] - j.observed.interval[0]) / (j.pass_interval[1] - j.pass_interval[0]);
+            format!("`{}` ({:.2}×)", j.claim.id, ratio)
+        })
+        .collect();
     let _ = writeln!(
         md,
-        "\n**Designs.** Before a paper-scale run counts, every claim's design must be able to decide from its n and interval method alone: the best possible outcome must be able to agree and the worst to disagree (a paper-scale run refuses a claim that cannot). {}\n",
+        "\n**Designs.** Before a paper-scale run counts, every claim's design must be able to decide from its n and interval method alone: the best possible outcome must be able to agree and the worst to disagree (a paper-scale run refuses a claim that cannot). {} {}\n",
         if undecidable.is_empty() {
             "Every judged claim here can.".to_string()
         } else {
             format!("{} cannot (at this run's size): {}.", undecidable.len(), undecidable.join(", "))
+        },
+        if too_wide.is_empty() {
+            "After the fact, no judged interval is wider than its pass interval.".to_string()
+        } else {
+            format!(
+                "After the fact, {} judged intervals are wider than their pass intervals, so at the precision reached they could not agree (more samples, not a wider band, would fix that): {}.",
+                too_wide.len(),
+                too_wide.join(", ")
+            )
         }
     );
     let stochastic_rows: Vec<&Judgement> = all
