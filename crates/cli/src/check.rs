@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use attnlab_comparator::{Judgement, Kind, Verdict, fmt_interval, fmt_num};
+
+use crate::format::Format;
 use serde::{Deserialize, Serialize};
 
 /// Arguments of `attnlab check`.
@@ -119,23 +121,35 @@ pub fn differences(js: &[Judgement], baseline: &[BaselineEntry]) -> Vec<String> 
     out
 }
 
-/// Runs `attnlab check`: prints the table (or JSON) on stdout and returns the differences.
-pub fn run(args: &CheckArgs) -> anyhow::Result<Vec<String>> {
+/// Runs `attnlab check`: prints the verdict table on stdout in `format` (`--json` is `json`; the
+/// global `--format` wins: `jsonl` and `csv` give one flat record per claim) and returns the
+/// differences.
+pub fn run(args: &CheckArgs, format: Option<Format>) -> anyhow::Result<Vec<String>> {
     let js = read_results(&args.results)?;
     let baseline = read_baseline(&args.baseline)?;
     let diffs = differences(&js, &baseline);
-    if args.json {
-        let claims: Vec<serde_json::Value> = js
-            .iter()
-            .map(|j| {
-                serde_json::json!({
-                    "id": j.claim.id, "kind": j.claim.kind, "verdict": j.headline(), "smoke": j.smoke,
-                    "predicted": j.predicted, "observed": j.observed, "pass_interval": j.pass_interval.map(|x| x.is_finite().then_some(x)),
-                })
+    let format = format.unwrap_or(if args.json { Format::Json } else { Format::Table });
+    let claims: Vec<serde_json::Value> = js
+        .iter()
+        .map(|j| {
+            serde_json::json!({
+                "id": j.claim.id, "kind": j.claim.kind, "verdict": j.headline(), "smoke": j.smoke,
+                "predicted": j.predicted, "observed": j.observed, "pass_interval": j.pass_interval.map(|x| x.is_finite().then_some(x)),
             })
-            .collect();
+        })
+        .collect();
+    if format == Format::Json {
         let v = serde_json::json!({ "claims": claims, "differences": diffs });
         attnlab_lab::progress::print_stdout(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
+    } else if format == Format::Jsonl {
+        let mut text = String::new();
+        for c in &claims {
+            text.push_str(&serde_json::to_string(&serde_json::Value::Object(crate::format::flatten(c)))?);
+            text.push('\n');
+        }
+        attnlab_lab::progress::print_stdout(&text)?;
+    } else if format == Format::Csv {
+        attnlab_lab::progress::print_stdout(&crate::format::csv_rows(&claims))?;
     } else {
         let w = js.iter().map(|j| j.claim.id.len()).max().unwrap_or(0);
         let mut text = String::new();

@@ -132,7 +132,7 @@ pub struct E5Args {
     #[arg(long, default_value_t = 1024)]
     pub len: usize,
     /// Condition numbers κ ≥ 1, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = vec![1.0, 2.0, 4.0, 8.0])]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, default_values_t = vec![1.0, 2.0, 4.0, 8.0])]
     pub kappas: Vec<f64>,
     /// Base seed.
     #[arg(long, default_value_t = 605)]

@@ -28,6 +28,26 @@ pub(crate) fn progress_bar(len: u64, prefix: String, unit: &str) -> anyhow::Resu
     Ok(bar)
 }
 
+/// The command line, with negative numbers accepted as values in every subcommand: `--tau -1` or
+/// `--widths -5,10` reaches the field's own rule (which names the field) instead of clap's bare
+/// "unexpected argument '-1' found".
+pub fn command() -> clap::Command {
+    fn negative_numbers(cmd: clap::Command) -> clap::Command {
+        cmd.allow_negative_numbers(true).mut_subcommands(negative_numbers)
+    }
+    negative_numbers(<Cli as clap::CommandFactory>::command())
+}
+
+/// Parses `args` (the program name first) with [`command`]; a usage error exits as clap does.
+pub fn parse_from<I, T>(args: I) -> Cli
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command().get_matches_from(args);
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 /// attnlab: transformer-theory papers as executable, checked claims.
 #[derive(Debug, Parser)]
 #[command(

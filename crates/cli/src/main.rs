@@ -2,19 +2,17 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     // Training keeps freed memory for reuse (process-wide, so the binary's choice).
     attnlab_kernels::alloc::keep_freed_memory();
-    let cli = attnlab_cli::Cli::parse();
+    let cli = attnlab_cli::parse_from(std::env::args_os());
     if let attnlab_cli::Paper::Markov(attnlab_cli::markov::MarkovCmd::Sweep(a)) = &cli.paper {
         // Still single-threaded here: parsing starts no thread.
         attnlab_lab::task::candle_inline_for_jobs(a.jobs.unwrap_or_else(attnlab_lab::task::available_cores));
     }
     if let attnlab_cli::Paper::Check(args) = &cli.paper {
         // 0: as the baseline; 1: some claim changed (each named); 2: unreadable input.
-        return match attnlab_cli::check::run(args) {
+        return match attnlab_cli::check::run(args, cli.format) {
             Ok(diffs) if diffs.is_empty() => ExitCode::SUCCESS,
             Ok(diffs) => {
                 for d in &diffs {

@@ -458,7 +458,7 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
     let j = sgd_claims::judge_run(&run, &traces);
     if s.diverged > 0 {
         eprintln!(
-            "warning: {} of {} runs diverged (non-finite loss: the learning rate is too large for the exact loss?); they are outside the theorem's assumptions and do not count for or against it{}",
+            "warning: {} of {} runs diverged (non-finite loss: a learning rate or initial scale too large for the exact loss?); they are outside the theorem's assumptions and do not count for or against it{}",
             s.diverged,
             traces.len(),
             if s.diverged == traces.len() { " — no verdict" } else { "" }

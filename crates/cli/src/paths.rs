@@ -48,7 +48,7 @@ pub enum ConfigArg {
 #[derive(Debug, Args)]
 pub struct MarkovArgs {
     /// Widths N (comma-separated, each > 0).
-    #[arg(long, value_delimiter = ',', default_value = "10,30,50,100,300,500,1000")]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, default_value = "10,30,50,100,300,500,1000")]
     pub widths: Vec<f64>,
     /// Network configuration.
     #[arg(long, value_enum, default_value = "four-paths")]

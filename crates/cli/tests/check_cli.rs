@@ -82,3 +82,41 @@ fn exit_status_follows_the_baseline() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json"));
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `check` honours the global `--format`: `csv` is a header and one row per claim, `jsonl` one
+/// flat object per claim, `json` the same as `--json` (issue 27 item 5).
+#[test]
+fn check_honours_format() {
+    let tmp = std::env::temp_dir().join(format!("attnlab-check-format-{}", std::process::id()));
+    let results = tmp.join("results");
+    results_folder(&results);
+    let baseline = tmp.join("verdicts.json");
+    let base = serde_json::json!([
+        {"id": "t.a", "kind": "theorem", "verdict": "agrees"},
+        {"id": "t.b", "kind": "control", "verdict": "disagrees"},
+    ]);
+    std::fs::write(&baseline, serde_json::to_vec(&base).unwrap()).unwrap();
+    let run = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_attnlab"))
+            .args(["--format", format, "check", "--results"])
+            .arg(&results)
+            .arg("--baseline")
+            .arg(&baseline)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("id,kind,verdict,"), "{csv}");
+    assert!(lines[1].starts_with("t.a,theorem,agrees,") && lines[2].starts_with("t.b,control,disagrees,"), "{csv}");
+    let jsonl = run("jsonl");
+    let rows: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["observed.value"], 0.5);
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json["claims"].as_array().map(Vec::len), Some(2));
+    let _ = std::fs::remove_dir_all(&tmp);
+}

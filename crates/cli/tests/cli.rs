@@ -73,6 +73,25 @@ fn bad_input_names_the_field_and_never_panics() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--p"));
 }
 
+/// A negative number reaches the field's own rule, which names the field, instead of clap's bare
+/// "unexpected argument '-1' found" — single values and comma-separated lists alike (issue 27 item 5).
+#[test]
+fn negative_numbers_reach_the_fields_rule() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["paths", "markov", "--tau", "-1"], "`tau`"),
+        (&["paths", "markov", "--sigma-perp", "-1"], "`sigma_perp`"),
+        (&["paths", "markov", "--widths", "-5,10"], "`widths`"),
+        (&["exchangeable", "e5", "--kappas", "-1,2"], "`kappas`"),
+    ];
+    for (args, field) in cases {
+        let out = attnlab(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(field), "{args:?}: error does not name {field}: {err}");
+        assert!(!err.contains("unexpected argument"), "{args:?}: clap refused the sign: {err}");
+    }
+}
+
 #[test]
 fn canonical_reports_the_flow_end() {
     let v = json(&["markov", "canonical", "--p", "0.5", "--q", "0.8", "--e", "0.1", "--w", "0.2", "--json"]);
