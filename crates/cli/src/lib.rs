@@ -7,6 +7,7 @@ pub mod format;
 pub mod icar;
 pub mod limits;
 pub mod markov;
+pub mod outputs;
 pub mod paths;
 pub mod sweep;
 

@@ -585,6 +585,10 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
         None => settings_from_args(a)?.check()?,
     };
     fits_in_memory(&cfg)?;
+    // The weights file is checked before training, not after.
+    if let Some(path) = &a.save_weights {
+        crate::outputs::file("save_weights", path)?;
+    }
     let arch = cfg.arch;
     let mut run = Run::new(cfg)?;
     let bar = crate::progress_bar(run.config.iters as u64, format!("training {}", arch.name()), "it")?;

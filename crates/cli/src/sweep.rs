@@ -219,7 +219,11 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<Value> {
             "tasks": tasks.iter().map(|t| json!({ "key": t.key, "seed": t.seed, "cached": t.cached, "cost_s": t.cost_s, "config": t.config })).collect::<Vec<_>>(),
         }));
     }
+    // Every folder the sweep writes is checked before anything runs.
+    crate::outputs::folder("out", &a.out)?;
+    crate::outputs::folder("cache", &cache_dir)?;
     if let Some(dir) = &a.slurm {
+        crate::outputs::folder("slurm", dir)?;
         let out = absolute(&a.out)?;
         let cache = absolute(&cache_dir)?;
         let tasks_file = absolute(dir)?.join("tasks.jsonl");

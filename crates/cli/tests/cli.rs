@@ -92,6 +92,54 @@ fn negative_numbers_reach_the_fields_rule() {
     }
 }
 
+/// Outputs are checked before any compute (issue 27 item 1): a weights path under a folder that
+/// cannot be made, or that is itself a folder, and a sweep `--out` that is a file are refused with
+/// exit 2, naming the field and the user's path, before training starts (a regression would train
+/// first and fail with "saving weights to …").
+#[test]
+fn outputs_are_refused_before_computing() {
+    let tmp = std::env::temp_dir().join(format!("attnlab-outputs-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let file = tmp.join("plain");
+    std::fs::write(&file, b"x").unwrap();
+    let under_file = file.join("w.safetensors");
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (
+            ["markov", "train", "--p", "0.5", "--q", "0.8", "--iters", "200", "--save-weights"]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([under_file.display().to_string()])
+                .collect(),
+            file.display().to_string(),
+        ),
+        (
+            ["markov", "train", "--p", "0.5", "--q", "0.8", "--iters", "200", "--save-weights"]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([tmp.display().to_string()])
+                .collect(),
+            "is a folder".to_string(),
+        ),
+        (
+            ["markov", "sweep", "--p", "0.2,0.8", "--q", "0.2", "--iters", "10", "--out"]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([file.display().to_string()])
+                .collect(),
+            "is a file, not a folder".to_string(),
+        ),
+    ];
+    for (args, says) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = attnlab(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(&says), "{args:?}: {err}");
+        assert!(!err.contains("saving weights"), "{args:?} trained before checking: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 #[test]
 fn canonical_reports_the_flow_end() {
     let v = json(&["markov", "canonical", "--p", "0.5", "--q", "0.8", "--e", "0.1", "--w", "0.2", "--json"]);
