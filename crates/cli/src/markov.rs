@@ -163,9 +163,16 @@ impl ShapeArgs {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Repeat a run from its own output: a JSON file written by `markov train --json` (its `config`
-    /// holds every field that can change the numbers; a bare config object works too). The other
-    /// run options are then ignored; --save-weights, --curve and the output format still apply.
-    #[arg(long)]
+    /// holds every field that can change the numbers; a bare config object works too). A run option
+    /// given beside it is refused (edit the file instead); a field the file has that a config does
+    /// not is refused, naming it. --save-weights, --curve and the output format still apply.
+    #[arg(
+        long,
+        conflicts_with_all = [
+            "p", "q", "tying", "no_tying", "order", "memory", "states", "eval_batches", "seed",
+            "model", "layers", "d", "seq_len", "batch", "iters", "lr", "eval_every",
+        ]
+    )]
     pub config: Option<std::path::PathBuf>,
     /// p = P(0→1), in (0, 1) (with --states: the probability of leaving the current state).
     #[arg(long, required_unless_present = "config")]
@@ -574,8 +581,35 @@ fn config_from_file(path: &std::path::Path) -> anyhow::Result<attnlab_trainer::T
     let text = std::fs::read_to_string(path).with_context(|| format!("reading --config {}", path.display()))?;
     let v: Value = serde_json::from_str(&text).with_context(|| format!("--config {} is not JSON", path.display()))?;
     let cfg = v.get("config").cloned().unwrap_or(v);
-    serde_json::from_value(cfg)
-        .with_context(|| format!("--config {}: not a valid `markov train` config", path.display()))
+    let parsed: attnlab_trainer::TrainConfig = serde_json::from_value(cfg.clone())
+        .with_context(|| format!("--config {}: not a valid `markov train` config", path.display()))?;
+    // A field the config does not have (a misspelling, a field of another command) would be
+    // silently ignored: refuse it, naming it.
+    let back = serde_json::to_value(&parsed)?;
+    if let Some(field) = unknown_field("", &cfg, &back) {
+        anyhow::bail!(
+            "invalid `config`: {} has a field `{field}` that a `markov train` config does not have (misspelt?)",
+            path.display()
+        );
+    }
+    Ok(parsed)
+}
+
+/// The first key of `given` (dotted from `prefix`) that `known` lacks, descending into objects.
+fn unknown_field(prefix: &str, given: &Value, known: &Value) -> Option<String> {
+    let (Value::Object(g), Value::Object(k)) = (given, known) else { return None };
+    for (key, gv) in g {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match k.get(key) {
+            None => return Some(path),
+            Some(kv) => {
+                if let Some(f) = unknown_field(&path, gv, kv) {
+                    return Some(f);
+                }
+            }
+        }
+    }
+    None
 }
 
 fn train(a: &TrainArgs) -> anyhow::Result<Value> {

@@ -140,6 +140,34 @@ fn outputs_are_refused_before_computing() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// `--config` is strict (issue 27 item 2): a field a config does not have is refused naming it, and
+/// a run option given beside the file is refused (the file holds the run; edit it instead).
+#[test]
+fn config_files_are_strict() {
+    let tmp = std::env::temp_dir().join(format!("attnlab-config-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let out = attnlab(&["markov", "train", "--p", "0.5", "--q", "0.8", "--iters", "3", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let good = tmp.join("run.json");
+    std::fs::write(&good, serde_json::to_vec(&run).unwrap()).unwrap();
+    run["config"]["itres"] = serde_json::json!(30);
+    let bad = tmp.join("bad.json");
+    std::fs::write(&bad, serde_json::to_vec(&run).unwrap()).unwrap();
+    let out = attnlab(&["markov", "train", "--config", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`itres`"), "{err}");
+    let out = attnlab(&["markov", "train", "--config", good.to_str().unwrap(), "--p", "0.9", "--iters", "3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--config") && err.contains("--p"), "{err}");
+    // The file alone repeats the run.
+    let again = attnlab(&["markov", "train", "--config", good.to_str().unwrap(), "--json"]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 #[test]
 fn canonical_reports_the_flow_end() {
     let v = json(&["markov", "canonical", "--p", "0.5", "--q", "0.8", "--e", "0.1", "--w", "0.2", "--json"]);
