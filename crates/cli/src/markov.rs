@@ -581,8 +581,20 @@ fn config_from_file(path: &std::path::Path) -> anyhow::Result<attnlab_trainer::T
     let text = std::fs::read_to_string(path).with_context(|| format!("reading --config {}", path.display()))?;
     let v: Value = serde_json::from_str(&text).with_context(|| format!("--config {} is not JSON", path.display()))?;
     let cfg = v.get("config").cloned().unwrap_or(v);
-    let parsed: attnlab_trainer::TrainConfig = serde_json::from_value(cfg.clone())
-        .with_context(|| format!("--config {}: not a valid `markov train` config", path.display()))?;
+    // Parsed from its pretty text, one key a line, so a type error's line names its field.
+    let pretty = serde_json::to_string_pretty(&cfg)?;
+    let parsed: attnlab_trainer::TrainConfig = serde_json::from_str(&pretty).map_err(|e| {
+        let field = pretty
+            .lines()
+            .nth(e.line().saturating_sub(1))
+            .and_then(|l| l.trim().strip_prefix('"'))
+            .and_then(|l| l.split('"').next())
+            .map_or_else(String::new, |f| format!(" (field `{f}`)"));
+        // (The position is in the re-printed text, not the user's file: left out.)
+        let what = e.to_string();
+        let what = what.split(" at line ").next().unwrap_or(&what).to_string();
+        anyhow::anyhow!("invalid `config`: {} is not a valid `markov train` config{field}: {what}", path.display())
+    })?;
     // A field the config does not have (a misspelling, a field of another command) would be
     // silently ignored: refuse it, naming it.
     let back = serde_json::to_value(&parsed)?;

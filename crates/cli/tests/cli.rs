@@ -162,6 +162,14 @@ fn config_files_are_strict() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--config") && err.contains("--p"), "{err}");
+    // A value of the wrong type names its field.
+    run["config"].as_object_mut().unwrap().remove("itres");
+    run["config"]["iters"] = serde_json::json!("30");
+    std::fs::write(&bad, serde_json::to_vec(&run).unwrap()).unwrap();
+    let out = attnlab(&["markov", "train", "--config", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`iters`"), "{err}");
     // The file alone repeats the run.
     let again = attnlab(&["markov", "train", "--config", good.to_str().unwrap(), "--json"]);
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
