@@ -562,14 +562,17 @@ pub fn fits_in_memory(c: &attnlab_trainer::TrainSettings) -> anyhow::Result<()> 
         ("batch", c.batch as f64 / d.batch as f64),
         ("d", c.d as f64 / d.d as f64),
         ("layers", c.layers as f64 / d.layers as f64),
+        // The vocabulary against a binary chain's 2 symbols.
+        ("states", c.vocab() as f64 / 2.0),
     ];
     let field = ratios.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map_or("seq_len", |r| r.0);
     anyhow::bail!(
-        "invalid `{field}`: a run with batch {}, seq_len {}, d {}, layers {} needs about {:.1} GiB of memory (estimated), and this machine has {:.1} GiB available",
+        "invalid `{field}`: a run with batch {}, seq_len {}, d {}, layers {}, {} symbols needs about {:.1} GiB of memory (estimated), and this machine has {:.1} GiB available",
         c.batch,
         c.seq_len,
         c.d,
         c.layers,
+        c.vocab(),
         need / (1u64 << 30) as f64,
         free / (1u64 << 30) as f64
     )
