@@ -454,6 +454,25 @@ fn canonical(a: &CanonicalArgs) -> anyhow::Result<Value> {
 fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
     at_most("seeds", a.seeds as u64, 1_000_000, "each seed's trajectory is kept; more would not fit in memory")?;
     at_most("steps", a.steps as u64, 100_000_000, "more steps per seed would run for days")?;
+    // The work is seeds × steps, and every seed keeps its logged trajectory (its first 100 steps,
+    // then one point in 100): both products are bounded, with the cost in the message.
+    let work = a.seeds as u128 * a.steps as u128;
+    let points = a.seeds as u128 * (a.steps as u128 / 100 + 101);
+    if work > 10_000_000_000 {
+        anyhow::bail!(
+            "invalid `seeds` × `steps` = {} × {} = {work:.2e} SGD steps: at most 1e10 (about 60 ns a step on one core: this would take about {:.1} h); use fewer seeds or steps",
+            a.seeds,
+            a.steps,
+            work as f64 * 60e-9 / 3600.0
+        );
+    }
+    if points > 50_000_000 {
+        anyhow::bail!(
+            "invalid `seeds` × `steps`: {} seeds keep {points:.2e} logged trajectory points (about {:.1} GB): at most 5e7; use fewer seeds or steps",
+            a.seeds,
+            points as f64 * 40.0 / 1e9
+        );
+    }
     let chain = BinaryChain::new(a.p, a.q)?;
     let cfg = SgdConfig::new(a.lr, a.momentum, a.steps, a.init_std)?;
     let run = SgdRun::new(chain, cfg, a.b_init, a.seeds, 100)?;
@@ -596,14 +615,17 @@ fn config_from_file(path: &std::path::Path) -> anyhow::Result<attnlab_trainer::T
         // (The position is in the re-printed text, not the user's file: left out.)
         let what = e.to_string();
         let what = what.split(" at line ").next().unwrap_or(&what).to_string();
-        anyhow::anyhow!("invalid `config`: {} is not a valid `markov train` config{field}: {what}", path.display())
+        anyhow::anyhow!(
+            "invalid `config`: --config {} is not a valid `markov train` config{field}: {what}",
+            path.display()
+        )
     })?;
     // A field the config does not have (a misspelling, a field of another command) would be
     // silently ignored: refuse it, naming it.
     let back = serde_json::to_value(&parsed)?;
     if let Some(field) = unknown_field("", &cfg, &back) {
         anyhow::bail!(
-            "invalid `config`: {} has a field `{field}` that a `markov train` config does not have (misspelt?)",
+            "invalid `config`: --config {} has a field `{field}` that a `markov train` config does not have (misspelt?)",
             path.display()
         );
     }

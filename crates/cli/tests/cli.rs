@@ -67,6 +67,11 @@ fn bad_input_names_the_field_and_never_panics() {
         assert!(err.contains(field), "{args:?}: error does not name {field}: {err}");
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
     }
+    // Work that would run for days is refused with its cost: seeds × steps is bounded (issue 27).
+    let out = attnlab(&["markov", "sgd", "--p", "0.5", "--q", "0.3", "--seeds", "1000000", "--steps", "100000000"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`seeds` × `steps`") && err.contains(" h)"), "{err}");
     // A vocabulary too large for memory names `states`, not another field (issue 27).
     let out = attnlab(&["markov", "train", "--p", "0.5", "--states", "1000000000", "--iters", "3"]);
     let err = String::from_utf8_lossy(&out.stderr);
