@@ -49,11 +49,23 @@ where
     <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
+/// What `attnlab --version` prints: the package version, the git commit it was built from (empty
+/// outside a checkout) and the SHA-256 of the Cargo.lock it was built with — the provenance every
+/// result file carries.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git commit ",
+    env!("ATTNLAB_GIT_COMMIT"),
+    "; Cargo.lock sha256 ",
+    env!("ATTNLAB_CARGO_LOCK_SHA256"),
+    ")"
+);
+
 /// attnlab: transformer-theory papers as executable, checked claims.
 #[derive(Debug, Parser)]
 #[command(
     name = "attnlab",
-    version,
+    version = VERSION,
     about = "Transformer-theory papers as executable, checked claims",
     long_about = "attnlab computes what a paper predicts (closed forms, solved equations) and what a \
                   model actually does, and judges one against the other.\n\n\

@@ -286,11 +286,17 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<Value> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     // One row per run: the record of `markov train --json`, less its wall time (kept in the cache's
     // records), so that the same sweep gives the same file wherever it ran.
+    // Each row names the build that wrote it (version, commit, Cargo.lock hash; not the CPU
+    // kernel path, which may differ between the hosts of one cluster run).
+    let build = crate::provenance();
     let mut rows = Vec::with_capacity(outcomes.len());
     for o in &outcomes {
         let mut r = crate::markov::run_record(o)?;
         if let Value::Object(m) = &mut r {
             m.shift_remove("wall_s");
+            for key in ["attnlab_version", "git_commit", "cargo_lock_sha256"] {
+                m.insert(key.to_string(), build.get(key).cloned().unwrap_or(Value::Null));
+            }
         }
         rows.push(r);
     }

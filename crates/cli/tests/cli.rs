@@ -186,6 +186,20 @@ fn config_files_are_strict() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// `--version` carries the provenance every result file does: version, commit, Cargo.lock hash.
+#[test]
+fn version_names_commit_and_lock() {
+    let out = attnlab(&["--version"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains(env!("CARGO_PKG_VERSION")) && text.contains("git commit") && text.contains("Cargo.lock sha256 "),
+        "{text}"
+    );
+    let lock = text.split("Cargo.lock sha256 ").nth(1).unwrap_or("").trim_end_matches([')', '\n']);
+    assert_eq!(lock.len(), 64, "{text}");
+}
+
 #[test]
 fn canonical_reports_the_flow_end() {
     let v = json(&["markov", "canonical", "--p", "0.5", "--q", "0.8", "--e", "0.1", "--w", "0.2", "--json"]);

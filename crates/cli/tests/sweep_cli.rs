@@ -65,6 +65,9 @@ fn a_sweep_writes_one_row_per_run_and_reuses_them() {
         "ending",
         "plateau_iters",
         "p1_given_0",
+        "attnlab_version",
+        "git_commit",
+        "cargo_lock_sha256",
     ] {
         assert!(header.contains(&key), "sweep.csv lacks column {key}: {header:?}");
     }
