@@ -677,7 +677,11 @@ fn train(a: &TrainArgs) -> anyhow::Result<Value> {
 
 /// Writes the run's weights to `path` (`Run::save`: atomically, with the user's usual permissions).
 fn save_weights(run: &attnlab_trainer::Run, path: &std::path::Path) -> anyhow::Result<()> {
-    run.save(path).with_context(|| format!("saving weights to {}", path.display()))
+    let build = crate::provenance();
+    let field = |k: &str| build.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let (commit, lock) = (field("git_commit"), field("cargo_lock_sha256"));
+    run.save_with(path, &[("git_commit", &commit), ("cargo_lock_sha256", &lock)])
+        .with_context(|| format!("saving weights to {}", path.display()))
 }
 
 /// The record of one training run, as `markov train --json` prints it and `markov sweep` writes

@@ -381,6 +381,35 @@ fn saved_weights_give_back_the_final_loss() {
         let other = json(&["markov", "eval", "--weights", f, "--seed", "8", "--json"]);
         assert_ne!(other["final_loss"].as_f64(), trained["final_loss"].as_f64());
     }
+    // A killed earlier save left partial files: this host's whose process is gone are removed by
+    // the next save there; another host's (a shared folder) stay. The metadata names the build.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>())
+        .unwrap_or_else(|_| "host".into());
+    let stale = dir.join(format!(".w.safetensors.{host}.999999999.00ab.tmp"));
+    let foreign = dir.join(".w.safetensors.some-other-host.1.00ab.tmp");
+    std::fs::write(&stale, b"partial").unwrap();
+    std::fs::write(&foreign, b"partial").unwrap();
+    let out = attnlab(&[
+        "markov",
+        "train",
+        "--p",
+        "0.5",
+        "--q",
+        "0.8",
+        "--iters",
+        "3",
+        "--seq-len",
+        "16",
+        "--save-weights",
+        f,
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!stale.exists(), "a dead process's partial file was left");
+    assert!(foreign.exists(), "another host's partial file was removed");
+    let bytes = std::fs::read(&file).unwrap();
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    assert!(text.contains("cargo_lock_sha256") && text.contains("git_commit"), "the weights metadata names the build");
     std::fs::write(&file, b"not safetensors").unwrap();
     let out = attnlab(&["markov", "eval", "--weights", f]);
     assert_eq!(out.status.code(), Some(2));
