@@ -58,6 +58,23 @@ pub fn e4(
     lab.cached(PAPER, e4::ID, &cfg, s, || e4::compute(&cfg, s).map_err(LabError::from))
 }
 
+/// ICAR Fig 5's config with every training seed moved to its confirmation seed (the record's seed
+/// is the first), as the runner and its task both use it.
+fn icar_augmented_config(lab: &Lab) -> crate::icar::experiments::augmented::Config {
+    let mut cfg = crate::icar::experiments::augmented::config(lab);
+    cfg.seeds = cfg.seeds.iter().map(|&s| seed(s)).collect();
+    cfg.train.seed = cfg.seeds[0];
+    cfg
+}
+
+/// ICAR Fig 7's config with fresh training seeds (see [`icar_augmented_config`]).
+fn icar_nonaugmented_config(lab: &Lab) -> crate::icar::experiments::nonaugmented::Config {
+    let mut cfg = crate::icar::experiments::nonaugmented::config(lab);
+    cfg.seeds = cfg.seeds.iter().map(|&s| seed(s)).collect();
+    cfg.train.seed = cfg.seeds[0];
+    cfg
+}
+
 /// ICAR Fig 5 (augmented, trained) with fresh training seeds.
 pub fn icar_augmented(
     lab: &Lab,
@@ -66,9 +83,7 @@ pub fn icar_augmented(
     LabError,
 > {
     use crate::icar::experiments::{PAPER, augmented};
-    let mut cfg = augmented::config(lab);
-    cfg.seeds = cfg.seeds.iter().map(|&s| seed(s)).collect();
-    cfg.train.seed = cfg.seeds[0];
+    let cfg = icar_augmented_config(lab);
     lab.cached(PAPER, augmented::ID, &cfg, cfg.train.seed, || Ok::<_, LabError>(augmented::compute(&cfg)))
 }
 
@@ -83,9 +98,7 @@ pub fn icar_nonaugmented(
     LabError,
 > {
     use crate::icar::experiments::{PAPER, nonaugmented};
-    let mut cfg = nonaugmented::config(lab);
-    cfg.seeds = cfg.seeds.iter().map(|&s| seed(s)).collect();
-    cfg.train.seed = cfg.seeds[0];
+    let cfg = icar_nonaugmented_config(lab);
     lab.cached(PAPER, nonaugmented::ID, &cfg, cfg.train.seed, || Ok::<_, LabError>(nonaugmented::compute(&cfg)))
 }
 
@@ -146,15 +159,11 @@ pub fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
             Task::new(lab, ex::PAPER, ex::e4::ID, figure, &ex::e4::config(lab.mode), seed(ex::e4::SEED), 75.0)?
         }
         ic::augmented::ID => {
-            let mut cfg = ic::augmented::config(lab);
-            cfg.seeds = cfg.seeds.iter().map(|&s| seed(s)).collect();
-            cfg.train.seed = cfg.seeds[0];
+            let cfg = icar_augmented_config(lab);
             Task::new(lab, ic::PAPER, ic::augmented::ID, figure, &cfg, cfg.train.seed, 270.0)?
         }
         ic::nonaugmented::ID => {
-            let mut cfg = ic::nonaugmented::config(lab);
-            cfg.seeds = cfg.seeds.iter().map(|&s| seed(s)).collect();
-            cfg.train.seed = cfg.seeds[0];
+            let cfg = icar_nonaugmented_config(lab);
             Task::new(lab, ic::PAPER, ic::nonaugmented::ID, figure, &cfg, cfg.train.seed, 1230.0)?
         }
         pa::FIG2C_ACCURACY | pa::FIG2C_ORDER | pa::FIG2D_ALIGNMENT | pa::KERNELS => Task::new(

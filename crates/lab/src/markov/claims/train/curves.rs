@@ -289,6 +289,14 @@ fn describe(os: &[TrainOutcome]) -> String {
     )
 }
 
+/// The line a group is claimed to end at, and its name: H* or U of the run's chain.
+fn line_of(expect: Expect, o: &TrainOutcome) -> (f64, &'static str) {
+    match expect {
+        Expect::Global => (o.entropy_rate, "H*"),
+        Expect::Unigram => (o.unigram_loss, "U"),
+    }
+}
+
 /// The spec §6 ending a run must have to count for `expect`.
 pub fn claimed_ending(expect: Expect) -> Ending {
     match expect {
@@ -312,10 +320,7 @@ fn judge_group(
     if let Some(h) = horizon {
         return judge_at_horizon(id, g, os, expect, kind, source, h);
     }
-    let (target, name) = match expect {
-        Expect::Global => (first.entropy_rate, "H*"),
-        Expect::Unigram => (first.unigram_loss, "U"),
-    };
+    let (target, name) = line_of(expect, first);
     let c = &first.config;
     // The group and the sizes it ran at: "tied (gpt, d 8, L 1, N 1024, 400 iterations".
     let shape =
@@ -370,10 +375,7 @@ fn judge_at_horizon(
     h: usize,
 ) -> Option<Judgement> {
     let first = os.first()?;
-    let (target, name) = match expect {
-        Expect::Global => (first.entropy_rate, "H*"),
-        Expect::Unigram => (first.unigram_loss, "U"),
-    };
+    let (target, name) = line_of(expect, first);
     let endings: Vec<Ending> = os.iter().filter_map(|o| Ending::at(o, h)).collect();
     let at: Vec<usize> =
         os.iter().filter_map(|o| o.curve.iter().take_while(|e| e.iter <= h).last().map(|e| e.iter)).collect();

@@ -239,14 +239,12 @@ pub fn judge(rec: &ResultRecord<Config, PhaseData>) -> Vec<Judgement> {
                 // One cell (a quick run's 2×2 grid has one per side): its runs are independent
                 // trials of that cell's own chance, so a Wilson interval over them is exact; a
                 // bootstrap over one cluster would be a point.
-                let (value, ci, how) = if clusters.len() < 2 {
-                    let o = Observation::proportion(hits, runs);
-                    (o.value, o.interval, "Wilson interval over the runs of the one cell".to_string())
+                let (observed, how) = if clusters.len() < 2 {
+                    (Observation::proportion(hits, runs), "Wilson interval over the runs of the one cell".to_string())
                 } else {
                     let (v, ci) = cluster_bootstrap(&clusters, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED);
                     (
-                        v,
-                        ci,
+                        Observation::bootstrap(v, ci, of.len()),
                         format!(
                             "cluster bootstrap over cells ({BOOTSTRAP_RESAMPLES} resamples, seed {BOOTSTRAP_SEED})"
                         ),
@@ -291,11 +289,7 @@ pub fn judge(rec: &ResultRecord<Config, PhaseData>) -> Vec<Judgement> {
                         source,
                     ),
                     Some(1.0),
-                    if clusters.len() < 2 {
-                        Observation::proportion(hits, runs)
-                    } else {
-                        Observation::bootstrap(value, ci, of.len())
-                    },
+                    observed,
                     RUNS,
                     ID,
                     "fraction of runs",
