@@ -5,7 +5,7 @@
 use attnlab_core::config::rules;
 use attnlab_icar::diagonal::{Case, Diagonal, fit_restarts_with, invariants};
 use attnlab_icar::gd::Augmented;
-use attnlab_icar::head::{HeadTrain, train_head_with};
+use attnlab_icar::head::{HeadEval, HeadTrain, train_head_with};
 use attnlab_lab::icar::claims;
 use attnlab_lab::icar::experiments::diagonal::Point;
 use clap::{Args, Subcommand};
@@ -36,9 +36,14 @@ pub struct AugmentedArgs {
     /// Number of context tokens T (≥ 2).
     #[arg(long)]
     pub t: usize,
-    /// Seed of init, training and evaluation data (ChaCha8).
+    /// Seed of init, training and evaluation data (ChaCha8) of the first head; head j uses
+    /// seed + 100000·j (the figure's heads: seed 1000 + 1000·d + T).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Independently seeded heads to train (≥ 1; the verdict judges their mean with a Student-t
+    /// interval over heads, so it needs ≥ 2: one head is reported without a verdict).
+    #[arg(long, default_value_t = 3)]
+    pub heads: usize,
     /// Adam steps.
     #[arg(long, default_value_t = 3000)]
     pub steps: usize,
@@ -113,37 +118,70 @@ fn augmented(a: &AugmentedArgs) -> anyhow::Result<Value> {
     fits_in_memory("eval_samples", a.eval_samples, 1_000_000, "the evaluation sequences (about 750 bytes each)")?;
     at_most("steps", a.steps as u64, 10_000_000, "more Adam steps would run for days")?;
     at_most("batch", a.batch as u64, 1_000_000, "a larger batch would run for days")?;
-    let cfg = HeadTrain::new(s, a.steps, a.batch, 0.01, 0.1, a.eval_samples, a.seed)?;
+    rules::at_least("heads", a.heads, 1)?;
+    at_most("heads", a.heads as u64, 1000, "more heads would run for days")?;
+    let cfgs = (0..a.heads)
+        .map(|j| {
+            let seed = a.seed.checked_add(100_000 * j as u64).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "seed: {} + 100000·{j} (head {j}'s seed) overflows a u64; give a smaller --seed",
+                    a.seed
+                )
+            })?;
+            Ok(HeadTrain::new(s, a.steps, a.batch, 0.01, 0.1, a.eval_samples, seed)?)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let t0 = std::time::Instant::now();
     let bar = crate::progress_bar(
-        a.steps as u64,
-        format!("training the augmented head (d = {}, T = {})", a.d, a.t),
+        (a.steps * a.heads) as u64,
+        format!(
+            "training {} augmented head{} (d = {}, T = {})",
+            a.heads,
+            if a.heads == 1 { "" } else { "s" },
+            a.d,
+            a.t
+        ),
         "steps",
     )?;
-    let o = train_head_with(&cfg, || bar.inc(1));
+    let evals: Vec<HeadEval> = cfgs.iter().map(|cfg| train_head_with(cfg, || bar.inc(1)).eval).collect();
     bar.finish_and_clear();
-    let e = o.eval;
-    // The η grid's claims of the figures (±3% of η* and of loss*: training noise of a finite Adam run).
-    let js = claims::augmented::head(&cfg, &e);
+    // The η grid's claims of the figures (±3% of η* and of loss*, the mean over heads with its
+    // Student-t interval; one head: no verdict).
+    let pairs: Vec<(&HeadTrain, &HeadEval)> = cfgs.iter().zip(&evals).collect();
+    let js = claims::augmented::point(&pairs).ok_or_else(|| anyhow::anyhow!("heads: no head was trained"))?;
     let (v_eta, v_loss) = (js[0].verdict, js[1].verdict);
     let verdict = claims::overall(&js);
+    let heads: Vec<Value> = cfgs
+        .iter()
+        .zip(&evals)
+        .map(|(c, e)| {
+            json!({
+                "seed": c.seed,
+                "trained_loss": e.loss.mean,
+                "trained_loss_se": e.loss.se,
+                "trained_loss_paired": e.loss_paired.mean,
+                "trained_loss_paired_se": e.loss_paired.se,
+                "effective_eta": e.effective_eta.mean,
+                "effective_eta_se": e.effective_eta.se,
+            })
+        })
+        .collect();
     Ok(json!({
         "d": a.d,
         "t": a.t,
         "seed": a.seed,
+        "heads": heads,
         "eta_star": s.eta_star(),
         "loss_star": s.loss_star(),
-        "trained_loss": e.loss.mean,
-        "trained_loss_se": e.loss.se,
-        "trained_loss_paired": e.loss_paired.mean,
-        "trained_loss_paired_se": e.loss_paired.se,
-        "effective_eta": e.effective_eta.mean,
-        "effective_eta_se": e.effective_eta.se,
-        "eval_samples": e.loss.n,
+        "effective_eta": js[0].observed.value,
+        "effective_eta_interval": js[0].observed.interval,
+        "trained_loss_paired": js[1].observed.value,
+        "trained_loss_paired_interval": js[1].observed.interval,
+        "eval_samples": a.eval_samples,
         "loss_verdict": v_loss.to_string(),
         "eta_verdict": v_eta.to_string(),
         "verdict": verdict.to_string(),
-        "tolerance": "±3% of loss* (at least 1e-3; loss judged with the control-variate estimate trained_loss_paired) and of η*, against the 95% interval",
+        "tolerance": "±3% of loss* (at least 1e-3; loss judged with the control-variate estimate trained_loss_paired) and of η*, against the 95% Student-t interval of the mean over heads (one head: not judged)",
         "steps": a.steps,
         "batch": a.batch,
         "wall_s": t0.elapsed().as_secs_f64(),

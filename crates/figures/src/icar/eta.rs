@@ -3,6 +3,7 @@
 //! (complex single linear-attention head, commuting unitary W, random initial phases) over a grid
 //! of T and d; the trained step size is the gauge-invariant η_eff = d·Re E⟨ŝ_{T+1}, s_{T+1}⟩/(T−1).
 
+use attnlab_icar::head::{HeadEval, HeadTrain};
 use attnlab_lab::icar::claims::augmented as claims;
 use attnlab_lab::icar::experiments::augmented::{self as experiment, EtaConfig, EtaData};
 use plotters::coord::Shift;
@@ -19,17 +20,28 @@ pub fn run(ctx: &Ctx, spec: &FigureSpec) -> Result<FigureOutput, FigureError> {
     let js = claims::judge_eta(&rec);
     let cfg = &rec.config;
     let data = &rec.result;
+    let first = cfg.runs.first();
+    let heads = cfg.runs.iter().take_while(|r| Some(r.setting) == first.map(|f| f.setting)).count();
     render(&EtaFig { cfg, data }, &ctx.out_dir, spec.id)?;
     Ok(FigureOutput {
         judgements: js,
         status,
         record: serde_json::to_value(&rec)?,
-        caption: "Left: the optimal one-step-GD step size η*(T, d) = d/(T+d−2) (dashed, one colour per d) against the \
-                  trained theoretical augmented head's gauge-invariant step size η_eff = d·Re E⟨ŝ_{T+1}, s_{T+1}⟩/(T−1) \
-                  (markers with 95% intervals). Right: loss* = (d−1)/(T+d−2) (dashed) against the trained head's loss on \
-                  fresh sequences. Complex single linear-attention head on commuting unitary W, ‖s_1‖ = 1, |s_1,k|² = 1/d, \
-                  uniformly random phases; trained from a small random init with Adam on fresh minibatches."
-            .into(),
+        caption: format!(
+            "Left: the optimal one-step-GD step size η*(T, d) = d/(T+d−2) (dashed, one colour per d) against the \
+             trained theoretical augmented heads' gauge-invariant step size η_eff = d·Re E⟨ŝ_{{T+1}}, s_{{T+1}}⟩/(T−1) \
+             (filled markers: the mean over a point's {heads} heads with its 95% Student-t interval over heads; small \
+             rings: each head, drawn just right of its T). Right: loss* = (d−1)/(T+d−2) (dashed) against the trained \
+             heads' loss on fresh sequences (control-variate estimate). Complex single linear-attention head on \
+             commuting unitary W, ‖s_1‖ = 1, |s_1,k|² = 1/d, uniformly random phases; each head trained from a small \
+             random init with Adam ({steps} steps, batch {batch} fresh sequences) and evaluated on {eval} fresh \
+             sequences; seeds 1000 + 1000·d + T + 100000·j, j = 0…{last}.",
+            heads = heads,
+            steps = first.map_or(0, |r| r.steps),
+            batch = first.map_or(0, |r| r.batch),
+            eval = first.map_or(0, |r| r.eval_samples),
+            last = heads.saturating_sub(1),
+        ),
     })
 }
 
@@ -87,28 +99,51 @@ impl Figure for EtaFig<'_> {
                 theory_line(&mut ch, theory.clone(), col, 2, format!("d = {d}"))?;
                 lines.push(theory);
                 labels.push(format!("d = {d}"));
-                for (r, e) in self.cfg.runs.iter().zip(&self.data.evals).filter(|(r, _)| r.setting.d() == d) {
-                    let m = if k == 0 { e.effective_eta } else { e.loss_paired };
-                    let t = r.setting.t() as f64;
-                    let u = 1.96 * m.se;
+                let pairs: Vec<(&HeadTrain, &HeadEval)> =
+                    self.cfg.runs.iter().zip(&self.data.evals).filter(|(r, _)| r.setting.d() == d).collect();
+                for point in pairs.chunk_by(|a, b| a.0.setting == b.0.setting) {
+                    let t = point[0].0.setting.t() as f64;
+                    let vals: Vec<f64> = point
+                        .iter()
+                        .map(|(_, e)| if k == 0 { e.effective_eta.mean } else { e.loss_paired.mean })
+                        .collect();
+                    // Each head as a small hollow dot, the mean over heads with its Student-t
+                    // interval (the claims' statistic) as a filled marker and bar.
+                    for (&(r, _), &v) in point.iter().zip(&vals) {
+                        crate::tidy::note(|| {
+                            vec![crate::tidy::Point {
+                                panel: title.into(),
+                                series: format!("d = {d} (one trained head)"),
+                                x_name: "context length T".into(),
+                                x: t,
+                                y_name: ylab.into(),
+                                y: v,
+                                interval: None,
+                                seed: Some(r.seed),
+                            }]
+                        });
+                        ch.draw_series(std::iter::once(Circle::new((t * 1.04, v.max(1e-3)), 2, col.stroke_width(1))))?;
+                    }
+                    let obs = claims::over_seeds(&vals);
+                    let [lo, hi] = obs.interval;
                     crate::tidy::note(|| {
                         vec![crate::tidy::Point {
                             panel: title.into(),
-                            series: format!("d = {d} (trained, mean ± 1.96 SE)"),
+                            series: format!("d = {d} (mean over {} heads, 95% t interval)", vals.len()),
                             x_name: "context length T".into(),
                             x: t,
                             y_name: ylab.into(),
-                            y: m.mean,
-                            interval: Some([m.mean - u, m.mean + u]),
-                            seed: Some(r.seed),
+                            y: obs.value,
+                            interval: Some([lo, hi]),
+                            seed: Some(point[0].0.seed),
                         }]
                     });
-                    ch.draw_series(std::iter::once(Circle::new((t, m.mean.max(1e-3)), 5, col.filled())))?;
+                    ch.draw_series(std::iter::once(Circle::new((t, obs.value.max(1e-3)), 5, col.filled())))?;
                     ch.draw_series(std::iter::once(PathElement::new(
-                        vec![(t, (m.mean - u).max(1e-3)), (t, m.mean + u)],
+                        vec![(t, lo.max(1e-3)), (t, hi)],
                         col.stroke_width(2),
                     )))?;
-                    lines.push(vec![(t, (m.mean - u).max(1e-3)), (t, m.mean + u)]);
+                    lines.push(vec![(t, lo.max(1e-3)), (t, hi)]);
                 }
             }
             legend_auto(&mut ch, &lines, &labels.iter().map(String::as_str).collect::<Vec<_>>())?;
@@ -117,7 +152,10 @@ impl Figure for EtaFig<'_> {
             &key,
             &[
                 (Glyph::Dashed(okabe_ito::GREY, 2), "theory: η* = d/(T+d−2), loss* = (d−1)/(T+d−2)"),
-                (Glyph::Dot(okabe_ito::GREY), "trained head: mean with its 95% interval (± 1.96 SE)"),
+                (
+                    Glyph::Dot(okabe_ito::GREY),
+                    "trained heads: their mean with its 95% t interval over heads (small rings: each head)",
+                ),
             ],
         )?;
         Ok(())

@@ -11,10 +11,12 @@ pub mod tokens;
 
 use attnlab_comparator::{Judgement, Verdict};
 
-/// One verdict for several judgements: agrees if all agree, disagrees if any disagrees, else
-/// inconclusive (the CLI's overall `verdict`).
+/// One verdict for several judgements: not judged if none is judged, agrees if all agree,
+/// disagrees if any disagrees, else inconclusive (the CLI's overall `verdict`).
 pub fn overall(js: &[Judgement]) -> Verdict {
-    if js.iter().all(|j| j.verdict == Verdict::Agrees) {
+    if js.iter().all(|j| j.verdict == Verdict::NotJudged) {
+        Verdict::NotJudged
+    } else if js.iter().all(|j| j.verdict == Verdict::Agrees) {
         Verdict::Agrees
     } else if js.iter().any(|j| j.verdict == Verdict::Disagrees) {
         Verdict::Disagrees
