@@ -89,7 +89,7 @@ fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
             figure,
             &markov_task::config(lab, Which::Four)?,
             markov_task::SEED,
-            lab.mode.pick(4.5, 106.0, 223.0),
+            lab.mode.pick(4.5, 106.0, 446.0),
         )?,
         FIG2E_ACCURACY => Task::new(
             lab,
@@ -98,7 +98,7 @@ fn tasks(lab: &Lab, figure: &str) -> Result<Vec<Task>, LabError> {
             figure,
             &markov_task::config(lab, Which::Two)?,
             markov_task::SEED,
-            lab.mode.pick(2.8, 54.0, 121.0),
+            lab.mode.pick(2.8, 54.0, 242.0),
         )?,
         // The stand-in's cost is its GD training (0.7 s per Adam step at one thread, 80% of a
         // quick run's stand-in), the theory solves and the 8 Gibbs chains at P 600.
