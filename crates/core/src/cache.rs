@@ -192,6 +192,18 @@ impl Cache {
         std::fs::read(self.index_path(id)).ok().and_then(|b| serde_json::from_slice(&b).ok())
     }
 
+    /// The last key stored for experiment `key.id` with `key`'s config and seed, under whichever
+    /// code version (the run index; an experiment's runs at other seeds, such as a confirmation
+    /// run, do not overwrite it). Caches written before the run index fall back to the per-id one
+    /// when it names the same config and seed.
+    pub fn last_key_of_run(&self, key: &CacheKey) -> Option<CacheKey> {
+        let read =
+            |p: PathBuf| -> Option<CacheKey> { std::fs::read(p).ok().and_then(|b| serde_json::from_slice(&b).ok()) };
+        read(self.run_index_path(key)).or_else(|| {
+            read(self.index_path(&key.id)).filter(|k| k.config_hash == key.config_hash && k.seed == key.seed)
+        })
+    }
+
     fn entry_path(&self, key: &CacheKey) -> PathBuf {
         self.dir.join(format!("{}.json", key.digest()))
     }
@@ -225,9 +237,13 @@ impl Cache {
     }
 
     fn index_path(&self, id: &str) -> PathBuf {
-        let safe: String =
-            id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
-        self.dir.join("index").join(format!("{safe}.json"))
+        self.dir.join("index").join(format!("{}.json", safe_name(id)))
+    }
+
+    /// The run index of (experiment, config, seed): `index/<id>/<config hash prefix>-<seed>.json`.
+    fn run_index_path(&self, key: &CacheKey) -> PathBuf {
+        let prefix = &key.config_hash[..key.config_hash.len().min(16)];
+        self.dir.join("index").join(safe_name(&key.id)).join(format!("{prefix}-{}.json", key.seed))
     }
 
     /// Returns the cached record for (`id`, `config`, `seed`, `code_version`) or computes it with
@@ -321,9 +337,18 @@ impl Cache {
             result,
         };
         // A cache that cannot be written is not fatal: the result is still correct.
-        let written = self
-            .store(&record)
-            .and_then(|()| if indexed { write_json_atomic(&self.index_path(id), &key) } else { Ok(()) });
+        let written = self.store(&record).and_then(|()| {
+            if indexed {
+                let run_index = self.run_index_path(&key);
+                if let Some(dir) = run_index.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                write_json_atomic(&run_index, &key)?;
+                write_json_atomic(&self.index_path(id), &key)
+            } else {
+                Ok(())
+            }
+        });
         if let Err(e) = written {
             eprintln!("warning: could not write cache entry {}: {e}", path.display());
         } else if let Err(e) = std::fs::read(&path)
@@ -340,26 +365,28 @@ impl Cache {
         Ok((record, CacheStatus::Rebuilt { reason }))
     }
 
+    /// Why (experiment, config, seed, code version) has no result: the same run stored under
+    /// another code version, or the experiment's last run at this seed with another config, or
+    /// nothing at this config and seed (another seed's run, e.g. a confirmation run, is no reason).
     fn miss_reason(&self, key: &CacheKey) -> String {
-        let prev: Option<CacheKey> =
-            std::fs::read(self.index_path(&key.id)).ok().and_then(|b| serde_json::from_slice(&b).ok());
-        match prev {
+        if let Some(prev) = self.last_key_of_run(key) {
+            return if prev.code_version != key.code_version {
+                format!("code version changed {} → {}", prev.code_version, key.code_version)
+            } else {
+                "cached file missing".into()
+            };
+        }
+        match self.last_key(&key.id) {
+            Some(prev) if prev.seed == key.seed && prev.config_hash != key.config_hash => "config changed".into(),
+            Some(_) => "no cached result for this config and seed".into(),
             None => "no cached result".into(),
-            Some(prev) => {
-                let mut why = Vec::new();
-                if prev.code_version != key.code_version {
-                    why.push(format!("code version changed {} → {}", prev.code_version, key.code_version));
-                }
-                if prev.config_hash != key.config_hash {
-                    why.push("config changed".into());
-                }
-                if prev.seed != key.seed {
-                    why.push(format!("seed changed {} → {}", prev.seed, key.seed));
-                }
-                if why.is_empty() { "cached file missing".into() } else { why.join(", ") }
-            }
         }
     }
+}
+
+/// A file-name-safe form of an experiment id: ASCII letters, digits, `.` and `-`; anything else `_`.
+fn safe_name(id: &str) -> String {
+    id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
 }
 
 #[cfg(test)]
@@ -386,7 +413,11 @@ mod tests {
         let (_, s3) = run(2.5, 1, "v1");
         assert_eq!(s3.to_string(), "rebuilt (config changed)");
         let (_, s4) = run(2.5, 2, "v2");
-        assert_eq!(s4.to_string(), "rebuilt (code version changed v1 → v2, seed changed 1 → 2)");
+        assert_eq!(s4.to_string(), "rebuilt (no cached result for this config and seed)");
+        // The run at seed 1 under a new code version: its own run index says why, although the
+        // experiment's last stored run (seed 2) has another seed.
+        let (_, s4b) = run(2.5, 1, "v2");
+        assert_eq!(s4b.to_string(), "rebuilt (code version changed v1 → v2)");
         let forced = Cache::new(&dir, true);
         let (_, s5) = forced.get_or_compute("t.x", &2.5, 2, "v2", || Ok::<_, Miss>(5.0)).unwrap();
         assert_eq!(s5.to_string(), "rebuilt (--force)");

@@ -33,12 +33,13 @@ pub fn version_of(paper: &str, id: &str) -> String {
 }
 
 /// What the same work (experiment, config and seed) cost when last stored, under whichever code
-/// version: the estimate for a task whose own result is not cached. The cache's index names the
-/// last key stored per experiment; a key of another config is no estimate (the full-size run's
-/// time priced a `--quick` plan at 2.6 h for what the per-mode estimates put at 25 minutes).
+/// version: the estimate for a task whose own result is not cached. The cache's run index names
+/// the last key stored per (experiment, config, seed); a key of another config is no estimate (the
+/// full-size run's time priced a `--quick` plan at 2.6 h for what the per-mode estimates put at
+/// 25 minutes).
 fn previous_wall_time(cache: &attnlab_core::Cache, key: &CacheKey) -> Option<f64> {
-    let prev = cache.last_key(&key.id)?;
-    (prev.config_hash == key.config_hash && prev.seed == key.seed).then(|| cache.stored_wall_time(&prev)).flatten()
+    let prev = cache.last_key_of_run(key)?;
+    cache.stored_wall_time(&prev)
 }
 
 /// A paper's experiments, as the registry (`crate::registry::PAPERS`) sees them: one value per
