@@ -79,13 +79,15 @@ fn text_output_is_a_table() {
 
 #[test]
 fn bad_input_names_the_field_and_never_panics() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["exchangeable", "e1", "--w", "nan"], "`w`"),
         (&["exchangeable", "e1", "--w", "-1"], "`w`"),
         (&["exchangeable", "e1", "--replicates", "1"], "`replicates`"),
         (&["exchangeable", "e2", "--w", "inf"], "`w`"),
         (&["exchangeable", "e4", "--train-sets", "1"], "`train_sets`"),
         (&["exchangeable", "e4", "--w-star", "0"], "`w_star`"),
+        // Outside the ERM's search range [0.25, 16]: every fit would sit on its edge (was NaN).
+        (&["exchangeable", "e4", "--w-star", "100"], "`w_star`"),
         (&["exchangeable", "e5", "--kappas", "0.5,2"], "`kappas`"),
         (&["exchangeable", "e5", "--n", "3"], "`n`"),
     ];

@@ -103,6 +103,18 @@ impl E4Config {
                 "must be [lo, hi] with 0 < lo < hi",
             ));
         }
+        // The ERM searches w in w_range only: a w* outside it puts every fit on the range's edge
+        // (no error left to measure: the slope came out NaN at w* = 100).
+        if !(self.w_star > self.w_range[0] && self.w_star < self.w_range[1]) {
+            return Err(ConfigError::new(
+                "w_star",
+                self.w_star,
+                format!(
+                    "must lie inside the ERM's search range w_range = ({}, {}) (spec: [0.25, 16]), where the fit can find it",
+                    self.w_range[0], self.w_range[1]
+                ),
+            ));
+        }
         rules::at_least("grid", self.grid, 3)?;
         rules::positive("tol", self.tol)?;
         rules::at_least("ols_sets", self.ols_sets, 2)?;
