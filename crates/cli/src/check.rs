@@ -61,7 +61,7 @@ struct ResultFile {
 /// file without a `judgements` list (e.g. a timings file) is skipped; one that is not JSON is an error.
 pub fn read_results(dir: &Path) -> anyhow::Result<Vec<Judgement>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("results folder {}", dir.display()))?
+        .with_context(|| format!("invalid `results`: folder {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
@@ -79,16 +79,16 @@ pub fn read_results(dir: &Path) -> anyhow::Result<Vec<Judgement>> {
         all.extend(r.judgements);
     }
     if all.is_empty() {
-        bail!("results folder {} holds no judged claims (run `cargo xtask figures` first)", dir.display());
+        bail!("invalid `results`: folder {} holds no judged claims (run `cargo xtask figures` first)", dir.display());
     }
     Ok(all)
 }
 
 /// Reads a baseline file.
 pub fn read_baseline(path: &Path) -> anyhow::Result<Vec<BaselineEntry>> {
-    let bytes = std::fs::read(path).with_context(|| format!("baseline {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("invalid `baseline`: {}", path.display()))?;
     serde_json::from_slice(&bytes).with_context(|| {
-        format!("baseline {}: expected a JSON list of {{\"id\", \"kind\", \"verdict\"}}", path.display())
+        format!("invalid `baseline`: {}: expected a JSON list of {{\"id\", \"kind\", \"verdict\"}}", path.display())
     })
 }
 

@@ -102,7 +102,7 @@ pub struct E3Args {
 /// Arguments of `attnlab exchangeable e4`.
 #[derive(Debug, Args)]
 pub struct E4Args {
-    /// The label's temperature w* (> 0).
+    /// The label's temperature w*, inside the ERM's search range (0.25, 16).
     #[arg(long, default_value_t = 3.0)]
     pub w_star: f64,
     /// Fresh training sets per (L, N) cell (≥ 2); the OLS control uses as many at N = 1024.
@@ -159,7 +159,7 @@ pub fn execute(cmd: &ExchangeableCmd) -> anyhow::Result<(Value, bool)> {
 /// `{slope, slope_ci, predicted, pass_interval, verdict}` of one fit; the verdict is the claim's
 /// judgement `j` (made in `attnlab_lab::exchangeable::claims` from this fit).
 fn judged(fit: &SlopeFit, j: &Judgement) -> Value {
-    json!({ "slope": fit.slope, "slope_ci": fit.ci, "predicted": j.predicted, "pass_interval": j.pass_interval, "verdict": j.verdict.to_string() })
+    json!({ "slope": fit.slope, "slope_ci": fit.ci, "predicted": j.predicted, "pass_interval": j.pass_interval, "verdict": j.verdict })
 }
 
 /// Puts the headline fit's keys at the top level of `v`.
@@ -288,7 +288,7 @@ fn e4(a: &E4Args) -> anyhow::Result<Value> {
             "per_len": per_len,
             "excess_ratio_max": r.excess_ratio_max,
             "excess_ratio_ci": r.excess_ratio_ci,
-            "excess_ratio_verdict": c::excess_ratio(&cfg, &r).verdict.to_string(),
+            "excess_ratio_verdict": c::excess_ratio(&cfg, &r).verdict,
             "ols_gap_fit": judged(&r.ols_gap_fit, &c::ols_control(&cfg, &r)),
         }),
         &last.param_fit,

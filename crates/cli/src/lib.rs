@@ -70,7 +70,8 @@ pub const VERSION: &str = concat!(
     long_about = "attnlab computes what a paper predicts (closed forms, solved equations) and what a \
                   model actually does, and judges one against the other.\n\n\
                   Figures and the full report: `cargo xtask figures` (see README.md).\n\
-                  Every number is in nats unless a field says bits."
+                  Every number is in nats unless a field says bits.",
+    after_long_help = EXIT_STATUSES
 )]
 pub struct Cli {
     /// The paper.
@@ -124,6 +125,42 @@ pub struct RunTaskArgs {
     pub json: bool,
 }
 
+/// Exit status of a command that ran to its end but whose result lies outside a theorem's
+/// assumptions (a run diverged, a loss is not finite): the result is printed, a warning names the
+/// cause on stderr, and no agree/disagree verdict comes from those runs.
+pub const EXIT_OUTSIDE_ASSUMPTIONS: u8 = 3;
+
+/// The exit statuses, as `--help` and README state them.
+pub const EXIT_STATUSES: &str = "Exit status: 0 done; 1 `check` found claims that differ from the baseline; \
+2 bad input or a failed computation (refused before computing where the input can be checked; the message \
+names the field); 3 done, but outside a theorem's assumptions (a run diverged or a loss is not finite: the \
+result is printed, stderr says why, and those runs give no verdict). A closed stdout (`| head`) ends the \
+program quietly with the status it would have had.";
+
+/// Why a command's result lies outside its theorem's assumptions, if it does: a run that diverged
+/// (`diverged_at`), runs that diverged among several (`diverged` > 0), or a loss that is not finite
+/// (`final_loss` null: JSON has no NaN). `None` for every other result.
+pub fn outside_assumptions(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    if let Some(at) = v.get("diverged_at").and_then(Value::as_u64) {
+        return Some(format!(
+            "the run diverged at iteration {at} (non-finite loss: a learning rate or initial scale too large?)"
+        ));
+    }
+    if let Some(k) = v.get("diverged").and_then(Value::as_u64).filter(|&k| k > 0) {
+        let n = v.get("runs").or_else(|| v.get("seeds")).and_then(Value::as_u64);
+        let of = n.map_or_else(String::new, |n| format!(" of {n}"));
+        let left_out = if n == Some(k) { "all are left out: no verdict" } else { "they are left out of the verdict" };
+        return Some(format!(
+            "{k}{of} runs diverged (non-finite loss: a learning rate or initial scale too large?); {left_out}"
+        ));
+    }
+    if v.get("final_loss").is_some_and(Value::is_null) {
+        return Some("the loss is not finite (weights holding NaN or ∞?)".into());
+    }
+    None
+}
+
 /// Runs a parsed command and returns its JSON result.
 pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
     match &cli.paper {
@@ -132,6 +169,14 @@ pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
         Paper::Icar(cmd) => icar::execute(cmd),
         Paper::Exchangeable(cmd) => exchangeable::execute(cmd),
         Paper::RunTask(a) => {
+            // The tasks file is the user's `FILE`: named as such when it cannot be read.
+            std::fs::File::open(&a.file)
+                .and_then(
+                    |f| if f.metadata()?.is_dir() { Err(std::io::Error::other("it is a folder")) } else { Ok(()) },
+                )
+                .map_err(|e| {
+                    anyhow::anyhow!("invalid `FILE` (the tasks file): cannot read {}: {e}", a.file.display())
+                })?;
             let (task, status) = attnlab_lab::registry::run_from_file(&a.file, a.index, &a.cache)?;
             Ok((serde_json::json!({ "index": a.index, "task": task.name(), "status": status.to_string() }), a.json))
         }

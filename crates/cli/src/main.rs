@@ -40,6 +40,7 @@ fn main() -> ExitCode {
             } else {
                 attnlab_cli::format::Format::Table
             });
+            let outside = attnlab_cli::outside_assumptions(&value);
             match attnlab_cli::format::render(&value, format) {
                 Ok(s) => {
                     if let Err(e) = attnlab_lab::progress::print_stdout(&s) {
@@ -52,7 +53,16 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             }
-            ExitCode::SUCCESS
+            match outside {
+                Some(why) => {
+                    eprintln!(
+                        "warning: {why} — outside the theorem's assumptions (exit status {})",
+                        attnlab_cli::EXIT_OUTSIDE_ASSUMPTIONS
+                    );
+                    ExitCode::from(attnlab_cli::EXIT_OUTSIDE_ASSUMPTIONS)
+                }
+                None => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -493,6 +493,8 @@ fn extreme_values_answer_or_name_the_field() {
                 Some(2) => {
                     assert!(err.contains('`') || err.contains("--"), "{args:?}: exit 2 without naming the field: {err}")
                 }
+                // Every run diverged (an SGD learning rate of 1e300): its own outcome, said so.
+                Some(3) => assert!(err.contains("outside the theorem's assumptions"), "{args:?}: {err}"),
                 other => panic!("{args:?}: exit {other:?}: {err}"),
             }
             assert!(!err.contains("panicked"), "{args:?}: {err}");
@@ -588,4 +590,105 @@ fn a_closed_stdout_ends_quietly() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success() && !stderr.contains("panicked"), "{args:?}: {:?} {stderr}", out.status.code());
     }
+}
+
+/// A run outside a theorem's assumptions is its own outcome: `markov sgd` whose runs all diverge,
+/// `markov train` that diverges, and `markov eval` of weights holding NaN each print their result,
+/// warn on stderr and exit 3 (documented in `--help`), and the SGD claim gives no verdict.
+#[test]
+fn divergence_exits_3_with_a_warning() {
+    let out = attnlab(&[
+        "markov", "sgd", "--p", "0.5", "--q", "0.8", "--seeds", "3", "--steps", "100", "--lr", "1e9", "--json",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("3 of 3 runs diverged") && err.contains("no verdict"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "not_judged");
+    assert_eq!(v["diverged"], 3);
+    // A learning rate that sends one run of two off but not the other would be exit 3 as well; a
+    // plain run is exit 0 with nothing on stderr about divergence.
+    let ok = attnlab(&["markov", "sgd", "--p", "0.5", "--q", "0.8", "--seeds", "2", "--steps", "100", "--json"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(!String::from_utf8_lossy(&ok.stderr).contains("diverged"));
+
+    let dir = std::env::temp_dir().join(format!("attnlab-diverge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let w = dir.join("w.safetensors");
+    let small = ["--p", "0.5", "--q", "0.8", "--d", "4", "--seq-len", "16", "--batch", "2", "--iters", "5"];
+    let mut args = vec!["markov", "train"];
+    args.extend(small);
+    args.extend(["--eval-every", "5", "--eval-batches", "1", "--lr", "1e30", "--json", "--save-weights"]);
+    args.push(w.to_str().unwrap());
+    let out = attnlab(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("diverged at iteration") && err.contains("exit status 3"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["diverged_at"].is_u64());
+    // Its weights hold non-finite values: eval says so instead of printing a null loss as a result.
+    let out = attnlab(&["markov", "eval", "--weights", w.to_str().unwrap(), "--json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("loss is not finite"), "{err}");
+    // `--help` documents the statuses.
+    let help = String::from_utf8_lossy(&attnlab(&["--help"]).stdout).to_string();
+    assert!(help.contains("Exit status") && help.contains("3 done, but outside a theorem's assumptions"), "{help}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `markov eval` takes the run's sizes from the weights file's metadata, which anyone can edit: a
+/// forged `iters` / `eval_every` that would replay years of evaluation stream is refused at once,
+/// naming the fields, like a training run's sizes.
+#[test]
+fn eval_does_not_trust_forged_metadata_sizes() {
+    let dir = std::env::temp_dir().join(format!("attnlab-forged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let w = dir.join("w.safetensors");
+    let out = attnlab(&[
+        "markov",
+        "train",
+        "--p",
+        "0.5",
+        "--q",
+        "0.8",
+        "--d",
+        "4",
+        "--seq-len",
+        "16",
+        "--batch",
+        "2",
+        "--iters",
+        "4",
+        "--eval-every",
+        "2",
+        "--eval-batches",
+        "1",
+        "--save-weights",
+        w.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // safetensors: an 8-byte little-endian header length, the JSON header (the config sits as a
+    // string in `__metadata__`), then the tensor bytes at offsets relative to the header's end.
+    let bytes = std::fs::read(&w).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let mut cfg: serde_json::Value = serde_json::from_str(header["__metadata__"]["config"].as_str().unwrap()).unwrap();
+    cfg["iters"] = serde_json::json!(10_000_000);
+    cfg["eval_every"] = serde_json::json!(1);
+    cfg["eval_batches"] = serde_json::json!(1000);
+    header["__metadata__"]["config"] = serde_json::Value::String(cfg.to_string());
+    let new_header = serde_json::to_vec(&header).unwrap();
+    let mut forged = (new_header.len() as u64).to_le_bytes().to_vec();
+    forged.extend(&new_header);
+    forged.extend(&bytes[8 + n..]);
+    std::fs::write(&w, forged).unwrap();
+    let t0 = std::time::Instant::now();
+    let out = attnlab(&["markov", "eval", "--weights", w.to_str().unwrap(), "--json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`iters`") && err.contains("metadata"), "{err}");
+    assert!(t0.elapsed().as_secs() < 10, "refused only after {:?}", t0.elapsed());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -46,7 +46,7 @@ fn augmented_json_has_the_required_keys() {
     let etas: Vec<f64> = heads.iter().filter_map(|h| h["effective_eta"].as_f64()).collect();
     let mean = etas.iter().sum::<f64>() / 3.0;
     assert!((v["effective_eta"].as_f64().unwrap_or(f64::NAN) - mean).abs() < 1e-12);
-    assert_ne!(v["verdict"], "not judged");
+    assert_ne!(v["verdict"], "not_judged");
 }
 
 #[test]
@@ -71,8 +71,8 @@ fn augmented_one_head_is_not_judged() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     // One head's interval would be its evaluation noise only, not the training's: no verdict.
-    assert_eq!(v["verdict"], "not judged");
-    assert_eq!(v["eta_verdict"], "not judged");
+    assert_eq!(v["verdict"], "not_judged");
+    assert_eq!(v["eta_verdict"], "not_judged");
 }
 
 #[test]
