@@ -1,0 +1,12 @@
+//! attnlab's fused CPU forward and backward for the Markov models, without a framework: every
+//! intermediate in buffers allocated once per run, the attention on `attnlab_kernels`' fused row
+//! kernels, the products of the linear layers in plain loops ([`linear`]).
+//!
+//! Work in progress towards the fused trainer (a trainer at the machine's limit): today the theory
+//! model of spec markov §2a and its attention-free F15 variant ([`theory`]) with AdamW in one pass
+//! ([`adamw`]), whose loss, gradients and training steps the tests check against the candle trainer (`attnlab_trainer::Model`), which stays the
+//! reference implementation. No experiment runs it yet, so no result depends on it.
+
+pub mod adamw;
+pub mod linear;
+pub mod theory;
