@@ -3,10 +3,14 @@
 //! kernels, the products of the linear layers in plain loops ([`linear`]).
 //!
 //! Work in progress towards the fused trainer (a trainer at the machine's limit): today the theory
-//! model of spec markov §2a and its attention-free F15 variant ([`theory`]) with AdamW in one pass
-//! ([`adamw`]), whose loss, gradients and training steps the tests check against the candle trainer (`attnlab_trainer::Model`), which stays the
-//! reference implementation. No experiment runs it yet, so no result depends on it.
+//! model of spec markov §2a and its attention-free F15 variant ([`theory`]), the GPT-style model of
+//! §2b with L blocks, tied or untied ([`gpt`]), and AdamW in one pass ([`adamw`]). The tests check
+//! their losses, gradients and training steps against the candle trainer
+//! (`attnlab_trainer::Model`), which stays the reference implementation. No experiment runs them
+//! yet, so no result depends on them.
 
 pub mod adamw;
+pub mod gelu;
+pub mod gpt;
 pub mod linear;
 pub mod theory;
