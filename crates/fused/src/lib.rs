@@ -1,6 +1,7 @@
 //! attnlab's fused CPU forward and backward for the Markov models, without a framework: every
 //! intermediate in buffers allocated once per run, the attention on `attnlab_kernels`' fused row
-//! kernels, the products of the linear layers in plain loops ([`linear`]).
+//! kernels, the products of the linear layers register-tiled and compiled per code path ([`gemm`],
+//! [`linear`]).
 //!
 //! Work in progress towards the fused trainer (a trainer at the machine's limit): today the theory
 //! model of spec markov §2a and its attention-free F15 variant ([`theory`]), the GPT-style model of
@@ -11,6 +12,7 @@
 
 pub mod adamw;
 pub mod gelu;
+pub mod gemm;
 pub mod gpt;
 pub mod linear;
 pub mod theory;

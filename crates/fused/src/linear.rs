@@ -1,45 +1,32 @@
-//! The three products a linear layer y = W x needs on a batch of row vectors (row-major, f32), in
-//! safe Rust: forward Y = X Wᵀ, the weight gradient dW += dYᵀ X and the input gradient
-//! dX (+)= dY W. The inner loops run over contiguous memory so the compiler vectorises them.
+//! The three products a linear layer y = W x needs on a batch of row vectors (row-major, f32):
+//! forward Y = X Wᵀ, the weight gradient dW += dYᵀ X and the input gradient dX (+)= dY W, each one
+//! register-tiled product ([`crate::gemm`]); and y += αx for the fused passes.
+
+use crate::gemm::{Gemm, gemm};
 
 /// Y (m × out) = X (m × inp) Wᵀ, W (out × inp); added to Y when `accumulate`, else written.
 pub fn forward(x: &[f32], w: &[f32], m: usize, inp: usize, out: usize, y: &mut [f32], accumulate: bool) {
     debug_assert_eq!((x.len(), w.len(), y.len()), (m * inp, out * inp, m * out));
-    for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out)) {
-        for (wr, yv) in w.chunks_exact(inp).zip(yr.iter_mut()) {
-            let s = dot(xr, wr);
-            *yv = if accumulate { *yv + s } else { s };
+    // Wᵀ (inp × out), so B's rows are contiguous in the output index (at most a few thousand values).
+    let mut wt = vec![0f32; inp * out];
+    for (j, wr) in w.chunks_exact(inp).enumerate() {
+        for (c, &v) in wr.iter().enumerate() {
+            wt[c * out + j] = v;
         }
     }
+    gemm(Gemm { m, n: out, k: inp, a: x, a_transposed: false, b: &wt, c: y, accumulate });
 }
 
 /// dW (out × inp) += dYᵀ (out × m) X (m × inp).
 pub fn grad_weight(dy: &[f32], x: &[f32], m: usize, inp: usize, out: usize, dw: &mut [f32]) {
     debug_assert_eq!((dy.len(), x.len(), dw.len()), (m * out, m * inp, out * inp));
-    for (dyr, xr) in dy.chunks_exact(out).zip(x.chunks_exact(inp)) {
-        for (&g, dwr) in dyr.iter().zip(dw.chunks_exact_mut(inp)) {
-            axpy(g, xr, dwr);
-        }
-    }
+    gemm(Gemm { m: out, n: inp, k: m, a: dy, a_transposed: true, b: x, c: dw, accumulate: true });
 }
 
 /// dX (m × inp) = dY (m × out) W (out × inp); added to dX when `accumulate`, else written.
 pub fn grad_input(dy: &[f32], w: &[f32], m: usize, inp: usize, out: usize, dx: &mut [f32], accumulate: bool) {
     debug_assert_eq!((dy.len(), w.len(), dx.len()), (m * out, out * inp, m * inp));
-    for (dyr, dxr) in dy.chunks_exact(out).zip(dx.chunks_exact_mut(inp)) {
-        if !accumulate {
-            dxr.fill(0.0);
-        }
-        for (&g, wr) in dyr.iter().zip(w.chunks_exact(inp)) {
-            axpy(g, wr, dxr);
-        }
-    }
-}
-
-/// Σ a_i b_i.
-#[inline]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    gemm(Gemm { m, n: inp, k: out, a: dy, a_transposed: false, b: w, c: dx, accumulate });
 }
 
 /// y += α x.
