@@ -48,7 +48,7 @@ pub fn render(fig: &impl Figure, dir: &Path, id: &str) -> Result<Vec<PathBuf>, F
     if !table.is_empty() {
         table.write(dir, id)?;
     }
-    let svg = crate::outline::outline_text(&svg);
+    let svg = standard_image_mime(&crate::outline::outline_text(&svg));
     attnlab_core::io::write_atomic(&svg_path, svg.as_bytes()).map_err(|e| FigureError::io(&svg_path, e))?;
     let pdf_path = dir.join(format!("{id}.pdf"));
     let pdf = pdf_of_svg(&svg).map_err(|e| FigureError::Draw(format!("{id}: PDF: {e}")))?;
@@ -65,6 +65,12 @@ pub fn render(fig: &impl Figure, dir: &Path, id: &str) -> Result<Vec<PathBuf>, F
     }
     std::fs::rename(&tmp, &png_path).map_err(|e| FigureError::io(&png_path, e))?;
     Ok(vec![svg_path, png_path, pdf_path])
+}
+
+/// `svg` with its embedded bitmaps under the registered MIME type: plotters writes heat maps as
+/// `data:png;base64,…`, which browsers may refuse; the standard is `data:image/png;base64,…`.
+pub fn standard_image_mime(svg: &str) -> String {
+    svg.replace("\"data:png;base64,", "\"data:image/png;base64,")
 }
 
 /// The PDF of an SVG (one page of the SVG's size, 1 px = 1 pt), by svg2pdf. The SVG's text must
@@ -121,4 +127,37 @@ fn sorted_resource_entries(mut pdf: Vec<u8>) -> Vec<u8> {
         i = j.max(i + 1);
     }
     pdf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A heat map drawn by plotters reaches the SVG as `data:image/png`, and the PDF keeps it.
+    #[test]
+    fn embedded_bitmaps_use_the_standard_mime_type() {
+        struct Heat;
+        impl Figure for Heat {
+            fn size(&self) -> (u32, u32) {
+                (60, 40)
+            }
+            fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+            where
+                DB::ErrorType: 'static,
+            {
+                let pixels: Vec<u8> = (0..8 * 8 * 3).map(|i| (i * 7 % 256) as u8).collect();
+                let img = plotters::element::BitMapElement::with_owned_buffer((5, 5), (8, 8), pixels)
+                    .ok_or("a bitmap of 8 × 8 RGB pixels")?;
+                root.draw(&img)?;
+                Ok(())
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("attnlab-mime-{}", std::process::id()));
+        let paths = render(&Heat, &dir, "heat").unwrap_or_else(|e| panic!("render: {e}"));
+        let svg = std::fs::read_to_string(&paths[0]).unwrap_or_default();
+        assert!(svg.contains("\"data:image/png;base64,") && !svg.contains("\"data:png;"), "{svg}");
+        let pdf = std::fs::read(&paths[2]).unwrap_or_default();
+        assert!(pdf.windows(6).any(|w| w == b"/Image"), "the PDF lost the bitmap");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
