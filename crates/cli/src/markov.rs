@@ -2,11 +2,12 @@
 
 use anyhow::Context as _;
 use attnlab_core::config::rules;
+use attnlab_core::rng::child_seed;
 use attnlab_lab::markov::claims::canonical::sgd as sgd_claims;
 use attnlab_markov::canonical::{Canonical, c_of, separatrix_energy};
 use attnlab_markov::chain::{ChainTheory, LaggedTheory, MultiStateTheory};
 use attnlab_markov::flow::{Endpoint, gradient_flow};
-use attnlab_markov::sgd::{SgdRun, SgdSummary, run_all};
+use attnlab_markov::sgd::{SgdRun, SgdSummary, run_seed};
 use attnlab_markov::{BinaryChain, FlowConfig, LaggedChain, MultiStateChain, SgdConfig};
 use clap::{Args, Subcommand};
 
@@ -510,7 +511,21 @@ fn sgd(a: &SgdArgs) -> anyhow::Result<Value> {
     let cfg = SgdConfig::new(a.lr, a.momentum, a.steps, a.init_std)?;
     let run = SgdRun::new(chain, cfg, a.b_init, a.seeds, 100)?;
     let t = ChainTheory::new(&chain);
-    let traces = run_all(&run, a.seed);
+    // The seeds one by one (as `run_all` runs them, child seeds of --seed), with a progress bar
+    // over the SGD steps that shows the time left.
+    let bar = crate::progress_bar(
+        a.seeds as u64 * a.steps as u64,
+        format!("SGD on the exact loss, {} seed{}", a.seeds, if a.seeds == 1 { "" } else { "s" }),
+        "steps",
+    )?;
+    let traces: Vec<_> = (0..a.seeds as u64)
+        .map(|i| {
+            let t = run_seed(&run, child_seed(a.seed, i));
+            bar.inc(a.steps as u64);
+            t
+        })
+        .collect();
+    bar.finish_and_clear();
     let s = SgdSummary::new(&run, &traces);
     let name = if s.predicted_end == Endpoint::Global { "entropy_rate" } else { "unigram_loss" };
     // The same claim the figure `markov.canonical.sgd` judges, at this chain and these runs.
