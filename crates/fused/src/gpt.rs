@@ -219,6 +219,7 @@ pub struct Workspace {
     ln_f: Norm,
     f: Vec<f32>,
     logits: Vec<f32>,
+    p1: Vec<f32>,
     // Gradient buffers.
     dh: Vec<f32>,
     dx: Vec<f32>,
@@ -255,6 +256,7 @@ impl Workspace {
             ln_f: Norm::new(m, d),
             f: md.clone(),
             logits: vec![0.0; m * shape.vocab],
+            p1: vec![0.0; if shape.vocab == 2 { m } else { 0 }],
             dh: md.clone(),
             dx: md.clone(),
             d4: vec![0.0; m * 4 * d],
@@ -266,21 +268,42 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// After a forward pass with V = 2: P(x_{n+1} = 1) at each of the B·N tokens (row-major).
+    pub fn p1(&self) -> &[f32] {
+        &self.p1
+    }
+}
+
+/// The attention kernels' problem for this shape.
+fn dims(shape: &Shape, batch: usize, len: usize) -> Dims {
+    Dims {
+        batch,
+        len,
+        d: shape.d,
+        memory: shape.memory.unwrap_or(usize::MAX),
+        scale: (1.0 / (shape.d as f64).sqrt()) as f32,
+    }
+}
+
 /// One forward and backward pass: the mean cross-entropy over the B·N tokens of `symbols` (B rows
 /// of N + 1 symbols), with every gradient written into `grads` (overwritten; same names as `w`).
 pub fn loss_and_grads(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Workspace, grads: &mut Tensors) -> f64 {
+    let (loss, _) = forward(shape, w, symbols, ws, false);
+    backward(shape, w, symbols, ws, grads);
+    loss
+}
+
+/// The forward pass alone: the mean loss, and with `probe` the first block's attention probe
+/// ‖attention output‖ / ‖h + attention output‖ averaged over tokens; [`Workspace::p1`] then holds
+/// the model's P(x_{n+1} = 1) for V = 2.
+pub fn forward(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Workspace, probe: bool) -> (f64, Option<f64>) {
     let (b, n, d, vocab) = (ws.batch, ws.len, shape.d, shape.vocab);
     let m = b * n;
     let lay = shape.layout();
     let at = |t: usize| symbols[(t / n) * (n + 1) + t % n] as usize;
     let target = |t: usize| symbols[(t / n) * (n + 1) + t % n + 1] as usize;
-    let dims = Dims {
-        batch: b,
-        len: n,
-        d,
-        memory: shape.memory.unwrap_or(usize::MAX),
-        scale: (1.0 / (d as f64).sqrt()) as f32,
-    };
+    let dims = dims(shape, b, n);
     let (wte, wpe) = (&w.data[lay.wte], &w.data[lay.wpe]);
 
     // Forward: embeddings.
@@ -289,6 +312,7 @@ pub fn loss_and_grads(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Work
         hr.copy_from_slice(&wpe[(t % n) * d..(t % n + 1) * d]);
         axpy(1.0, &wte[at(t) * d..(at(t) + 1) * d], hr);
     }
+    let mut ratio = None;
     for (blk, st) in lay.blocks.iter().zip(ws.blocks.iter_mut()) {
         st.ln1.forward(&ws.h, &w.data[blk.ln1], d, &mut st.a);
         let wqkv = &w.data[blk.c_attn];
@@ -306,7 +330,16 @@ pub fn loss_and_grads(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Work
                 &mut st.lse[r * n..(r + 1) * n],
             );
         }
-        linear::forward(&st.o, &w.data[blk.c_proj], m, d, d, &mut ws.h, true);
+        if probe && ratio.is_none() {
+            // The first block's attention output apart (dx is free until the backward pass).
+            linear::forward(&st.o, &w.data[blk.c_proj], m, d, d, &mut ws.dx, false);
+            for (h, &att) in ws.h.iter_mut().zip(&ws.dx) {
+                *h += att;
+            }
+            ratio = Some(crate::theory::norm_ratio(&ws.dx, &ws.h, d));
+        } else {
+            linear::forward(&st.o, &w.data[blk.c_proj], m, d, d, &mut ws.h, true);
+        }
         st.ln2.forward(&ws.h, &w.data[blk.ln2], d, &mut st.c);
         linear::forward(&st.c, &w.data[blk.c_fc], m, d, 4 * d, &mut st.u, false);
         for (g, &u) in st.gu.iter_mut().zip(&st.u) {
@@ -329,12 +362,25 @@ pub fn loss_and_grads(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Work
         let lse = mx + l.iter().map(|&v| (v - mx).exp()).sum::<f32>().ln();
         let y = target(t);
         loss += f64::from(lse - l[y]);
+        if vocab == 2 {
+            ws.p1[t] = (l[1] - lse).exp();
+        }
         for (j, lv) in l.iter_mut().enumerate() {
             *lv = ((*lv - lse).exp() - if j == y { 1.0 } else { 0.0 }) * inv_m;
         }
     }
+    (loss / m as f64, ratio)
+}
 
-    // Backward.
+/// The backward pass after [`forward`] on the same `symbols` (the workspace holds its
+/// intermediates and ∂loss/∂logits): every gradient into `grads` (overwritten).
+pub fn backward(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Workspace, grads: &mut Tensors) {
+    let (b, n, d, vocab) = (ws.batch, ws.len, shape.d, shape.vocab);
+    let m = b * n;
+    let lay = shape.layout();
+    let at = |t: usize| symbols[(t / n) * (n + 1) + t % n] as usize;
+    let dims = dims(shape, b, n);
+    let head = &w.data[lay.head];
     for g in &mut grads.data {
         g.fill(0.0);
     }
@@ -397,5 +443,4 @@ pub fn loss_and_grads(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Work
         axpy(1.0, dh, &mut grads.data[lay.wpe][(t % n) * d..(t % n + 1) * d]);
         axpy(1.0, dh, &mut grads.data[lay.wte][at(t) * d..(at(t) + 1) * d]);
     }
-    loss / m as f64
 }

@@ -155,6 +155,7 @@ pub struct Workspace {
     h: Vec<f32>,
     z: Vec<f32>,
     logits: Vec<f32>,
+    p1: Vec<f32>,
     // Gradients of the intermediates.
     dz: Vec<f32>,
     dh: Vec<f32>,
@@ -184,6 +185,7 @@ impl Workspace {
             h: vec![0.0; m * 4 * d],
             z: vec![0.0; m * d],
             logits: vec![0.0; m * outs],
+            p1: vec![0.0; if shape.vocab == 2 { m } else { 0 }],
             dz: vec![0.0; m * d],
             dh: vec![0.0; m * 4 * d],
             dy: vec![0.0; m * d],
@@ -193,6 +195,22 @@ impl Workspace {
             dv: vec![0.0; att],
         }
     }
+}
+
+impl Workspace {
+    /// After a forward pass with V = 2: P(x_{n+1} = 1) at each of the B·N tokens (row-major).
+    pub fn p1(&self) -> &[f32] {
+        &self.p1
+    }
+}
+
+/// ‖num_t‖ / (‖den_t‖ + 1e-12) averaged over the rows t (the F13 attention probe, as the candle
+/// model computes it).
+pub(crate) fn norm_ratio(num: &[f32], den: &[f32], d: usize) -> f64 {
+    let rows = num.len() / d;
+    let norm = |r: &[f32]| f64::from(r.iter().map(|v| v * v).sum::<f32>().sqrt());
+    let sum: f64 = num.chunks_exact(d).zip(den.chunks_exact(d)).map(|(a, b)| norm(a) / (norm(b) + 1e-12)).sum();
+    sum / rows as f64
 }
 
 /// The attention kernels' problem for this shape.
@@ -210,6 +228,15 @@ fn dims(shape: &Shape, batch: usize, len: usize) -> Dims {
 /// symbols: inputs x_1..x_N, targets x_2..x_{N+1}), with the gradients written into `grads`
 /// (overwritten, not accumulated).
 pub fn loss_and_grads(shape: &Shape, w: &Params, symbols: &[u32], ws: &mut Workspace, grads: &mut Params) -> f64 {
+    let (loss, _) = forward(shape, w, symbols, ws, false);
+    backward(shape, w, symbols, ws, grads);
+    loss
+}
+
+/// The forward pass alone: the mean loss, and with `probe` the attention probe
+/// ‖attention output‖ / ‖x + attention output‖ averaged over tokens (None without attention or
+/// probe); [`Workspace::p1`] then holds the model's P(x_{n+1} = 1) for V = 2.
+pub fn forward(shape: &Shape, w: &Params, symbols: &[u32], ws: &mut Workspace, probe: bool) -> (f64, Option<f64>) {
     let (b, n, d) = (ws.batch, ws.len, shape.d);
     let m = b * n;
     let outs = shape.rows();
@@ -229,6 +256,7 @@ pub fn loss_and_grads(shape: &Shape, w: &Params, symbols: &[u32], ws: &mut Works
         }
     }
     ws.y.copy_from_slice(&ws.x);
+    let mut ratio = None;
     if shape.attention {
         linear::forward(&ws.x, &w.wq, m, d, d, &mut ws.q, false);
         linear::forward(&ws.x, &w.wk, m, d, d, &mut ws.k, false);
@@ -245,8 +273,17 @@ pub fn loss_and_grads(shape: &Shape, w: &Params, symbols: &[u32], ws: &mut Works
                 &mut ws.lse[r * n..(r + 1) * n],
             );
         }
-        // y = x + o W_Oᵀ.
-        linear::forward(&ws.o, &w.wo, m, d, d, &mut ws.y, true);
+        // y = x + o W_Oᵀ (with the probe, the attention output apart first; dz is free until
+        // the backward pass).
+        if probe {
+            linear::forward(&ws.o, &w.wo, m, d, d, &mut ws.dz, false);
+            for (y, &att) in ws.y.iter_mut().zip(&ws.dz) {
+                *y += att;
+            }
+            ratio = Some(norm_ratio(&ws.dz, &ws.y, d));
+        } else {
+            linear::forward(&ws.o, &w.wo, m, d, d, &mut ws.y, true);
+        }
     }
     // z = y + relu(y W_1ᵀ) W_2ᵀ (h holds the pre-activation).
     linear::forward(&ws.y, &w.w1, m, d, 4 * d, &mut ws.h, false);
@@ -270,7 +307,9 @@ pub fn loss_and_grads(shape: &Shape, w: &Params, symbols: &[u32], ws: &mut Works
             // softplus(l) − y·l; ∂/∂l = σ(l) − y.
             let (x, y) = (l[0], target as f32);
             loss += f64::from(x.max(0.0) + (-x.abs()).exp().ln_1p() - y * x);
-            l[0] = (1.0 / (1.0 + (-x).exp()) - y) * inv_m;
+            let p = 1.0 / (1.0 + (-x).exp());
+            ws.p1[t] = p;
+            l[0] = (p - y) * inv_m;
         } else {
             let mx = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let sum: f32 = l.iter().map(|&v| (v - mx).exp()).sum();
@@ -282,8 +321,17 @@ pub fn loss_and_grads(shape: &Shape, w: &Params, symbols: &[u32], ws: &mut Works
             }
         }
     }
+    (loss / m as f64, ratio)
+}
 
-    // Backward.
+/// The backward pass after [`forward`] on the same `symbols` (the workspace holds its
+/// intermediates and ∂loss/∂logits): every gradient into `grads` (overwritten).
+pub fn backward(shape: &Shape, w: &Params, symbols: &[u32], ws: &mut Workspace, grads: &mut Params) {
+    let (b, n, d) = (ws.batch, ws.len, shape.d);
+    let m = b * n;
+    let outs = shape.rows();
+    let a = if shape.tying { &w.e } else { &w.a };
+    let token = |t: usize| (symbols[(t / n) * (n + 1) + t % n], symbols[(t / n) * (n + 1) + t % n + 1]);
     grads.fill_zero();
     let dl = &ws.logits;
     for t in 0..m {
@@ -350,5 +398,4 @@ pub fn loss_and_grads(shape: &Shape, w: &Params, symbols: &[u32], ws: &mut Works
             axpy(1.0, dx, &mut grads.e[sym as usize * d..(sym as usize + 1) * d]);
         }
     }
-    loss / m as f64
 }

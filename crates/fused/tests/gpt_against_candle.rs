@@ -56,6 +56,22 @@ fn check(shape: Shape, batch: usize, len: usize, seed: u64) {
     let w = copy(&shape, &model);
     let mut ws = Workspace::new(&shape, batch, len);
     let mut grads = shape.zeros();
+    // The evaluation pass: P(x = 1) per token for V = 2 and the attention probe.
+    let probed = model.forward(&b, true).unwrap();
+    let (eval_loss, ratio) = gpt::forward(&shape, &w, &symbols, &mut ws, true);
+    assert!((eval_loss - want_loss).abs() <= 1e-5 * want_loss.abs(), "{shape:?}: evaluation loss");
+    match (ratio, probed.attn_ratio) {
+        (Some(r), Some(want)) => {
+            assert!((r - want).abs() <= 1e-5 * want.abs(), "{shape:?}: probe {r} vs candle {want}")
+        }
+        (None, None) => assert!(!true, "{shape:?}: no probe from a model with attention"),
+        other => panic!("{shape:?}: probe {other:?}"),
+    }
+    if shape.vocab == 2 {
+        let want_p1 = probed.probs.narrow(1, 1, 1).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let worst = ws.p1().iter().zip(&want_p1).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(ws.p1().len() == want_p1.len() && worst < 1e-5, "{shape:?}: P(x = 1) off by {worst:e}");
+    }
     let loss = gpt::loss_and_grads(&shape, &w, &symbols, &mut ws, &mut grads);
     assert!((loss - want_loss).abs() <= 1e-5 * want_loss.abs(), "{shape:?}: loss {loss} vs candle {want_loss}");
     for (i, p) in model.params.iter().enumerate() {
