@@ -5,7 +5,8 @@
 //!
 //! Work in progress towards the fused trainer (a trainer at the machine's limit): today the theory
 //! model of spec markov §2a and its attention-free F15 variant ([`theory`]), the GPT-style model of
-//! §2b with L blocks, tied or untied ([`gpt`]), and AdamW in one pass ([`adamw`]). The tests check
+//! §2b with L blocks, tied or untied ([`gpt`]), AdamW in one pass ([`adamw`]), and a training run's
+//! model behind a step and an evaluation call ([`net`]). The tests check
 //! their losses, gradients and training steps against the candle trainer
 //! (`attnlab_trainer::Model`), which stays the reference implementation. No experiment runs them
 //! yet, so no result depends on them.
@@ -15,4 +16,5 @@ pub mod gelu;
 pub mod gemm;
 pub mod gpt;
 pub mod linear;
+pub mod net;
 pub mod theory;
