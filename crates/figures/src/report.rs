@@ -74,7 +74,17 @@ fn verdict_cell(j: &Judgement) -> String {
         v.push_str(&format!(" (confirmation, seed {}; first run: {})", c.seed, j.verdict));
     }
     if let Some(o) = &j.original {
-        v.push_str(&format!("; original rule: {}", o.verdict));
+        match (&o.at, o.verdict) {
+            // The first rule judged another statistic, which today's data do not give: no verdict to
+            // re-apply (the ledger table below says what it was).
+            (Some(_), attnlab_comparator::Verdict::NotJudged) => {
+                v.push_str("; original rule: on another statistic, not re-applied (see the ledger)")
+            }
+            (Some(_), verdict) => {
+                v.push_str(&format!("; original rule: {verdict} (as first reported; see the ledger)"))
+            }
+            (None, verdict) => v.push_str(&format!("; original rule: {verdict}")),
+        }
     }
     v
 }
