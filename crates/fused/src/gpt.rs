@@ -14,7 +14,7 @@
 
 use attnlab_kernels::{Dims, backward_row, forward_row};
 
-use crate::gelu::{gelu, gelu_grad};
+use crate::gelu;
 use crate::linear::{self, axpy};
 
 /// Layer-norm ε (spec §2b).
@@ -342,9 +342,7 @@ pub fn forward(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Workspace, 
         }
         st.ln2.forward(&ws.h, &w.data[blk.ln2], d, &mut st.c);
         linear::forward(&st.c, &w.data[blk.c_fc], m, d, 4 * d, &mut st.u, false);
-        for (g, &u) in st.gu.iter_mut().zip(&st.u) {
-            *g = gelu(u);
-        }
+        gelu::forward(&st.u, &mut st.gu);
         linear::forward(&st.gu, &w.data[blk.mlp_proj], m, 4 * d, d, &mut ws.h, true);
     }
     ws.ln_f.forward(&ws.h, &w.data[lay.ln_f], d, &mut ws.f);
@@ -396,9 +394,7 @@ pub fn backward(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Workspace,
         // h += mlp.c_proj · gelu(u): d(gelu) = dh W, du = d(gelu) ⊙ gelu′(u).
         linear::grad_weight(&ws.dh, &st.gu, m, 4 * d, d, &mut grads.data[blk.mlp_proj]);
         linear::grad_input(&ws.dh, &w.data[blk.mlp_proj], m, 4 * d, d, &mut ws.d4, false);
-        for (g, &u) in ws.d4.iter_mut().zip(&st.u) {
-            *g *= gelu_grad(u);
-        }
+        gelu::backward(&st.u, &mut ws.d4);
         linear::grad_weight(&ws.d4, &st.c, m, d, 4 * d, &mut grads.data[blk.c_fc]);
         linear::grad_input(&ws.d4, &w.data[blk.c_fc], m, d, 4 * d, &mut ws.dx, false);
         st.ln2.backward(&ws.dx, &w.data[blk.ln2], d, &mut grads.data[blk.ln2], &mut ws.dh, &mut ws.scratch);
