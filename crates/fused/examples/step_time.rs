@@ -13,6 +13,15 @@ use candle_core::{DType, Device};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// Mean wall milliseconds of `reps` calls of `step`.
+fn ms_per_step(reps: usize, mut step: impl FnMut()) -> f64 {
+    let t0 = std::time::Instant::now();
+    for _ in 0..reps {
+        step();
+    }
+    t0.elapsed().as_secs_f64() * 1e3 / reps as f64
+}
+
 fn main() {
     let (batch, len) = (16, 1024);
     for (d, vocab) in [(4, 2), (8, 5)] {
@@ -36,18 +45,13 @@ fn main() {
             *w.get_mut(&p.name).unwrap() = p.var.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
         }
         let (mut ws, mut g) = (Workspace::new(&shape, batch, len), Params::zeros(&shape));
-        let reps = 20;
-        let t0 = std::time::Instant::now();
-        for _ in 0..reps {
+        let candle_ms = ms_per_step(20, || {
             let f = model.forward(&b, false).unwrap();
             let _ = f.loss.backward().unwrap();
-        }
-        let candle_ms = t0.elapsed().as_secs_f64() * 1e3 / reps as f64;
-        let t0 = std::time::Instant::now();
-        for _ in 0..reps {
+        });
+        let fused_ms = ms_per_step(20, || {
             let _ = theory::loss_and_grads(&shape, &w, &symbols, &mut ws, &mut g);
-        }
-        let fused_ms = t0.elapsed().as_secs_f64() * 1e3 / reps as f64;
+        });
         println!(
             "theory V {vocab}, d {d}, N {len}, B {batch}: candle {candle_ms:.1} ms, fused {fused_ms:.1} ms a step (forward + backward)"
         );
@@ -73,18 +77,13 @@ fn main() {
             w.data[i] = p.var.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
         }
         let (mut ws, mut g) = (gpt::Workspace::new(&shape, batch, len), shape.zeros());
-        let reps = 5;
-        let t0 = std::time::Instant::now();
-        for _ in 0..reps {
+        let candle_ms = ms_per_step(5, || {
             let f = model.forward(&b, false).unwrap();
             let _ = f.loss.backward().unwrap();
-        }
-        let candle_ms = t0.elapsed().as_secs_f64() * 1e3 / reps as f64;
-        let t0 = std::time::Instant::now();
-        for _ in 0..reps {
+        });
+        let fused_ms = ms_per_step(5, || {
             let _ = gpt::loss_and_grads(&shape, &w, &symbols, &mut ws, &mut g);
-        }
-        let fused_ms = t0.elapsed().as_secs_f64() * 1e3 / reps as f64;
+        });
         println!(
             "gpt d 32, L 1, memory {memory:?}, N {len}, B {batch}: candle {candle_ms:.1} ms, fused {fused_ms:.1} ms a step (forward + backward)"
         );

@@ -12,8 +12,7 @@
 //! loss and every gradient against `attnlab_trainer::Model`. (The first layer's attention probe of
 //! the F13 figure is not computed here.)
 
-use attnlab_kernels::{Dims, backward_row, forward_row};
-
+use crate::attend;
 use crate::gelu;
 use crate::linear::{self, axpy};
 
@@ -275,17 +274,6 @@ impl Workspace {
     }
 }
 
-/// The attention kernels' problem for this shape.
-fn dims(shape: &Shape, batch: usize, len: usize) -> Dims {
-    Dims {
-        batch,
-        len,
-        d: shape.d,
-        memory: shape.memory.unwrap_or(usize::MAX),
-        scale: (1.0 / (shape.d as f64).sqrt()) as f32,
-    }
-}
-
 /// One forward and backward pass: the mean cross-entropy over the B·N tokens of `symbols` (B rows
 /// of N + 1 symbols), with every gradient written into `grads` (overwritten; same names as `w`).
 pub fn loss_and_grads(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Workspace, grads: &mut Tensors) -> f64 {
@@ -303,7 +291,7 @@ pub fn forward(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Workspace, 
     let lay = shape.layout();
     let at = |t: usize| symbols[(t / n) * (n + 1) + t % n] as usize;
     let target = |t: usize| symbols[(t / n) * (n + 1) + t % n + 1] as usize;
-    let dims = dims(shape, b, n);
+    let dims = attend::dims(b, n, d, shape.memory);
     let (wte, wpe) = (&w.data[lay.wte], &w.data[lay.wpe]);
 
     // Forward: embeddings.
@@ -319,27 +307,12 @@ pub fn forward(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Workspace, 
         linear::forward(&st.a, &wqkv[..d * d], m, d, d, &mut st.q, false);
         linear::forward(&st.a, &wqkv[d * d..2 * d * d], m, d, d, &mut st.k, false);
         linear::forward(&st.a, &wqkv[2 * d * d..], m, d, d, &mut st.v, false);
-        for r in 0..b {
-            let rows = r * n * d..(r + 1) * n * d;
-            forward_row(
-                &st.q[rows.clone()],
-                &st.k[rows.clone()],
-                &st.v[rows.clone()],
-                dims,
-                &mut st.o[rows],
-                &mut st.lse[r * n..(r + 1) * n],
-            );
-        }
-        if probe && ratio.is_none() {
-            // The first block's attention output apart (dx is free until the backward pass).
-            linear::forward(&st.o, &w.data[blk.c_proj], m, d, d, &mut ws.dx, false);
-            for (h, &att) in ws.h.iter_mut().zip(&ws.dx) {
-                *h += att;
-            }
-            ratio = Some(crate::theory::norm_ratio(&ws.dx, &ws.h, d));
-        } else {
-            linear::forward(&st.o, &w.data[blk.c_proj], m, d, d, &mut ws.h, true);
-        }
+        attend::forward(dims, &st.q, &st.k, &st.v, &mut st.o, &mut st.lse);
+        // The first block's attention output apart for the probe (dx is free until the backward
+        // pass); the other blocks add it in place.
+        let probe_here = probe && ratio.is_none();
+        let r = attend::add_projection(&st.o, &w.data[blk.c_proj], d, &mut ws.h, &mut ws.dx, probe_here);
+        ratio = ratio.or(r);
         st.ln2.forward(&ws.h, &w.data[blk.ln2], d, &mut st.c);
         linear::forward(&st.c, &w.data[blk.c_fc], m, d, 4 * d, &mut st.u, false);
         gelu::forward(&st.u, &mut st.gu);
@@ -377,7 +350,7 @@ pub fn backward(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Workspace,
     let m = b * n;
     let lay = shape.layout();
     let at = |t: usize| symbols[(t / n) * (n + 1) + t % n] as usize;
-    let dims = dims(shape, b, n);
+    let dims = attend::dims(b, n, d, shape.memory);
     let head = &w.data[lay.head];
     for g in &mut grads.data {
         g.fill(0.0);
@@ -401,24 +374,7 @@ pub fn backward(shape: &Shape, w: &Tensors, symbols: &[u32], ws: &mut Workspace,
         // h += c_proj · o.
         linear::grad_weight(&ws.dh, &st.o, m, d, d, &mut grads.data[blk.c_proj]);
         linear::grad_input(&ws.dh, &w.data[blk.c_proj], m, d, d, &mut ws.dx, false);
-        ws.dq.fill(0.0);
-        ws.dk.fill(0.0);
-        ws.dv.fill(0.0);
-        for r in 0..b {
-            let rows = r * n * d..(r + 1) * n * d;
-            backward_row(
-                &st.q[rows.clone()],
-                &st.k[rows.clone()],
-                &st.v[rows.clone()],
-                &st.o[rows.clone()],
-                &st.lse[r * n..(r + 1) * n],
-                &ws.dx[rows.clone()],
-                dims,
-                &mut ws.dq[rows.clone()],
-                &mut ws.dk[rows.clone()],
-                &mut ws.dv[rows],
-            );
-        }
+        attend::backward(dims, (&st.q, &st.k, &st.v), &st.o, &st.lse, &ws.dx, &mut ws.dq, &mut ws.dk, &mut ws.dv);
         let wqkv = &w.data[blk.c_attn];
         {
             let dw = &mut grads.data[blk.c_attn];

@@ -12,6 +12,7 @@
 //! yet, so no result depends on them.
 
 pub mod adamw;
+pub mod attend;
 pub mod gelu;
 pub mod gemm;
 pub mod gpt;

@@ -10,8 +10,7 @@
 //! The attention runs on `attnlab_kernels`' fused row kernels; the gradients are those of the
 //! candle model (`attnlab_trainer::Model`), against which the tests check them.
 
-use attnlab_kernels::{Dims, backward_row, forward_row};
-
+use crate::attend;
 use crate::linear::{self, axpy};
 
 /// Shape of a theory (or F15 attention-free) model.
@@ -204,26 +203,6 @@ impl Workspace {
     }
 }
 
-/// ‖num_t‖ / (‖den_t‖ + 1e-12) averaged over the rows t (the F13 attention probe, as the candle
-/// model computes it).
-pub(crate) fn norm_ratio(num: &[f32], den: &[f32], d: usize) -> f64 {
-    let rows = num.len() / d;
-    let norm = |r: &[f32]| f64::from(r.iter().map(|v| v * v).sum::<f32>().sqrt());
-    let sum: f64 = num.chunks_exact(d).zip(den.chunks_exact(d)).map(|(a, b)| norm(a) / (norm(b) + 1e-12)).sum();
-    sum / rows as f64
-}
-
-/// The attention kernels' problem for this shape.
-fn dims(shape: &Shape, batch: usize, len: usize) -> Dims {
-    Dims {
-        batch,
-        len,
-        d: shape.d,
-        memory: shape.memory.unwrap_or(usize::MAX),
-        scale: (1.0 / (shape.d as f64).sqrt()) as f32,
-    }
-}
-
 /// One forward and backward pass: the mean loss over the B·N tokens of `symbols` (B rows of N + 1
 /// symbols: inputs x_1..x_N, targets x_2..x_{N+1}), with the gradients written into `grads`
 /// (overwritten, not accumulated).
@@ -261,29 +240,10 @@ pub fn forward(shape: &Shape, w: &Params, symbols: &[u32], ws: &mut Workspace, p
         linear::forward(&ws.x, &w.wq, m, d, d, &mut ws.q, false);
         linear::forward(&ws.x, &w.wk, m, d, d, &mut ws.k, false);
         linear::forward(&ws.x, &w.wv, m, d, d, &mut ws.v, false);
-        let dm = dims(shape, b, n);
-        for r in 0..b {
-            let rows = r * n * d..(r + 1) * n * d;
-            forward_row(
-                &ws.q[rows.clone()],
-                &ws.k[rows.clone()],
-                &ws.v[rows.clone()],
-                dm,
-                &mut ws.o[rows],
-                &mut ws.lse[r * n..(r + 1) * n],
-            );
-        }
-        // y = x + o W_Oᵀ (with the probe, the attention output apart first; dz is free until
-        // the backward pass).
-        if probe {
-            linear::forward(&ws.o, &w.wo, m, d, d, &mut ws.dz, false);
-            for (y, &att) in ws.y.iter_mut().zip(&ws.dz) {
-                *y += att;
-            }
-            ratio = Some(norm_ratio(&ws.dz, &ws.y, d));
-        } else {
-            linear::forward(&ws.o, &w.wo, m, d, d, &mut ws.y, true);
-        }
+        let dm = attend::dims(b, n, d, shape.memory);
+        attend::forward(dm, &ws.q, &ws.k, &ws.v, &mut ws.o, &mut ws.lse);
+        // y = x + o W_Oᵀ (dz is free until the backward pass: the probe's scratch).
+        ratio = attend::add_projection(&ws.o, &w.wo, d, &mut ws.y, &mut ws.dz, probe);
     }
     // z = y + relu(y W_1ᵀ) W_2ᵀ (h holds the pre-activation).
     linear::forward(&ws.y, &w.w1, m, d, 4 * d, &mut ws.h, false);
@@ -361,25 +321,8 @@ pub fn backward(shape: &Shape, w: &Params, symbols: &[u32], ws: &mut Workspace, 
     if shape.attention {
         linear::grad_weight(&ws.dy, &ws.o, m, d, d, &mut grads.wo);
         linear::grad_input(&ws.dy, &w.wo, m, d, d, &mut ws.d_o, false);
-        let dm = dims(shape, b, n);
-        ws.dq.fill(0.0);
-        ws.dk.fill(0.0);
-        ws.dv.fill(0.0);
-        for r in 0..b {
-            let rows = r * n * d..(r + 1) * n * d;
-            backward_row(
-                &ws.q[rows.clone()],
-                &ws.k[rows.clone()],
-                &ws.v[rows.clone()],
-                &ws.o[rows.clone()],
-                &ws.lse[r * n..(r + 1) * n],
-                &ws.d_o[rows.clone()],
-                dm,
-                &mut ws.dq[rows.clone()],
-                &mut ws.dk[rows.clone()],
-                &mut ws.dv[rows],
-            );
-        }
+        let dm = attend::dims(b, n, d, shape.memory);
+        attend::backward(dm, (&ws.q, &ws.k, &ws.v), &ws.o, &ws.lse, &ws.d_o, &mut ws.dq, &mut ws.dk, &mut ws.dv);
         linear::grad_weight(&ws.dq, &ws.x, m, d, d, &mut grads.wq);
         linear::grad_weight(&ws.dk, &ws.x, m, d, d, &mut grads.wk);
         linear::grad_weight(&ws.dv, &ws.x, m, d, d, &mut grads.wv);
