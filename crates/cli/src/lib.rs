@@ -170,13 +170,7 @@ pub fn execute(cli: &Cli) -> anyhow::Result<(serde_json::Value, bool)> {
         Paper::Exchangeable(cmd) => exchangeable::execute(cmd),
         Paper::RunTask(a) => {
             // The tasks file is the user's `FILE`: named as such when it cannot be read.
-            std::fs::File::open(&a.file)
-                .and_then(
-                    |f| if f.metadata()?.is_dir() { Err(std::io::Error::other("it is a folder")) } else { Ok(()) },
-                )
-                .map_err(|e| {
-                    anyhow::anyhow!("invalid `FILE` (the tasks file): cannot read {}: {e}", a.file.display())
-                })?;
+            outputs::readable("FILE", " (the tasks file)", &a.file)?;
             let (task, status) = attnlab_lab::registry::run_from_file(&a.file, a.index, &a.cache)?;
             Ok((serde_json::json!({ "index": a.index, "task": task.name(), "status": status.to_string() }), a.json))
         }

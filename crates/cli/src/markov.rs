@@ -313,9 +313,7 @@ pub fn execute(cmd: &MarkovCmd) -> anyhow::Result<(Value, bool)> {
 fn eval(a: &EvalArgs) -> anyhow::Result<Value> {
     use attnlab_trainer::{Data, Run, TrainSettings, train::reference_lines};
     // A path that cannot be read is the user's `weights`, named as such.
-    std::fs::File::open(&a.weights)
-        .and_then(|f| if f.metadata()?.is_dir() { Err(std::io::Error::other("it is a folder")) } else { Ok(()) })
-        .map_err(|e| anyhow::anyhow!("invalid `weights`: cannot read {}: {e}", a.weights.display()))?;
+    crate::outputs::readable("weights", "", &a.weights)?;
     let mut run = Run::load(&a.weights)?;
     let mut settings: TrainSettings = run.config.settings();
     if let Some(seed) = a.seed {

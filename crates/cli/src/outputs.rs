@@ -1,7 +1,8 @@
 //! Outputs are checked before any compute: a file the command will write (weights) must not be a
 //! folder and its folder must exist or be creatable and be writable; a folder it will write into
 //! (a sweep's `--out`, its cache) must be creatable and writable. A bad path is refused at once,
-//! naming the user's path and the field, instead of after hours of training.
+//! naming the user's path and the field, instead of after hours of training. An input file is
+//! checked the same way ([`readable`]).
 
 use std::path::Path;
 
@@ -23,6 +24,14 @@ pub fn file(field: &str, path: &Path) -> anyhow::Result<()> {
         _ => Path::new("."),
     };
     folder(field, dir)
+}
+
+/// `path` (field `field`, described as `what`) is a file this process can open for reading: the
+/// input-side twin of [`file`], so an unreadable input names its field too.
+pub fn readable(field: &str, what: &str, path: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(path)
+        .and_then(|f| if f.metadata()?.is_dir() { Err(std::io::Error::other("it is a folder")) } else { Ok(()) })
+        .map_err(|e| anyhow::anyhow!("invalid `{field}`{what}: cannot read {}: {e}", path.display()))
 }
 
 /// `dir` (field `field`) exists as a folder (created now if missing) and accepts new files.
